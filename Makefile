@@ -1,0 +1,52 @@
+# Two commands matter on a fresh machine: `make run` and `make test`. Each bootstraps .venv itself.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+export DAGSTER_HOME ?= $(CURDIR)
+export DAGSTER_STORAGE_DIR ?= $(CURDIR)/.dagster
+export CONTACT_WAREHOUSE_DB ?= $(CURDIR)/data/warehouse.duckdb
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := False
+
+.PHONY: install run test dev manifest build lint fmt clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## Load the bundled sample exports (seeds/) and build the whole warehouse into data/warehouse.duckdb.
+run: install
+	mkdir -p $(DAGSTER_STORAGE_DIR)
+	$(BIN)/contact-warehouse run
+
+## The test suite (what CI runs).
+test: install
+	$(BIN)/python -m pytest
+
+manifest: install
+	$(BIN)/dagster-dbt project prepare-and-package --file orchestration/project.py
+
+dev: install manifest
+	mkdir -p $(DAGSTER_STORAGE_DIR)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -m orchestration.definitions
+
+build: install
+	cd dbt_project && ../$(BIN)/dbt build --profiles-dir .
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf .dagster data dbt_project/target dbt_project/logs

@@ -1,0 +1,25 @@
+with source as (
+    {{ deduplicate_latest(source('chat', 'chat_conversations'), ['conversation_id']) }}
+),
+
+renamed as (
+    select
+        conversation_id,
+        cast(created_at as timestamp) as created_at,
+        cast(closed_at as timestamp) as closed_at,
+        visitor_id,
+        {{ normalize_email('visitor_email') }} as visitor_email,
+        {{ normalize_phone('visitor_phone') }} as visitor_phone,
+        visitor_phone as visitor_phone_raw,
+        visitor_customer_ref,
+        bot_intent,
+        cast(bot_handed_over_at as timestamp) as bot_handed_over_at,
+        agent_id,
+        cast(rating as integer) as rating,
+        resolved as is_resolved,
+        _source_file,
+        _load_id
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,20 @@
+with source as (
+    {{ deduplicate_latest(source('help_center', 'faq_views'), ['view_id']) }}
+),
+
+renamed as (
+    select
+        view_id,
+        article_id,
+        visitor_id,
+        customer_ref,
+        cast(viewed_at as timestamp) as viewed_at,
+        cast(seconds_on_page as integer) as seconds_on_page,
+        nullif(lower(vote), '') as vote,
+        search_query,
+        _source_file,
+        _load_id
+    from source
+)
+
+select * from renamed

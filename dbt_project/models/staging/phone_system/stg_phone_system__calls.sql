@@ -1,0 +1,32 @@
+with source as (
+    {{ deduplicate_latest(source('phone_system', 'calls'), ['call_id']) }}
+),
+
+renamed as (
+    select
+        call_id,
+        parent_call_id,
+        lower(direction) as direction,
+        {{ normalize_phone('from_number') }} as from_phone,
+        from_number as from_number_raw,
+        {{ normalize_phone('to_number') }} as to_phone,
+        to_number as to_number_raw,
+        customer_ref,
+        queue,
+        agent_id,
+        cast(started_at as timestamp) as started_at,
+        cast(queued_at as timestamp) as queued_at,
+        cast(answered_at as timestamp) as answered_at,
+        cast(ended_at as timestamp) as ended_at,
+        cast(hold_seconds as integer) as hold_seconds,
+        cast(silence_seconds as integer) as silence_seconds,
+        cast(wrap_seconds as integer) as wrap_seconds,
+        lower(status) as status,
+        disposition,
+        resolved as is_resolved,
+        _source_file,
+        _load_id
+    from source
+)
+
+select * from renamed

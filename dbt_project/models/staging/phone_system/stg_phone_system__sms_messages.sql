@@ -1,0 +1,23 @@
+with source as (
+    {{ deduplicate_latest(source('phone_system', 'sms'), ['message_id']) }}
+),
+
+renamed as (
+    select
+        message_id,
+        thread_id,
+        lower(direction) as direction,
+        {{ normalize_phone('from_number') }} as from_phone,
+        from_number as from_number_raw,
+        {{ normalize_phone('to_number') }} as to_phone,
+        to_number as to_number_raw,
+        cast(sent_at as timestamp) as sent_at,
+        agent_id,
+        body,
+        lower(status) as status,
+        _source_file,
+        _load_id
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,28 @@
+with source as (
+    {{ deduplicate_latest(source('phone_system', 'surveys'), ['response_id']) }}
+),
+
+renamed as (
+    select
+        response_id,
+        lower(survey_type) as survey_type,
+        lower(channel) as channel,
+        contact_id,
+        respondent as respondent_raw,
+        -- The respondent is an e-mail (has @), a phone number (no letters) or else a CRM customer_ref.
+        case when respondent like '%@%' then {{ normalize_email('respondent') }} end as respondent_email,
+        case
+            when {{ has_no_letters('respondent') }} then {{ normalize_phone('respondent') }}
+        end as respondent_phone,
+        case
+            when respondent not like '%@%' and not {{ has_no_letters('respondent') }} then trim(respondent)
+        end as respondent_customer_ref,
+        cast(responded_at as timestamp) as responded_at,
+        cast(score as integer) as score,
+        comment,
+        _source_file,
+        _load_id
+    from source
+)
+
+select * from renamed

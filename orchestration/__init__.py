@@ -1,0 +1,1 @@
+"""Contact-center analytics warehouse: Dagster orchestration of raw loading and the dbt project."""

@@ -1,0 +1,674 @@
+"""Mapping profiles: load a tool's own CSV export by describing how it differs from a canonical export.
+
+A profile is one YAML file in ``mapping_profiles/``; its file stem is its name. It reads every file matching
+``file_patterns`` in the landing subfolder ``folder`` and converts each into one canonical CSV per target
+export (DOMAIN.md section 1), which the loader then validates and loads like any other file.
+
+YAML schema (every key except ``targets`` is optional)::
+
+    description: free text
+    folder: zendesk_talk          # landing subfolder read; default: the profile's name (file stem)
+    file_patterns: ["*.csv"]      # glob patterns inside folder; default ["*.csv"]
+    delimiter: ","                # default ","
+    encoding: utf-8-sig           # default utf-8-sig (plain UTF-8, with or without a byte-order mark)
+    header_row: 1                 # physical line of the header; lines above it are skipped; default 1
+    timezone: America/New_York    # IANA zone of timestamps written without offset; default UTC
+    targets:                      # canonical export -> how to fill its main table
+      <export>:                   # a CSV export of sources.py: calls, ivr_events, sms, surveys, ...
+        when: {<col>: [values]}   # optional row filter: keep rows whose foreign columns all match
+        unless: {<col>: [values]} # optional row filter: drop rows where any listed column matches
+        columns:
+          <canonical column>: <foreign column>     # shorthand for {from: <foreign column>}
+          <canonical column>: <column spec>
+
+A column spec has exactly one source:
+    from: <col> | [<col>, ...]    foreign column; several are joined with one space (a date and a time)
+    const: <value>                the same value on every row
+    template: "{id}-rating"       text with {foreign column} placeholders
+    after: <canonical column>     a timestamp of the same target, plus the durations in ``plus``
+    cases: [<spec>, ...]          per row, the first spec whose when/unless hold (none: empty)
+and optional modifiers, applied in this order:
+    transform: <name> | [names]   duration (to whole seconds), lower, upper, strip
+    map: {vendor: ours}           value map on the stripped value; unmapped values pass through unchanged
+    format: "%m/%d/%Y %I:%M:%S %p"   strptime format of a timestamp column (default: ISO-8601)
+    timezone: <IANA zone>         zone of this timestamp column when its values carry no offset
+    default: <value> | <spec>     used where the value is empty (a constant, or a spec evaluated there)
+    when / unless: {<col>: [values]}  the value is empty on rows where the condition fails
+    plus: <col> | [cols]          (with after) durations: seconds (``unit``) or [H:]MM:SS
+    unit: seconds | milliseconds | minutes   unit of plain-number durations; default seconds
+
+Values in ``when``/``unless`` lists are compared with the stripped foreign value; ``""`` means empty.
+Scalars stay text except ``true``/``false``/``null`` (so ``Y``, ``no``, ``01`` are kept as written).
+
+Example::
+
+    timezone: America/New_York
+    targets:
+      calls:
+        columns:
+          call_id: id
+          started_at: {from: [call_date, call_time], format: "%m/%d/%Y %I:%M:%S %p"}
+          answered_at: {after: started_at, plus: wait_seconds}
+          ended_at: {after: answered_at, plus: talk_time}        # talk_time like 0:02:23
+          status: {from: outcome, map: {ANSWERED: completed, HUNGUP: abandoned}}
+          resolved: {from: solved, map: {Y: true, N: false}}
+          direction: {const: inbound}
+      surveys:
+        unless: {rating: [""]}                                    # one answer per rated call
+        columns:
+          response_id: {template: "{id}-rating"}
+          survey_type: {const: csat}
+          ...
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from orchestration.loading.loader import SOURCE_LINE
+from orchestration.loading.sources import EXPORTS_BY_NAME, Column, RawTable
+
+SOURCE_KEYS = ("from", "const", "template", "after", "cases")
+MODIFIER_KEYS = ("plus", "unit", "transform", "map", "format", "timezone", "default", "when", "unless")
+PROFILE_KEYS = ("description", "folder", "file_patterns", "delimiter", "encoding", "header_row", "timezone", "targets")
+TARGET_KEYS = ("columns", "when", "unless")
+UNIT_SECONDS = {"seconds": 1.0, "milliseconds": 0.001, "minutes": 60.0}
+CSV_EXPORTS = tuple(name for name, export in EXPORTS_BY_NAME.items() if export.format == "csv")
+
+# [[H:]MM:]SS[.fff]: the clock form vendors use in reports, or a plain number of ``unit``.
+_DURATION_RE = r"^(?:(?:(?P<h>\d+):)?(?P<m>\d{1,2}):)?(?P<s>\d+(?:\.\d*)?)$"
+# An explicit offset after a time of day; a bare date such as 2026-10-05 must not read as offset -05.
+_OFFSET_RE = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
+_PLACEHOLDER_RE = re.compile(r"\{([^{}]+)\}")
+
+
+class ProfileError(ValueError):
+    """A mapping profile file is invalid; the message names the file and the offending key."""
+
+
+class ForeignFileError(ValueError):
+    """A foreign file cannot be converted as a whole (the loader refuses it)."""
+
+
+class ProfileHeaderError(ForeignFileError):
+    """A foreign file's header lacks columns its mapping profile reads."""
+
+
+# ------------------------------------------------------------------------------------------ model
+
+
+Condition = dict[str, frozenset[str]]
+
+
+@dataclass
+class ColumnSpec:
+    """How one canonical column is computed from a foreign row (see the module docstring)."""
+
+    source: str  # one of SOURCE_KEYS
+    columns: tuple[str, ...] = ()  # from
+    const: str = ""
+    template: tuple[tuple[bool, str], ...] = ()  # (is_placeholder, text)
+    after: str = ""
+    plus: tuple[str, ...] = ()
+    cases: tuple[ColumnSpec, ...] = ()
+    transforms: tuple[str, ...] = ()
+    value_map: dict[str, str] | None = None
+    format: str | None = None
+    timezone: str | None = None
+    unit: str = "seconds"
+    default: str | ColumnSpec | None = None
+    when: Condition = field(default_factory=dict)
+    unless: Condition = field(default_factory=dict)
+
+    def children(self) -> list[ColumnSpec]:
+        return [*self.cases, *([self.default] if isinstance(self.default, ColumnSpec) else [])]
+
+    def foreign_columns(self) -> list[str]:
+        own = [*self.columns, *(text for is_col, text in self.template if is_col), *self.plus]
+        own += [*self.when, *self.unless]
+        return own + [c for child in self.children() for c in child.foreign_columns()]
+
+    def after_refs(self) -> list[str]:
+        own = [self.after] if self.after else []
+        return own + [ref for child in self.children() for ref in child.after_refs()]
+
+
+@dataclass
+class TargetMapping:
+    """How one canonical export's main table is filled from a foreign file."""
+
+    export: str
+    columns: dict[str, ColumnSpec]
+    when: Condition = field(default_factory=dict)
+    unless: Condition = field(default_factory=dict)
+
+    @property
+    def table(self) -> RawTable:
+        return EXPORTS_BY_NAME[self.export].main_table
+
+    def foreign_columns(self) -> list[str]:
+        return [*self.when, *self.unless, *(c for spec in self.columns.values() for c in spec.foreign_columns())]
+
+
+@dataclass
+class MappingProfile:
+    name: str
+    path: Path
+    mappings: dict[str, TargetMapping]
+    folder: str
+    file_patterns: list[str] = field(default_factory=lambda: ["*.csv"])
+    delimiter: str = ","
+    encoding: str = "utf-8-sig"
+    header_row: int = 1
+    timezone: str = "UTC"
+    description: str = ""
+
+    @property
+    def targets(self) -> list[str]:
+        """Canonical export names this profile writes, in file order."""
+        return list(self.mappings)
+
+    def foreign_columns(self) -> list[str]:
+        """Every foreign column the profile reads, once each, in first-use order."""
+        return list(dict.fromkeys(c for m in self.mappings.values() for c in m.foreign_columns()))
+
+
+# ---------------------------------------------------------------------------------------- loading
+
+
+class _ProfileYamlLoader(yaml.SafeLoader):
+    """YAML where only true/false/null are typed: vendor codes like Y, N, no, off, 007 stay text."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+_ProfileYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_ProfileYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
+
+
+def _text(value: Any) -> str:
+    """A YAML scalar as the text written to the canonical CSV (booleans in the loader's spelling)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Parser:
+    """Validates one profile file; every error names the file and the key path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, problem: str) -> ProfileError:
+        return ProfileError(f"{self.path}: {where}: {problem}")
+
+    def mapping(self, raw: Any, where: str, allowed: Iterable[str], what: str = "key") -> dict:
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"expected a mapping, got {type(raw).__name__}")
+        unknown = [str(k) for k in raw if k not in allowed]
+        if unknown:
+            raise self.fail(f"{where}.{unknown[0]}", f"unknown {what} '{unknown[0]}' (known: {', '.join(allowed)})")
+        return raw
+
+    def names(self, raw: Any, where: str) -> tuple[str, ...]:
+        items = raw if isinstance(raw, list) else [raw]
+        if not items or not all(isinstance(i, str) and i for i in items):
+            raise self.fail(where, "expected a column name or a non-empty list of column names")
+        return tuple(items)
+
+    def condition(self, raw: Any, where: str) -> Condition:
+        if not isinstance(raw, dict) or not raw:
+            raise self.fail(where, "expected a mapping of foreign column -> value or list of values")
+        return {
+            str(col): frozenset(_text(v).strip() for v in (vals if isinstance(vals, list) else [vals]))
+            for col, vals in raw.items()
+        }
+
+    def timezone(self, raw: Any, where: str) -> str:
+        try:
+            ZoneInfo(str(raw))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.fail(where, f"unknown timezone {raw!r} (use an IANA name such as Europe/Paris)") from None
+        return str(raw)
+
+    def profile(self, raw: Any) -> MappingProfile:
+        raw = self.mapping(raw, "profile", PROFILE_KEYS)
+        if "targets" not in raw:
+            raise self.fail("targets", "missing: name at least one canonical export to write")
+        name = self.path.stem
+        folder = str(raw.get("folder", name))
+        if folder in EXPORTS_BY_NAME:
+            raise self.fail("folder", f"'{folder}' is a canonical export's folder; it would be loaded twice")
+        header_row = str(raw.get("header_row", 1))
+        if not header_row.isdigit() or int(header_row) < 1:
+            raise self.fail("header_row", f"expected a line number >= 1, got {header_row!r}")
+        encoding = str(raw.get("encoding", "utf-8-sig"))
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise self.fail("encoding", f"unknown encoding {encoding!r}") from None
+        delimiter = str(raw.get("delimiter", ","))
+        if len(delimiter) != 1:
+            raise self.fail("delimiter", f"expected one character, got {delimiter!r}")
+        targets = self.mapping(raw["targets"], "targets", CSV_EXPORTS, "target export")
+        if not targets:
+            raise self.fail("targets", "name at least one canonical export to write")
+        return MappingProfile(
+            name=name,
+            path=self.path,
+            mappings={export: self.target(export, spec) for export, spec in targets.items()},
+            folder=folder,
+            file_patterns=list(self.names(raw.get("file_patterns", ["*.csv"]), "file_patterns")),
+            delimiter=delimiter,
+            encoding=encoding,
+            header_row=int(header_row),
+            timezone=self.timezone(raw.get("timezone", "UTC"), "timezone"),
+            description=_text(raw.get("description")),
+        )
+
+    def target(self, export: str, raw: Any) -> TargetMapping:
+        where = f"targets.{export}"
+        raw = self.mapping(raw, where, TARGET_KEYS)
+        table = EXPORTS_BY_NAME[export].main_table
+        columns_raw = self.mapping(
+            raw.get("columns", {}), f"{where}.columns", table.column_names, f"canonical column of export '{export}'"
+        )
+        by_name = {c.name: c for c in table.columns}
+        columns = {
+            name: self.spec(spec, f"{where}.columns.{name}", by_name[name]) for name, spec in columns_raw.items()
+        }
+        missing = [c.name for c in table.columns if c.required and c.name not in columns]
+        if missing:
+            raise self.fail(f"{where}.columns", f"required canonical column(s) not mapped: {', '.join(missing)}")
+        self.check_after(where, columns, by_name)
+        return TargetMapping(
+            export,
+            columns,
+            when=self.condition(raw["when"], f"{where}.when") if "when" in raw else {},
+            unless=self.condition(raw["unless"], f"{where}.unless") if "unless" in raw else {},
+        )
+
+    def check_after(self, where: str, columns: dict[str, ColumnSpec], by_name: dict[str, Column]) -> None:
+        """``after`` must name a mapped timestamp column of the same target, without cycles."""
+        for name, spec in columns.items():
+            for ref in spec.after_refs():
+                if ref not in columns or by_name[ref].type != "timestamp":
+                    raise self.fail(f"{where}.columns.{name}.after", f"'{ref}' is not a mapped timestamp column")
+        state: dict[str, str] = {}
+
+        def visit(name: str, chain: list[str]) -> None:
+            if state.get(name) == "done":
+                return
+            if state.get(name) == "active":
+                raise self.fail(f"{where}.columns.{name}.after", f"cycle: {' -> '.join([*chain, name])}")
+            state[name] = "active"
+            for ref in columns[name].after_refs():
+                visit(ref, [*chain, name])
+            state[name] = "done"
+
+        for name in columns:
+            visit(name, [])
+
+    def spec(self, raw: Any, where: str, column: Column) -> ColumnSpec:
+        if isinstance(raw, str):
+            raw = {"from": raw}
+        raw = self.mapping(raw, where, SOURCE_KEYS + MODIFIER_KEYS)
+        sources = [k for k in SOURCE_KEYS if k in raw]
+        if len(sources) != 1:
+            raise self.fail(where, f"needs exactly one of {', '.join(SOURCE_KEYS)}, got {sources or 'none'}")
+        source = sources[0]
+        spec = ColumnSpec(source=source)
+        self.source(spec, raw, where, column)
+        self.modifiers(spec, raw, where, column)
+        return spec
+
+    def source(self, spec: ColumnSpec, raw: dict, where: str, column: Column) -> None:
+        value = raw[spec.source]
+        if spec.source == "from":
+            spec.columns = self.names(value, f"{where}.from")
+        elif spec.source == "const":
+            spec.const = _text(value)
+        elif spec.source == "template":
+            spec.template = self.template(value, f"{where}.template")
+        elif spec.source == "after":
+            if column.type != "timestamp":
+                problem = f"only timestamp columns can be derived; {column.name} is {column.type}"
+                raise self.fail(f"{where}.after", problem)
+            spec.after = str(value)
+        elif not isinstance(value, list) or not value:
+            raise self.fail(f"{where}.cases", "expected a non-empty list of column specs")
+        else:
+            spec.cases = tuple(self.spec(item, f"{where}.cases[{i}]", column) for i, item in enumerate(value))
+        if "plus" in raw:
+            if spec.source != "after":
+                raise self.fail(f"{where}.plus", "only allowed with after")
+            spec.plus = self.names(raw["plus"], f"{where}.plus")
+
+    def template(self, raw: Any, where: str) -> tuple[tuple[bool, str], ...]:
+        text = _text(raw)
+        parts: list[tuple[bool, str]] = []
+        pos = 0
+        for match in _PLACEHOLDER_RE.finditer(text):
+            parts += [(False, text[pos : match.start()]), (True, match.group(1))]
+            pos = match.end()
+        parts.append((False, text[pos:]))
+        if not any(is_col for is_col, _ in parts):
+            raise self.fail(where, "a template needs at least one {foreign column} placeholder (use const)")
+        return tuple(p for p in parts if p[0] or p[1])
+
+    def modifiers(self, spec: ColumnSpec, raw: dict, where: str, column: Column) -> None:
+        if "transform" in raw:
+            spec.transforms = self.names(raw["transform"], f"{where}.transform")
+            unknown = [t for t in spec.transforms if t not in TRANSFORMS]
+            if unknown:
+                raise self.fail(
+                    f"{where}.transform", f"unknown transform '{unknown[0]}' (known: {', '.join(sorted(TRANSFORMS))})"
+                )
+        if "map" in raw:
+            if not isinstance(raw["map"], dict) or not raw["map"]:
+                raise self.fail(f"{where}.map", "expected a mapping of vendor value -> canonical value")
+            spec.value_map = {_text(k).strip(): _text(v) for k, v in raw["map"].items()}
+        for key in ("format", "timezone"):
+            if key in raw and column.type != "timestamp":
+                raise self.fail(f"{where}.{key}", f"only for timestamp columns; {column.name} is {column.type}")
+        spec.format = str(raw["format"]) if "format" in raw else None
+        spec.timezone = self.timezone(raw["timezone"], f"{where}.timezone") if "timezone" in raw else None
+        spec.unit = str(raw.get("unit", "seconds"))
+        if spec.unit not in UNIT_SECONDS:
+            raise self.fail(f"{where}.unit", f"unknown unit {spec.unit!r} (known: {', '.join(UNIT_SECONDS)})")
+        if "default" in raw:
+            default = raw["default"]
+            is_spec = isinstance(default, dict)
+            spec.default = self.spec(default, f"{where}.default", column) if is_spec else _text(default)
+        spec.when = self.condition(raw["when"], f"{where}.when") if "when" in raw else {}
+        spec.unless = self.condition(raw["unless"], f"{where}.unless") if "unless" in raw else {}
+
+
+def load_profile(path: Path) -> MappingProfile:
+    """Read and validate one profile file; raises ProfileError naming the file and the bad key."""
+    path = Path(path)
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_ProfileYamlLoader)  # a SafeLoader
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{path}: not valid YAML: {exc}") from exc
+    return _Parser(path).profile(raw)
+
+
+def discover_profiles(profiles_dir: Path) -> list[MappingProfile]:
+    """Every ``*.yml``/``*.yaml`` profile in the folder, by name; an invalid one raises ProfileError."""
+    profiles_dir = Path(profiles_dir)
+    if not profiles_dir.is_dir():
+        return []
+    paths = sorted([*profiles_dir.glob("*.yml"), *profiles_dir.glob("*.yaml")], key=lambda p: (p.stem, p.suffix))
+    profiles = [load_profile(p) for p in paths]
+    seen: dict[str, Path] = {}
+    for profile in profiles:
+        if profile.name in seen:
+            raise ProfileError(f"{profile.path}: profile name '{profile.name}' is also used by {seen[profile.name]}")
+        seen[profile.name] = profile.path
+    return profiles
+
+
+# ------------------------------------------------------------------------------------ value parsing
+
+
+def _durations(text: pd.Series, unit: str) -> pd.Series:
+    """Seconds as floats; NaN where the text is empty or not a duration."""
+    parts = text.str.strip().str.extract(_DURATION_RE)
+    hours, minutes, seconds = (pd.to_numeric(parts[g], errors="coerce") for g in ("h", "m", "s"))
+    clock = minutes.notna()
+    valid = parts["s"].notna() & (~clock | (seconds < 60)) & (hours.isna() | (minutes < 60))
+    total = hours.fillna(0) * 3600 + minutes.fillna(0) * 60 + seconds * np.where(clock, 1.0, UNIT_SECONDS[unit])
+    return total.where(valid)
+
+
+def _parse_timestamps(text: pd.Series, fmt: str | None, tz: str) -> pd.Series:
+    """UTC timestamps; NaT where empty or unparseable. Values with an offset keep it; others are in ``tz``."""
+    text = text.str.strip()
+    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
+    present = text.ne("")
+    # With a format, its %z decides; without one, each ISO value says whether it carries an offset.
+    has_offset = ("%z" in fmt) if fmt is not None else text.str.contains(_OFFSET_RE, regex=True)
+    aware = present & has_offset
+    naive = present & ~aware
+    if aware.any():
+        result[aware] = pd.to_datetime(text[aware], format=fmt or "ISO8601", utc=True, errors="coerce")
+    if naive.any():
+        local = pd.to_datetime(text[naive], format=fmt or "ISO8601", errors="coerce")
+        # A wall-clock time that occurs twice (DST fall-back) is read as its first occurrence; one that
+        # never occurs (spring-forward gap) is moved forward: a vendor did log it, so keep the row.
+        ambiguous = np.ones(len(local), dtype=bool)
+        result[naive] = local.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward").dt.tz_convert("UTC")
+    return result
+
+
+def _format_utc(stamps: pd.Series) -> pd.Series:
+    """ISO-8601 in UTC with ``Z``; fractional seconds only where there are any. NaT becomes ''."""
+    out = pd.Series("", index=stamps.index, dtype=object)
+    valid = stamps.notna()
+    out[valid] = stamps[valid].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    fraction = valid & stamps.dt.microsecond.fillna(0).ne(0)
+    out[fraction] = stamps[fraction].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return out
+
+
+def _pass_through(raw: pd.Series, parsed_ok: pd.Series, parsed_text: pd.Series) -> pd.Series:
+    """Parsed text where parsing worked, '' where the raw value is empty, else the raw value unchanged, so
+    the loader quarantines it with its line and field instead of the value silently becoming NULL."""
+    empty = raw.str.strip().eq("")
+    return parsed_text.where(parsed_ok, raw.where(~empty, ""))
+
+
+def _to_duration_seconds(values: pd.Series, spec: ColumnSpec) -> pd.Series:
+    seconds = _durations(values, spec.unit)
+    ok = seconds.notna()
+    whole = pd.Series("", index=values.index, dtype=object)
+    whole[ok] = seconds[ok].round().astype("int64").astype(str)
+    return _pass_through(values, ok, whole)
+
+
+TRANSFORMS: dict[str, Callable[[pd.Series, ColumnSpec], pd.Series]] = {
+    "duration": _to_duration_seconds,
+    "lower": lambda values, _spec: values.str.lower(),
+    "upper": lambda values, _spec: values.str.upper(),
+    "strip": lambda values, _spec: values.str.strip(),
+}
+
+
+# ------------------------------------------------------------------------------------- evaluation
+
+
+def _matches(frame: pd.DataFrame, condition: Mapping[str, frozenset[str]]) -> list[pd.Series]:
+    return [frame[col].str.strip().isin(values) for col, values in condition.items()]
+
+
+def _holds(frame: pd.DataFrame, when: Condition, unless: Condition) -> pd.Series:
+    """True where every ``when`` entry matches and no ``unless`` entry does."""
+    ok = pd.Series(True, index=frame.index)
+    for match in _matches(frame, when):
+        ok &= match
+    for match in _matches(frame, unless):
+        ok &= ~match
+    return ok
+
+
+class _TargetEvaluator:
+    """Computes the canonical columns of one target over a frame of foreign rows (all text)."""
+
+    def __init__(self, profile: MappingProfile, mapping: TargetMapping, frame: pd.DataFrame) -> None:
+        self.profile = profile
+        self.mapping = mapping
+        self.frame = frame
+        self.by_name = {c.name: c for c in mapping.table.columns}
+        self.done: dict[str, pd.Series] = {}
+
+    def empty(self) -> pd.Series:
+        return pd.Series("", index=self.frame.index, dtype=object)
+
+    def column(self, name: str) -> pd.Series:
+        if name not in self.done:
+            spec = self.mapping.columns.get(name)
+            column = self.by_name[name]
+            self.done[name] = self.empty() if spec is None else self.evaluate(spec, column, None, self.profile.timezone)
+        return self.done[name]
+
+    def evaluate(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
+        fmt, tz = spec.format or fmt, spec.timezone or tz
+        values = self.source(spec, column, fmt, tz)
+        for name in spec.transforms:
+            values = TRANSFORMS[name](values, spec)
+        if spec.value_map is not None:
+            values = values.str.strip().map(spec.value_map).fillna(values)
+        # Derived and case values are already canonical; only values read from the file need parsing.
+        if column.type == "timestamp" and spec.source in ("from", "const", "template"):
+            stamps = _parse_timestamps(values, fmt, tz)
+            values = _pass_through(values, stamps.notna(), _format_utc(stamps))
+        if spec.default is not None:
+            values = self.fill_default(values, spec.default, column, fmt, tz)
+        if spec.when or spec.unless:
+            values = values.where(_holds(self.frame, spec.when, spec.unless), "")
+        return values.astype(object)
+
+    def fill_default(
+        self, values: pd.Series, default: str | ColumnSpec, column: Column, fmt: str | None, tz: str
+    ) -> pd.Series:
+        empty = values.str.strip().eq("")
+        if not empty.any():
+            return values
+        fill = default if isinstance(default, str) else self.evaluate(default, column, fmt, tz)
+        return values.where(~empty, fill)
+
+    def source(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
+        if spec.source == "from":
+            joined = self.frame[spec.columns[0]]
+            for name in spec.columns[1:]:
+                joined = joined + " " + self.frame[name]
+            return joined.str.strip() if len(spec.columns) > 1 else joined.astype(object)
+        if spec.source == "const":
+            return pd.Series(spec.const, index=self.frame.index, dtype=object)
+        if spec.source == "template":
+            out = self.empty()
+            for is_col, text in spec.template:
+                out = out + (self.frame[text] if is_col else text)
+            return out
+        if spec.source == "after":
+            return self.derive(spec)
+        return self.first_case(spec, column, fmt, tz)
+
+    def first_case(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
+        out = self.empty()
+        decided = pd.Series(False, index=self.frame.index)
+        for case in spec.cases:
+            chosen = ~decided & _holds(self.frame, case.when, case.unless)
+            if chosen.any():
+                out = out.where(~chosen, self.evaluate(case, column, fmt, tz))
+            decided |= chosen
+        return out
+
+    def derive(self, spec: ColumnSpec) -> pd.Series:
+        """``after`` + ``plus``: empty where the base or a duration is empty (nothing is invented); a
+        duration that does not parse is written raw so the row is quarantined on this column."""
+        base = _parse_timestamps(self.column(spec.after), None, "UTC")
+        total = pd.Series(0.0, index=self.frame.index)
+        usable = base.notna()
+        bad_raw = self.empty()
+        for name in spec.plus:
+            raw = self.frame[name]
+            seconds = _durations(raw, spec.unit)
+            invalid = seconds.isna() & raw.str.strip().ne("")
+            bad_raw = bad_raw.where(~(invalid & bad_raw.eq("")), raw)
+            usable &= seconds.notna()
+            total = total + seconds.fillna(0)
+        stamps = (base + pd.to_timedelta(total, unit="s")).where(usable)
+        out = _format_utc(stamps)
+        return out.where(~(base.notna() & bad_raw.ne("")), bad_raw)
+
+
+# ------------------------------------------------------------------------------------- conversion
+
+
+def _read_options(profile: MappingProfile) -> dict[str, Any]:
+    return {
+        "sep": profile.delimiter,
+        "encoding": profile.encoding,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_filter": False,
+        "skiprows": profile.header_row - 1,
+        "header": 0,
+        # Blank lines stay as rows so that row positions map to physical lines; they are dropped later.
+        "skip_blank_lines": False,
+    }
+
+
+def _check_header(profile: MappingProfile, src: Path, header: list[str]) -> None:
+    missing = [c for c in profile.foreign_columns() if c not in header]
+    if missing:
+        raise ProfileHeaderError(
+            f"{src}: header lacks column(s) {', '.join(repr(c) for c in missing)} read by mapping profile "
+            f"'{profile.name}' ({profile.path}); header has: {', '.join(header)}"
+        )
+
+
+def _read_foreign(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """The foreign rows as text, and each row's 1-based physical line in the file."""
+    options = _read_options(profile)
+    try:
+        header = pd.read_csv(src, nrows=0, **options).columns
+        _check_header(profile, src, [str(c).strip() for c in header])
+        frame = pd.read_csv(src, **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ForeignFileError(
+            f"{src}: cannot be read as CSV by mapping profile '{profile.name}' ({profile.path}): {exc}"
+        ) from exc
+    header_newlines = sum(str(c).count("\n") for c in frame.columns)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame = frame.fillna("").astype(object)
+    # A quoted value spanning lines pushes every later record down by its newlines.
+    newlines = pd.Series(0, index=frame.index, dtype="int64")
+    for name in frame.columns:
+        newlines += frame[name].str.count("\n")
+    first_data_line = profile.header_row + header_newlines + 1
+    lines = first_data_line + pd.Series(np.arange(len(frame)), index=frame.index) + newlines.cumsum() - newlines
+    blank = pd.Series(True, index=frame.index)
+    for name in frame.columns:
+        blank &= frame[name].str.strip().eq("")
+    return frame[~blank], lines[~blank]
+
+
+def convert(profile: MappingProfile, src: Path, out_dir: Path) -> dict[str, Path]:
+    """Convert one foreign file into one canonical CSV per target export, written into ``out_dir``.
+
+    Each output's header is the export's main-table columns then ``_source_line`` (the physical line of the
+    originating row in ``src``, header = line 1). Unparseable values are written raw (never raised) so the
+    loader quarantines them; a header lacking a column the profile reads raises ProfileHeaderError.
+    """
+    src, out_dir = Path(src), Path(out_dir)
+    frame, lines = _read_foreign(profile, src)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for export, mapping in profile.mappings.items():
+        keep = _holds(frame, mapping.when, mapping.unless)
+        evaluator = _TargetEvaluator(profile, mapping, frame[keep])
+        out = pd.DataFrame({name: evaluator.column(name) for name in mapping.table.column_names})
+        out[SOURCE_LINE] = lines[keep].astype("int64")
+        path = out_dir / f"{src.stem}.{export}.csv"
+        out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        written[export] = path
+    return written

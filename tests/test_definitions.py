@@ -1,0 +1,31 @@
+"""The Dagster code location loads, and every dbt source sits downstream of the loader that fills it."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.definitions import defs
+from orchestration.loading.sources import EXPORTS
+
+
+def test_definitions_load_with_a_raw_asset_per_table() -> None:
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    for export in EXPORTS:
+        for table in export.tables:
+            assert f"raw/{table.name}" in keys
+            assert graph.get(dg.AssetKey(["raw", table.name])).is_materializable
+
+
+def test_staging_models_read_the_raw_assets() -> None:
+    graph = defs.resolve_asset_graph()
+    by_name = {k.path[-1]: k for k in graph.get_all_asset_keys()}
+    parents = {p.to_user_string() for p in graph.get(by_name["stg_phone_system__calls"]).parent_keys}
+    assert parents == {"raw/calls"}
+    parents = {p.to_user_string() for p in graph.get(by_name["stg_chat__messages"]).parent_keys}
+    assert parents == {"raw/chat_messages"}
+
+
+def test_dbt_tests_are_asset_checks() -> None:
+    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert "unique_stg_phone_system__calls_call_id" in checks

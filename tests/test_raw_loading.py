@@ -1,0 +1,115 @@
+"""The raw loader: ledger, quarantine, idempotence, refusals (hand-made fixtures with known bad rows)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from orchestration.loading.loader import connect, load_export
+from orchestration.loading.sources import EXPORTS
+
+FIXTURE_EXPORTS = Path(__file__).parent / "fixtures" / "exports"
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    target = tmp_path / "landing"
+    shutil.copytree(FIXTURE_EXPORTS, target)
+    return target
+
+
+def _load_all(db: Path, landing: Path) -> dict:
+    con = connect(db)
+    try:
+        return {e.name: load_export(con, e.name, landing) for e in EXPORTS}
+    finally:
+        con.close()
+
+
+def _snapshot(db: Path) -> dict[str, list]:
+    con = connect(db)
+    try:
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
+            ).fetchall()
+        ]
+        return {t: sorted(map(repr, con.execute(f"select * from raw.{t}").fetchall())) for t in tables}
+    finally:
+        con.close()
+
+
+def test_ledger_reconciles_and_quarantine_names_file_line_field(warehouse: Path, landing: Path) -> None:
+    reports = _load_all(warehouse, landing)
+    calls = reports["calls"].files[0]
+    assert (calls.rows_read, calls.rows_loaded, calls.rows_rejected) == (7, 2, 5)
+    chats = reports["chat_conversations"].files[0]
+    assert (chats.rows_read, chats.rows_loaded, chats.rows_rejected) == (4, 1, 3)
+    forms = reports["form_submissions"].files[0]
+    assert (forms.rows_read, forms.rows_loaded, forms.rows_rejected) == (2, 1, 1)
+
+    con = connect(warehouse)
+    ledger = con.execute(
+        "select count(*), count(*) filter (where rows_read <> rows_loaded + rows_rejected) from raw._load_ledger"
+    ).fetchone()
+    assert ledger == (4, 0)
+    quarantine = con.execute("select export, line, field, reason from raw._quarantine order by export, line").fetchall()
+    assert ("calls", 3, "hold_seconds", "not an integer 'abc'") in quarantine
+    assert ("calls", 5, "started_at", "unparseable timestamp '2026-13-45T99:00'") in quarantine
+    assert ("calls", 7, "call_id", "missing required value") in quarantine
+    assert {(e, line) for e, line, _, _ in quarantine if e == "calls"} == {
+        ("calls", 3),
+        ("calls", 4),
+        ("calls", 5),
+        ("calls", 6),
+        ("calls", 7),
+    }
+    assert ("chat_conversations", 2, "*", "invalid JSON") in quarantine
+    assert ("chat_conversations", 3, "messages[].sent_at", "unparseable timestamp 'bad'") in quarantine
+    assert ("form_submissions", 1, "response_id", "missing required value") in quarantine
+    # Rows keep their provenance, and timestamps are UTC (an offset is honoured, none means UTC).
+    rows = con.execute(
+        "select call_id, cast(started_at as varchar), _source_line, _source_file from raw.calls order by call_id"
+    ).fetchall()
+    assert [r[:3] for r in rows] == [("c1", "2026-10-05 13:14:03", 2), ("c7", "2026-10-05 09:14:03", 8)]
+    assert all(r[3].endswith("calls_2026-10-05.csv") for r in rows)
+    # A conversation's messages and tags are loaded with it, or quarantined with it.
+    assert con.execute("select count(*) from raw.chat_messages").fetchone()[0] == 2
+    assert con.execute("select count(*) from raw.chat_tags").fetchone()[0] == 2
+    assert con.execute("select count(*) from raw.form_answers").fetchone()[0] == 2
+    con.close()
+
+
+def test_header_mismatch_is_refused_whole_and_named(warehouse: Path, landing: Path) -> None:
+    surveys = _load_all(warehouse, landing)["surveys"].files[0]
+    assert surveys.status == "refused"
+    assert "surveys_2026-10-05.csv" in surveys.message
+    assert "missing columns ['score', 'comment']" in surveys.message
+    con = connect(warehouse)
+    assert con.execute("select status from raw._load_ledger where export = 'surveys'").fetchall() == [("refused",)]
+    assert con.execute("select count(*) from raw.surveys").fetchone()[0] == 0
+    con.close()
+
+
+def test_loading_the_same_folder_twice_changes_no_table(warehouse: Path, landing: Path) -> None:
+    _load_all(warehouse, landing)
+    before = _snapshot(warehouse)
+    second = _load_all(warehouse, landing)
+    assert all(f.status == "skipped" for r in second.values() for f in r.files)
+    assert _snapshot(warehouse) == before
+
+
+def test_a_new_file_with_a_known_row_is_loaded_and_kept_apart(warehouse: Path, landing: Path) -> None:
+    _load_all(warehouse, landing)
+    redelivery = landing / "calls" / "calls_2026-10-05_redelivery.csv"
+    lines = (landing / "calls" / "calls_2026-10-05.csv").read_text().splitlines()
+    redelivery.write_text("\n".join([lines[0], lines[1].replace(",true", ",false")]) + "\n")
+    report = _load_all(warehouse, landing)["calls"]
+    assert [f.status for f in report.files] == ["skipped", "loaded"]
+    con = connect(warehouse)
+    versions = con.execute("select resolved, _load_seq from raw.calls where call_id = 'c1' order by _load_seq")
+    assert [r[0] for r in versions.fetchall()] == [True, False]
+    con.close()
