@@ -1,0 +1,223 @@
+-- Level 2 building block: every use of one system (DOMAIN.md section 4), before intents and customers.
+--   ivr            the IVR part of a call
+--   call_leg       each queue-and-agent leg of a call (and every outbound leg)
+--   chat_bot       the bot part of a chat;  chat_agent  the agent part
+--   sms_thread_day a text thread's messages of one day
+--   faq_visit      FAQ views of one visitor less than session_gap_minutes apart
+--   form           one form submission
+-- contact_id groups the transactions of one call (root leg) or one chat: they always share an interaction.
+-- is_assisted follows DOMAIN.md: voice legs, texts, the agent part of a chat and forms are assisted; the IVR,
+-- the bot part of a chat and FAQ visits are self-service.
+with ivr_events as (
+    select * from {{ ref('stg_phone_system__ivr_events') }}
+),
+
+legs as (
+    select * from {{ ref('int_call_legs_chained') }}
+),
+
+ivr as (
+    select
+        'ivr:' || ivr_events.call_id as transaction_id,
+        'ivr' as transaction_type,
+        ivr_events.call_id as source_id,
+        'ivr' as channel,
+        'call:' || coalesce(max(legs.root_call_id), ivr_events.call_id) as contact_id,
+        'call_leg' as record_type,
+        coalesce(max(legs.root_call_id), ivr_events.call_id) as record_id,
+        min(ivr_events.event_at) as started_at,
+        max(ivr_events.event_at) as ended_at,
+        max(case when ivr_events.event_type = 'self_service_complete' then 1 else 0 end) = 1 as is_resolved,
+        case
+            when max(case when ivr_events.event_type = 'self_service_complete' then 1 else 0 end) = 1
+                then 'contained'
+            when max(case when ivr_events.event_type = 'to_queue' then 1 else 0 end) = 1 then 'to_queue'
+            else 'dropped'
+        end as outcome,
+        false as is_assisted,
+        cast(null as varchar) as queue,
+        cast(null as varchar) as agent_id,
+        'inbound' as direction
+    from ivr_events
+    left join legs on ivr_events.call_id = legs.call_id
+    group by ivr_events.call_id
+),
+
+calls_with_ivr as (
+    select distinct call_id from ivr_events
+),
+
+call_legs as (
+    select
+        'call:' || legs.call_id as transaction_id,
+        'call_leg' as transaction_type,
+        legs.call_id as source_id,
+        'voice' as channel,
+        'call:' || legs.root_call_id as contact_id,
+        'call_leg' as record_type,
+        legs.root_call_id as record_id,
+        coalesce(legs.queued_at, legs.started_at) as started_at,
+        coalesce(legs.ended_at, legs.answered_at, legs.queued_at, legs.started_at) as ended_at,
+        coalesce(legs.is_resolved, false) as is_resolved,
+        case
+            when legs.answered_at is not null and legs.transfers_out > 0 then 'transferred'
+            when legs.answered_at is not null then 'answered'
+            else legs.status
+        end as outcome,
+        true as is_assisted,
+        legs.queue,
+        legs.agent_id,
+        legs.direction
+    from legs
+    left join calls_with_ivr on legs.call_id = calls_with_ivr.call_id
+    -- An inbound leg that never queued nor reached an agent is all IVR: the IVR transaction covers it.
+    where legs.direction = 'outbound'
+        or legs.queued_at is not null
+        or legs.answered_at is not null
+        or calls_with_ivr.call_id is null
+),
+
+conversations as (
+    select
+        conversations.*,
+        messages.last_message_at
+    from {{ ref('stg_chat__conversations') }} as conversations
+    left join (
+        select conversation_id, max(sent_at) as last_message_at
+        from {{ ref('stg_chat__messages') }}
+        group by conversation_id
+    ) as messages on conversations.conversation_id = messages.conversation_id
+),
+
+chat_bot as (
+    select
+        'chat_bot:' || conversation_id as transaction_id,
+        'chat_bot' as transaction_type,
+        conversation_id as source_id,
+        'chat' as channel,
+        'chat:' || conversation_id as contact_id,
+        'chat' as record_type,
+        conversation_id as record_id,
+        created_at as started_at,
+        coalesce(bot_handed_over_at, closed_at, last_message_at, created_at) as ended_at,
+        agent_id is null and coalesce(is_resolved, false) as is_resolved,
+        case when agent_id is null then 'bot_only' else 'handed_over' end as outcome,
+        false as is_assisted,
+        cast(null as varchar) as queue,
+        cast(null as varchar) as agent_id,
+        'inbound' as direction
+    from conversations
+    where agent_id is null or bot_handed_over_at is not null or bot_intent is not null
+),
+
+chat_agent as (
+    select
+        'chat_agent:' || conversation_id as transaction_id,
+        'chat_agent' as transaction_type,
+        conversation_id as source_id,
+        'chat' as channel,
+        'chat:' || conversation_id as contact_id,
+        'chat' as record_type,
+        conversation_id as record_id,
+        coalesce(bot_handed_over_at, created_at) as started_at,
+        coalesce(closed_at, last_message_at, bot_handed_over_at, created_at) as ended_at,
+        coalesce(is_resolved, false) as is_resolved,
+        'agent' as outcome,
+        true as is_assisted,
+        cast(null as varchar) as queue,
+        agent_id,
+        'inbound' as direction
+    from conversations
+    where agent_id is not null
+),
+
+sms_messages as (
+    select
+        *,
+        {{ dbt.date_trunc('day', 'sent_at') }} as sent_day,
+        first_value(message_id) over (
+            partition by thread_id order by sent_at, message_id
+            rows between unbounded preceding and unbounded following
+        ) as first_message_id
+    from {{ ref('stg_phone_system__sms_messages') }}
+),
+
+sms as (
+    select
+        'sms:' || thread_id || ':' || cast(cast(sent_day as date) as varchar) as transaction_id,
+        'sms_thread_day' as transaction_type,
+        thread_id as source_id,
+        'sms' as channel,
+        'sms:' || thread_id || ':' || cast(cast(sent_day as date) as varchar) as contact_id,
+        'sms' as record_type,
+        min(first_message_id) as record_id,
+        min(sent_at) as started_at,
+        max(sent_at) as ended_at,
+        false as is_resolved,
+        case when max(case when direction = 'inbound' then 1 else 0 end) = 1 then 'conversation' else 'outbound_only' end
+            as outcome,
+        true as is_assisted,
+        cast(null as varchar) as queue,
+        min(agent_id) as agent_id,
+        case when min(case when direction = 'inbound' then 0 else 1 end) = 0 then 'inbound' else 'outbound' end
+            as direction
+    from sms_messages
+    group by thread_id, sent_day
+),
+
+faq_views as (
+    select * from {{ ref('int_faq_visits_sessionized') }}
+),
+
+faq as (
+    select
+        'faq:' || visit_id as transaction_id,
+        'faq_visit' as transaction_type,
+        visit_id as source_id,
+        'faq' as channel,
+        'faq:' || visit_id as contact_id,
+        'faq_view' as record_type,
+        visit_id as record_id,
+        min(viewed_at) as started_at,
+        max({{ dbt.dateadd('second', 'coalesce(seconds_on_page, 0)', 'viewed_at') }}) as ended_at,
+        max(case when vote = 'up' then 1 else 0 end) = 1 as is_resolved,
+        case
+            when max(case when vote = 'up' then 1 else 0 end) = 1 then 'voted_up'
+            when max(case when vote = 'down' then 1 else 0 end) = 1 then 'voted_down'
+            else 'no_vote'
+        end as outcome,
+        false as is_assisted,
+        cast(null as varchar) as queue,
+        cast(null as varchar) as agent_id,
+        'inbound' as direction
+    from faq_views
+    group by visit_id
+),
+
+forms as (
+    select
+        'form:' || response_id as transaction_id,
+        'form' as transaction_type,
+        response_id as source_id,
+        'form' as channel,
+        'form:' || response_id as contact_id,
+        'form' as record_type,
+        response_id as record_id,
+        submitted_at as started_at,
+        submitted_at as ended_at,
+        false as is_resolved,
+        'submitted' as outcome,
+        true as is_assisted,
+        cast(null as varchar) as queue,
+        cast(null as varchar) as agent_id,
+        'inbound' as direction
+    from {{ ref('stg_forms__submissions') }}
+)
+
+select * from ivr
+union all select * from call_legs
+union all select * from chat_bot
+union all select * from chat_agent
+union all select * from sms
+union all select * from faq
+union all select * from forms

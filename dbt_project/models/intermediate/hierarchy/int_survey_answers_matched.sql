@@ -1,0 +1,73 @@
+-- Survey answers with the contact they rate: a call (any leg of it), a chat, or a text thread (its latest
+-- day up to the answer). The answer belongs to the last transaction of that contact.
+with surveys as (
+    select * from {{ ref('stg_phone_system__survey_answers') }}
+),
+
+transactions as (
+    select
+        *,
+        row_number() over (partition by contact_id order by ended_at desc, transaction_id desc) as recency_rank
+    from {{ ref('int_interactions_sessionized') }}
+),
+
+legs as (
+    select call_id, root_call_id from {{ ref('int_call_legs_chained') }}
+),
+
+call_matches as (
+    select surveys.response_id, transactions.transaction_id, transactions.interaction_id, 1 as match_priority
+    from surveys
+    inner join legs on surveys.contact_id = legs.call_id
+    inner join transactions on transactions.contact_id = 'call:' || legs.root_call_id and transactions.recency_rank = 1
+),
+
+chat_matches as (
+    select surveys.response_id, transactions.transaction_id, transactions.interaction_id, 2 as match_priority
+    from surveys
+    inner join transactions
+        on transactions.contact_id = 'chat:' || surveys.contact_id and transactions.recency_rank = 1
+),
+
+sms_candidates as (
+    select
+        surveys.response_id,
+        transactions.transaction_id,
+        transactions.interaction_id,
+        row_number() over (
+            partition by surveys.response_id order by transactions.started_at desc, transactions.transaction_id desc
+        ) as candidate_rank
+    from surveys
+    inner join transactions
+        on transactions.transaction_type = 'sms_thread_day'
+        and transactions.source_id = surveys.contact_id
+        and transactions.started_at <= surveys.responded_at
+),
+
+matches as (
+    select * from call_matches
+    union all select * from chat_matches
+    union all
+    select response_id, transaction_id, interaction_id, 3 as match_priority
+    from sms_candidates
+    where candidate_rank = 1
+),
+
+best_match as (
+    select
+        *,
+        row_number() over (partition by response_id order by match_priority) as match_rank
+    from matches
+)
+
+select
+    surveys.response_id,
+    surveys.survey_type,
+    surveys.channel,
+    surveys.contact_id,
+    surveys.responded_at,
+    surveys.score,
+    best_match.transaction_id,
+    best_match.interaction_id
+from surveys
+left join best_match on surveys.response_id = best_match.response_id and best_match.match_rank = 1

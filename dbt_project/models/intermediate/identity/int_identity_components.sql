@@ -1,0 +1,53 @@
+{#- Connected components of the identifier graph by iterative min-label propagation: each identifier takes
+    the smallest label among itself and its neighbours, var('identity_max_hops') times (unrolled, so it builds
+    on adapters without recursive CTEs). A test checks convergence: no edge joins two labels. -#}
+{% set hops = var('identity_max_hops', 12) %}
+
+with usable as (
+    select occurrences.record_type, occurrences.record_id, occurrences.identifier_node
+    from {{ ref('int_identifier_occurrences') }} as occurrences
+    inner join {{ ref('int_identifiers_classified') }} as classified
+        on occurrences.identifier_node = classified.identifier_node
+    where not classified.is_blocked
+),
+
+-- A record links its identifiers in a star around its smallest one: same components, fewer edges than pairs.
+record_hubs as (
+    select record_type, record_id, min(identifier_node) as hub_node
+    from usable
+    group by record_type, record_id
+),
+
+edges as (
+    select distinct usable.identifier_node as node, record_hubs.hub_node as neighbour
+    from usable
+    inner join record_hubs
+        on usable.record_type = record_hubs.record_type and usable.record_id = record_hubs.record_id
+    where usable.identifier_node <> record_hubs.hub_node
+    union
+    select distinct record_hubs.hub_node, usable.identifier_node
+    from usable
+    inner join record_hubs
+        on usable.record_type = record_hubs.record_type and usable.record_id = record_hubs.record_id
+    where usable.identifier_node <> record_hubs.hub_node
+),
+
+labels_0 as (
+    select identifier_node as node, identifier_node as label
+    from {{ ref('int_identifiers_classified') }}
+),
+
+{% for hop in range(1, hops + 1) %}
+labels_{{ hop }} as (
+    select labels.node, least(labels.label, coalesce(min(neighbour_labels.label), labels.label)) as label
+    from labels_{{ hop - 1 }} as labels
+    left join edges on labels.node = edges.node
+    left join labels_{{ hop - 1 }} as neighbour_labels on edges.neighbour = neighbour_labels.node
+    group by labels.node, labels.label
+){% if not loop.last %},{% endif %}
+{% endfor %}
+
+select
+    node as identifier_node,
+    label as component_label
+from labels_{{ hops }}

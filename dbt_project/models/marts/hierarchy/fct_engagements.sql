@@ -1,0 +1,88 @@
+-- Level 4: one row per engagement (one problem of one customer, first contact to resolution), pointing to its
+-- customer. The window of an engagement ends var('engagement_window_days') after its last contact; an
+-- engagement whose window is still running at the data's end is excluded from FCR (DOMAIN.md section 5).
+with interactions as (
+    select * from {{ ref('int_engagements_windowed') }}
+),
+
+data_window as (
+    select max(ended_at) as data_end_at from {{ ref('int_transactions_enriched') }}
+),
+
+surveys as (
+    select
+        engagement_id,
+        count(*) as survey_answers_count,
+        max(case when survey_type = 'nps' then responded_at end) as last_nps_at,
+        max(case when survey_type = 'csat' then responded_at end) as last_csat_at,
+        avg(case when survey_type = 'csat' and is_valid_score then score end) as csat_score_mean,
+        avg(case when survey_type = 'nps' and is_valid_score then score end) as nps_score_mean
+    from {{ ref('fct_survey_answers') }}
+    where engagement_id is not null
+    group by engagement_id
+),
+
+aggregated as (
+    select
+        engagement_id,
+        min(customer_key) as customer_key,
+        min(intent) as intent,
+        min(started_at) as started_at,
+        max(ended_at) as last_contact_at,
+        count(*) as interactions_count,
+        {{ ordered_path('channel_path', 'started_at, interaction_id') }} as channel_path,
+        sum(effort_minutes) as total_effort_minutes,
+        max(case when is_resolved then 1 else 0 end) = 1 as is_resolved,
+        max(resolved_at) as resolved_at,
+        max(resolution_method) as resolution_method,
+        max(case when interaction_sequence = 1 and is_resolved then 1 else 0 end) = 1 as is_resolved_by_first_interaction,
+        max(case when interaction_sequence = 1 then first_channel end) as first_channel
+    from interactions
+    group by engagement_id
+),
+
+with_next as (
+    select
+        aggregated.*,
+        lead(started_at) over (partition by customer_key, intent order by started_at, engagement_id)
+            as next_engagement_started_at,
+        {{ add_days('last_contact_at', var('engagement_window_days')) }} as window_ends_at
+    from aggregated
+)
+
+select
+    with_next.engagement_id,
+    with_next.customer_key,
+    with_next.intent,
+    with_next.started_at,
+    with_next.last_contact_at,
+    with_next.window_ends_at,
+    case
+        when with_next.is_resolved then with_next.resolved_at
+        when with_next.window_ends_at <= data_window.data_end_at then with_next.window_ends_at
+    end as closed_at,
+    with_next.interactions_count,
+    with_next.channel_path,
+    with_next.first_channel,
+    with_next.total_effort_minutes,
+    with_next.is_resolved,
+    with_next.resolution_method,
+    with_next.resolved_at,
+    with_next.window_ends_at <= data_window.data_end_at as is_window_complete,
+    not with_next.is_resolved and with_next.window_ends_at > data_window.data_end_at as is_open_at_data_end,
+    case
+        when with_next.window_ends_at > data_window.data_end_at then null
+        else with_next.is_resolved_by_first_interaction
+            and with_next.interactions_count = 1
+            and (
+                with_next.next_engagement_started_at is null
+                or with_next.next_engagement_started_at >= with_next.window_ends_at
+            )
+    end as is_first_contact_resolved,
+    coalesce(surveys.survey_answers_count, 0) as survey_answers_count,
+    surveys.csat_score_mean,
+    surveys.nps_score_mean,
+    data_window.data_end_at
+from with_next
+cross join data_window
+left join surveys on with_next.engagement_id = surveys.engagement_id

@@ -1,0 +1,147 @@
+-- Level 1: one row per atomic event, pointing to its transaction (DOMAIN.md section 4): IVR events, call-leg
+-- milestones (queued, answered, transferred, ended), text and chat messages, FAQ views, form submissions and
+-- survey answers (those matched to the contact they rate).
+with transactions as (
+    select transaction_id, customer_key from {{ ref('fct_transactions') }}
+),
+
+legs as (
+    select * from {{ ref('int_call_legs_chained') }}
+),
+
+leg_parents as (
+    -- A leg's milestones belong to its queue-and-agent transaction, or to the IVR part for an IVR-only leg.
+    select
+        legs.*,
+        coalesce(call_tx.transaction_id, ivr_tx.transaction_id) as transaction_id
+    from legs
+    left join transactions as call_tx on call_tx.transaction_id = 'call:' || legs.call_id
+    left join transactions as ivr_tx on ivr_tx.transaction_id = 'ivr:' || legs.call_id
+),
+
+ivr_events as (
+    select
+        'ivr:' || ivr_event_id as event_id,
+        'ivr_' || event_type as event_type,
+        'ivr' as channel,
+        event_at as occurred_at,
+        'ivr:' || call_id as transaction_id,
+        node as detail
+    from {{ ref('stg_phone_system__ivr_events') }}
+),
+
+call_milestones as (
+    select 'call:' || call_id || ':queued' as event_id, 'call_queued' as event_type, 'voice' as channel,
+        queued_at as occurred_at, transaction_id, queue as detail
+    from leg_parents where queued_at is not null
+    union all
+    select 'call:' || call_id || ':answered', 'call_answered', 'voice', answered_at, transaction_id, agent_id
+    from leg_parents where answered_at is not null
+    union all
+    select 'call:' || call_id || ':transferred', 'call_transferred', 'voice', first_transfer_at, transaction_id,
+        cast(transfers_out as varchar)
+    from leg_parents where transfers_out > 0
+    union all
+    select 'call:' || call_id || ':ended', 'call_ended', 'voice', coalesce(ended_at, started_at), transaction_id,
+        status
+    from leg_parents
+),
+
+sms_events as (
+    select
+        'sms:' || message_id as event_id,
+        'sms_' || direction as event_type,
+        'sms' as channel,
+        sent_at as occurred_at,
+        'sms:' || thread_id || ':' || cast(cast({{ dbt.date_trunc('day', 'sent_at') }} as date) as varchar)
+            as transaction_id,
+        status as detail
+    from {{ ref('stg_phone_system__sms_messages') }}
+),
+
+chat_parts as (
+    select
+        conversation_id,
+        max(case when transaction_type = 'chat_bot' then transaction_id end) as bot_transaction_id,
+        max(case when transaction_type = 'chat_agent' then transaction_id end) as agent_transaction_id,
+        max(case when transaction_type = 'chat_agent' then started_at end) as agent_started_at
+    from (
+        select source_id as conversation_id, transaction_type, transaction_id, started_at
+        from {{ ref('fct_transactions') }}
+        where transaction_type in ('chat_bot', 'chat_agent')
+    ) as chat_transactions
+    group by conversation_id
+),
+
+chat_events as (
+    select
+        'chat:' || messages.message_id as event_id,
+        'chat_message_' || messages.author as event_type,
+        'chat' as channel,
+        messages.sent_at as occurred_at,
+        case
+            when chat_parts.agent_transaction_id is null then chat_parts.bot_transaction_id
+            when chat_parts.bot_transaction_id is null then chat_parts.agent_transaction_id
+            when messages.author = 'agent' or messages.sent_at >= chat_parts.agent_started_at
+                then chat_parts.agent_transaction_id
+            else chat_parts.bot_transaction_id
+        end as transaction_id,
+        messages.author as detail
+    from {{ ref('stg_chat__messages') }} as messages
+    inner join chat_parts on messages.conversation_id = chat_parts.conversation_id
+),
+
+faq_events as (
+    select
+        'faq:' || view_id as event_id,
+        'faq_view' as event_type,
+        'faq' as channel,
+        viewed_at as occurred_at,
+        'faq:' || visit_id as transaction_id,
+        article_id as detail
+    from {{ ref('int_faq_visits_sessionized') }}
+),
+
+form_events as (
+    select
+        'form:' || response_id as event_id,
+        'form_submission' as event_type,
+        'form' as channel,
+        submitted_at as occurred_at,
+        'form:' || response_id as transaction_id,
+        form_id as detail
+    from {{ ref('stg_forms__submissions') }}
+),
+
+survey_events as (
+    select
+        'survey:' || response_id as event_id,
+        'survey_answer' as event_type,
+        channel,
+        responded_at as occurred_at,
+        transaction_id,
+        survey_type as detail
+    from {{ ref('fct_survey_answers') }}
+    where transaction_id is not null
+),
+
+unioned as (
+    select * from ivr_events
+    union all select * from call_milestones
+    union all select * from sms_events
+    union all select * from chat_events
+    union all select * from faq_events
+    union all select * from form_events
+    union all select * from survey_events
+)
+
+select
+    unioned.event_id,
+    unioned.event_type,
+    unioned.channel,
+    unioned.occurred_at,
+    unioned.transaction_id,
+    transactions.customer_key,
+    unioned.detail
+from unioned
+left join transactions on unioned.transaction_id = transactions.transaction_id

@@ -1,0 +1,28 @@
+-- Level 3: one row per interaction (a session of one customer), pointing to its engagement.
+select
+    interaction_id,
+    engagement_id,
+    customer_key,
+    started_at,
+    ended_at,
+    intent,
+    intent_code_id,
+    channel_path,
+    first_channel,
+    last_channel,
+    channels_count,
+    transactions_count,
+    effort_minutes,
+    is_assisted,
+    not is_assisted as is_self_service_only,
+    is_ivr_contained,
+    is_bot_only_chat,
+    has_faq_visit,
+    is_outbound_only,
+    is_resolved,
+    resolution_method,
+    resolved_at,
+    last_agent_id,
+    last_queue,
+    interaction_sequence as sequence_in_engagement
+from {{ ref('int_engagements_windowed') }}
