@@ -113,3 +113,27 @@ def test_a_new_file_with_a_known_row_is_loaded_and_kept_apart(warehouse: Path, l
     versions = con.execute("select resolved, _load_seq from raw.calls where call_id = 'c1' order by _load_seq")
     assert [r[0] for r in versions.fetchall()] == [True, False]
     con.close()
+
+
+def test_foreign_exports_load_through_mapping_profiles(warehouse: Path, tmp_path: Path) -> None:
+    """A Zendesk Talk and an Amazon Connect export land in their folders and load as calls (and surveys),
+    with bad rows quarantined under the user's own file and line."""
+    from orchestration.settings import MAPPING_PROFILES_DIR
+
+    landing = tmp_path / "foreign_landing"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "foreign", landing)
+    con = connect(warehouse)
+    calls = load_export(con, "calls", landing, MAPPING_PROFILES_DIR)
+    surveys = load_export(con, "surveys", landing, MAPPING_PROFILES_DIR)
+    assert (calls.rows_read, calls.rows_loaded, calls.rows_rejected) == (15, 12, 3)
+    assert (surveys.rows_loaded, surveys.rows_rejected) == (4, 0)
+    quarantined = con.execute("select file_path, line, field from raw._quarantine order by file_path, line").fetchall()
+    assert [(Path(f).name, line, field) for f, line, field in quarantined] == [
+        ("ctr_sample.csv", 9, "started_at"),
+        ("zendesk_calls_sample.csv", 7, "started_at"),
+        ("zendesk_calls_sample.csv", 9, "ended_at"),
+    ]
+    # Loading again adds nothing: the foreign files are in the ledger under their own hash.
+    again = load_export(con, "calls", landing, MAPPING_PROFILES_DIR)
+    assert all(f.status == "skipped" for f in again.files)
+    con.close()

@@ -453,7 +453,7 @@ def load_export(
 def _load_through_profiles(
     con: duckdb.DuckDBPyConnection, export: Export, landing: Path, profiles_dir: Path
 ) -> list[FileResult]:
-    from orchestration.loading.profiles import ProfileHeaderError, convert, discover_profiles
+    from orchestration.loading.profiles import ForeignFileError, convert, discover_profiles
 
     results = []
     for profile in discover_profiles(profiles_dir):
@@ -466,7 +466,7 @@ def _load_through_profiles(
             with tempfile.TemporaryDirectory() as tmp:
                 try:
                     converted = convert(profile, src, Path(tmp))
-                except ProfileHeaderError as refused:
+                except ForeignFileError as refused:
                     results.append(_refuse(con, export, src, sha, str(refused)))
                     continue
                 results.append(load_file(con, export, converted[export.name], origin=src, origin_sha256=sha))

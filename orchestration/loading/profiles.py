@@ -28,15 +28,18 @@ A column spec has exactly one source:
     after: <canonical column>     a timestamp of the same target, plus the durations in ``plus``
     cases: [<spec>, ...]          per row, the first spec whose when/unless hold (none: empty)
 and optional modifiers, applied in this order:
-    transform: <name> | [names]   duration (to whole seconds), lower, upper, strip
+    transform: <name> | [names]   duration (to whole seconds, rounded), lower, upper, strip
     map: {vendor: ours}           value map on the stripped value; unmapped values pass through unchanged
-    format: "%m/%d/%Y %I:%M:%S %p"   strptime format of a timestamp column (default: ISO-8601)
+    format: "%m/%d/%Y %I:%M:%S %p"   strptime format of a timestamp column (values not matching it are
+                                  still tried as ISO-8601; default: ISO-8601 only)
     timezone: <IANA zone>         zone of this timestamp column when its values carry no offset
-    default: <value> | <spec>     used where the value is empty (a constant, or a spec evaluated there)
+    default: <value> | <spec>     used where the value is '' (a constant, or a spec evaluated there)
     when / unless: {<col>: [values]}  the value is empty on rows where the condition fails
     plus: <col> | [cols]          (with after) durations: seconds (``unit``) or [H:]MM:SS
     unit: seconds | milliseconds | minutes   unit of plain-number durations; default seconds
 
+Timestamps are written in UTC as ``2026-10-05T13:14:03Z``. A derived (``after``) timestamp is empty where
+its base or one of its durations is empty; a duration or timestamp that does not parse is written raw.
 Values in ``when``/``unless`` lists are compared with the stripped foreign value; ``""`` means empty.
 Scalars stay text except ``true``/``false``/``null`` (so ``Y``, ``no``, ``01`` are kept as written).
 
@@ -65,7 +68,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,12 +221,13 @@ class _Parser:
     def fail(self, where: str, problem: str) -> ProfileError:
         return ProfileError(f"{self.path}: {where}: {problem}")
 
-    def mapping(self, raw: Any, where: str, allowed: Iterable[str], what: str = "key") -> dict:
+    def mapping(self, raw: Any, where: str, allowed: Iterable[str], what: str = "key", of: str = "") -> dict:
         if not isinstance(raw, dict):
             raise self.fail(where, f"expected a mapping, got {type(raw).__name__}")
         unknown = [str(k) for k in raw if k not in allowed]
         if unknown:
-            raise self.fail(f"{where}.{unknown[0]}", f"unknown {what} '{unknown[0]}' (known: {', '.join(allowed)})")
+            bad = unknown[0]
+            raise self.fail(f"{where}.{bad}", f"unknown {what} '{bad}'{of} (known: {', '.join(allowed)})")
         return raw
 
     def names(self, raw: Any, where: str) -> tuple[str, ...]:
@@ -266,6 +270,9 @@ class _Parser:
         delimiter = str(raw.get("delimiter", ","))
         if len(delimiter) != 1:
             raise self.fail("delimiter", f"expected one character, got {delimiter!r}")
+        json_targets = [t for t in raw["targets"] or {} if t in EXPORTS_BY_NAME and t not in CSV_EXPORTS]
+        if json_targets:
+            raise self.fail(f"targets.{json_targets[0]}", "a JSON export; profiles can only write CSV exports")
         targets = self.mapping(raw["targets"], "targets", CSV_EXPORTS, "target export")
         if not targets:
             raise self.fail("targets", "name at least one canonical export to write")
@@ -287,7 +294,7 @@ class _Parser:
         raw = self.mapping(raw, where, TARGET_KEYS)
         table = EXPORTS_BY_NAME[export].main_table
         columns_raw = self.mapping(
-            raw.get("columns", {}), f"{where}.columns", table.column_names, f"canonical column of export '{export}'"
+            raw.get("columns", {}), f"{where}.columns", table.column_names, "canonical column", f" of export '{export}'"
         )
         by_name = {c.name: c for c in table.columns}
         columns = {
@@ -428,55 +435,82 @@ def discover_profiles(profiles_dir: Path) -> list[MappingProfile]:
 # ------------------------------------------------------------------------------------ value parsing
 
 
-def _durations(text: pd.Series, unit: str) -> pd.Series:
-    """Seconds as floats; NaN where the text is empty or not a duration."""
-    parts = text.str.strip().str.extract(_DURATION_RE)
+def _clock_durations(text: pd.Series) -> pd.Series:
+    parts = text.str.extract(_DURATION_RE)
     hours, minutes, seconds = (pd.to_numeric(parts[g], errors="coerce") for g in ("h", "m", "s"))
-    clock = minutes.notna()
-    valid = parts["s"].notna() & (~clock | (seconds < 60)) & (hours.isna() | (minutes < 60))
-    total = hours.fillna(0) * 3600 + minutes.fillna(0) * 60 + seconds * np.where(clock, 1.0, UNIT_SECONDS[unit])
-    return total.where(valid)
+    valid = minutes.notna() & (seconds < 60) & (hours.isna() | (minutes < 60))
+    return (hours.fillna(0) * 3600 + minutes * 60 + seconds).where(valid)
+
+
+def _durations(text: pd.Series, unit: str) -> pd.Series:
+    """Seconds as floats from stripped text; NaN where it is empty or not a duration."""
+    # Plain numbers are the common case and parse in C; only the rest go through the clock regex.
+    number = pd.to_numeric(text, errors="coerce")
+    seconds = (number * UNIT_SECONDS[unit]).where(np.isfinite(number) & (number >= 0))
+    clock = seconds.isna() & text.str.contains(":", regex=False)
+    if clock.any():
+        seconds[clock] = _clock_durations(text[clock])
+    return seconds
+
+
+def _localize_into(result: pd.Series, text: pd.Series, rows: pd.Series, fmt: str, tz: str | None) -> None:
+    """Parse ``text[rows]`` with ``fmt`` into ``result``; ``tz`` None means the values carry offsets."""
+    if not rows.any():
+        return
+    if tz is None:
+        result[rows] = pd.to_datetime(text[rows], format=fmt, utc=True, errors="coerce")
+        return
+    local = pd.to_datetime(text[rows], format=fmt, errors="coerce")
+    # A wall-clock time that occurs twice (DST fall-back) is read as its first occurrence; one that
+    # never occurs (spring-forward gap) is moved forward: a vendor did log it, so keep the row.
+    ambiguous = np.ones(len(local), dtype=bool)
+    result[rows] = local.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward").dt.tz_convert("UTC")
 
 
 def _parse_timestamps(text: pd.Series, fmt: str | None, tz: str) -> pd.Series:
-    """UTC timestamps; NaT where empty or unparseable. Values with an offset keep it; others are in ``tz``."""
+    """UTC timestamps; NaT where empty or unparseable. Values with an offset keep it; others are in ``tz``.
+
+    Values that do not match ``fmt`` are tried as ISO-8601 too: passed through raw, an ISO value would be
+    accepted by the loader as UTC, silently shifting a local-time export.
+    """
     text = text.str.strip()
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
-    present = text.ne("")
-    # With a format, its %z decides; without one, each ISO value says whether it carries an offset.
-    has_offset = ("%z" in fmt) if fmt is not None else text.str.contains(_OFFSET_RE, regex=True)
-    aware = present & has_offset
-    naive = present & ~aware
-    if aware.any():
-        result[aware] = pd.to_datetime(text[aware], format=fmt or "ISO8601", utc=True, errors="coerce")
-    if naive.any():
-        local = pd.to_datetime(text[naive], format=fmt or "ISO8601", errors="coerce")
-        # A wall-clock time that occurs twice (DST fall-back) is read as its first occurrence; one that
-        # never occurs (spring-forward gap) is moved forward: a vendor did log it, so keep the row.
-        ambiguous = np.ones(len(local), dtype=bool)
-        result[naive] = local.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward").dt.tz_convert("UTC")
+    if fmt is not None:
+        _localize_into(result, text, text.ne(""), fmt, None if "%z" in fmt else tz)
+    todo = result.isna() & text.ne("")
+    if todo.any() and tz == "UTC":
+        _localize_into(result, text, todo, "ISO8601", None)  # naive or not, the values read the same
+    elif todo.any():
+        has_offset = pd.Series(False, index=text.index)
+        has_offset[todo] = text[todo].str.contains(_OFFSET_RE, regex=True)
+        _localize_into(result, text, has_offset, "ISO8601", None)
+        _localize_into(result, text, todo & ~has_offset, "ISO8601", tz)
     return result
 
 
 def _format_utc(stamps: pd.Series) -> pd.Series:
-    """ISO-8601 in UTC with ``Z``; fractional seconds only where there are any. NaT becomes ''."""
+    """ISO-8601 in UTC with ``Z``; microseconds only where there are any. NaT becomes ''."""
     out = pd.Series("", index=stamps.index, dtype=object)
     valid = stamps.notna()
-    out[valid] = stamps[valid].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    fraction = valid & stamps.dt.microsecond.fillna(0).ne(0)
-    out[fraction] = stamps[fraction].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if valid.any():
+        exact = stamps[valid].dt.tz_convert(None).to_numpy()
+        seconds = exact.astype("datetime64[s]")
+        text = np.datetime_as_string(seconds, unit="s").astype(object)
+        fraction = seconds != exact
+        if fraction.any():
+            text[fraction] = np.datetime_as_string(exact[fraction], unit="us")
+        out[valid] = text + "Z"
     return out
 
 
 def _pass_through(raw: pd.Series, parsed_ok: pd.Series, parsed_text: pd.Series) -> pd.Series:
-    """Parsed text where parsing worked, '' where the raw value is empty, else the raw value unchanged, so
-    the loader quarantines it with its line and field instead of the value silently becoming NULL."""
-    empty = raw.str.strip().eq("")
-    return parsed_text.where(parsed_ok, raw.where(~empty, ""))
+    """Parsed text where parsing worked, else the raw value unchanged, so the loader quarantines it with
+    its line and field instead of it silently becoming NULL (blank raw values load as NULL there)."""
+    return parsed_text.where(parsed_ok, raw)
 
 
 def _to_duration_seconds(values: pd.Series, spec: ColumnSpec) -> pd.Series:
-    seconds = _durations(values, spec.unit)
+    seconds = _durations(values.str.strip(), spec.unit)
     ok = seconds.notna()
     whole = pd.Series("", index=values.index, dtype=object)
     whole[ok] = seconds[ok].round().astype("int64").astype(str)
@@ -494,32 +528,44 @@ TRANSFORMS: dict[str, Callable[[pd.Series, ColumnSpec], pd.Series]] = {
 # ------------------------------------------------------------------------------------- evaluation
 
 
-def _matches(frame: pd.DataFrame, condition: Mapping[str, frozenset[str]]) -> list[pd.Series]:
-    return [frame[col].str.strip().isin(values) for col, values in condition.items()]
+class _Rows:
+    """Foreign rows as text; a column's stripped values are computed once, as many conditions reuse them."""
 
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.index = frame.index
+        self._stripped: dict[str, pd.Series] = {}
 
-def _holds(frame: pd.DataFrame, when: Condition, unless: Condition) -> pd.Series:
-    """True where every ``when`` entry matches and no ``unless`` entry does."""
-    ok = pd.Series(True, index=frame.index)
-    for match in _matches(frame, when):
-        ok &= match
-    for match in _matches(frame, unless):
-        ok &= ~match
-    return ok
+    def __getitem__(self, name: str) -> pd.Series:
+        return self.frame[name]
+
+    def stripped(self, name: str) -> pd.Series:
+        if name not in self._stripped:
+            self._stripped[name] = self.frame[name].str.strip()
+        return self._stripped[name]
+
+    def holds(self, when: Condition, unless: Condition) -> pd.Series:
+        """True where every ``when`` entry matches and no ``unless`` entry does."""
+        ok = pd.Series(True, index=self.index)
+        for name, values in when.items():
+            ok &= self.stripped(name).isin(values)
+        for name, values in unless.items():
+            ok &= ~self.stripped(name).isin(values)
+        return ok
 
 
 class _TargetEvaluator:
     """Computes the canonical columns of one target over a frame of foreign rows (all text)."""
 
-    def __init__(self, profile: MappingProfile, mapping: TargetMapping, frame: pd.DataFrame) -> None:
+    def __init__(self, profile: MappingProfile, mapping: TargetMapping, rows: _Rows) -> None:
         self.profile = profile
         self.mapping = mapping
-        self.frame = frame
+        self.rows = rows
         self.by_name = {c.name: c for c in mapping.table.columns}
         self.done: dict[str, pd.Series] = {}
 
     def empty(self) -> pd.Series:
-        return pd.Series("", index=self.frame.index, dtype=object)
+        return pd.Series("", index=self.rows.index, dtype=object)
 
     def column(self, name: str) -> pd.Series:
         if name not in self.done:
@@ -542,13 +588,13 @@ class _TargetEvaluator:
         if spec.default is not None:
             values = self.fill_default(values, spec.default, column, fmt, tz)
         if spec.when or spec.unless:
-            values = values.where(_holds(self.frame, spec.when, spec.unless), "")
+            values = values.where(self.rows.holds(spec.when, spec.unless), "")
         return values.astype(object)
 
     def fill_default(
         self, values: pd.Series, default: str | ColumnSpec, column: Column, fmt: str | None, tz: str
     ) -> pd.Series:
-        empty = values.str.strip().eq("")
+        empty = values.eq("")
         if not empty.any():
             return values
         fill = default if isinstance(default, str) else self.evaluate(default, column, fmt, tz)
@@ -556,16 +602,16 @@ class _TargetEvaluator:
 
     def source(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
         if spec.source == "from":
-            joined = self.frame[spec.columns[0]]
+            joined = self.rows[spec.columns[0]]
             for name in spec.columns[1:]:
-                joined = joined + " " + self.frame[name]
+                joined = joined + " " + self.rows[name]
             return joined.str.strip() if len(spec.columns) > 1 else joined.astype(object)
         if spec.source == "const":
-            return pd.Series(spec.const, index=self.frame.index, dtype=object)
+            return pd.Series(spec.const, index=self.rows.index, dtype=object)
         if spec.source == "template":
             out = self.empty()
             for is_col, text in spec.template:
-                out = out + (self.frame[text] if is_col else text)
+                out = out + (self.rows[text] if is_col else text)
             return out
         if spec.source == "after":
             return self.derive(spec)
@@ -573,9 +619,9 @@ class _TargetEvaluator:
 
     def first_case(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
         out = self.empty()
-        decided = pd.Series(False, index=self.frame.index)
+        decided = pd.Series(False, index=self.rows.index)
         for case in spec.cases:
-            chosen = ~decided & _holds(self.frame, case.when, case.unless)
+            chosen = ~decided & self.rows.holds(case.when, case.unless)
             if chosen.any():
                 out = out.where(~chosen, self.evaluate(case, column, fmt, tz))
             decided |= chosen
@@ -584,14 +630,15 @@ class _TargetEvaluator:
     def derive(self, spec: ColumnSpec) -> pd.Series:
         """``after`` + ``plus``: empty where the base or a duration is empty (nothing is invented); a
         duration that does not parse is written raw so the row is quarantined on this column."""
-        base = _parse_timestamps(self.column(spec.after), None, "UTC")
-        total = pd.Series(0.0, index=self.frame.index)
+        # The base is this converter's own output: ISO-8601 with Z, '' or a raw value that failed to parse.
+        base = pd.to_datetime(self.column(spec.after), format="ISO8601", utc=True, errors="coerce")
+        total = pd.Series(0.0, index=self.rows.index)
         usable = base.notna()
         bad_raw = self.empty()
         for name in spec.plus:
-            raw = self.frame[name]
-            seconds = _durations(raw, spec.unit)
-            invalid = seconds.isna() & raw.str.strip().ne("")
+            raw, stripped = self.rows[name], self.rows.stripped(name)
+            seconds = _durations(stripped, spec.unit)
+            invalid = seconds.isna() & stripped.ne("")
             bad_raw = bad_raw.where(~(invalid & bad_raw.eq("")), raw)
             usable &= seconds.notna()
             total = total + seconds.fillna(0)
@@ -611,7 +658,9 @@ def _read_options(profile: MappingProfile) -> dict[str, Any]:
         "keep_default_na": False,
         "na_filter": False,
         "skiprows": profile.header_row - 1,
-        "header": 0,
+        # The header is read as a row: it then fixes the width, so a wider record anywhere is an error.
+        # With header=0, pandas would silently turn a first record one field too wide into an index.
+        "header": None,
         # Blank lines stay as rows so that row positions map to physical lines; they are dropped later.
         "skip_blank_lines": False,
     }
@@ -630,42 +679,56 @@ def _read_foreign(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.
     """The foreign rows as text, and each row's 1-based physical line in the file."""
     options = _read_options(profile)
     try:
-        header = pd.read_csv(src, nrows=0, **options).columns
+        header = pd.read_csv(src, nrows=1, **options).iloc[0].tolist()
         _check_header(profile, src, [str(c).strip() for c in header])
-        frame = pd.read_csv(src, **options)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        frame = pd.read_csv(src, **options).iloc[1:]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IndexError) as exc:
         raise ForeignFileError(
             f"{src}: cannot be read as CSV by mapping profile '{profile.name}' ({profile.path}): {exc}"
         ) from exc
-    header_newlines = sum(str(c).count("\n") for c in frame.columns)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame = frame.fillna("").astype(object)
-    # A quoted value spanning lines pushes every later record down by its newlines.
-    newlines = pd.Series(0, index=frame.index, dtype="int64")
-    for name in frame.columns:
-        newlines += frame[name].str.count("\n")
+    header_newlines = sum(str(c).count("\n") for c in header)
+    frame.columns = [str(c).strip() for c in header]
+    frame = frame.reset_index(drop=True).astype(object)  # na_filter=False: every cell is already text
+    newlines = _embedded_newlines(frame)
     first_data_line = profile.header_row + header_newlines + 1
     lines = first_data_line + pd.Series(np.arange(len(frame)), index=frame.index) + newlines.cumsum() - newlines
     blank = pd.Series(True, index=frame.index)
     for name in frame.columns:
-        blank &= frame[name].str.strip().eq("")
+        blank &= frame[name].eq("")
     return frame[~blank], lines[~blank]
+
+
+def _embedded_newlines(frame: pd.DataFrame) -> pd.Series:
+    """Newlines inside each record's quoted values: each pushes every later record one line down."""
+    newlines = pd.Series(0, index=frame.index, dtype="int64")
+    for name in frame.columns:
+        values = frame[name]
+        # One C-speed scan of the whole column first: most columns never hold a newline.
+        if "\n" in "".join(values.tolist()):
+            newlines += values.str.count("\n")
+    return newlines
 
 
 def convert(profile: MappingProfile, src: Path, out_dir: Path) -> dict[str, Path]:
     """Convert one foreign file into one canonical CSV per target export, written into ``out_dir``.
 
-    Each output's header is the export's main-table columns then ``_source_line`` (the physical line of the
-    originating row in ``src``, header = line 1). Unparseable values are written raw (never raised) so the
-    loader quarantines them; a header lacking a column the profile reads raises ProfileHeaderError.
+    Each output (``<src stem>.<export>.csv``, UTF-8, comma-separated) has the export's main-table columns
+    then ``_source_line``: the 1-based physical line where the originating record starts in ``src`` (line
+    1 is the first line of the file; quoted values spanning lines are counted). Blank lines are skipped, and
+    so are rows that fail the target's ``when``/``unless`` filter (e.g. calls without a rating for
+    ``surveys``); a target with no rows still gets a header-only file. Values that do not parse (timestamp,
+    duration) are written raw, never raised, so the loader quarantines them with file, line and field.
+    Raises ProfileHeaderError when the header lacks a column the profile reads, and ForeignFileError when
+    the file cannot be read as CSV at all (e.g. a row with more fields than the header).
     """
     src, out_dir = Path(src), Path(out_dir)
     frame, lines = _read_foreign(profile, src)
+    rows = _Rows(frame)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for export, mapping in profile.mappings.items():
-        keep = _holds(frame, mapping.when, mapping.unless)
-        evaluator = _TargetEvaluator(profile, mapping, frame[keep])
+        keep = rows.holds(mapping.when, mapping.unless)
+        evaluator = _TargetEvaluator(profile, mapping, _Rows(frame[keep]))
         out = pd.DataFrame({name: evaluator.column(name) for name in mapping.table.column_names})
         out[SOURCE_LINE] = lines[keep].astype("int64")
         path = out_dir / f"{src.stem}.{export}.csv"

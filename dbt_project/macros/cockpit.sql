@@ -1,0 +1,49 @@
+{#- Shared building blocks of the cockpit marts: reporting dates, period roll-ups and safe rates. -#}
+
+{% macro convert_from_utc(timestamp_expression, timezone_expression) -%}
+    {{ return(adapter.dispatch('convert_from_utc', 'contact_warehouse')(timestamp_expression, timezone_expression)) }}
+{%- endmacro %}
+
+{% macro default__convert_from_utc(timestamp_expression, timezone_expression) -%}
+    from_utc_timestamp({{ timestamp_expression }}, {{ timezone_expression }})
+{%- endmacro %}
+
+{% macro duckdb__convert_from_utc(timestamp_expression, timezone_expression) -%}
+    {#- Timestamps are stored as UTC without zone; the connection's TimeZone is UTC (profiles.yml). -#}
+    timezone({{ timezone_expression }}, cast({{ timestamp_expression }} as timestamptz))
+{%- endmacro %}
+
+{% macro reporting_date(timestamp_expression) -%}
+    {#- The calendar date of a UTC timestamp in var('reporting_timezone'). -#}
+    {%- if var('reporting_timezone') | upper == 'UTC' -%}
+        cast({{ timestamp_expression }} as date)
+    {%- else -%}
+        cast({{ convert_from_utc(timestamp_expression, "'" ~ var('reporting_timezone') ~ "'") }} as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro safe_ratio(numerator, denominator) -%}
+    case when {{ denominator }} > 0 then cast({{ numerator }} as double) / {{ denominator }} end
+{%- endmacro %}
+
+{% macro period_rollup(daily_relation, dimensions, measures, date_column='activity_date') -%}
+    {#- Re-aggregates a daily table of additive counts to day, week (Monday) and month. Every measure must be a
+        sum-able count or total, so any rate computed afterwards is exact at every grain. -#}
+    {%- set grains = [('day', date_column),
+                      ('week', 'cast(' ~ dbt.date_trunc('week', date_column) ~ ' as date)'),
+                      ('month', 'cast(' ~ dbt.date_trunc('month', date_column) ~ ' as date)')] -%}
+    {%- for grain, period_expression in grains %}
+    select
+        '{{ grain }}' as period_grain,
+        {{ period_expression }} as period_start,
+        {%- for dimension in dimensions %}
+        {{ dimension }},
+        {%- endfor %}
+        {%- for measure in measures %}
+        sum({{ measure }}) as {{ measure }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ daily_relation }}
+    group by {{ period_expression }}{% for dimension in dimensions %}, {{ dimension }}{% endfor %}
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+{%- endmacro %}
