@@ -26,24 +26,35 @@
     case when {{ denominator }} > 0 then cast({{ numerator }} as double) / {{ denominator }} end
 {%- endmacro %}
 
-{% macro period_rollup(daily_relation, dimensions, measures, date_column='activity_date') -%}
-    {#- Re-aggregates a daily table of additive counts to day, week (Monday) and month. Every measure must be a
-        sum-able count or total, so any rate computed afterwards is exact at every grain. -#}
+{% macro period_rollup(daily_relation, dimensions, measures, date_column='activity_date', with_total=false) -%}
+    {#- Re-aggregates a daily table of additive counts to day, week (Monday) and month, and with_total to one
+        'all' period starting on the first date. Every measure must be a sum-able count or total, so any rate
+        computed afterwards is exact at every grain. Measures are summed as bigint; name a type after a colon
+        for others ('compound_sum:double'). -#}
     {%- set grains = [('day', date_column),
                       ('week', 'cast(' ~ dbt.date_trunc('week', date_column) ~ ' as date)'),
                       ('month', 'cast(' ~ dbt.date_trunc('month', date_column) ~ ' as date)')] -%}
+    {%- if with_total %}{% do grains.append(('all', none)) %}{% endif -%}
     {%- for grain, period_expression in grains %}
     select
         '{{ grain }}' as period_grain,
-        {{ period_expression }} as period_start,
+        {% if period_expression is none %}min({{ date_column }}){% else %}{{ period_expression }}{% endif %} as period_start,
         {%- for dimension in dimensions %}
         {{ dimension }},
         {%- endfor %}
         {%- for measure in measures %}
-        sum({{ measure }}) as {{ measure }}{% if not loop.last %},{% endif %}
+        {%- set parts = measure.split(':') %}
+        cast(sum({{ parts[0] }}) as {{ parts[1] if parts | length > 1 else 'bigint' }}) as {{ parts[0] }}
+        {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ daily_relation }}
+    {%- if period_expression is none %}
+    {%- if dimensions %}
+    group by {{ dimensions | join(', ') }}
+    {%- endif %}
+    {%- else %}
     group by {{ period_expression }}{% for dimension in dimensions %}, {{ dimension }}{% endfor %}
+    {%- endif %}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}

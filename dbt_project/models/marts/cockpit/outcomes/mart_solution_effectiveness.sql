@@ -1,0 +1,60 @@
+-- Solution effectiveness per intent and starting channel: the share of closed engagements resolved without
+-- changing channel, and a priority that weights the rest by the intent's value_weight, to rank what to fix
+-- first (DOMAIN.md section 5). Channels are compared as media: the IVR and the agent leg of a call are one
+-- phone contact, the bot and agent parts of a chat one chat (DECISIONS.md).
+with media as (
+    select
+        interactions.engagement_id,
+        count(distinct case when transactions.channel in ('ivr', 'voice') then 'phone' else transactions.channel end)
+            as media_count
+    from {{ ref('fct_transactions') }} as transactions
+    inner join {{ ref('fct_interactions') }} as interactions
+        on transactions.interaction_id = interactions.interaction_id
+    group by interactions.engagement_id
+),
+
+engagements as (
+    select
+        engagements.*,
+        case when engagements.first_channel in ('ivr', 'voice') then 'phone' else engagements.first_channel end
+            as starting_medium,
+        media.media_count
+    from {{ ref('fct_engagements') }} as engagements
+    inner join media on engagements.engagement_id = media.engagement_id
+    where engagements.is_resolved or engagements.is_window_complete
+),
+
+daily as (
+    select
+        {{ reporting_date('started_at') }} as activity_date,
+        intent,
+        starting_medium,
+        count(*) as closed_engagements,
+        sum(case when is_resolved then 1 else 0 end) as resolved_engagements,
+        sum(case when is_resolved and media_count = 1 then 1 else 0 end) as resolved_same_channel
+    from engagements
+    group by 1, 2, 3
+),
+
+rolled_up as (
+    {{ period_rollup('daily', ['intent', 'starting_medium'],
+        ['closed_engagements', 'resolved_engagements', 'resolved_same_channel'], with_total=true) }}
+),
+
+weighted as (
+    select
+        rolled_up.*,
+        coalesce(intents.value_weight, 1.0) as value_weight,
+        {{ safe_ratio('resolved_same_channel', 'closed_engagements') }} as effectiveness_rate,
+        coalesce(intents.value_weight, 1.0) * (closed_engagements - resolved_same_channel) as fix_priority_score
+    from rolled_up
+    left join {{ ref('dim_intents') }} as intents on rolled_up.intent = intents.intent
+)
+
+select
+    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || weighted.intent || '|' || starting_medium") }}
+        as effectiveness_key,
+    weighted.*,
+    rank() over (partition by period_grain, period_start order by fix_priority_score desc, intent, starting_medium)
+        as fix_priority_rank
+from weighted
