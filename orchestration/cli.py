@@ -32,7 +32,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from orchestration.definitions import defs
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = defs.get_job_def("warehouse_job").execute_in_process(instance=instance, raise_on_error=False)
+    result = defs.resolve_job_def("warehouse_job").execute_in_process(instance=instance, raise_on_error=False)
     _print_summary(str(db))
     print(f"warehouse: {db}")
     print("run succeeded" if result.success else "run FAILED: see the log above")

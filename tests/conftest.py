@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from orchestration.settings import DBT_PROJECT_DIR, TELEMETRY_ENV, dbt_executable
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The generated month the pipeline tests share: large enough for every planted truth to show.
+PIPELINE_CUSTOMERS, PIPELINE_DAYS, PIPELINE_SEED = 1500, 28, 42
 
 for _name, _value in TELEMETRY_ENV.items():
     os.environ[_name] = _value
@@ -44,3 +47,58 @@ def run_dbt(args: Sequence[str], db: Path, extra_env: dict[str, str] | None = No
 def dbt():
     """The run_dbt helper, as a fixture so test modules need not import conftest."""
     return run_dbt
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """One whole pipeline run (Dagster job, in-process) on generated exports, shared by a test session."""
+
+    landing: Path
+    db: Path
+    truths: dict
+    success: bool
+
+    def query(self, sql: str, params: Sequence | None = None) -> list[tuple]:
+        import duckdb
+
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
+    """Generate a month of exports (planted truths included), then run the full Dagster job on them."""
+    import json
+
+    import dagster as dg
+
+    from orchestration.generator import generate
+
+    root = tmp_path_factory.mktemp("pipeline")
+    landing, db = root / "landing", root / "warehouse" / "warehouse.duckdb"
+    generate(landing, customers=PIPELINE_CUSTOMERS, days=PIPELINE_DAYS, seed=PIPELINE_SEED)
+    db.parent.mkdir()
+    saved = {k: os.environ.get(k) for k in ("CONTACT_WAREHOUSE_DB", "CONTACT_WAREHOUSE_LANDING",
+                                             "CONTACT_WAREHOUSE_SERVING_DB")}
+    os.environ.update(
+        CONTACT_WAREHOUSE_DB=str(db),
+        CONTACT_WAREHOUSE_LANDING=str(landing),
+        CONTACT_WAREHOUSE_SERVING_DB=str(root / "serving" / "serving.duckdb"),
+    )
+    try:
+        from orchestration.project import prepare_manifest
+
+        prepare_manifest(force=True)
+        from orchestration.definitions import defs
+
+        result = defs.resolve_job_def("warehouse_job").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        )
+        truths = json.loads((landing / "planted_truths.json").read_text())
+        yield PipelineRun(landing=landing, db=db, truths=truths, success=result.success)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -28,7 +28,7 @@
 
 {% macro period_rollup(daily_relation, dimensions, measures, date_column='activity_date', with_total=false) -%}
     {#- Re-aggregates a daily table of additive counts to day, week (Monday) and month, and with_total to one
-        'all' period starting on the first date. Every measure must be a sum-able count or total, so any rate
+        'all' period starting on the first date of the data. Every measure must be a sum-able count or total, so any rate
         computed afterwards is exact at every grain. Measures are summed as bigint; name a type after a colon
         for others ('compound_sum:double'). -#}
     {%- set grains = [('day', date_column),
@@ -38,7 +38,9 @@
     {%- for grain, period_expression in grains %}
     select
         '{{ grain }}' as period_grain,
-        {% if period_expression is none %}min({{ date_column }}){% else %}{{ period_expression }}{% endif %} as period_start,
+        {% if period_expression is none -%}
+        (select min({{ date_column }}) from {{ daily_relation }})
+        {%- else %}{{ period_expression }}{% endif %} as period_start,
         {%- for dimension in dimensions %}
         {{ dimension }},
         {%- endfor %}

@@ -330,15 +330,17 @@ def _stage_json_children(con: duckdb.DuckDBPyConnection, export: Export) -> list
 def _load_json(con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: str, ctx: dict) -> tuple:
     _stage_json_records(con, export, path)
     staged = _stage_json_children(con, export)
-    error_selects = ["select _line, field, reason from _bad"]
-    for table, temp, prefix in staged:
+    # The record-level error comes first, then the parent table's, then each child's (priority order).
+    error_selects = ["select _line, field, reason, 0 as priority from _bad"]
+    for priority, (table, temp, prefix) in enumerate(staged, start=1):
         err_field, err_reason = _error_cases(table, "t", prefix)
         error_selects.append(
-            f"select _line, {err_field} as field, {err_reason} as reason from {temp} t where ({err_field}) is not null"
+            f"select _line, {err_field} as field, {err_reason} as reason, {priority} as priority "
+            f"from {temp} t where ({err_field}) is not null"
         )
     con.execute(
         f"""create or replace temp table _errs as
-            select e._line, min(e.field) as field, arg_min(e.reason, e.field) as reason,
+            select e._line, arg_min(e.field, e.priority) as field, arg_min(e.reason, e.priority) as reason,
                    coalesce(any_value(r.raw_record), any_value(b.raw_record)) as raw_record
             from ({" union all ".join(error_selects)}) e
             left join _recs r using (_line) left join _bad b using (_line)

@@ -31,8 +31,24 @@ children as (
     group by parent_call_id
 )
 
+-- Phone numbers stay in staging: identity comes from int_records_customers.
 select
-    legs.*,
+    legs.call_id,
+    legs.parent_call_id,
+    legs.direction,
+    legs.customer_ref,
+    legs.queue,
+    legs.agent_id,
+    legs.started_at,
+    legs.queued_at,
+    legs.answered_at,
+    legs.ended_at,
+    legs.hold_seconds,
+    legs.silence_seconds,
+    legs.wrap_seconds,
+    legs.status,
+    legs.disposition,
+    legs.is_resolved,
     chained.root_call_id,
     chained.transfer_depth,
     coalesce(children.transfers_out, 0) as transfers_out,

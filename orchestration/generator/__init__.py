@@ -1,0 +1,5 @@
+"""Synthetic contact-center exports with planted truths (DOMAIN.md section 1 formats)."""
+
+from .core import GenerationSummary, generate
+
+__all__ = ["GenerationSummary", "generate"]
