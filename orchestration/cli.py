@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from orchestration.settings import ensure_warehouse_env
+from orchestration.settings import GLOSSARY_PATH, ensure_warehouse_env
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -53,6 +53,25 @@ def _print_summary(db: str) -> None:
         print(f"{export:<22}{files:>7}{refused:>9}{read:>10}{loaded:>10}{rejected:>10}")
 
 
+def _cmd_glossary(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from orchestration.glossary import write_glossary
+    from orchestration.project import dbt_project, prepare_manifest
+
+    prepare_manifest(force=True)
+    count = write_glossary(Path(dbt_project.manifest_path), Path(args.out))
+    print(f"{count} KPI columns written to {args.out}")
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from orchestration.bench import run
+
+    run(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()], keep=args.keep)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contact-warehouse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -67,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--landing", help="landing folder (default: $CONTACT_WAREHOUSE_LANDING or seeds/)")
     run.add_argument("--db", help="warehouse file (default: $CONTACT_WAREHOUSE_DB or data/warehouse.duckdb)")
     run.set_defaults(func=_cmd_run)
+
+    glossary = sub.add_parser("glossary", help="write the KPI glossary from the dbt docs")
+    glossary.add_argument("--out", default=str(GLOSSARY_PATH), help="markdown file to write")
+    glossary.set_defaults(func=_cmd_glossary)
+
+    bench = sub.add_parser("bench", help="benchmark floor, full build and nightly increment at growing sizes")
+    bench.add_argument(
+        "--sizes", default="small,medium,large", help="comma-separated: small (~100k events), medium (~1M), large"
+    )
+    bench.add_argument("--keep", action="store_true", help="keep the work folders under benchmarks/work/")
+    bench.set_defaults(func=_cmd_bench)
     return parser
 
 

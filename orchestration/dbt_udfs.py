@@ -1,7 +1,7 @@
 """dbt-duckdb plugin: the Python functions the dbt project calls as SQL functions.
 
 Registered on every dbt connection (``plugins`` in ``dbt_project/profiles.yml``). Each function is cached per
-distinct value, because exports repeat the same phone numbers and e-mails many times.
+distinct value, because exports repeat the same phone numbers, e-mails and message texts many times.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from functools import lru_cache
 import phonenumbers
 from dbt.adapters.duckdb.plugins import BasePlugin
 from duckdb import DuckDBPyConnection
-from duckdb.sqltypes import VARCHAR
+from duckdb.sqltypes import DOUBLE, VARCHAR
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 # Documented development default; production sets CONTACT_WAREHOUSE_PII_KEY (DECISIONS.md).
 DEFAULT_PII_KEY = "contact-warehouse-development-key"
@@ -51,13 +52,36 @@ def pii_hash(value: str | None) -> str | None:
     return _hash_with(pii_key(), value)
 
 
+@lru_cache(maxsize=1)
+def sentiment_analyzer() -> SentimentIntensityAnalyzer:
+    """The process's one VADER analyzer (building it reads the lexicon shipped with vaderSentiment)."""
+    return SentimentIntensityAnalyzer()
+
+
+@lru_cache(maxsize=1_000_000)
+def _compound(text: str) -> float:
+    return sentiment_analyzer().polarity_scores(text)["compound"]
+
+
+def sentiment_compound(text: str | None) -> float | None:
+    """VADER compound score of a text in -1..1 (Hutto and Gilbert, 2014); None for an empty text."""
+    if text is None or not text.strip():
+        return None
+    return _compound(text)
+
+
+# SQL name, Python function, parameter types, return type.
+FUNCTIONS = (
+    ("normalize_phone", normalize_phone, [VARCHAR, VARCHAR], VARCHAR),
+    ("pii_hash", pii_hash, [VARCHAR], VARCHAR),
+    ("sentiment_compound", sentiment_compound, [VARCHAR], DOUBLE),
+)
+
+
 class Plugin(BasePlugin):
     def configure_connection(self, conn: DuckDBPyConnection) -> None:
-        for name, func, params in (
-            ("normalize_phone", normalize_phone, [VARCHAR, VARCHAR]),
-            ("pii_hash", pii_hash, [VARCHAR]),
-        ):
+        for name, func, params, return_type in FUNCTIONS:
             # dbt may hand the plugin a connection that already has them (reused environment).
             with contextlib.suppress(Exception):
                 conn.remove_function(name)
-            conn.create_function(name, func, params, VARCHAR, null_handling="special", side_effects=False)
+            conn.create_function(name, func, params, return_type, null_handling="special", side_effects=False)

@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 EXPECTATIONS_DIR = ROOT / "expectations"
 MAPPING_PROFILES_DIR = ROOT / "mapping_profiles"
+GLOSSARY_PATH = ROOT / "docs" / "kpi_glossary.md"
 DEFAULT_LANDING_DIR = ROOT / "seeds"
 DEFAULT_WAREHOUSE_DB = ROOT / "data" / "warehouse.duckdb"
 
@@ -28,6 +29,13 @@ for _name, _value in TELEMETRY_ENV.items():
 def warehouse_db() -> Path:
     """The build DuckDB file. Its name stays ``warehouse.duckdb``: dbt-duckdb puts it in the manifest."""
     return Path(os.environ.get("CONTACT_WAREHOUSE_DB", DEFAULT_WAREHOUSE_DB))
+
+
+def serving_db() -> Path:
+    """The published file readers use: only the marts of the last run whose blocking checks passed. By default
+    ``serving.duckdb`` beside the build file (``data/serving.duckdb``)."""
+    default = warehouse_db().parent / "serving.duckdb"
+    return Path(os.environ.get("CONTACT_WAREHOUSE_SERVING_DB", default))
 
 
 def landing_dir() -> Path:

@@ -102,3 +102,16 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineR
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A throw-away DAGSTER_HOME with the project's dagster.yaml (pools, run queue, storage under tmp_path)."""
+    import shutil
+
+    home = tmp_path / "dagster_home"
+    (home / "storage").mkdir(parents=True)
+    shutil.copy(Path(__file__).parent.parent / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_STORAGE_DIR", str(home / "storage"))
+    return home

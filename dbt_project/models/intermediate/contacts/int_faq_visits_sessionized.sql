@@ -27,9 +27,9 @@ flagged as (
 numbered as (
     select
         *,
-        sum(is_new_visit) over (
+        cast(sum(is_new_visit) over (
             partition by visitor_key order by viewed_at, view_id rows between unbounded preceding and current row
-        ) as visit_number
+        ) as bigint) as visit_number
     from flagged
 )
 

@@ -31,10 +31,10 @@ flagged as (
 numbered as (
     select
         *,
-        sum(is_new_engagement) over (
+        cast(sum(is_new_engagement) over (
             partition by customer_key, intent order by started_at, interaction_id
             rows between unbounded preceding and current row
-        ) as engagement_number
+        ) as bigint) as engagement_number
     from flagged
 )
 

@@ -39,10 +39,10 @@ flagged as (
 numbered as (
     select
         *,
-        sum(is_new_interaction) over (
+        cast(sum(is_new_interaction) over (
             partition by customer_key order by contact_started_at, contact_id
             rows between unbounded preceding and current row
-        ) as interaction_number
+        ) as bigint) as interaction_number
     from flagged
 ),
 

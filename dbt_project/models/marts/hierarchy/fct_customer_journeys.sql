@@ -56,10 +56,11 @@ engagement_summary as (
     select
         customer_key,
         count(*) as engagements_count,
-        sum(case when is_open_at_data_end then 1 else 0 end) as open_engagements_count,
-        sum(case when is_first_contact_resolved then 1 else 0 end) as fcr_engagements,
-        sum(case when is_window_complete then 1 else 0 end) as closed_engagements,
-        max(case when is_window_complete and not is_resolved then 1 else 0 end) = 1 as has_unresolved_past_window
+        cast(sum(case when is_open_at_data_end then 1 else 0 end) as bigint) as open_engagements_count,
+        cast(sum(case when is_first_contact_resolved then 1 else 0 end) as bigint) as fcr_engagements,
+        cast(sum(case when is_first_contact_resolved is not null then 1 else 0 end) as bigint) as closed_engagements,
+        max(case when is_window_complete and not is_resolved and is_fcr_eligible then 1 else 0 end) = 1
+            as has_unresolved_past_window
     from engagements
     group by customer_key
 ),

@@ -1,6 +1,7 @@
 -- Level 4: one row per engagement (one problem of one customer, first contact to resolution), pointing to its
 -- customer. The window of an engagement ends var('engagement_window_days') after its last contact; an
--- engagement whose window is still running at the data's end is excluded from FCR (DOMAIN.md section 5).
+-- engagement whose window is still running at the data's end is excluded from FCR (DOMAIN.md section 5), and so
+-- is one FCR cannot judge: no intent at all (a text thread alone) or only outbound calls (DECISIONS.md).
 with interactions as (
     select * from {{ ref('int_engagements_windowed') }}
 ),
@@ -36,7 +37,8 @@ aggregated as (
         max(resolved_at) as resolved_at,
         max(resolution_method) as resolution_method,
         max(case when interaction_sequence = 1 and is_resolved then 1 else 0 end) = 1 as is_resolved_by_first_interaction,
-        max(case when interaction_sequence = 1 then first_channel end) as first_channel
+        max(case when interaction_sequence = 1 then first_channel end) as first_channel,
+        min(case when is_outbound_only then 1 else 0 end) = 1 as is_outbound_only
     from interactions
     group by engagement_id
 ),
@@ -70,8 +72,11 @@ select
     with_next.resolved_at,
     with_next.window_ends_at <= data_window.data_end_at as is_window_complete,
     not with_next.is_resolved and with_next.window_ends_at > data_window.data_end_at as is_open_at_data_end,
+    -- A problem FCR can judge: it has an intent, and the customer (not only the company) got in touch.
+    with_next.intent <> 'unknown' and not with_next.is_outbound_only as is_fcr_eligible,
     case
         when with_next.window_ends_at > data_window.data_end_at then null
+        when with_next.intent = 'unknown' or with_next.is_outbound_only then null
         else with_next.is_resolved_by_first_interaction
             and with_next.interactions_count = 1
             and (

@@ -24,12 +24,13 @@ select
         else false
     end as is_valid_score,
     case
-        when answers.survey_type <> 'nps' then null
+        when answers.survey_type <> 'nps' or answers.score is null or answers.score not between 0 and 10 then null
         when answers.score >= 9 then 'promoter'
         when answers.score >= 7 then 'passive'
         else 'detractor'
     end as nps_category,
-    case when answers.survey_type = 'csat' then answers.score >= 4 end as is_csat_satisfied,
+    case when answers.survey_type = 'csat' and answers.score between 1 and 5 then answers.score >= 4 end
+        as is_csat_satisfied,
     answers.transaction_id,
     answers.interaction_id,
     engagements.engagement_id,

@@ -1,6 +1,7 @@
 -- Resolution KPIs per period, intent and first channel (DOMAIN.md section 5):
 --   first-contact resolution = engagements resolved by their first interaction with no further contact on that
---     intent within the window / CLOSED engagements (window complete at the data's end), by engagement start;
+--     intent within the window / CLOSED engagements (window complete at the data's end; engagements FCR cannot
+--     judge, without intent or outbound only, left out), by engagement start;
 --   repeat-contact rate = interactions followed by another interaction of the same customer on the same intent
 --     within the window / interactions, by interaction start.
 with engagements as (
@@ -9,7 +10,7 @@ with engagements as (
         intent,
         first_channel,
         count(*) as engagements,
-        sum(case when is_window_complete then 1 else 0 end) as closed_engagements,
+        sum(case when is_first_contact_resolved is not null then 1 else 0 end) as closed_engagements,
         sum(case when is_first_contact_resolved then 1 else 0 end) as fcr_engagements,
         sum(case when is_resolved then 1 else 0 end) as resolved_engagements,
         0 as interactions,

@@ -1,0 +1,45 @@
+"""The cockpit marts on a generated month find every planted truth."""
+
+from __future__ import annotations
+
+
+def test_the_failing_faq_article_has_the_highest_self_service_failure(pipeline_run) -> None:
+    ranked = pipeline_run.query(
+        """select article_id, self_service_failure_rate, article_reads
+           from marts.mart_self_service_failure_by_article
+           where period_grain = 'all' and article_reads >= 10
+           order by self_service_failure_rate desc"""
+    )
+    assert ranked[0][0] == pipeline_run.truths["failing_faq_article"], ranked[:3]
+    assert ranked[0][1] >= 2 * ranked[1][1], ranked[:3]
+
+
+def test_the_weak_agent_has_the_lowest_fcr(pipeline_run) -> None:
+    rates = pipeline_run.query(
+        """select agent_id, sum(fcr_engagements) * 1.0 / sum(closed_engagements) as fcr
+           from marts.mart_agent_scorecard
+           group by agent_id having sum(closed_engagements) >= 10
+           order by fcr"""
+    )
+    assert rates[0][0] == pipeline_run.truths["weak_agent"], rates[:3]
+    flagged = pipeline_run.query(
+        "select count(*) from marts.mart_agent_scorecard where agent_id = ? and is_low_fcr",
+        [pipeline_run.truths["weak_agent"]],
+    )[0][0]
+    assert flagged >= 2
+
+
+def test_fcr_is_computed_over_closed_engagements_only(pipeline_run) -> None:
+    """The mart's FCR equals the hierarchy's count of first-contact resolutions over closed, FCR-eligible
+    engagements, and engagements still inside their window at the data's end exist and are left out."""
+    mart = pipeline_run.query(
+        "select sum(fcr_engagements), sum(closed_engagements), sum(engagements) from marts.mart_resolution "
+        "where period_grain = 'month'"
+    )[0]
+    facts = pipeline_run.query(
+        "select count(*) filter (where is_first_contact_resolved), "
+        "count(*) filter (where is_first_contact_resolved is not null), "
+        "count(*) from marts.fct_engagements"
+    )[0]
+    assert mart == facts
+    assert facts[1] < facts[2]
