@@ -1,0 +1,84 @@
+"""DuckDB settings of the connections that write the warehouse: the loader's and dbt's.
+
+Read from the environment when a connection opens, with the defaults the benchmark chose (DECISIONS.md,
+"Performance"):
+
+- ``CONTACT_WAREHOUSE_THREADS``: DuckDB worker threads; default the machine's cores.
+- ``CONTACT_WAREHOUSE_MEMORY_LIMIT``: DuckDB's buffer limit; default ``4GB``. DuckDB spills what does not fit.
+- ``CONTACT_WAREHOUSE_TEMP_DIR``: where it spills; default ``<warehouse file>.tmp`` beside the warehouse, on
+  the same disk as the data it spills.
+- ``preserve_insertion_order``: false for dbt (no model relies on the physical order of rows, and keeping it
+  costs memory in large sorts and scans); the loader keeps DuckDB's default (true) because it numbers the rows
+  of a CSV by their scan order (``row_number() over ()``) to find their physical line.
+
+``dbt_project/profiles.yml`` declares memory_limit, temp_directory and preserve_insertion_order under
+``settings:`` from the same variables with the same defaults. ``threads`` is set here, by the ``Plugin`` the
+profile lists, because its default (the machine's cores) cannot be written in YAML.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+THREADS_ENV = "CONTACT_WAREHOUSE_THREADS"
+MEMORY_LIMIT_ENV = "CONTACT_WAREHOUSE_MEMORY_LIMIT"
+TEMP_DIR_ENV = "CONTACT_WAREHOUSE_TEMP_DIR"
+DEFAULT_MEMORY_LIMIT = "4GB"
+
+
+def default_threads() -> int:
+    """The cores this process may run on (the container's CPU set, not the host's)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def threads() -> int:
+    value = os.environ.get(THREADS_ENV, "").strip()
+    return int(value) if value else default_threads()
+
+
+def memory_limit() -> str:
+    return os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
+
+
+def temp_directory(database: Path | str) -> str:
+    """Spill folder: the variable, else ``<database>.tmp`` beside the warehouse file (DuckDB's own habit)."""
+    configured = os.environ.get(TEMP_DIR_ENV, "").strip()
+    if configured:
+        return configured
+    in_memory = str(database) in ("", ":memory:") or str(database).startswith(":memory:")
+    return ".tmp" if in_memory else f"{database}.tmp"
+
+
+def warehouse_settings(database: Path | str, *, preserve_insertion_order: bool) -> dict[str, Any]:
+    """The settings of a connection to ``database``, as DuckDB names them."""
+    return {
+        "threads": threads(),
+        "memory_limit": memory_limit(),
+        "temp_directory": temp_directory(database),
+        "preserve_insertion_order": preserve_insertion_order,
+    }
+
+
+def apply_settings(con: Any, settings: dict[str, Any]) -> None:
+    for name, value in settings.items():
+        literal = str(value).lower() if isinstance(value, bool) else str(value)
+        con.execute(f"set {name} = '{literal.replace(chr(39), chr(39) * 2)}'")
+
+
+try:  # the dbt-duckdb plugin; the loader imports this module without needing dbt
+    from dbt.adapters.duckdb.plugins import BasePlugin
+except ImportError:  # pragma: no cover - dbt-duckdb is a dependency of the project
+    BasePlugin = object  # type: ignore[assignment,misc]
+
+
+class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
+    """dbt-duckdb plugin (listed in profiles.yml): DuckDB threads of dbt's connection, from the environment."""
+
+    def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
+        # Passed to duckdb.connect: set before any query runs. The other settings come from the profile.
+        config["threads"] = threads()
