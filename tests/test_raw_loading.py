@@ -137,3 +137,42 @@ def test_foreign_exports_load_through_mapping_profiles(warehouse: Path, tmp_path
     again = load_export(con, "calls", landing, MAPPING_PROFILES_DIR)
     assert all(f.status == "skipped" for f in again.files)
     con.close()
+
+
+def test_every_generated_source_loads_with_the_right_row_counts(warehouse: Path, tmp_path: Path) -> None:
+    """Generated exports: every good row lands in its raw table and exactly the planted bad rows are
+    quarantined, at the planted file and line."""
+    import json
+
+    from orchestration.generator import generate
+
+    landing = tmp_path / "generated"
+    summary = generate(landing, customers=200, days=10, seed=3)
+    reports = _load_all(warehouse, landing)
+    con = connect(warehouse)
+    counts = {
+        t: con.execute(f"select count(*) from raw.{t}").fetchone()[0]
+        for t in (
+            "calls",
+            "ivr_events",
+            "sms",
+            "surveys",
+            "faq_articles",
+            "faq_views",
+            "customers",
+            "chat_conversations",
+            "chat_messages",
+            "form_submissions",
+        )
+    }
+    expected = dict(summary.rows)
+    expected["calls"] += expected.pop("calls_redelivered")
+    assert counts == {t: expected[t] for t in counts}
+    truths = json.loads((landing / "planted_truths.json").read_text())
+    quarantined = {
+        (Path(f).name, line) for f, line in con.execute("select file_path, line from raw._quarantine").fetchall()
+    }
+    planted = {(Path(b["file"]).name, b["line"]) for b in truths["bad_rows"]}
+    assert quarantined == planted
+    assert sum(r.rows_rejected for r in reports.values()) == len(planted)
+    con.close()
