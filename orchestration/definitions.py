@@ -1,14 +1,24 @@
-"""Assembles the Dagster code location: raw loaders, dbt assets (with dbt tests as checks), job, resources."""
+"""Assembles the Dagster code location: raw loaders, dbt assets (dbt tests as checks), expectation checks,
+publication, the job, its schedule and sensor, resources. Every run executes in one process (see jobs.py)."""
 
 import dagster as dg
 
 from orchestration.assets.dbt import warehouse_dbt_assets
+from orchestration.assets.publication import publication
 from orchestration.assets.raw import raw_assets
-from orchestration.jobs import nightly_job
+from orchestration.checks import build_expectation_checks
+from orchestration.jobs import warehouse_job
+from orchestration.locking import WarehouseLockResource
 from orchestration.resources import build_resources
+from orchestration.schedules import nightly_schedule
+from orchestration.sensors import landing_sensor, orphaned_run_sensor
 
 defs = dg.Definitions(
-    assets=[*raw_assets, warehouse_dbt_assets],
-    jobs=[nightly_job],
-    resources=build_resources(),
+    assets=[*raw_assets, warehouse_dbt_assets, publication],
+    asset_checks=build_expectation_checks(warehouse_dbt_assets),
+    jobs=[warehouse_job],
+    schedules=[nightly_schedule],
+    sensors=[landing_sensor, orphaned_run_sensor],
+    resources={**build_resources(), "warehouse_lock": WarehouseLockResource()},
+    executor=dg.in_process_executor,
 )

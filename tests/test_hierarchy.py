@@ -85,9 +85,9 @@ def test_the_switchboard_number_does_not_merge_customers(pipeline_run) -> None:
         refs,
     )[0]
     assert keys == (len(refs), len(refs))
-    assert pipeline_run.query(
-        "select count(*) from intermediate.int_identifiers_classified where is_blocked"
-    )[0][0] >= 1
+    assert (
+        pipeline_run.query("select count(*) from intermediate.int_identifiers_classified where is_blocked")[0][0] >= 1
+    )
 
 
 def test_no_raw_phone_number_or_email_outside_staging(pipeline_run) -> None:

@@ -1,0 +1,68 @@
+"""``serving/publication``: after the dbt build and its checks, the marts go to the serving file readers use.
+
+Downstream of every dbt asset, so blocking checks (GE suites of severity error, dbt tests) gate it: when one
+fails, this step does not run and the serving file keeps the last good publication.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.assets.dbt import warehouse_dbt_assets
+from orchestration.locking import WarehouseLockResource
+from orchestration.publication import CheckOutcome, publish
+from orchestration.resources import WarehouseResource
+from orchestration.settings import serving_db
+
+PUBLICATION_KEY = dg.AssetKey(["serving", "publication"])
+
+
+def run_check_outcomes(instance: dg.DagsterInstance, run_id: str) -> list[CheckOutcome]:
+    """Every asset check evaluated in this run (GE suites and dbt tests), last evaluation per check."""
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
+    outcomes: dict[tuple[str, str], CheckOutcome] = {}
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            continue
+        evaluation = event.asset_check_evaluation_data
+        key = (evaluation.asset_key.to_user_string(), evaluation.check_name)
+        outcomes[key] = CheckOutcome(key[0], key[1], evaluation.passed, evaluation.severity.value)
+    return [outcomes[key] for key in sorted(outcomes)]
+
+
+@dg.asset(
+    key=PUBLICATION_KEY,
+    deps=sorted(warehouse_dbt_assets.keys),
+    group_name="serving",
+    kinds={"duckdb"},
+    pool="warehouse_writer",
+    description=(
+        "The marts of the build file, copied into a new DuckDB file with meta.publication, then swapped into "
+        "place atomically (CONTACT_WAREHOUSE_SERVING_DB, default data/serving.duckdb)."
+    ),
+)
+def publication(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_lock: WarehouseLockResource
+) -> dg.MaterializeResult:
+    checks = run_check_outcomes(context.instance, context.run_id)
+    failed = [c for c in checks if not c.passed and c.severity == "ERROR"]
+    if failed:  # gating already stops this step; this guards runs that select the checks but not their gate
+        names = ", ".join(f"{c.asset_key}:{c.check_name}" for c in failed)
+        raise dg.Failure(description=f"Not published: checks of severity ERROR failed: {names}")
+    build = Path(warehouse.database_path())
+    result = publish(build, serving_db(), run_id=context.run_id, checks=checks)
+    context.log.info(
+        f"Published {len(result.tables)} marts tables from {build} to {result.path} "
+        f"(lock {warehouse_lock.database_path()}.lock held by this run)."
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "serving_file": dg.MetadataValue.path(str(result.path)),
+            "tables": dg.MetadataValue.int(len(result.tables)),
+            "rows": dg.MetadataValue.int(sum(result.tables.values())),
+            "row_counts": dg.MetadataValue.json(result.tables),
+            "checks_recorded": dg.MetadataValue.int(len(checks)),
+            "checks_failed_warn": dg.MetadataValue.int(sum(not c.passed for c in checks)),
+        }
+    )

@@ -1,0 +1,172 @@
+"""Safe publication: the marts of the build file, copied into a new DuckDB file and swapped into place.
+
+Readers never open the build file. They open the serving file, which only ever holds a complete publication:
+the marts of one run whose blocking checks passed, plus ``meta.publication``. The new file is written beside the
+serving file under a temporary name, flushed to disk, then renamed over it with ``os.replace`` (atomic on one
+file system). A reader holding the old file keeps its inode and a consistent copy; its next connection sees the
+new one. Any failure before the rename leaves the serving file byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+PUBLISHED_SCHEMA = "marts"  # the only schema that leaves the build file: never raw, staging or intermediate
+META_SCHEMA = "meta"
+PUBLICATION_TABLE = f"{META_SCHEMA}.publication"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """One asset check evaluated by the run, as recorded in ``meta.publication``."""
+
+    asset_key: str
+    check_name: str
+    passed: bool
+    severity: str  # ERROR or WARN
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    run_id: str
+    published_at: datetime
+    tables: dict[str, int] = field(default_factory=dict)  # marts table -> row count
+    checks: tuple[CheckOutcome, ...] = ()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _temp_path(serving: Path, run_id: str) -> Path:
+    return serving.with_name(f".{serving.name}.{run_id[:12]}.{os.getpid()}.tmp")
+
+
+def _remove_leftovers(serving: Path) -> None:
+    """Temporary files of a publication killed before its rename (runs never overlap: see locking.py)."""
+    for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
+def _fsync(path: Path, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if directory else 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    """Tables and views of the marts schema in an attached catalog (none when the schema does not exist)."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "order by table_name",
+        [catalog, PUBLISHED_SCHEMA],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, published_at: datetime, checks) -> dict:
+    con.execute(f"attach {_literal(str(build_db))} as build (read_only)")
+    try:
+        tables = published_tables(con, "build")
+        con.execute(f"create schema {PUBLISHED_SCHEMA}")
+        counts = {}
+        for table in tables:
+            target = f"{PUBLISHED_SCHEMA}.{_quote(table)}"
+            # Views are materialised: what they read stays behind in the build file.
+            con.execute(f"create table {target} as select * from build.{PUBLISHED_SCHEMA}.{_quote(table)}")
+            counts[table] = con.execute(f"select count(*) from {target}").fetchone()[0]
+    finally:
+        con.execute("detach build")
+    con.execute(f"create schema {META_SCHEMA}")
+    con.execute(
+        f"""create table {PUBLICATION_TABLE} (
+            run_id varchar not null,
+            published_at timestamp not null,
+            status varchar not null,
+            tables struct(table_name varchar, row_count bigint)[] not null,
+            checks struct(asset_key varchar, check_name varchar, passed boolean, severity varchar)[] not null)"""
+    )
+    con.execute(
+        f"insert into {PUBLICATION_TABLE} values (?, ?, 'published', ?, ?)",
+        [
+            run_id,
+            published_at,
+            [{"table_name": name, "row_count": count} for name, count in counts.items()],
+            [
+                {"asset_key": c.asset_key, "check_name": c.check_name, "passed": c.passed, "severity": c.severity}
+                for c in checks
+            ],
+        ],
+    )
+    return counts
+
+
+def publish(
+    build_db: Path | str, serving_db: Path | str, run_id: str, checks: Sequence[CheckOutcome] = ()
+) -> Publication:
+    """Copy every marts table of ``build_db`` into a new file and swap it into ``serving_db``.
+
+    The caller guarantees that the build file is not being written (one run at a time) and that the run's
+    blocking checks passed. A marts schema that does not exist yet publishes only ``meta.publication``.
+    """
+    build_db, serving_db = Path(build_db), Path(serving_db)
+    if not build_db.exists():
+        raise FileNotFoundError(f"no build file to publish: {build_db}")
+    serving_db.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(serving_db)
+    temp = _temp_path(serving_db, run_id)
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        con = duckdb.connect(str(temp))
+        try:
+            counts = _write(con, build_db, run_id, published_at, checks)
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        _fsync(temp)
+        os.replace(temp, serving_db)
+        _fsync(serving_db.parent, directory=True)
+    except BaseException:
+        for path in (temp, temp.with_name(temp.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        raise
+    return Publication(serving_db, run_id, published_at, counts, tuple(checks))
+
+
+def read_publication(serving_db: Path | str) -> dict | None:
+    """``meta.publication`` of a serving file as a dict (None when the file has none)."""
+    serving_db = Path(serving_db)
+    if not serving_db.exists():
+        return None
+    with duckdb.connect(str(serving_db), read_only=True) as con:
+        try:
+            sql = f"select run_id, published_at, status, tables, checks from {PUBLICATION_TABLE}"
+            row = con.execute(sql).fetchone()
+        except duckdb.CatalogException:
+            return None
+    if row is None:
+        return None
+    run_id, published_at, status, tables, checks = row
+    return {
+        "run_id": run_id,
+        "published_at": published_at,
+        "status": status,
+        "tables": {t["table_name"]: t["row_count"] for t in tables},
+        "checks": checks,
+    }

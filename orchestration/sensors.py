@@ -1,0 +1,152 @@
+"""Sensors: start a run when export files land; release the queue when a run died holding the warehouse.
+
+``landing_files``: one run request per file not yet in the ledger, keyed by its sha256. Dagster never starts two
+runs with the same run key, so the same bytes never trigger two runs, whatever their name. The ledger is read with
+a read-only connection while holding the warehouse lock shared; when a run holds it, or the file cannot be read,
+the tick is skipped and the files are looked at again on the next one.
+
+``orphaned_warehouse_runs``: a run killed with SIGKILL stays "started" in Dagster's storage, and with one run at a
+time the queue would wait for it forever. The warehouse lock tells a dead run from a live one (locking.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.jobs import warehouse_job
+from orchestration.loading.loader import LEDGER, export_files, sha256_of
+from orchestration.loading.sources import EXPORTS
+from orchestration.locking import dead_holder, shared_warehouse_lock
+from orchestration.settings import landing_dir, profiles_dir, warehouse_db
+
+FILE_TAG = "contact_warehouse/landing_file"
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+class WarehouseBusy(Exception):
+    """A run holds the warehouse: the ledger cannot be read now."""
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: Path
+    exports: tuple[str, ...]  # the exports its rows load into (several for a mapping profile)
+    sha256: str
+
+
+def landing_files(landing: Path, profiles: Path) -> Iterator[LandingFile]:
+    """Every file the loaders would read: canonical export folders, then mapping profiles' folders."""
+    for export in EXPORTS:
+        for path in export_files(landing, export):
+            yield LandingFile(path, (export.name,), sha256_of(path))
+    if not profiles.is_dir():
+        return
+    from orchestration.loading.profiles import ProfileError, discover_profiles
+
+    try:
+        found = discover_profiles(profiles)
+    except ProfileError:
+        return  # the loaders report an invalid profile; the sensor still watches the canonical folders
+    for profile in found:
+        folder = landing / profile.folder
+        if folder.is_dir():
+            for path in sorted({p for pattern in profile.file_patterns for p in folder.glob(pattern) if p.is_file()}):
+                yield LandingFile(path, tuple(profile.targets), sha256_of(path))
+
+
+def ledger_entries(database: Path) -> set[tuple[str, str]]:
+    """(export, sha256) of every file in the ledger; empty when the warehouse or its ledger does not exist."""
+    if not database.exists():
+        return set()
+    with shared_warehouse_lock(database) as free:
+        if not free:
+            raise WarehouseBusy(f"a run holds {database}")
+        try:
+            with duckdb.connect(str(database), read_only=True) as con:
+                return set(con.execute(f"select export, file_sha256 from {LEDGER}").fetchall())
+        except duckdb.CatalogException:
+            return set()  # no ledger yet
+        except duckdb.Error as error:  # locked by a writer outside Dagster (dbt run by hand), or unreadable
+            raise WarehouseBusy(f"{database} cannot be read now: {error}") from error
+
+
+def new_landing_files(landing: Path, profiles: Path, database: Path) -> list[LandingFile]:
+    """Files of the landing folder not yet in the ledger (loaded or refused), one per content hash."""
+    known = ledger_entries(database)
+    new: dict[str, LandingFile] = {}
+    for file in landing_files(landing, profiles):
+        if any((export, file.sha256) not in known for export in file.exports):
+            new.setdefault(file.sha256, file)
+    return list(new.values())
+
+
+def _run_in_flight(context: dg.SensorEvaluationContext) -> bool:
+    try:
+        instance = context.instance
+    except dg.DagsterInvariantViolationError:
+        return False
+    runs = instance.get_runs(dg.RunsFilter(job_name=warehouse_job.name, statuses=IN_FLIGHT), limit=1)
+    return bool(runs)
+
+
+@dg.sensor(
+    name="landing_files",
+    job=warehouse_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="One run per new export file in the landing folder (run key: the file's sha256).",
+)
+def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+    if _run_in_flight(context):
+        return dg.SensorResult(skip_reason="A warehouse run is queued or running; new files wait for the next tick.")
+    landing = landing_dir()
+    try:
+        files = new_landing_files(landing, profiles_dir(), warehouse_db())
+    except WarehouseBusy as busy:
+        return dg.SensorResult(skip_reason=f"Warehouse busy ({busy}); trying again on the next tick.")
+    except OSError as error:  # a file vanished or is unreadable mid-listing
+        return dg.SensorResult(skip_reason=f"Landing folder {landing} could not be read: {error}")
+    if not files:
+        return dg.SensorResult(skip_reason=f"No new export file in {landing}.")
+    requests = []
+    for file in files:
+        try:
+            name = str(file.path.relative_to(landing))
+        except ValueError:
+            name = str(file.path)
+        requests.append(dg.RunRequest(run_key=file.sha256, tags={FILE_TAG: name}))
+    return dg.SensorResult(run_requests=requests)
+
+
+@dg.sensor(
+    name="orphaned_warehouse_runs",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks failed a warehouse run whose process died holding the warehouse lock, so the queue moves on.",
+)
+def orphaned_run_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    record = dead_holder(warehouse_db())
+    run_id = (record or {}).get("run_id")
+    if not run_id:
+        return dg.SkipReason("No run died holding the warehouse.")
+    run = context.instance.get_run_by_id(run_id)
+    if run is None or run.status not in IN_FLIGHT:
+        return dg.SkipReason(f"The last run to die holding the warehouse ({run_id}) is already settled.")
+    context.instance.report_run_failed(
+        run,
+        message=(
+            f"The run's process (pid {record.get('pid')}) died holding the warehouse lock (SIGKILL or crash); "
+            "marked failed so that queued runs can start. It published nothing: the serving file is as it was."
+        ),
+    )
+    return dg.SkipReason(f"Marked run {run_id} failed: its process died holding the warehouse.")

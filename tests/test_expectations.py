@@ -1,0 +1,173 @@
+"""Expectation suites: each parses into GE and targets a dbt model; a failing frame fails its Dagster check with
+every failing expectation named and the offending values shown; a suite ahead of its model is skipped."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+from dagster_dbt import get_asset_key_for_model
+
+from orchestration.assets.dbt import warehouse_dbt_assets
+from orchestration.checks import (
+    CHECK_NAME,
+    MissingModelWarning,
+    SuiteError,
+    build_expectation_check,
+    build_expectation_checks,
+    expectation_suite,
+    read_suite,
+    read_suites,
+    validate_frame,
+)
+from orchestration.definitions import defs
+from orchestration.resources import WarehouseResource
+from orchestration.settings import EXPECTATIONS_DIR
+
+NOW = datetime(2026, 11, 1, 12, 0)
+SURVEYS = EXPECTATIONS_DIR / "stg_phone_system__survey_answers.json"
+LEDGER = EXPECTATIONS_DIR / "stg_loading__load_ledger.json"
+
+
+def test_every_suite_parses_and_targets_an_existing_model() -> None:
+    suites = read_suites()
+    assert {s.model for s in suites} >= {"stg_phone_system__survey_answers", "stg_loading__load_ledger"}
+    checks = {key for key in defs.resolve_asset_graph().asset_check_keys if key.name == CHECK_NAME}
+    for suite in suites:
+        raw = json.loads(suite.path.read_text())
+        assert raw["name"] == suite.path.stem
+        # GE would silently drop an expectation it cannot build: every one must survive.
+        assert len(expectation_suite(suite).expectations) == len(raw["expectations"]), suite.path.name
+        key = get_asset_key_for_model([warehouse_dbt_assets], suite.model)
+        assert dg.AssetCheckKey(key, CHECK_NAME) in checks
+        assert defs.resolve_asset_graph().get(dg.AssetCheckKey(key, CHECK_NAME)).blocking == suite.blocking
+
+
+def test_a_suite_ahead_of_its_model_is_skipped_with_a_warning(tmp_path: Path) -> None:
+    shutil.copy(SURVEYS, tmp_path / SURVEYS.name)
+    ahead = {
+        "name": "mart_not_built_yet",
+        "expectations": [{"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}],
+    }
+    (tmp_path / "mart_not_built_yet.json").write_text(json.dumps(ahead))
+    with pytest.warns(MissingModelWarning, match="mart_not_built_yet"):
+        checks = build_expectation_checks(warehouse_dbt_assets, tmp_path)
+    assert [key.asset_key.path[-1] for check in checks for key in check.check_keys] == [SURVEYS.stem]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"name": "x", "expectations": [{"type": "expect_column_values_to_be_betwen", "kwargs": {"column": "a"}}]},
+            "expect_column_values_to_be_betwen",
+        ),
+        ({"name": "other_name", "expectations": []}, "must equal the file stem"),
+        ({"name": "x", "meta": {"severity": "fatal"}, "expectations": []}, "severity"),
+    ],
+)
+def test_a_broken_suite_fails_loudly(tmp_path: Path, document: dict, message: str) -> None:
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(SuiteError, match=message):
+        expectation_suite(read_suite(path))
+
+
+def _survey_frame(**bad: object) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "response_id": ["r1", "r2", "r3"],
+            "survey_type": ["nps", "csat", "nps"],
+            "score": [9, 4, 0],
+            "responded_at": pd.to_datetime(["2026-10-05 10:00", "2026-10-06 11:00", "2026-10-07 12:00"]),
+        }
+    )
+    for column, value in bad.items():
+        frame.loc[2, column] = value
+    return frame
+
+
+def test_a_clean_frame_passes() -> None:
+    outcome = validate_frame(read_suite(SURVEYS), _survey_frame(), now=NOW)
+    assert outcome.passed, outcome.failures
+    assert outcome.evaluated == len(json.loads(SURVEYS.read_text())["expectations"])
+
+
+def test_a_failing_frame_names_each_failing_expectation_with_offending_values() -> None:
+    frame = _survey_frame(score=99, survey_type="ces", response_id="r1", responded_at=pd.Timestamp("2027-01-01"))
+    outcome = validate_frame(read_suite(SURVEYS), frame, now=NOW)
+
+    assert not outcome.passed
+    by_name = {f["expectation"]: f for f in outcome.failures}
+    assert by_name["expect_column_values_to_be_between(score)"]["offending_values"] == [99]
+    assert by_name["expect_column_values_to_be_between(score)"]["offending_rows"] == [
+        {"score": 99, "response_id": "r1"}
+    ]
+    assert by_name["expect_column_values_to_be_in_set(survey_type)"]["offending_values"] == ["ces"]
+    assert by_name["expect_column_values_to_be_unique(response_id)"]["offending_values"] == ["r1", "r1"]
+    assert by_name["expect_column_values_to_be_between(responded_at)"]["offending_values"] == ["2027-01-01T00:00:00"]
+    assert "99" in outcome.summary()
+
+
+def _ledger_db(path: Path, rows: list[tuple]) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema staging")
+        con.execute(
+            """create table staging.stg_loading__load_ledger (load_id varchar, load_seq bigint, export varchar,
+               file_path varchar, file_sha256 varchar, file_bytes bigint, rows_read bigint, rows_loaded bigint,
+               rows_rejected bigint, load_status varchar, message varchar, loaded_at timestamp)"""
+        )
+        con.executemany("insert into staging.stg_loading__load_ledger values (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+    return path
+
+
+def _ledger_row(load_id: str, read: int, loaded: int, rejected: int) -> tuple:
+    return (
+        load_id,
+        1,
+        "calls",
+        f"calls/{load_id}.csv",
+        "a" * 64,
+        10,
+        read,
+        loaded,
+        rejected,
+        "loaded",
+        None,
+        datetime(2026, 10, 5),
+    )
+
+
+def test_the_check_fails_with_the_unreconciled_ledger_row_in_its_metadata(tmp_path: Path) -> None:
+    db = _ledger_db(tmp_path / "warehouse.duckdb", [_ledger_row("L1", 10, 8, 2), _ledger_row("L2", 10, 7, 2)])
+    suite = read_suite(LEDGER)
+    key = get_asset_key_for_model([warehouse_dbt_assets], suite.model)
+    check = build_expectation_check(suite, key, "staging", "stg_loading__load_ledger")
+
+    result = check(dg.build_asset_check_context(), warehouse=WarehouseResource(database=str(db)))
+
+    assert not result.passed
+    assert result.severity == dg.AssetCheckSeverity.ERROR
+    failures = {name: value.value for name, value in result.metadata.items() if name.startswith("failed_")}
+    assert list(failures) == ["failed_1: expect_column_pair_values_to_be_equal(rows_read, rows_accounted)"]
+    failure = next(iter(failures.values()))
+    assert failure["offending_values"] == [[10, 9]]
+    assert failure["offending_rows"][0]["load_id"] == "L2"
+    # The connection was read-only and is closed: the file opens for writing again.
+    duckdb.connect(str(db)).close()
+
+
+def test_the_check_fails_when_the_table_is_missing(tmp_path: Path) -> None:
+    db = tmp_path / "empty.duckdb"
+    duckdb.connect(str(db)).close()
+    suite = read_suite(LEDGER)
+    check = build_expectation_check(suite, dg.AssetKey(["x"]), "staging", "stg_loading__load_ledger")
+    result = check(dg.build_asset_check_context(), warehouse=WarehouseResource(database=str(db)))
+    assert not result.passed
+    assert "stg_loading__load_ledger" in result.description

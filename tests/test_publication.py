@@ -1,0 +1,545 @@
+"""Nightly runs: a clean run publishes the marts (only the marts) with meta.publication; a blocking check that
+fails leaves the serving file byte for byte as it was; readers never see a half-written file; one run at a time;
+a run killed with SIGKILL mid-load or mid-build is followed by a run that publishes the same marts; the landing
+sensor asks for one run per new file."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.assets.publication import PUBLICATION_KEY
+from orchestration.definitions import defs
+from orchestration.loading.sources import EXPORTS_BY_NAME
+from orchestration.locking import dead_holder, exclusive_warehouse_lock, lock_path_for
+from orchestration.publication import publish, read_publication
+from orchestration.schedules import schedule_timezone
+from orchestration.sensors import FILE_TAG, landing_sensor, orphaned_run_sensor
+
+INSTANCE = dg.DagsterInstance.ephemeral()
+SURVEY_CHECK = dg.AssetCheckKey(dg.AssetKey(["staging", "stg_phone_system__survey_answers"]), "great_expectations")
+# Raw identifiers must never reach the serving file: e-mails, and phone numbers in any usual shape.
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+PHONE = re.compile(r"(?<![\w+])(\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\w)|(?<![\w+])\+\d{8,15}(?!\w)")
+
+# ------------------------------------------------------------------------------------------ landing
+
+
+def _csv(export: str, *rows: str) -> str:
+    return "\n".join([",".join(EXPORTS_BY_NAME[export].main_table.column_names), *rows]) + "\n"
+
+
+CALLS = _csv(
+    "calls",
+    "CA1,,inbound,(415) 555-0101,+18005550100,C1,billing,A1,2026-10-05T09:00:00Z,2026-10-05T09:01:00Z,"
+    "2026-10-05T09:01:15Z,2026-10-05T09:08:00Z,30,5,60,completed,billing_question,false",
+    "CA2,CA1,inbound,(415) 555-0101,+18005550100,C1,retention,A2,2026-10-05T09:08:00Z,2026-10-05T09:08:05Z,"
+    "2026-10-05T09:08:30Z,2026-10-05T09:15:00Z,0,40,30,completed,cancel_service,true",
+    "CA3,,inbound,+1 212 555 0199,+18005550100,,tech_support,,2026-10-05T10:00:00Z,2026-10-05T10:01:00Z,,"
+    "2026-10-05T10:03:00Z,,,,abandoned,,",
+    "CA4,,outbound,+18005550100,415.555.0101,C1,,A1,2026-10-06T15:00:00Z,,2026-10-06T15:00:10Z,"
+    "2026-10-06T15:05:00Z,0,2,20,completed,payment_plan_set,true",
+)
+IVR = """call_id,seq,event_at,node,event_type,key
+CA1,1,2026-10-05T09:00:05Z,main,menu_enter,
+CA1,2,2026-10-05T09:00:20Z,main,key_press,2
+CA1,3,2026-10-05T09:00:50Z,billing,to_queue,
+CA3,1,2026-10-05T10:00:05Z,main,menu_enter,
+CA3,2,2026-10-05T10:00:40Z,main,to_queue,
+"""
+SMS = """message_id,thread_id,direction,from_number,to_number,sent_at,agent_id,body,status
+SM1,T1,inbound,+12125550199,+18005550100,2026-10-06T12:00:00Z,,My bill looks wrong,delivered
+SM2,T1,outbound,+18005550100,+12125550199,2026-10-06T12:05:00Z,A1,Thanks - we fixed it,delivered
+"""
+SURVEYS = """response_id,survey_type,channel,contact_id,respondent,responded_at,score,comment
+SV1,nps,voice,CA2,(415) 555-0101,2026-10-05T10:00:00Z,9,great help
+SV2,csat,chat,CH1,Jane.Doe@Example.com,2026-10-05T12:00:00Z,4,
+SV3,nps,sms,T1,C2,2026-10-06T13:00:00Z,3,slow answer
+"""
+FAQ_ARTICLES = """article_id,title,section,updated_at
+KB-1,How to reset your password,account,2026-09-01T00:00:00Z
+KB-2,Understanding your bill,billing,2026-09-01T00:00:00Z
+"""
+FAQ_VIEWS = """view_id,article_id,visitor_id,customer_ref,viewed_at,seconds_on_page,vote,search_query
+V1,KB-2,vis1,,2026-10-05T08:50:00Z,40,down,bill wrong
+V2,KB-1,vis2,C2,2026-10-06T08:00:00Z,60,up,
+"""
+CUSTOMERS = """customer_ref,email,phone,value_tier,timezone,created_at,churned_at
+C1,Jane.Doe@Example.com,(415) 555-0101,high,America/Los_Angeles,2025-01-01T00:00:00Z,
+C2,bob@example.org,+1 212 555 0199,standard,America/New_York,2025-02-01T00:00:00Z,
+"""
+CHATS = [
+    {
+        "id": "CH1",
+        "created_at": "2026-10-05T11:00:00Z",
+        "closed_at": "2026-10-05T11:20:00Z",
+        "visitor": {"visitor_id": "vis1", "email": "jane.doe@example.com", "phone": None, "customer_ref": None},
+        "bot": {"intent": "billing", "handed_over_at": "2026-10-05T11:05:00Z"},
+        "agent_id": "A3",
+        "tags": ["billing"],
+        "rating": 4,
+        "resolved": True,
+        "messages": [
+            {"id": "M1", "sent_at": "2026-10-05T11:00:00Z", "author": "customer", "text": "My invoice is wrong"},
+            {"id": "M2", "sent_at": "2026-10-05T11:06:00Z", "author": "agent", "text": "Let me fix that for you"},
+        ],
+    },
+]
+FORMS = {
+    "items": [
+        {
+            "response_id": "F1",
+            "form_id": "contact",
+            "submitted_at": "2026-10-06T09:00:00Z",
+            "hidden": {"visitor_id": "vis2"},
+            "answers": [
+                {"field": "email", "type": "email", "value": "bob@example.org"},
+                {"field": "phone", "type": "phone_number", "value": "+12125550199"},
+                {"field": "topic", "type": "dropdown", "value": "billing"},
+                {"field": "message", "type": "long_text", "value": "Question about my bill"},
+            ],
+        }
+    ]
+}
+
+
+def write_landing(folder: Path) -> Path:
+    """One small, valid file per export (raw phone numbers and e-mails included)."""
+    files = {
+        "calls/calls_2026-10-05.csv": CALLS,
+        "ivr_events/ivr_events_2026-10-05.csv": IVR,
+        "sms/sms_2026-10-06.csv": SMS,
+        "surveys/surveys_2026-10-06.csv": SURVEYS,
+        "faq_articles/faq_articles_2026-10-01.csv": FAQ_ARTICLES,
+        "faq_views/faq_views_2026-10-06.csv": FAQ_VIEWS,
+        "customers/customers_2026-10-06.csv": CUSTOMERS,
+        "chat_conversations/chat_2026-10-05.jsonl": "".join(json.dumps(c) + "\n" for c in CHATS),
+        "form_submissions/forms_2026-10-06.json": json.dumps(FORMS),
+    }
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return folder
+
+
+# ------------------------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class Site:
+    """One deployment: a build file, its serving file, a landing folder."""
+
+    root: Path
+    landing: Path
+
+    @property
+    def db(self) -> Path:
+        return self.root / "warehouse" / "warehouse.duckdb"
+
+    @property
+    def serving(self) -> Path:
+        return self.root / "serving" / "serving.duckdb"
+
+    def env(self) -> dict[str, str]:
+        return {
+            "CONTACT_WAREHOUSE_DB": str(self.db),
+            "CONTACT_WAREHOUSE_LANDING": str(self.landing),
+            "CONTACT_WAREHOUSE_SERVING_DB": str(self.serving),
+        }
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_job(site: Site, job: dg.JobDefinition | None = None) -> dg.ExecuteInProcessResult:
+    site.db.parent.mkdir(parents=True, exist_ok=True)
+    job = job or defs.resolve_job_def("warehouse_job")
+    with environment(site.env()):
+        return job.execute_in_process(instance=INSTANCE, raise_on_error=False)
+
+
+def run_messages(result: dg.ExecuteInProcessResult) -> str:
+    """Everything the run said: Dagster events with their error data, and the log lines of steps and hooks."""
+    return "\n".join(
+        f"{entry.user_message} {entry.dagster_event.event_specific_data if entry.dagster_event else ''}"
+        for entry in INSTANCE.all_logs(result.run_id)
+    )
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def marts_snapshot(path: Path) -> dict[str, list[tuple]]:
+    """Every marts table's rows, sorted, doubles rounded (parallel sums may differ in the last bits)."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        columns = con.execute(
+            "select table_name, column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' order by table_name, ordinal_position"
+        ).fetchall()
+        tables: dict[str, list[str]] = {}
+        for table, column, data_type in columns:
+            expr = f'round("{column}", 6)' if data_type in ("DOUBLE", "FLOAT") else f'"{column}"'
+            tables.setdefault(table, []).append(expr)
+        return {
+            table: con.execute(f'select {", ".join(exprs)} from marts."{table}" order by all').fetchall()
+            for table, exprs in tables.items()
+        }
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_landing(tmp_path_factory.mktemp("landing"))
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory, landing: Path) -> tuple[Site, dg.ExecuteInProcessResult]:
+    """One clean run of the whole job, shared by the module (read-only for the tests that use it)."""
+    site = Site(tmp_path_factory.mktemp("clean"), landing)
+    result = run_job(site)
+    assert result.success, run_messages(result)[-5000:]
+    return site, result
+
+
+# ------------------------------------------------------------------------------------------ tests
+
+
+def test_a_clean_run_publishes_the_marts_with_meta_publication(clean) -> None:
+    site, result = clean
+    assert result.get_asset_materialization_events()  # loads, models and the publication
+    assert PUBLICATION_KEY in {e.asset_key for e in result.get_asset_materialization_events()}
+    meta = read_publication(site.serving)
+    assert meta is not None and meta["status"] == "published"
+    assert meta["run_id"] == result.run_id
+    with duckdb.connect(str(site.serving), read_only=True) as con:
+        schemas = {s for (s,) in con.execute("select schema_name from information_schema.schemata").fetchall()}
+        tables = dict(
+            con.execute("select table_name, estimated_size from duckdb_tables() where schema_name = 'marts'").fetchall()
+        )
+        counts = {t: con.execute(f'select count(*) from marts."{t}"').fetchone()[0] for t in tables}
+    assert schemas - {"main", "information_schema", "pg_catalog"} == {"marts", "meta"}
+    assert meta["tables"] == counts
+    with duckdb.connect(str(site.db), read_only=True) as con:
+        built = {
+            t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        }
+    assert set(counts) == built and built, "every marts table, and only those, is published"
+    assert counts["fct_survey_answers"] == 3
+    checks = {(c["asset_key"], c["check_name"]): c for c in meta["checks"]}
+    survey = checks[("staging/stg_phone_system__survey_answers", "great_expectations")]
+    assert survey["passed"] and survey["severity"] == "ERROR"
+
+
+def test_no_text_column_of_the_serving_file_holds_a_phone_number_or_an_email(clean) -> None:
+    site, _ = clean
+    with duckdb.connect(str(site.serving), read_only=True) as con:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+        ).fetchall()
+        assert columns
+        leaks = []
+        for schema, table, column in columns:
+            values = con.execute(f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null')
+            leaks += [(table, column, v) for (v,) in values.fetchall() if EMAIL.search(v) or PHONE.search(v)]
+    assert leaks == []
+    # The scan would see them: the build file's staging holds the same people's raw identifiers.
+    with duckdb.connect(str(site.db), read_only=True) as con:
+        raw = [v for (v,) in con.execute("select phone_raw from staging.stg_crm__customers").fetchall()]
+    assert raw and all(PHONE.search(v) for v in raw)
+
+
+def test_a_failing_blocking_check_leaves_the_serving_file_untouched(clean, tmp_path: Path) -> None:
+    site, _ = clean
+    bad = Site(tmp_path / "bad", site.landing)
+    shutil.copytree(site.root / "warehouse", bad.db.parent)
+    shutil.copytree(site.root / "serving", bad.serving.parent)
+    # A bad value in the staging table (dbt's own tests would stop a bad export earlier, in dbt build).
+    with duckdb.connect(str(bad.db)) as con:
+        con.execute("update staging.stg_phone_system__survey_answers set score = 99 where response_id = 'SV3'")
+    before, inode = digest(bad.serving), bad.serving.stat().st_ino
+    job = defs.resolve_job_def("warehouse_job").get_subset(
+        asset_selection={PUBLICATION_KEY}, asset_check_selection={SURVEY_CHECK}
+    )
+
+    result = run_job(bad, job)
+
+    assert not result.success
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.asset_check_key == SURVEY_CHECK and not evaluation.passed
+    failure = evaluation.metadata["failed_1: expect_column_values_to_be_between(score)"].value
+    assert failure["offending_values"] == [99]
+    assert failure["offending_rows"] == [{"score": 99, "response_id": "SV3"}]
+    assert "99" in evaluation.description
+    messages = run_messages(result)
+    assert "great_expectations" in messages and "does not publish" in messages
+    assert PUBLICATION_KEY not in {e.asset_key for e in result.get_asset_materialization_events()}
+    assert digest(bad.serving) == before and bad.serving.stat().st_ino == inode
+    assert read_publication(bad.serving)["run_id"] == read_publication(site.serving)["run_id"]
+
+
+READER = """
+import json, sys, duckdb
+path = sys.argv[1]
+def snapshot(con):
+    run_id, tables = con.execute("select run_id, tables from meta.publication").fetchone()
+    counts = {t["table_name"]: con.execute(f'select count(*) from marts."{t["table_name"]}"').fetchone()[0]
+              for t in tables}
+    return {"run_id": run_id, "counts": counts, "declared": {t["table_name"]: t["row_count"] for t in tables}}
+con = duckdb.connect(path, read_only=True)
+print(json.dumps(snapshot(con)), flush=True)
+for line in sys.stdin:
+    if line.strip() == "reconnect":
+        con.close()
+        con = duckdb.connect(path, read_only=True)
+    print(json.dumps(snapshot(con)), flush=True)
+"""
+
+
+def test_a_reader_keeps_a_consistent_copy_during_a_swap_and_sees_the_new_one_next(clean, tmp_path: Path) -> None:
+    site, _ = clean
+    serving = tmp_path / "serving.duckdb"
+    shutil.copy(site.serving, serving)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(serving)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        first = json.loads(reader.stdout.readline())
+        publish(site.db, serving, run_id="second-publication")  # while the reader holds the file open
+        reader.stdin.write("again\n")
+        reader.stdin.flush()
+        during = json.loads(reader.stdout.readline())
+        reader.stdin.write("reconnect\n")
+        reader.stdin.flush()
+        after = json.loads(reader.stdout.readline())
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=60)
+    assert reader.returncode == 0
+    assert first["counts"] == first["declared"] and first["run_id"] != "second-publication"
+    assert during == first, "the open connection keeps reading the file it opened"
+    assert after["run_id"] == "second-publication" and after["counts"] == after["declared"]
+    assert not list(tmp_path.glob(".serving.duckdb.*")), "no temporary file is left behind"
+
+
+def test_only_the_marts_schema_is_published_and_an_empty_build_publishes_meta_only(tmp_path: Path) -> None:
+    build = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema raw; create table raw.calls as select '+14155550101' as from_number")
+        con.execute("create schema staging; create table staging.stg as select 1 as x")
+    serving = tmp_path / "out" / "serving.duckdb"
+    assert publish(build, serving, run_id="early").tables == {}
+    assert read_publication(serving)["tables"] == {}
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema marts; create table marts.fct_a as select 1 as x union all select 2")
+        con.execute("create view marts.v_b as select * from staging.stg")
+    assert publish(build, serving, run_id="later").tables == {"fct_a": 2, "v_b": 1}
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert (
+            con.execute(
+                "select count(*) from duckdb_tables() where schema_name <> 'marts' and schema_name <> 'meta'"
+            ).fetchone()[0]
+            == 0
+        )
+
+
+def test_a_second_run_is_refused_while_one_holds_the_warehouse(tmp_path: Path, landing: Path) -> None:
+    site = Site(tmp_path, landing)
+    site.db.parent.mkdir(parents=True)
+    with exclusive_warehouse_lock(site.db, "another run"):
+        result = run_job(site)
+    assert not result.success
+    assert f"held by pid {os.getpid()} (another run" in run_messages(result)
+    assert not site.db.exists(), "the refused run did not touch the build file"
+
+
+KILLER = """
+import os, signal, sys, time
+from pathlib import Path
+mode, marker = sys.argv[1], Path(sys.argv[2])
+
+def kill_everything():
+    os.killpg(os.getpgid(0), signal.SIGKILL)  # this process and its dbt child, as an OOM killer or reboot would
+
+if mode == "load":
+    from orchestration.loading import loader
+    original, calls = loader._record_ledger, []
+    def record_then_die(*args):
+        original(*args)
+        calls.append(1)
+        if len(calls) == 3:
+            kill_everything()  # inside the third file's transaction, before its commit
+    loader._record_ledger = record_then_die
+else:
+    from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
+    original = DbtCliInvocation.stream_raw_events
+    def stream_then_hang(self):
+        models = 0
+        for event in original(self):
+            yield event
+            models += event.raw_event["info"]["name"] == "LogModelResult"
+            if models == 5:
+                marker.write_text(str(os.getpid()))
+                time.sleep(3600)  # mid-build, holding the warehouse, until the test kills us
+    DbtCliInvocation.stream_raw_events = stream_then_hang
+
+# What `contact-warehouse run` does after its `dbt parse`: the job in-process on the DAGSTER_HOME instance.
+import dagster as dg
+from orchestration.definitions import defs
+defs.resolve_job_def("warehouse_job").execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
+"""
+
+
+def _start(site: Site, *args: str, log: Path) -> subprocess.Popen:
+    env = {**os.environ, **site.env()}
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [*args], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=site.root
+        )
+
+
+def test_a_run_killed_mid_load_or_mid_build_is_followed_by_a_run_that_publishes_the_same_marts(
+    clean, tmp_path: Path, dagster_home: Path
+) -> None:
+    reference, _ = clean
+    site = Site(tmp_path / "site", reference.landing)  # same landing: same files, same marts
+    site.db.parent.mkdir(parents=True)
+    previous = tmp_path / "previous.duckdb"
+    duckdb.connect(str(previous)).close()
+    publish(previous, site.serving, run_id="previous-publication")
+    before = digest(site.serving)
+    killer = tmp_path / "killer.py"
+    killer.write_text(KILLER)
+
+    # 1. SIGKILL inside the third file's load transaction.
+    proc = _start(site, sys.executable, str(killer), "load", "-", log=tmp_path / "load.log")
+    assert proc.wait(timeout=300) == -signal.SIGKILL, (tmp_path / "load.log").read_text()[-3000:]
+    with duckdb.connect(str(site.db), read_only=True) as con:
+        assert con.execute("select count(*) from raw._load_ledger").fetchone()[0] == 2
+    assert digest(site.serving) == before
+
+    # 2. SIGKILL mid-build; meanwhile a second run is refused, naming the holder.
+    marker = tmp_path / "mid_build"
+    proc = _start(site, sys.executable, str(killer), "build", str(marker), log=tmp_path / "build.log")
+    try:
+        deadline = time.monotonic() + 300
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.exists(), (tmp_path / "build.log").read_text()[-3000:]
+        concurrent = run_job(site)
+        assert not concurrent.success
+        assert f"held by pid {proc.pid}" in run_messages(concurrent)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    assert digest(site.serving) == before
+    assert lock_path_for(site.db).exists()
+
+    # 3. The next run (the CLI, on a persistent Dagster instance) completes and publishes.
+    contact_warehouse = str(Path(sys.executable).parent / "contact-warehouse")
+    proc = _start(site, contact_warehouse, "run", log=tmp_path / "recover.log")
+    assert proc.wait(timeout=600) == 0, (tmp_path / "recover.log").read_text()[-5000:]
+    assert read_publication(site.serving)["run_id"] != "previous-publication"
+    assert marts_snapshot(site.serving) == marts_snapshot(reference.serving)
+
+
+# ----------------------------------------------------------------------------------- sensor, schedule
+
+
+def _tick(landing: Path, db: Path) -> dg.SensorResult:
+    with environment({"CONTACT_WAREHOUSE_LANDING": str(landing), "CONTACT_WAREHOUSE_DB": str(db)}):
+        return landing_sensor(dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral()))
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_sensor_asks_for_one_run_per_file_when_no_warehouse_exists(landing: Path, tmp_path: Path) -> None:
+    result = _tick(landing, tmp_path / "missing" / "warehouse.duckdb")
+    files = sorted(p for p in landing.rglob("*") if p.is_file())
+    assert sorted(r.run_key for r in result.run_requests) == sorted(_sha(p) for p in files)
+    assert {r.tags[FILE_TAG] for r in result.run_requests} == {str(p.relative_to(landing)) for p in files}
+
+
+def test_the_sensor_asks_for_one_run_per_new_file_only(clean, tmp_path: Path) -> None:
+    site, _ = clean
+    landing = tmp_path / "landing"
+    shutil.copytree(site.landing, landing)
+    new = landing / "sms" / "sms_2026-10-07.csv"
+    new.write_text(SMS.replace("SM1", "SM3").replace("SM2", "SM4"))
+    # A re-delivery of a loaded file under another name is the same bytes: not new.
+    shutil.copy(landing / "calls" / "calls_2026-10-05.csv", landing / "calls" / "calls_2026-10-05_again.csv")
+
+    result = _tick(landing, site.db)
+
+    assert [r.run_key for r in result.run_requests] == [_sha(new)]
+    assert result.run_requests[0].tags[FILE_TAG] == "sms/sms_2026-10-07.csv"
+
+
+def test_the_sensor_skips_without_crashing_while_the_warehouse_is_held(clean, tmp_path: Path) -> None:
+    site, _ = clean
+    db = tmp_path / "warehouse" / "warehouse.duckdb"
+    shutil.copytree(site.db.parent, db.parent)
+    with exclusive_warehouse_lock(db, "nightly run"):
+        held = _tick(site.landing, db)
+    assert not held.run_requests and "busy" in held.skip_reason.skip_message
+    writer = duckdb.connect(str(db))  # a writer outside Dagster (dbt run by hand)
+    try:
+        written = _tick(site.landing, db)
+    finally:
+        writer.close()
+    assert not written.run_requests and "busy" in written.skip_reason.skip_message
+
+
+def test_the_nightly_schedule_runs_the_job_at_two_in_the_configured_time_zone(monkeypatch) -> None:
+    schedule = defs.resolve_schedule_def("nightly_warehouse")
+    assert schedule.cron_schedule == "0 2 * * *" and schedule.job_name == "warehouse_job"
+    assert schedule.execution_timezone == schedule_timezone()
+    monkeypatch.setenv("CONTACT_WAREHOUSE_SCHEDULE_TZ", "Europe/Paris")
+    assert schedule_timezone() == "Europe/Paris"
+    monkeypatch.setenv("CONTACT_WAREHOUSE_SCHEDULE_TZ", "Mars/Olympus")
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        schedule_timezone()
+
+
+def test_a_run_that_died_holding_the_warehouse_is_marked_failed_so_the_queue_moves_on(tmp_path: Path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    instance = dg.DagsterInstance.ephemeral()
+    run = instance.add_run(dg.DagsterRun(job_name="warehouse_job", status=dg.DagsterRunStatus.STARTED))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    # What a run killed with SIGKILL leaves: a free lock whose file still names it.
+    lock_path_for(db).write_text(json.dumps({"pid": int(dead.stdout), "owner": "killed", "run_id": run.run_id}))
+
+    with environment({"CONTACT_WAREHOUSE_DB": str(db)}):
+        orphaned_run_sensor(dg.build_sensor_context(instance=instance))
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+        with exclusive_warehouse_lock(db, "live run", run_id="live"):  # a live holder is never touched
+            assert dead_holder(db) is None
+        assert dead_holder(db) is None, "a run that ends cleanly clears its record"
