@@ -43,3 +43,41 @@ def test_fcr_is_computed_over_closed_engagements_only(pipeline_run) -> None:
     )[0]
     assert mart == facts
     assert facts[1] < facts[2]
+
+
+def test_the_slow_queue_has_the_highest_asa(pipeline_run) -> None:
+    ranked = pipeline_run.query(
+        """select queue, sum(answer_seconds) * 1.0 / sum(answered_calls) as asa
+           from marts.mart_queue_performance
+           where period_grain = 'month' and channel = 'voice' and answered_calls > 0
+           group by queue order by asa desc"""
+    )
+    assert ranked[0][0] == pipeline_run.truths["slow_queue"], ranked
+    assert ranked[0][1] > 3 * ranked[1][1], ranked
+
+
+def test_the_over_contacted_customers_and_only_they_are_flagged(pipeline_run) -> None:
+    flagged = {
+        r for (r,) in pipeline_run.query("select distinct customer_ref from marts.mart_compliance_contact_frequency")
+    }
+    assert flagged == set(pipeline_run.truths["over_contacted_customers"])
+
+
+def test_calls_outside_calling_hours_are_exactly_the_planted_ones(pipeline_run) -> None:
+    flagged = {
+        c
+        for (c,) in pipeline_run.query(
+            "select call_id from marts.mart_compliance_calling_hours where calling_hours_status = 'outside_hours'"
+        )
+    }
+    assert flagged == set(pipeline_run.truths["outbound_outside_calling_hours"])
+
+
+def test_the_monday_spike_intent_ranks_first_in_its_monday_ratio(pipeline_run) -> None:
+    top = pipeline_run.query(
+        """select intent, hour_of_day, weekday_hour_ratio from marts.mart_volume_patterns
+           where weekday_name = 'Monday' and ratio_rank = 1 and has_enough_volume
+           order by weekday_hour_ratio desc limit 1"""
+    )
+    assert top and top[0][0] == pipeline_run.truths["monday_spike_intent"], top
+    assert top[0][2] >= 2.0, top
