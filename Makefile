@@ -11,7 +11,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install run test dev manifest build lint fmt clean
+.PHONY: install run test dev manifest build lint fmt clean bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ manifest: install
 dev: install manifest
 	mkdir -p $(DAGSTER_STORAGE_DIR)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -m orchestration.definitions
+
+## Benchmark floor, full build and nightly increment at ~100k, 1M and 10M events (SIZES=small for a quick run).
+SIZES ?= small,medium,large
+bench: install
+	$(BIN)/contact-warehouse bench --sizes $(SIZES)
 
 build: install
 	cd dbt_project && ../$(BIN)/dbt build --profiles-dir .

@@ -72,6 +72,23 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from orchestration.report import render_report
+    from orchestration.settings import report_dir, serving_db
+
+    serving = Path(args.serving) if args.serving else serving_db()
+    out = Path(args.out) if args.out else (report_dir() if not args.serving else serving.parent / "report")
+    try:
+        path = render_report(serving, out)
+    except FileNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contact-warehouse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -90,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     glossary = sub.add_parser("glossary", help="write the KPI glossary from the dbt docs")
     glossary.add_argument("--out", default=str(GLOSSARY_PATH), help="markdown file to write")
     glossary.set_defaults(func=_cmd_glossary)
+
+    report = sub.add_parser("report", help="write the static HTML cockpit from the serving file")
+    report.add_argument(
+        "--serving", help="serving file (default: $CONTACT_WAREHOUSE_SERVING_DB or data/serving.duckdb)"
+    )
+    report.add_argument("--out", help="folder to write index.html into (default: report/ beside the serving file)")
+    report.set_defaults(func=_cmd_report)
 
     bench = sub.add_parser("bench", help="benchmark floor, full build and nightly increment at growing sizes")
     bench.add_argument(

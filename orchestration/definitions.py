@@ -6,6 +6,7 @@ import dagster as dg
 from orchestration.assets.dbt import warehouse_dbt_assets
 from orchestration.assets.publication import publication
 from orchestration.assets.raw import raw_assets
+from orchestration.assets.report import cockpit_report
 from orchestration.checks import build_expectation_checks
 from orchestration.jobs import warehouse_job
 from orchestration.locking import WarehouseLockResource
@@ -14,7 +15,7 @@ from orchestration.schedules import nightly_schedule
 from orchestration.sensors import landing_sensor, orphaned_run_sensor
 
 defs = dg.Definitions(
-    assets=[*raw_assets, warehouse_dbt_assets, publication],
+    assets=[*raw_assets, warehouse_dbt_assets, publication, cockpit_report],
     asset_checks=build_expectation_checks(warehouse_dbt_assets),
     jobs=[warehouse_job],
     schedules=[nightly_schedule],

@@ -38,6 +38,11 @@ def serving_db() -> Path:
     return Path(os.environ.get("CONTACT_WAREHOUSE_SERVING_DB", default))
 
 
+def report_dir() -> Path:
+    """Where the nightly job writes the cockpit report: ``report/`` beside the serving file by default."""
+    return Path(os.environ.get("CONTACT_WAREHOUSE_REPORT_DIR", serving_db().parent / "report"))
+
+
 def landing_dir() -> Path:
     return Path(os.environ.get("CONTACT_WAREHOUSE_LANDING", DEFAULT_LANDING_DIR))
 

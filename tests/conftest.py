@@ -78,8 +78,10 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineR
     landing, db = root / "landing", root / "warehouse" / "warehouse.duckdb"
     generate(landing, customers=PIPELINE_CUSTOMERS, days=PIPELINE_DAYS, seed=PIPELINE_SEED)
     db.parent.mkdir()
-    saved = {k: os.environ.get(k) for k in ("CONTACT_WAREHOUSE_DB", "CONTACT_WAREHOUSE_LANDING",
-                                             "CONTACT_WAREHOUSE_SERVING_DB")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("CONTACT_WAREHOUSE_DB", "CONTACT_WAREHOUSE_LANDING", "CONTACT_WAREHOUSE_SERVING_DB")
+    }
     os.environ.update(
         CONTACT_WAREHOUSE_DB=str(db),
         CONTACT_WAREHOUSE_LANDING=str(landing),

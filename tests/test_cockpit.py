@@ -81,3 +81,11 @@ def test_the_monday_spike_intent_ranks_first_in_its_monday_ratio(pipeline_run) -
     )
     assert top and top[0][0] == pipeline_run.truths["monday_spike_intent"], top
     assert top[0][2] >= 2.0, top
+
+
+def test_the_nightly_job_publishes_and_writes_the_report(pipeline_run) -> None:
+    serving = pipeline_run.db.parent.parent / "serving" / "serving.duckdb"
+    assert serving.exists()
+    page = serving.parent / "report" / "index.html"
+    assert page.exists() and page.stat().st_size > 1_000_000
+    assert "Net Promoter Score" in page.read_text() or "NPS" in page.read_text()

@@ -20,7 +20,9 @@ from orchestration.loading.sources import EXPORTS_BY_NAME, JSON_PATHS
 KNOWLEDGE_BASE = Path(__file__).resolve().parents[1] / "dbt_project" / "knowledge_base"
 CSV_EXPORTS = ("calls", "ivr_events", "sms", "surveys", "faq_views")
 DAILY = {
-    **{e: "csv" for e in CSV_EXPORTS}, "chat_conversations": "jsonl", "form_submissions": "json",
+    **{e: "csv" for e in CSV_EXPORTS},
+    "chat_conversations": "jsonl",
+    "form_submissions": "json",
 }
 START = date(2026, 10, 5)
 
@@ -138,8 +140,8 @@ def test_layout_one_file_per_export_and_day(sample) -> None:
     assert all(pattern.match(n) for n in names if n != "planted_truths.json")
     assert summary.files_written == len(names)
     assert summary.total_events == sum(
-        summary.rows[k] for k in
-        ("calls", "ivr_events", "sms", "surveys", "faq_views", "chat_messages", "form_submissions")
+        summary.rows[k]
+        for k in ("calls", "ivr_events", "sms", "surveys", "faq_views", "chat_messages", "form_submissions")
     )
     assert summary.bytes_written < 5_000_000
 
@@ -263,8 +265,16 @@ def test_switchboard_number_is_shared_by_crm_customers(sample, truths) -> None:
 
 def test_truth_keys(truths) -> None:
     for key in (
-        "monday_spike_intent", "failing_faq_article", "weak_agent", "slow_queue", "switchboard_number",
-        "over_contacted_customers", "unmapped_codes", "generic_ivr_nodes", "bad_rows", "redelivered_file",
+        "monday_spike_intent",
+        "failing_faq_article",
+        "weak_agent",
+        "slow_queue",
+        "switchboard_number",
+        "over_contacted_customers",
+        "unmapped_codes",
+        "generic_ivr_nodes",
+        "bad_rows",
+        "redelivered_file",
     ):
         assert truths[key], key
     assert len(truths["bad_rows"]) == 7
@@ -279,9 +289,7 @@ def test_over_contacted_customers(sample, truths) -> None:
     worst = {}
     for ref, times in attempts.items():
         times.sort()
-        worst[ref] = max(
-            sum(1 for u in times if t <= u < t + timedelta(days=7)) for t in times
-        )
+        worst[ref] = max(sum(1 for u in times if t <= u < t + timedelta(days=7)) for t in times)
     over = sorted(ref for ref, n in worst.items() if n > 7)
     assert len(truths["over_contacted_customers"]) == 5
     assert over == sorted(truths["over_contacted_customers"])
@@ -292,7 +300,8 @@ def test_outbound_calls_outside_calling_hours(sample, truths) -> None:
     planted = set(truths["outbound_outside_calling_hours"])
     assert planted
     outside = {
-        r["call_id"] for r in read_csv(root, "calls", truths)
+        r["call_id"]
+        for r in read_csv(root, "calls", truths)
         if r["direction"] == "outbound" and not 8 <= ts(r["started_at"]).hour < 21
     }
     assert outside == planted
@@ -387,8 +396,13 @@ def test_bad_rows_are_where_the_truths_say(sample, truths) -> None:
     root, _ = sample
     reasons = {b["reason"] for b in truths["bad_rows"]}
     assert reasons == {
-        "missing_column", "extra_column", "unparseable_timestamp", "non_numeric_integer",
-        "missing_required_value", "invalid_json", "missing_required_field",
+        "missing_column",
+        "extra_column",
+        "unparseable_timestamp",
+        "non_numeric_integer",
+        "missing_required_value",
+        "invalid_json",
+        "missing_required_field",
     }
     for b in truths["bad_rows"]:
         path = root / b["file"]
@@ -482,8 +496,19 @@ def test_surveys_rate_real_contacts(sample, truths) -> None:
 
 def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "landing"
-    argv = ["--customers", "120", "--days", "3", "--seed", "1", "--out", str(out), "--no-progress",
-            "--start-date", "2026-10-12"]
+    argv = [
+        "--customers",
+        "120",
+        "--days",
+        "3",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--start-date",
+        "2026-10-12",
+    ]
     assert main(argv) == 0
     assert (out / "calls" / "calls_2026-10-14.csv").is_file()
     assert (out / "customers" / "customers_2026-10-14.csv").is_file()

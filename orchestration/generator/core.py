@@ -38,12 +38,56 @@ from .writers import HEADERS, DayBuffer, Writer
 
 # Local-time hour profiles of new problems (relative weights).
 HOURS_WEEKDAY = (
-    0.04, 0.02, 0.02, 0.02, 0.03, 0.07, 0.2, 0.45, 0.9, 1.25, 1.3, 1.2,
-    1.0, 1.1, 1.1, 1.0, 0.9, 0.75, 0.55, 0.48, 0.38, 0.28, 0.17, 0.08,
+    0.04,
+    0.02,
+    0.02,
+    0.02,
+    0.03,
+    0.07,
+    0.2,
+    0.45,
+    0.9,
+    1.25,
+    1.3,
+    1.2,
+    1.0,
+    1.1,
+    1.1,
+    1.0,
+    0.9,
+    0.75,
+    0.55,
+    0.48,
+    0.38,
+    0.28,
+    0.17,
+    0.08,
 )
 HOURS_WEEKEND = (
-    0.05, 0.03, 0.02, 0.02, 0.02, 0.04, 0.1, 0.25, 0.5, 0.8, 0.95, 1.0,
-    0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.45, 0.38, 0.3, 0.18, 0.09,
+    0.05,
+    0.03,
+    0.02,
+    0.02,
+    0.02,
+    0.04,
+    0.1,
+    0.25,
+    0.5,
+    0.8,
+    0.95,
+    1.0,
+    0.95,
+    0.9,
+    0.85,
+    0.8,
+    0.7,
+    0.6,
+    0.5,
+    0.45,
+    0.38,
+    0.3,
+    0.18,
+    0.09,
 )
 # New episodes per customer per day (times the customer's propensity), Monday..Sunday.
 EPISODE_RATE = (0.092, 0.085, 0.083, 0.083, 0.08, 0.04, 0.022)
@@ -235,13 +279,55 @@ class Simulator:
             return c.alt_phone
         return "anonymous"
 
-    def call_row(self, buf, tzi, call_id, parent, direction, frm, to, ref, queue, agent, ts, tq, ta, te,
-                 hold, sil, wrap, status, disp, resolved) -> None:
+    def call_row(
+        self,
+        buf,
+        tzi,
+        call_id,
+        parent,
+        direction,
+        frm,
+        to,
+        ref,
+        queue,
+        agent,
+        ts,
+        tq,
+        ta,
+        te,
+        hold,
+        sil,
+        wrap,
+        status,
+        disp,
+        resolved,
+    ) -> None:
         f = self.clock.fmt_local
-        buf.calls.append((ts, (
-            call_id, parent, direction, frm, to, ref, queue, agent, f(ts, tzi), f(tq, tzi) if tq else "",
-            f(ta, tzi) if ta else "", f(te, tzi), hold, sil, wrap, status, disp, resolved,
-        )))
+        buf.calls.append(
+            (
+                ts,
+                (
+                    call_id,
+                    parent,
+                    direction,
+                    frm,
+                    to,
+                    ref,
+                    queue,
+                    agent,
+                    f(ts, tzi),
+                    f(tq, tzi) if tq else "",
+                    f(ta, tzi) if ta else "",
+                    f(te, tzi),
+                    hold,
+                    sil,
+                    wrap,
+                    status,
+                    disp,
+                    resolved,
+                ),
+            )
+        )
 
     def disposition(self, rng: random.Random, intent: cat.Intent) -> str:
         r = rng.random()
@@ -253,8 +339,9 @@ class Simulator:
 
     # --- channels --------------------------------------------------------------------------------------
 
-    def survey(self, rng, channel: str, contact_id: str, respondent: str, t: int, tzi: int, resolved: bool,
-               p: float = 0.2) -> None:
+    def survey(
+        self, rng, channel: str, contact_id: str, respondent: str, t: int, tzi: int, resolved: bool, p: float = 0.2
+    ) -> None:
         if rng.random() >= p:
             return
         r = rng.random()
@@ -276,9 +363,21 @@ class Simulator:
                 comment = rng.choice(cat.SURVEY_POSITIVE) if good else rng.choice(cat.SURVEY_NEGATIVE) if bad else ""
             rid = self.nid(K_SURVEY, "SR")
             if buf is not None:
-                buf.surveys.append((tr, (
-                    rid, kind, channel, contact_id, respondent, self.clock.fmt_local(tr, tzi), str(score), comment,
-                )))
+                buf.surveys.append(
+                    (
+                        tr,
+                        (
+                            rid,
+                            kind,
+                            channel,
+                            contact_id,
+                            respondent,
+                            self.clock.fmt_local(tr, tzi),
+                            str(score),
+                            comment,
+                        ),
+                    )
+                )
             tr += 5 + int(rng.random() * 20)
 
     def ivr(self, rng, c: Person, intent: cat.Intent, call_id: str, t: int) -> tuple[str, int, bool, list]:
@@ -347,8 +446,28 @@ class Simulator:
         to = cat.MAIN_NUMBER
         if rng.random() < 0.005:
             if buf is not None:
-                self.call_row(buf, tzi, call_id, "", "inbound", frm, to, "", "", "", t0, 0, 0, t0 + 1, "", "", "",
-                              "failed", "", "")
+                self.call_row(
+                    buf,
+                    tzi,
+                    call_id,
+                    "",
+                    "inbound",
+                    frm,
+                    to,
+                    "",
+                    "",
+                    "",
+                    t0,
+                    0,
+                    0,
+                    t0 + 1,
+                    "",
+                    "",
+                    "",
+                    "failed",
+                    "",
+                    "",
+                )
             return "dropped", t0 + 2
         outcome, t, identified, ev = self.ivr(rng, c, intent, call_id, t0)
         if buf is not None:
@@ -362,15 +481,55 @@ class Simulator:
             if outcome == "contained" and intent.name == "login_issue":
                 self.sms_notify(rng, c, intent, t - 5)
             if buf is not None:
-                self.call_row(buf, tzi, call_id, "", "inbound", frm, to, ref, "", "", t0, 0, 0, te, "", "", "",
-                              "completed" if outcome == "contained" else "abandoned", "", "")
+                self.call_row(
+                    buf,
+                    tzi,
+                    call_id,
+                    "",
+                    "inbound",
+                    frm,
+                    to,
+                    ref,
+                    "",
+                    "",
+                    t0,
+                    0,
+                    0,
+                    te,
+                    "",
+                    "",
+                    "",
+                    "completed" if outcome == "contained" else "abandoned",
+                    "",
+                    "",
+                )
             return outcome, te
         queue = intent.queue
         if not self.is_open(t, tzi):
             te = t + 20 + int(rng.random() * 70)
             if buf is not None:
-                self.call_row(buf, tzi, call_id, "", "inbound", frm, to, ref, queue, "", t0, t, 0, te, "", "", "",
-                              "voicemail", "", "")
+                self.call_row(
+                    buf,
+                    tzi,
+                    call_id,
+                    "",
+                    "inbound",
+                    frm,
+                    to,
+                    ref,
+                    queue,
+                    "",
+                    t0,
+                    t,
+                    0,
+                    te,
+                    "",
+                    "",
+                    "",
+                    "voicemail",
+                    "",
+                    "",
+                )
             return "voicemail", te
         leg_id, parent, ts, tq = call_id, "", t0, t
         legs = 0
@@ -382,8 +541,28 @@ class Simulator:
             if wait > patience:
                 te = tq + int(patience)
                 if lbuf is not None:
-                    self.call_row(lbuf, tzi, leg_id, parent, "inbound", frm, to, ref, queue, "", ts, tq, 0, te,
-                                  "", "", "", "abandoned", "", "")
+                    self.call_row(
+                        lbuf,
+                        tzi,
+                        leg_id,
+                        parent,
+                        "inbound",
+                        frm,
+                        to,
+                        ref,
+                        queue,
+                        "",
+                        ts,
+                        tq,
+                        0,
+                        te,
+                        "",
+                        "",
+                        "",
+                        "abandoned",
+                        "",
+                        "",
+                    )
                 return "dropped", te
             ta = tq + wait
             agent = rng.choice(self.by_queue[queue])
@@ -401,8 +580,28 @@ class Simulator:
             if legs < 3 and rng.random() < (0.12 if legs == 1 else 0.15):
                 disp = self.disposition(rng, intent) if rng.random() < 0.5 else ""
                 if lbuf is not None:
-                    self.call_row(lbuf, tzi, leg_id, parent, "inbound", frm, to, ref, queue, agent, ts, tq, ta, te,
-                                  str(hold), str(sil), str(wrap), "completed", disp, "")
+                    self.call_row(
+                        lbuf,
+                        tzi,
+                        leg_id,
+                        parent,
+                        "inbound",
+                        frm,
+                        to,
+                        ref,
+                        queue,
+                        agent,
+                        ts,
+                        tq,
+                        ta,
+                        te,
+                        str(hold),
+                        str(sil),
+                        str(wrap),
+                        "completed",
+                        disp,
+                        "",
+                    )
                 parent, leg_id = leg_id, self.nid(K_CALL, "CA")
                 queue = intent.transfer_to if queue == intent.queue else "retention"
                 ts, tq = te, te + 1 + int(rng.random() * 3)
@@ -412,8 +611,28 @@ class Simulator:
             disp = self.disposition(rng, intent)
             res = "" if rng.random() < 0.04 else "true" if resolved else "false"
             if lbuf is not None:
-                self.call_row(lbuf, tzi, leg_id, parent, "inbound", frm, to, ref, queue, agent, ts, tq, ta, te,
-                              str(hold), str(sil), str(wrap), "completed", disp, res)
+                self.call_row(
+                    lbuf,
+                    tzi,
+                    leg_id,
+                    parent,
+                    "inbound",
+                    frm,
+                    to,
+                    ref,
+                    queue,
+                    agent,
+                    ts,
+                    tq,
+                    ta,
+                    te,
+                    str(hold),
+                    str(sil),
+                    str(wrap),
+                    "completed",
+                    disp,
+                    res,
+                )
                 sa = self.st_agents.setdefault(agent, [0, 0])
                 sa[0] += resolved
                 sa[1] += 1
@@ -460,8 +679,28 @@ class Simulator:
             res = "" if rng.random() < 0.05 else "true" if resolved else "false"
             disp = self.disposition(rng, intent)
             if buf is not None:
-                self.call_row(buf, tzi, call_id, "", "outbound", cat.OUTBOUND_NUMBER, to, c.ref, "", agent, t, 0, ta,
-                              te, str(hold), str(sil), str(wrap), "completed", disp, res)
+                self.call_row(
+                    buf,
+                    tzi,
+                    call_id,
+                    "",
+                    "outbound",
+                    cat.OUTBOUND_NUMBER,
+                    to,
+                    c.ref,
+                    "",
+                    agent,
+                    t,
+                    0,
+                    ta,
+                    te,
+                    str(hold),
+                    str(sil),
+                    str(wrap),
+                    "completed",
+                    disp,
+                    res,
+                )
             self.survey(rng, "voice", call_id, c.phone, te, tzi, resolved, 0.1)
             return ("resolved" if resolved else "unresolved"), te + wrap
         if r < answered_p + (1 - answered_p) * 0.55:
@@ -471,15 +710,48 @@ class Simulator:
         else:
             status, te = "failed", t + 2
         if buf is not None:
-            self.call_row(buf, tzi, call_id, "", "outbound", cat.OUTBOUND_NUMBER, to, c.ref, "", agent, t, 0, 0, te,
-                          "", "", "", status, "", "")
+            self.call_row(
+                buf,
+                tzi,
+                call_id,
+                "",
+                "outbound",
+                cat.OUTBOUND_NUMBER,
+                to,
+                c.ref,
+                "",
+                agent,
+                t,
+                0,
+                0,
+                te,
+                "",
+                "",
+                "",
+                status,
+                "",
+                "",
+            )
         return "dropped", te
 
     def sms_row(self, buf, t, tzi, thread, direction, frm, to, agent, body, status) -> None:
         if buf is not None:
-            buf.sms.append((t, (
-                self.nid(K_SMS, "SM"), thread, direction, frm, to, self.clock.fmt_local(t, tzi), agent, body, status,
-            )))
+            buf.sms.append(
+                (
+                    t,
+                    (
+                        self.nid(K_SMS, "SM"),
+                        thread,
+                        direction,
+                        frm,
+                        to,
+                        self.clock.fmt_local(t, tzi),
+                        agent,
+                        body,
+                        status,
+                    ),
+                )
+            )
         else:
             self.serial += 1
 
@@ -490,34 +762,94 @@ class Simulator:
         code = f"{rng.randrange(1000000):06d}"
         body = text.format(code=code, amount=f"{20 + rng.randrange(400)}.{rng.randrange(100):02d}")
         thread = self.nid(K_THREAD, "TH")
-        self.sms_row(self.buf(t, c.tzi), t, c.tzi, thread, "outbound", cat.SMS_NUMBER, c.phone, "", body,
-                     "delivered" if rng.random() < 0.97 else "undelivered")
+        self.sms_row(
+            self.buf(t, c.tzi),
+            t,
+            c.tzi,
+            thread,
+            "outbound",
+            cat.SMS_NUMBER,
+            c.phone,
+            "",
+            body,
+            "delivered" if rng.random() < 0.97 else "undelivered",
+        )
 
     def sms_thread(self, rng, c: Person, intent: cat.Intent, t: int) -> tuple[str, int]:
         tzi = c.tzi
         thread = self.nid(K_THREAD, "TH")
         phone = c.phone if rng.random() < 0.9 else format_phone(c.phone, 2)
-        self.sms_row(self.buf(t, tzi), t, tzi, thread, "inbound", phone, cat.SMS_NUMBER, "",
-                     rng.choice(intent.openers), "received")
+        self.sms_row(
+            self.buf(t, tzi),
+            t,
+            tzi,
+            thread,
+            "inbound",
+            phone,
+            cat.SMS_NUMBER,
+            "",
+            rng.choice(intent.openers),
+            "received",
+        )
         if self.is_open(t, tzi):
             t += 60 + int(rng.random() * 1700)
         else:
             t = self.next_open(t, tzi) + int(rng.random() * 3600)
         agent = rng.choice(self.by_queue[intent.queue])
-        self.sms_row(self.buf(t, tzi), t, tzi, thread, "outbound", cat.SMS_NUMBER, phone, agent,
-                     cat.SMS_AGENT_REPLY[0], "delivered")
+        self.sms_row(
+            self.buf(t, tzi),
+            t,
+            tzi,
+            thread,
+            "outbound",
+            cat.SMS_NUMBER,
+            phone,
+            agent,
+            cat.SMS_AGENT_REPLY[0],
+            "delivered",
+        )
         for _ in range(int(rng.random() * 3)):
             t += 30 + int(rng.random() * 900)
-            self.sms_row(self.buf(t, tzi), t, tzi, thread, "inbound", phone, cat.SMS_NUMBER, "",
-                         rng.choice(cat.NEUTRAL), "received")
+            self.sms_row(
+                self.buf(t, tzi),
+                t,
+                tzi,
+                thread,
+                "inbound",
+                phone,
+                cat.SMS_NUMBER,
+                "",
+                rng.choice(cat.NEUTRAL),
+                "received",
+            )
             t += 30 + int(rng.random() * 600)
-            self.sms_row(self.buf(t, tzi), t, tzi, thread, "outbound", cat.SMS_NUMBER, phone, agent,
-                         rng.choice(cat.SMS_AGENT_REPLY[1:]), "delivered" if rng.random() < 0.98 else "failed")
+            self.sms_row(
+                self.buf(t, tzi),
+                t,
+                tzi,
+                thread,
+                "outbound",
+                cat.SMS_NUMBER,
+                phone,
+                agent,
+                rng.choice(cat.SMS_AGENT_REPLY[1:]),
+                "delivered" if rng.random() < 0.98 else "failed",
+            )
         resolved = rng.random() < (WEAK_RESOLVE if agent == self.weak_agent else NORMAL_RESOLVE)
         if rng.random() < 0.7:
             t += 60 + int(rng.random() * 1800)
-            self.sms_row(self.buf(t, tzi), t, tzi, thread, "inbound", phone, cat.SMS_NUMBER, "",
-                         rng.choice(cat.POSITIVE if resolved else cat.NEGATIVE), "received")
+            self.sms_row(
+                self.buf(t, tzi),
+                t,
+                tzi,
+                thread,
+                "inbound",
+                phone,
+                cat.SMS_NUMBER,
+                "",
+                rng.choice(cat.POSITIVE if resolved else cat.NEGATIVE),
+                "received",
+            )
         self.survey(rng, "sms", thread, phone, t, tzi, resolved, 0.15)
         return ("resolved" if resolved else "unresolved"), t
 
@@ -637,8 +969,11 @@ class Simulator:
         art = first
         for k in range(n):
             if k:
-                art = self.pick_article(rng, intent, anon) if rng.random() < 0.7 else self.pick_article(
-                    rng, self.pick_intent(rng), anon)
+                art = (
+                    self.pick_article(rng, intent, anon)
+                    if rng.random() < 0.7
+                    else self.pick_article(rng, self.pick_intent(rng), anon)
+                )
             secs = 5 + int(rng.lognormvariate(4.0, 0.8))
             failing = art.article_id == cat.FAILING_ARTICLE
             r = rng.random()
@@ -864,9 +1199,18 @@ class Simulator:
 
     def events(self) -> int:
         r = self.writer.rows
-        return sum(r.get(k, 0) for k in (
-            "calls", "ivr_events", "sms", "surveys", "faq_views", "chat_messages", "form_submissions",
-        ))
+        return sum(
+            r.get(k, 0)
+            for k in (
+                "calls",
+                "ivr_events",
+                "sms",
+                "surveys",
+                "faq_views",
+                "chat_messages",
+                "form_submissions",
+            )
+        )
 
     # --- snapshots and truths --------------------------------------------------------------------------
 
@@ -902,12 +1246,16 @@ class Simulator:
     def truths(self) -> dict:
         agents = self.st_agents
         weak = agents.get(self.weak_agent, [0, 0])
-        others = [sum(v[0] for a, v in agents.items() if a != self.weak_agent),
-                  sum(v[1] for a, v in agents.items() if a != self.weak_agent)]
+        others = [
+            sum(v[0] for a, v in agents.items() if a != self.weak_agent),
+            sum(v[1] for a, v in agents.items() if a != self.weak_agent),
+        ]
         waits = {q: round(v[0] / v[1], 1) for q, v in sorted(self.st_waits.items()) if v[1]}
         failing = self.st_articles.get(cat.FAILING_ARTICLE, [0, 0])
-        other_art = [sum(v[0] for a, v in self.st_articles.items() if a != cat.FAILING_ARTICLE),
-                     sum(v[1] for a, v in self.st_articles.items() if a != cat.FAILING_ARTICLE)]
+        other_art = [
+            sum(v[0] for a, v in self.st_articles.items() if a != cat.FAILING_ARTICLE),
+            sum(v[1] for a, v in self.st_articles.items() if a != cat.FAILING_ARTICLE),
+        ]
         spike = cat.MONDAY_SPIKE_INTENT
         mondays = sum(1 for d in range(self.days) if self.weekday(d) == 0)
         other_wd = sum(1 for d in range(self.days) if 0 < self.weekday(d) < 5)
@@ -918,25 +1266,32 @@ class Simulator:
         sb = [c.ref for c in self.customers if c.switchboard]
         return {
             "generator": {
-                "seed": self.seed, "customers": self.n_customers, "days": self.days,
-                "start_date": self.start_date.isoformat(), "end_date": self.clock.day_date(self.days - 1).isoformat(),
+                "seed": self.seed,
+                "customers": self.n_customers,
+                "days": self.days,
+                "start_date": self.start_date.isoformat(),
+                "end_date": self.clock.day_date(self.days - 1).isoformat(),
             },
             "monday_spike_intent": spike,
             "monday_spike": {
-                "weekday": "Monday", "local_hours": [8, 11], "factor": SPIKE_FACTOR,
+                "weekday": "Monday",
+                "local_hours": [8, 11],
+                "factor": SPIKE_FACTOR,
                 "observed_episode_ratio": round(ratio, 2) if ratio else None,
             },
             "failing_faq_article": cat.FAILING_ARTICLE,
             "failing_faq": {
                 "intent": next(i.name for a, i in cat.all_articles() if a.article_id == cat.FAILING_ARTICLE),
-                "expected_follow_rate": FAILING_FOLLOW, "expected_other_rate": NORMAL_FOLLOW,
+                "expected_follow_rate": FAILING_FOLLOW,
+                "expected_other_rate": NORMAL_FOLLOW,
                 "observed_follow_rate": round(failing[0] / failing[1], 3) if failing[1] else None,
                 "observed_readers": failing[1],
                 "observed_other_rate": round(other_art[0] / other_art[1], 3) if other_art[1] else None,
             },
             "weak_agent": self.weak_agent,
             "weak_agent_stats": {
-                "expected_resolution_rate": WEAK_RESOLVE, "expected_other_rate": NORMAL_RESOLVE,
+                "expected_resolution_rate": WEAK_RESOLVE,
+                "expected_other_rate": NORMAL_RESOLVE,
                 "observed_calls": weak[1],
                 "observed_resolution_rate": round(weak[0] / weak[1], 3) if weak[1] else None,
                 "observed_other_rate": round(others[0] / others[1], 3) if others[1] else None,

@@ -188,8 +188,18 @@ def make_visitors(n: int, seed: int) -> list[Person]:
         tzi = 0 if r < 0.47 else 1 if r < 0.76 else 2 if r < 0.83 else 3
         out.append(
             Person(
-                idx=i, ref="", email="", phone="", tzi=tzi, tier="", created_at="", churn_day=NO_CHURN,
-                propensity=1.0, digital=1.0, visitors=(_visitor_id(2, i),), alt_phone="",
+                idx=i,
+                ref="",
+                email="",
+                phone="",
+                tzi=tzi,
+                tier="",
+                created_at="",
+                churn_day=NO_CHURN,
+                propensity=1.0,
+                digital=1.0,
+                visitors=(_visitor_id(2, i),),
+                alt_phone="",
             )
         )
     return out

@@ -15,7 +15,10 @@ from orchestration.loading.sources import EXPORTS_BY_NAME
 CSV_EXPORTS: tuple[str, ...] = ("calls", "ivr_events", "sms", "surveys", "faq_views")
 DAILY_EXPORTS: tuple[str, ...] = CSV_EXPORTS + ("chat_conversations", "form_submissions")
 EXTENSIONS: dict[str, str] = {e: "csv" for e in CSV_EXPORTS} | {
-    "chat_conversations": "jsonl", "form_submissions": "json", "customers": "csv", "faq_articles": "csv",
+    "chat_conversations": "jsonl",
+    "form_submissions": "json",
+    "customers": "csv",
+    "faq_articles": "csv",
 }
 HEADERS: dict[str, list[str]] = {name: EXPORTS_BY_NAME[name].main_table.column_names for name in EXTENSIONS}
 _COL = {name: {c: k for k, c in enumerate(cols)} for name, cols in HEADERS.items()}
@@ -32,7 +35,11 @@ BAD_ROW_PLAN: tuple[tuple[str, int, str], ...] = (
 )
 REDELIVERY_DAY = 1  # the day whose calls file is delivered a second time with updated `resolved` values
 _BAD_ID_PREFIX = {
-    "calls": "CA", "ivr_events": "CA", "surveys": "SR", "chat_conversations": "CH", "form_submissions": "",
+    "calls": "CA",
+    "ivr_events": "CA",
+    "surveys": "SR",
+    "chat_conversations": "CH",
+    "form_submissions": "",
 }
 
 
@@ -154,8 +161,12 @@ class Writer:
         cols = _COL["calls"]
         ir, ia, ist, idir = cols["resolved"], cols["agent_id"], cols["status"], cols["direction"]
         candidates = [
-            k for k, r in enumerate(rows)
-            if r[ist] == "completed" and r[ia] and r[ia] not in self.protected_agents and r[idir] == "inbound"
+            k
+            for k, r in enumerate(rows)
+            if r[ist] == "completed"
+            and r[ia]
+            and r[ia] not in self.protected_agents
+            and r[idir] == "inbound"
             and r[ir] in ("", "false")
         ]
         rng = random.Random(f"redelivery:{self.seed}")

@@ -1,0 +1,166 @@
+"""`render_report`: the serving file in, one self-contained HTML cockpit out."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+from plotly.offline import get_plotlyjs
+
+from orchestration.report import figures, voice
+from orchestration.report.data import MartMissing, Serving
+from orchestration.report.definitions import Definitions, load_definitions
+from orchestration.report.kpis import Calendar, Kpi, Series, calendar, compare
+from orchestration.report.panels import Panel, build
+from orchestration.report.template import PAGE
+from orchestration.report.tiles import Tile, build_tile
+
+REPORT_NAME = "index.html"
+
+HEADLINE_KPIS = [
+    Kpi(key="volume", label="Volume (interactions)", mart="mart_resolution", numerator="sum(interactions)",
+        denominator=None, unit="count", higher_is_better=None, definition=("mart_resolution", "interactions")),
+    Kpi(key="nps", label="NPS", mart="mart_satisfaction", numerator="100.0 * sum(promoters - detractors)",
+        denominator="sum(nps_answers)", unit="nps", higher_is_better=True, definition=("mart_satisfaction", "nps")),
+    Kpi(key="csat", label="CSAT (top-two box)", mart="mart_satisfaction", numerator="sum(csat_satisfied)",
+        denominator="sum(csat_answers)", unit="pct", higher_is_better=True, definition=("mart_satisfaction", "csat")),
+    Kpi(key="fcr", label="First-contact resolution", mart="mart_resolution", numerator="sum(fcr_engagements)",
+        denominator="sum(closed_engagements)", unit="pct", higher_is_better=True,
+        definition=("mart_resolution", "fcr_rate"), mature=("sum(closed_engagements)", "sum(engagements)")),
+]  # fmt: skip
+SELF_SERVICE_KPI = Kpi(
+    key="self_service_failure", label="Self-service failure", mart="mart_self_service_failure",
+    numerator="sum(failed_uses)", denominator="sum(self_service_uses)", unit="pct", higher_is_better=False,
+    definition=("mart_self_service_failure", "self_service_failure_rate"),
+)  # fmt: skip
+
+
+@dataclass
+class Section:
+    title: str
+    panels: list[Panel] = field(default_factory=list)
+    html: str = ""
+    small: bool = False
+
+
+def headline(db: Serving, defs: Definitions) -> tuple[Calendar | None, list[Tile], list[Series]]:
+    """The tiles of every headline KPI, and the day and week series behind them (for the trends)."""
+    kpis = HEADLINE_KPIS + voice.queue_kpis(db) + [SELF_SERVICE_KPI]
+    try:
+        cal = calendar(db, [k.mart for k in kpis])
+    except (MartMissing, duckdb.Error):
+        cal = None
+    tiles, series = [], []
+    for kpi in kpis:
+        tile, loaded = build_tile(db, kpi, cal, defs)
+        tiles.append(tile)
+        if loaded is not None:
+            series.append(loaded)
+    return cal, tiles, series
+
+
+def trend_section(tiles: list[Tile], series: list[Series], cal: Calendar | None, defs: Definitions) -> Section:
+    """One small chart per headline KPI; a KPI whose tile could not be computed says why, as its tile does."""
+    section = Section("Trends: daily, with the weekly roll-up", small=True)
+    loaded = {s.kpi.key: s for s in series}
+    for tile in tiles:
+        key = f"trend-{tile.key}"
+        if tile.key in loaded and cal is not None:
+            section.panels.append(build(key, tile.label, functools.partial(figures.trend, loaded[tile.key], cal, defs)))
+        else:
+            section.panels.append(Panel(key, tile.label, missing=tile.missing or "no data"))
+    return section
+
+
+def _raise_missing(mart: str) -> None:
+    raise MartMissing(mart)
+
+
+def sections(db: Serving, defs: Definitions, cal: Calendar | None, fcr_week: date | None) -> list[Section]:
+    p = functools.partial
+    scorecard = p(figures.agent_scorecard, db, defs, cal, fcr_week)
+    if cal is None:
+        scorecard = p(
+            _raise_missing, "mart_agent_scorecard" if not db.has("mart_agent_scorecard") else "mart_resolution"
+        )
+    return [
+        Section(
+            "When and how customers get in touch",
+            [
+                build("volume-heatmap", "Volume by weekday and hour", p(figures.volume_heatmap, db, defs)),
+                build("channel-mix", "Channel mix per intent (first channel)", p(figures.channel_mix, db, defs)),
+            ],
+        ),
+        Section(
+            "Voice: IVR and transfers",
+            [
+                build("ivr-sankey", "IVR flow: most common node paths and drop-offs", p(voice.ivr_sankey, db, defs)),
+                build("transfer-paths", "Transfer paths", p(voice.transfer_paths, db, defs)),
+            ],
+        ),
+        Section(
+            "Self-service and what to fix first",
+            [
+                build(
+                    "failure-article", "Self-service failure per FAQ article", p(figures.failure_by_article, db, defs)
+                ),
+                build("failure-bot", "Self-service failure per bot intent", p(figures.failure_by_bot_intent, db, defs)),
+                build(
+                    "solution-effectiveness",
+                    "Solution effectiveness, ranked by value-weighted fix priority",
+                    p(figures.solution_effectiveness, db, defs),
+                    wide=True,
+                ),
+            ],
+        ),
+        Section(
+            "People and customers",
+            [
+                build("agent-scorecard", "Agent scorecard and coaching flags", scorecard),
+                build("hierarchy-funnel", "Customer hierarchy", p(figures.hierarchy_funnel, db, defs)),
+            ],
+        ),
+        Section(
+            "Compliance",
+            [
+                build("calling-hours", "Outbound calls outside calling hours", p(voice.calling_hours, db, defs)),
+                build("contact-frequency", "Customers over the 7-in-7 limit", p(voice.contact_frequency, db, defs)),
+            ],
+            html=voice.compliance_summary(db),
+        ),
+    ]
+
+
+def render_html(db: Serving, defs: Definitions) -> str:
+    cal, tiles, series = headline(db, defs)
+    fcr = next((s for s in series if s.kpi.key == "fcr"), None)
+    fcr_week = compare(fcr, cal, "week").period if fcr and cal else None
+    publication = db.publication()
+    return PAGE.render(
+        as_of=cal.last_date if cal else "no data",
+        first_date=cal.first_date if cal else "–",
+        last_date=cal.last_date if cal else "–",
+        publication=f"published {publication[1]} UTC (run {publication[0][:8]})" if publication else "",
+        tiles=tiles,
+        sections=[trend_section(tiles, series, cal, defs), *sections(db, defs, cal, fcr_week)],
+        definitions_source=defs.source,
+        serving=db.path.name,
+        plotly_js=get_plotlyjs(),
+    )
+
+
+def render_report(serving_db: Path, out_dir: Path, manifest_path: Path | None = None) -> Path:
+    """Write ``out_dir/index.html`` from the serving file (opened read-only) and return its path."""
+    defs = load_definitions(manifest_path)
+    with Serving(Path(serving_db)) as db:
+        html = render_html(db, defs)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / REPORT_NAME
+    tmp = out.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    return out
