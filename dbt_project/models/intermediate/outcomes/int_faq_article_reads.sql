@@ -35,17 +35,9 @@ reads as (
 ),
 
 assisted as (
-    select
-        transactions.customer_key,
-        transactions.started_at,
-        case
-            when transactions.intent is null or transactions.intent = 'unmapped' then interactions.intent
-            else transactions.intent
-        end as intent
-    from {{ ref('fct_transactions') }} as transactions
-    inner join {{ ref('fct_interactions') }} as interactions
-        on transactions.interaction_id = interactions.interaction_id
-    where transactions.is_assisted
+    select customer_key, started_at, effective_intent as intent
+    from {{ ref('fct_transactions') }}
+    where is_assisted
 ),
 
 followed as (

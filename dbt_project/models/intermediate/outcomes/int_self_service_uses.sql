@@ -3,15 +3,7 @@
 -- var('deflection_window_hours') of the use ending: a self-service failure.
 -- Intent of both sides: the transaction's own intent, else its interaction's (DECISIONS.md).
 with transactions as (
-    select
-        transactions.*,
-        case
-            when transactions.intent is null or transactions.intent = 'unmapped' then interactions.intent
-            else transactions.intent
-        end as effective_intent
-    from {{ ref('fct_transactions') }} as transactions
-    inner join {{ ref('fct_interactions') }} as interactions
-        on transactions.interaction_id = interactions.interaction_id
+    select * from {{ ref('fct_transactions') }}
 ),
 
 uses as (

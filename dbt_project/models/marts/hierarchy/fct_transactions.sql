@@ -1,23 +1,31 @@
 -- Level 2: one row per use of one system, pointing to its interaction.
 select
-    transaction_id,
-    transaction_type,
-    channel,
-    source_id,
-    contact_id,
-    interaction_id,
-    customer_key,
-    started_at,
-    ended_at,
-    duration_seconds,
-    intent,
-    intent_code_id,
-    is_resolved,
-    outcome,
-    is_assisted,
-    not is_assisted as is_self_service,
-    queue,
-    agent_id,
-    direction,
-    is_customer_ambiguous
-from {{ ref('int_interactions_sessionized') }}
+    transactions.transaction_id,
+    transactions.transaction_type,
+    transactions.channel,
+    transactions.source_id,
+    transactions.contact_id,
+    transactions.interaction_id,
+    transactions.customer_key,
+    transactions.started_at,
+    transactions.ended_at,
+    transactions.duration_seconds,
+    transactions.intent,
+    transactions.intent_code_id,
+    -- The transaction's own intent, else its interaction's: how the cockpit compares "the same problem"
+    -- across transactions (DECISIONS.md).
+    case
+        when transactions.intent is null or transactions.intent = 'unmapped' then interactions.intent
+        else transactions.intent
+    end as effective_intent,
+    transactions.is_resolved,
+    transactions.outcome,
+    transactions.is_assisted,
+    not transactions.is_assisted as is_self_service,
+    transactions.queue,
+    transactions.agent_id,
+    transactions.direction,
+    transactions.is_customer_ambiguous
+from {{ ref('int_interactions_sessionized') }} as transactions
+left join {{ ref('int_interactions_summarized') }} as interactions
+    on transactions.interaction_id = interactions.interaction_id

@@ -1,15 +1,7 @@
 -- Cross-channel duplicates per period and intent: form submissions followed by a chat or a call of the same
 -- customer on the same intent within var('duplicate_window_hours') (48) / form submissions.
 with transactions as (
-    select
-        transactions.*,
-        case
-            when transactions.intent is null or transactions.intent = 'unmapped' then interactions.intent
-            else transactions.intent
-        end as effective_intent
-    from {{ ref('fct_transactions') }} as transactions
-    inner join {{ ref('fct_interactions') }} as interactions
-        on transactions.interaction_id = interactions.interaction_id
+    select * from {{ ref('fct_transactions') }}
 ),
 
 forms as (

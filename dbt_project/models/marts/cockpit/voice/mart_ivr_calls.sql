@@ -31,18 +31,9 @@ paths as (
 ),
 
 ivr_transactions as (
-    select
-        transactions.source_id as call_id,
-        transactions.customer_key,
-        transactions.outcome,
-        case
-            when transactions.intent is null or transactions.intent = 'unmapped' then interactions.intent
-            else transactions.intent
-        end as intent
-    from {{ ref('fct_transactions') }} as transactions
-    inner join {{ ref('fct_interactions') }} as interactions
-        on transactions.interaction_id = interactions.interaction_id
-    where transactions.transaction_type = 'ivr'
+    select source_id as call_id, customer_key, outcome, effective_intent as intent
+    from {{ ref('fct_transactions') }}
+    where transaction_type = 'ivr'
 ),
 
 assisted as (
