@@ -1,218 +1,49 @@
 -- The daily cockpit: one row per date, channel and intent with the headline KPIs side by side, and every
 -- numerator and denominator as a column so that any roll-up (week, month, all channels) can be recomputed
--- exactly. Each KPI keeps the channel meaning of its own mart (noted per source below); rates are NULL where
--- their denominator is 0.
-with
--- Volume, repeat contacts and FCR by the channel the interaction/engagement started on.
-resolution as (
+-- exactly. Each KPI keeps the channel meaning of its own mart; rates are NULL where their denominator is 0.
+{%- set measures = [
+    'interactions', 'repeat_interactions', 'closed_engagements', 'fcr_engagements',
+    'nps_answers', 'promoters', 'detractors', 'csat_answers', 'csat_satisfied',
+    'calls_entered_queue', 'answered_calls', 'answer_seconds', 'answered_within_service_level',
+    'abandoned_calls', 'handled_contacts', 'handle_seconds', 'transfer_answered_calls', 'transferred_calls',
+    'self_service_uses', 'failed_self_service_uses', 'scored_interactions', 'negative_interactions',
+] %}
+{#- Each source: its mart, what "channel" means there, and which of its day-grain counts feed which measure. -#}
+{%- set sources = [
+    {'mart': 'mart_resolution', 'channel': 'first_channel',
+     'counts': {'interactions': 'interactions', 'repeat_interactions': 'repeat_interactions',
+                'closed_engagements': 'closed_engagements', 'fcr_engagements': 'fcr_engagements'}},
+    {'mart': 'mart_satisfaction', 'channel': 'channel',
+     'counts': {'nps_answers': 'nps_answers', 'promoters': 'promoters', 'detractors': 'detractors',
+                'csat_answers': 'csat_answers', 'csat_satisfied': 'csat_satisfied'}},
+    {'mart': 'mart_queue_performance', 'channel': 'channel',
+     'counts': {'calls_entered_queue': 'calls_entered_queue', 'answered_calls': 'answered_calls',
+                'answer_seconds': 'answer_seconds', 'answered_within_service_level': 'answered_within_service_level',
+                'abandoned_calls': 'abandoned_calls', 'handled_contacts': 'handled_contacts',
+                'handle_seconds': 'handle_seconds'}},
+    {'mart': 'mart_transfers', 'channel': "'voice'",
+     'counts': {'transfer_answered_calls': 'answered_calls', 'transferred_calls': 'transferred_calls'}},
+    {'mart': 'mart_self_service_failure',
+     'channel': "case use_type when 'faq_visit' then 'faq' when 'bot_only_chat' then 'chat' else 'ivr' end",
+     'counts': {'self_service_uses': 'self_service_uses', 'failed_self_service_uses': 'failed_uses'}},
+    {'mart': 'mart_sentiment', 'channel': 'first_channel',
+     'counts': {'scored_interactions': 'scored_interactions', 'negative_interactions': 'negative_interactions'}},
+] %}
+
+with unioned as (
+    {%- for source in sources %}
     select
         period_start as activity_date,
-        first_channel as channel,
+        {{ source.channel }} as channel,
         intent,
-        sum(interactions) as interactions,
-        sum(repeat_interactions) as repeat_interactions,
-        sum(closed_engagements) as closed_engagements,
-        sum(fcr_engagements) as fcr_engagements,
-        0 as nps_answers,
-        0 as promoters,
-        0 as detractors,
-        0 as csat_answers,
-        0 as csat_satisfied,
-        0 as calls_entered_queue,
-        0 as answered_calls,
-        0 as answer_seconds,
-        0 as answered_within_service_level,
-        0 as abandoned_calls,
-        0 as handled_contacts,
-        0 as handle_seconds,
-        0 as transfer_answered_calls,
-        0 as transferred_calls,
-        0 as self_service_uses,
-        0 as failed_self_service_uses,
-        0 as scored_interactions,
-        0 as negative_interactions
-    from {{ ref('mart_resolution') }}
+        {%- for measure in measures %}
+        {{ source.counts[measure] if measure in source.counts else '0' }} as {{ measure }}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref(source.mart) }}
     where period_grain = 'day'
-    group by 1, 2, 3
-),
-
--- Survey answers by the channel of the rated contact.
-satisfaction as (
-    select
-        period_start as activity_date,
-        channel as channel,
-        intent,
-        0 as interactions,
-        0 as repeat_interactions,
-        0 as closed_engagements,
-        0 as fcr_engagements,
-        sum(nps_answers) as nps_answers,
-        sum(promoters) as promoters,
-        sum(detractors) as detractors,
-        sum(csat_answers) as csat_answers,
-        sum(csat_satisfied) as csat_satisfied,
-        0 as calls_entered_queue,
-        0 as answered_calls,
-        0 as answer_seconds,
-        0 as answered_within_service_level,
-        0 as abandoned_calls,
-        0 as handled_contacts,
-        0 as handle_seconds,
-        0 as transfer_answered_calls,
-        0 as transferred_calls,
-        0 as self_service_uses,
-        0 as failed_self_service_uses,
-        0 as scored_interactions,
-        0 as negative_interactions
-    from {{ ref('mart_satisfaction') }}
-    where period_grain = 'day'
-    group by 1, 2, 3
-),
-
--- Queue measures (voice) and handle time (voice and agent chats).
-queues as (
-    select
-        period_start as activity_date,
-        channel as channel,
-        intent,
-        0 as interactions,
-        0 as repeat_interactions,
-        0 as closed_engagements,
-        0 as fcr_engagements,
-        0 as nps_answers,
-        0 as promoters,
-        0 as detractors,
-        0 as csat_answers,
-        0 as csat_satisfied,
-        sum(calls_entered_queue) as calls_entered_queue,
-        sum(answered_calls) as answered_calls,
-        sum(answer_seconds) as answer_seconds,
-        sum(answered_within_service_level) as answered_within_service_level,
-        sum(abandoned_calls) as abandoned_calls,
-        sum(handled_contacts) as handled_contacts,
-        sum(handle_seconds) as handle_seconds,
-        0 as transfer_answered_calls,
-        0 as transferred_calls,
-        0 as self_service_uses,
-        0 as failed_self_service_uses,
-        0 as scored_interactions,
-        0 as negative_interactions
-    from {{ ref('mart_queue_performance') }}
-    where period_grain = 'day'
-    group by 1, 2, 3
-),
-
--- Transfers of answered calls.
-transfers as (
-    select
-        period_start as activity_date,
-        'voice' as channel,
-        intent,
-        0 as interactions,
-        0 as repeat_interactions,
-        0 as closed_engagements,
-        0 as fcr_engagements,
-        0 as nps_answers,
-        0 as promoters,
-        0 as detractors,
-        0 as csat_answers,
-        0 as csat_satisfied,
-        0 as calls_entered_queue,
-        0 as answered_calls,
-        0 as answer_seconds,
-        0 as answered_within_service_level,
-        0 as abandoned_calls,
-        0 as handled_contacts,
-        0 as handle_seconds,
-        sum(answered_calls) as transfer_answered_calls,
-        sum(transferred_calls) as transferred_calls,
-        0 as self_service_uses,
-        0 as failed_self_service_uses,
-        0 as scored_interactions,
-        0 as negative_interactions
-    from {{ ref('mart_transfers') }}
-    where period_grain = 'day'
-    group by 1, 2, 3
-),
-
--- Self-service uses by the channel of the use.
-self_service as (
-    select
-        period_start as activity_date,
-        case use_type when 'faq_visit' then 'faq' when 'bot_only_chat' then 'chat' else 'ivr' end as channel,
-        intent,
-        0 as interactions,
-        0 as repeat_interactions,
-        0 as closed_engagements,
-        0 as fcr_engagements,
-        0 as nps_answers,
-        0 as promoters,
-        0 as detractors,
-        0 as csat_answers,
-        0 as csat_satisfied,
-        0 as calls_entered_queue,
-        0 as answered_calls,
-        0 as answer_seconds,
-        0 as answered_within_service_level,
-        0 as abandoned_calls,
-        0 as handled_contacts,
-        0 as handle_seconds,
-        0 as transfer_answered_calls,
-        0 as transferred_calls,
-        sum(self_service_uses) as self_service_uses,
-        sum(failed_uses) as failed_self_service_uses,
-        0 as scored_interactions,
-        0 as negative_interactions
-    from {{ ref('mart_self_service_failure') }}
-    where period_grain = 'day'
-    group by 1, 2, 3
-),
-
--- Interaction sentiment by the interaction's first channel.
-sentiment as (
-    select
-        period_start as activity_date,
-        first_channel as channel,
-        intent,
-        0 as interactions,
-        0 as repeat_interactions,
-        0 as closed_engagements,
-        0 as fcr_engagements,
-        0 as nps_answers,
-        0 as promoters,
-        0 as detractors,
-        0 as csat_answers,
-        0 as csat_satisfied,
-        0 as calls_entered_queue,
-        0 as answered_calls,
-        0 as answer_seconds,
-        0 as answered_within_service_level,
-        0 as abandoned_calls,
-        0 as handled_contacts,
-        0 as handle_seconds,
-        0 as transfer_answered_calls,
-        0 as transferred_calls,
-        0 as self_service_uses,
-        0 as failed_self_service_uses,
-        sum(scored_interactions) as scored_interactions,
-        sum(negative_interactions) as negative_interactions
-    from {{ ref('mart_sentiment') }}
-    where period_grain = 'day'
-    group by 1, 2, 3
-),
-
-unioned as (
-    select * from resolution
-    union all
-    select * from satisfaction
-    union all
-    select * from queues
-    union all
-    select * from transfers
-    union all
-    select * from self_service
-    union all
-    select * from sentiment
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
 ),
 
 daily as (
@@ -220,28 +51,9 @@ daily as (
         activity_date,
         coalesce(channel, 'unknown') as channel,
         coalesce(intent, 'unknown') as intent,
-        cast(sum(interactions) as bigint) as interactions,
-        cast(sum(repeat_interactions) as bigint) as repeat_interactions,
-        cast(sum(closed_engagements) as bigint) as closed_engagements,
-        cast(sum(fcr_engagements) as bigint) as fcr_engagements,
-        cast(sum(nps_answers) as bigint) as nps_answers,
-        cast(sum(promoters) as bigint) as promoters,
-        cast(sum(detractors) as bigint) as detractors,
-        cast(sum(csat_answers) as bigint) as csat_answers,
-        cast(sum(csat_satisfied) as bigint) as csat_satisfied,
-        cast(sum(calls_entered_queue) as bigint) as calls_entered_queue,
-        cast(sum(answered_calls) as bigint) as answered_calls,
-        cast(sum(answer_seconds) as bigint) as answer_seconds,
-        cast(sum(answered_within_service_level) as bigint) as answered_within_service_level,
-        cast(sum(abandoned_calls) as bigint) as abandoned_calls,
-        cast(sum(handled_contacts) as bigint) as handled_contacts,
-        cast(sum(handle_seconds) as bigint) as handle_seconds,
-        cast(sum(transfer_answered_calls) as bigint) as transfer_answered_calls,
-        cast(sum(transferred_calls) as bigint) as transferred_calls,
-        cast(sum(self_service_uses) as bigint) as self_service_uses,
-        cast(sum(failed_self_service_uses) as bigint) as failed_self_service_uses,
-        cast(sum(scored_interactions) as bigint) as scored_interactions,
-        cast(sum(negative_interactions) as bigint) as negative_interactions
+        {%- for measure in measures %}
+        cast(sum({{ measure }}) as bigint) as {{ measure }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from unioned
     group by 1, 2, 3
 )
