@@ -1,0 +1,156 @@
+"""The benchmark runs end to end at a tiny size and reports every field; DuckDB settings come from the
+environment for the loader and for dbt alike. No timing is asserted: speed is what the benchmark measures."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestration import bench
+from orchestration.duckdb_settings import (
+    DEFAULT_MEMORY_LIMIT,
+    MEMORY_LIMIT_ENV,
+    TEMP_DIR_ENV,
+    THREADS_ENV,
+    Plugin,
+    default_threads,
+)
+from orchestration.settings import DBT_PROJECT_DIR
+
+
+def _dig(result: dict, dotted: str):
+    value = result
+    for part in dotted.split("."):
+        value = value[part]
+    return value
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    root = tmp_path_factory.mktemp("bench")
+    lines: list[str] = []
+    bench.run(sizes=["tiny"], work_root=root / "work", results_dir=root / "results", echo=lines.append)
+    latest = json.loads((root / "results" / "latest.json").read_text())
+    return latest, root
+
+
+def test_tiny_benchmark_reports_every_field_positive(tiny):
+    latest, root = tiny
+    result = latest["sizes"]["tiny"]
+    assert 5_000 <= result["data"]["events"] <= 10_000
+    for field in bench.result_fields():
+        value = _dig(result, field)
+        assert isinstance(value, int | float) and not isinstance(value, bool), field
+        assert value > 0, f"{field} = {value}"
+    for phase in ("full_build", "increment"):
+        run = result[phase]
+        assert len(run["top_models"]) == 10
+        assert all(row["seconds"] >= 0 for row in run["top_models"])
+        assert run["steps"]["warehouse_dbt_assets"] > 0
+        # The Python UDFs are found in the models that call them.
+        udf_models = {row["model"] for row in run["udf_models"]}
+        assert "stg_phone_system__calls" in udf_models
+        assert 0 < run["udf_models_share_of_models"] < 1
+    assert set(result["targets"]) == {"full_build_over_floor", "increment_over_full_build", "peak_rss_gib"}
+
+
+def test_tiny_benchmark_writes_results_and_cleans_its_work(tiny):
+    _, root = tiny
+    per_size = list((root / "results").glob("*-tiny.json"))
+    assert len(per_size) == 1
+    assert json.loads(per_size[0].read_text())["size"] == "tiny"
+    assert not (root / "work" / "tiny").exists()  # removed without keep
+    table = bench.format_table({"tiny": json.loads(per_size[0].read_text())})
+    assert "full build / floor" in table and "increment / full build" in table
+
+
+def test_increment_is_exactly_the_next_day(tiny):
+    latest, _ = tiny
+    data = latest["sizes"]["tiny"]["data"]
+    # One new file per daily export plus the two snapshots of that day (customers, FAQ articles).
+    assert 0 < data["increment_files"] <= 10
+    assert 0 < data["increment_events"] < data["events"] / 10
+
+
+def _result(name: str, events: int, full_seconds: float) -> dict:
+    return {
+        "size": name,
+        "data": {"events": events},
+        "full_build": {"wall_seconds": full_seconds, "cpu_seconds": full_seconds, "dbt_models_seconds": full_seconds},
+    }
+
+
+def test_growth_allows_12x_time_per_10x_events():
+    rows = bench.growth({"medium": _result("medium", 1_000_000, 100.0), "large": _result("large", 10_000_000, 1100.0)})
+    assert rows == [
+        {
+            "from": "medium",
+            "to": "large",
+            "events_ratio": 10.0,
+            "full_build_time_ratio": 11.0,
+            "full_build_cpu_ratio": 11.0,
+            "dbt_models_time_ratio": 11.0,
+            "time_ratio_max": 12.0,
+            "met": True,
+        }
+    ]
+    worse = bench.growth({"m": _result("m", 1_000_000, 100.0), "l": _result("l", 10_000_000, 1300.0)})
+    assert worse[0]["met"] is False
+
+
+def test_unknown_size_is_refused():
+    with pytest.raises(ValueError, match="unknown sizes"):
+        bench.run(sizes=["huge"])
+
+
+# ------------------------------------------------------------------------------- DuckDB settings
+
+
+def test_loader_connection_reads_settings_from_the_environment(tmp_path, monkeypatch):
+    from orchestration.loading.loader import connect
+
+    db = tmp_path / "warehouse.duckdb"
+    for name in (THREADS_ENV, MEMORY_LIMIT_ENV, TEMP_DIR_ENV):
+        monkeypatch.delenv(name, raising=False)
+    with connect(db) as con:
+        threads, memory, temp, order = con.execute(
+            "select current_setting('threads'), current_setting('memory_limit'), "
+            "current_setting('temp_directory'), current_setting('preserve_insertion_order')"
+        ).fetchone()
+    assert threads == default_threads()
+    assert memory == "3.7 GiB"  # 4GB
+    assert temp == f"{db}.tmp"
+    assert order is True  # the loader numbers CSV rows by scan order
+
+    monkeypatch.setenv(THREADS_ENV, "1")
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
+    monkeypatch.setenv(TEMP_DIR_ENV, str(tmp_path / "spill"))
+    with connect(db) as con:
+        threads, memory, temp = con.execute(
+            "select current_setting('threads'), current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+    assert (threads, memory, temp) == (1, "953.6 MiB", str(tmp_path / "spill"))
+
+
+def test_dbt_profile_uses_the_same_settings_and_defaults(monkeypatch):
+    text = (DBT_PROJECT_DIR / "profiles.yml").read_text()
+    output = yaml.safe_load(text)["contact_warehouse"]["outputs"]["dev"]
+    settings = output["settings"]
+    assert settings["TimeZone"] == "UTC"
+    assert settings["preserve_insertion_order"] is False
+    assert re.search(rf"env_var\('{MEMORY_LIMIT_ENV}', '{DEFAULT_MEMORY_LIMIT}'\)", settings["memory_limit"])
+    assert TEMP_DIR_ENV in settings["temp_directory"] and ".tmp" in settings["temp_directory"]
+    modules = [plugin["module"] for plugin in output["plugins"]]
+    assert modules == ["orchestration.dbt_udfs", "orchestration.duckdb_settings"]
+
+    config: dict = {}
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    Plugin.update_connection_config(object.__new__(Plugin), None, config)
+    assert config == {"threads": default_threads()}
+    monkeypatch.setenv(THREADS_ENV, "1")
+    Plugin.update_connection_config(object.__new__(Plugin), None, config)
+    assert config == {"threads": 1}
