@@ -89,3 +89,30 @@ def test_the_nightly_job_publishes_and_writes_the_report(pipeline_run) -> None:
     page = serving.parent / "report" / "index.html"
     assert page.exists() and page.stat().st_size > 1_000_000
     assert "Net Promoter Score" in page.read_text() or "NPS" in page.read_text()
+
+
+def test_every_cockpit_mart_and_level_4_5_fact_has_a_suite_that_passes(pipeline_run) -> None:
+    from orchestration.checks import read_model_frame, read_suites, validate_frame
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    suites = {s.model: s for s in read_suites()}
+    cockpit = {p.stem for p in (DBT_PROJECT_DIR / "models" / "marts" / "cockpit").rglob("mart_*.sql")}
+    assert cockpit | {"fct_engagements", "fct_customer_journeys"} <= set(suites)
+    failed = {}
+    for model in sorted(cockpit | {"fct_engagements", "fct_customer_journeys"}):
+        suite = suites[model]
+        outcome = validate_frame(suite, read_model_frame(pipeline_run.db, "marts", model, suite.derived_columns))
+        if not outcome.passed:
+            failed[model] = outcome.summary()
+    assert failed == {}
+
+
+def test_a_rate_above_one_fails_its_suite(pipeline_run) -> None:
+    from orchestration.checks import read_model_frame, read_suites, validate_frame
+
+    suite = next(s for s in read_suites() if s.model == "mart_resolution")
+    frame = read_model_frame(pipeline_run.db, "marts", "mart_resolution", suite.derived_columns)
+    frame.loc[frame.index[0], "fcr_rate"] = 1.5
+    outcome = validate_frame(suite, frame)
+    assert not outcome.passed
+    assert "fcr_rate" in outcome.summary()
