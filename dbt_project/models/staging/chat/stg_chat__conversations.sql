@@ -1,5 +1,8 @@
+{%- set natural_key = ['conversation_id'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('chat', 'chat_conversations'), ['conversation_id']) }}
+    {{ deduplicate_latest(source('chat', 'chat_conversations'), natural_key) }}
 ),
 
 renamed as (
@@ -18,7 +21,8 @@ renamed as (
         cast(rating as integer) as rating,
         resolved as is_resolved,
         _source_file,
-        _load_id
+        _load_id,
+        _load_seq
     from source
 )
 

@@ -1,5 +1,8 @@
+{%- set natural_key = ['message_id'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('chat', 'chat_messages'), ['message_id']) }}
+    {{ deduplicate_latest(source('chat', 'chat_messages'), natural_key) }}
 ),
 
 renamed as (
@@ -11,7 +14,8 @@ renamed as (
         lower(author) as author,
         text as message_text,
         _source_file,
-        _load_id
+        _load_id,
+        _load_seq
     from source
 )
 

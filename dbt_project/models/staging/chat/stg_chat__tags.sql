@@ -1,5 +1,8 @@
+{%- set natural_key = ['conversation_id', 'tag_index'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('chat', 'chat_tags'), ['conversation_id', 'tag_index']) }}
+    {{ deduplicate_latest(source('chat', 'chat_tags'), natural_key) }}
 ),
 
 renamed as (
@@ -7,7 +10,8 @@ renamed as (
         conversation_id || '-' || cast(tag_index as varchar) as conversation_tag_id,
         conversation_id,
         cast(tag_index as integer) as tag_index,
-        tag
+        tag,
+        _load_seq
     from source
 )
 

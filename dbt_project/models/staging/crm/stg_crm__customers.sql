@@ -1,5 +1,8 @@
+{%- set natural_key = ['customer_ref'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('crm', 'customers'), ['customer_ref']) }}
+    {{ deduplicate_latest(source('crm', 'customers'), natural_key) }}
 ),
 
 renamed as (
@@ -11,7 +14,8 @@ renamed as (
         lower(value_tier) as value_tier,
         timezone,
         cast(created_at as timestamp) as created_at,
-        cast(churned_at as timestamp) as churned_at
+        cast(churned_at as timestamp) as churned_at,
+        _load_seq
     from source
 )
 

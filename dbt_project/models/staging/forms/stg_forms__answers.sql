@@ -1,5 +1,8 @@
+{%- set natural_key = ['response_id', 'answer_index'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('forms', 'form_answers'), ['response_id', 'answer_index']) }}
+    {{ deduplicate_latest(source('forms', 'form_answers'), natural_key) }}
 ),
 
 renamed as (
@@ -9,7 +12,8 @@ renamed as (
         cast(answer_index as integer) as answer_index,
         lower(field) as field,
         type as answer_type,
-        value as answer_value
+        value as answer_value,
+        _load_seq
     from source
 )
 

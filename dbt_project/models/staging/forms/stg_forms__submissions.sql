@@ -1,9 +1,14 @@
+{%- set natural_key = ['response_id'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('forms', 'form_submissions'), ['response_id']) }}
+    {{ deduplicate_latest(source('forms', 'form_submissions'), natural_key) }}
 ),
 
 answers as (
+    -- Only the answers of the submissions read (on an incremental run, those of the new loads).
     select * from {{ ref('stg_forms__answers') }}
+    where response_id in (select response_id from source)
 ),
 
 -- The answers array holds the contact fields; pivoting them onto the submission is a rename, not logic.
@@ -30,7 +35,8 @@ renamed as (
         pivoted.topic,
         pivoted.message,
         source._source_file,
-        source._load_id
+        source._load_id,
+        source._load_seq
     from source
     left join pivoted on source.response_id = pivoted.response_id
 )

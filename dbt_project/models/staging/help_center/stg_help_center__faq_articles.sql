@@ -1,5 +1,8 @@
+{%- set natural_key = ['article_id'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('help_center', 'faq_articles'), ['article_id']) }}
+    {{ deduplicate_latest(source('help_center', 'faq_articles'), natural_key) }}
 ),
 
 renamed as (
@@ -7,7 +10,8 @@ renamed as (
         article_id,
         title,
         section,
-        cast(updated_at as timestamp) as updated_at
+        cast(updated_at as timestamp) as updated_at,
+        _load_seq
     from source
 )
 

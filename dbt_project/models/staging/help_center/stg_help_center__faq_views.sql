@@ -1,5 +1,8 @@
+{%- set natural_key = ['view_id'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('help_center', 'faq_views'), ['view_id']) }}
+    {{ deduplicate_latest(source('help_center', 'faq_views'), natural_key) }}
 ),
 
 renamed as (
@@ -13,7 +16,8 @@ renamed as (
         nullif(lower(vote), '') as vote,
         search_query,
         _source_file,
-        _load_id
+        _load_id,
+        _load_seq
     from source
 )
 

@@ -1,5 +1,8 @@
+{%- set natural_key = ['call_id'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('phone_system', 'calls'), ['call_id']) }}
+    {{ deduplicate_latest(source('phone_system', 'calls'), natural_key) }}
 ),
 
 renamed as (
@@ -25,7 +28,8 @@ renamed as (
         disposition,
         resolved as is_resolved,
         _source_file,
-        _load_id
+        _load_id,
+        _load_seq
     from source
 )
 

@@ -1,5 +1,8 @@
+{%- set natural_key = ['call_id', 'seq'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('phone_system', 'ivr_events'), ['call_id', 'seq']) }}
+    {{ deduplicate_latest(source('phone_system', 'ivr_events'), natural_key) }}
 ),
 
 renamed as (
@@ -12,7 +15,8 @@ renamed as (
         lower(event_type) as event_type,
         key as pressed_key,
         _source_file,
-        _load_id
+        _load_id,
+        _load_seq
     from source
 )
 

@@ -1,5 +1,8 @@
+{%- set natural_key = ['message_id'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('phone_system', 'sms'), ['message_id']) }}
+    {{ deduplicate_latest(source('phone_system', 'sms'), natural_key) }}
 ),
 
 renamed as (
@@ -16,7 +19,8 @@ renamed as (
         body,
         lower(status) as status,
         _source_file,
-        _load_id
+        _load_id,
+        _load_seq
     from source
 )
 

@@ -1,5 +1,8 @@
+{%- set natural_key = ['response_id'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
 with source as (
-    {{ deduplicate_latest(source('phone_system', 'surveys'), ['response_id']) }}
+    {{ deduplicate_latest(source('phone_system', 'surveys'), natural_key) }}
 ),
 
 renamed as (
@@ -21,7 +24,8 @@ renamed as (
         cast(score as integer) as score,
         comment,
         _source_file,
-        _load_id
+        _load_id,
+        _load_seq
     from source
 )
 
