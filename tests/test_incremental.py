@@ -87,15 +87,20 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     view = _redeliver(landing, "faq_views", "vote", ("down", "up"))
     _load(db, landing)
     run_dbt(["run", "--select", "staging"], db)
-    compiled = {
-        name: _compiled_code(name) for name in ("stg_phone_system__calls", "stg_help_center__faq_views")
-    }
+    compiled = {name: _compiled_code(name) for name in ("stg_phone_system__calls", "stg_help_center__faq_views")}
 
     full = work / "full_refresh" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(db, full)
     run_dbt(["run", "--select", "staging", "--full-refresh"], full)
-    return {"db": db, "full": full, "call": call, "view": view, "compiled": compiled, "history_ivr_events": history_ivr_events}
+    return {
+        "db": db,
+        "full": full,
+        "call": call,
+        "view": view,
+        "compiled": compiled,
+        "history_ivr_events": history_ivr_events,
+    }
 
 
 def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse, dbt) -> None:
@@ -126,9 +131,7 @@ def test_incremental_run_equals_a_full_refresh(nightly_warehouse, dbt) -> None:
     with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
         con.execute(f"attach '{nightly_warehouse['full']}' as full_refresh (read_only)")
         differences = {model: _differences(con, model) for model in models}
-        counts = {
-            model: con.execute(f"select count(*) from staging.{model}").fetchone()[0] for model in models
-        }
+        counts = {model: con.execute(f"select count(*) from staging.{model}").fetchone()[0] for model in models}
     assert differences == {model: (0, 0) for model in models}
     # Not a comparison of empty tables, and the increment added rows.
     assert all(counts[model] > 0 for model in models)
