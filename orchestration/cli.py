@@ -32,11 +32,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from orchestration.definitions import defs
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def("warehouse_job").execute_in_process(instance=instance, raise_on_error=False)
+    result = defs.resolve_job_def("warehouse_job").execute_in_process(
+        run_config=run_config(full_refresh=args.full_refresh), instance=instance, raise_on_error=False
+    )
     _print_summary(str(db))
     print(f"warehouse: {db}")
     print("run succeeded" if result.success else "run FAILED: see the log above")
     return 0 if result.success else 1
+
+
+def run_config(full_refresh: bool) -> dict:
+    """The job's run config: ``full_refresh`` rebuilds the incremental models from all loaded rows (after a
+    change of a var they depend on, such as ``phone_default_region``)."""
+    return {"ops": {"warehouse_dbt_assets": {"config": {"full_refresh": full_refresh}}}}
 
 
 def _print_summary(db: str) -> None:
@@ -102,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="load the landing folder and build the warehouse (dbt build)")
     run.add_argument("--landing", help="landing folder (default: $CONTACT_WAREHOUSE_LANDING or seeds/)")
     run.add_argument("--db", help="warehouse file (default: $CONTACT_WAREHOUSE_DB or data/warehouse.duckdb)")
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental staging models from every loaded row (dbt build --full-refresh)",
+    )
     run.set_defaults(func=_cmd_run)
 
     glossary = sub.add_parser("glossary", help="write the KPI glossary from the dbt docs")

@@ -29,3 +29,14 @@ def test_staging_models_read_the_raw_assets() -> None:
 def test_dbt_tests_are_asset_checks() -> None:
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert "unique_stg_phone_system__calls_call_id" in checks
+
+
+def test_the_job_takes_a_full_refresh_of_the_incremental_models() -> None:
+    from orchestration.cli import build_parser, run_config
+
+    job = defs.resolve_job_def("warehouse_job")
+    for full_refresh in (False, True):
+        validated = dg.validate_run_config(job, run_config(full_refresh))
+        assert validated["ops"]["warehouse_dbt_assets"]["config"] == {"full_refresh": full_refresh}
+    assert build_parser().parse_args(["run", "--full-refresh"]).full_refresh is True
+    assert build_parser().parse_args(["run"]).full_refresh is False
