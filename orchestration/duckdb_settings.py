@@ -4,16 +4,19 @@ Read from the environment when a connection opens, with the defaults the benchma
 "Performance"):
 
 - ``CONTACT_WAREHOUSE_THREADS``: DuckDB worker threads; default the machine's cores.
-- ``CONTACT_WAREHOUSE_MEMORY_LIMIT``: DuckDB's buffer limit; default ``4GB``. DuckDB spills what does not fit.
+- ``CONTACT_WAREHOUSE_MEMORY_LIMIT``: DuckDB's buffer limit; default ``2GB``. DuckDB spills what does not fit.
 - ``CONTACT_WAREHOUSE_TEMP_DIR``: where it spills; default ``<warehouse file>.tmp`` beside the warehouse, on
   the same disk as the data it spills.
 - ``preserve_insertion_order``: false for dbt (no model relies on the physical order of rows, and keeping it
   costs memory in large sorts and scans); the loader keeps DuckDB's default (true) because it numbers the rows
   of a CSV by their scan order (``row_number() over ()``) to find their physical line.
 
-``dbt_project/profiles.yml`` declares memory_limit, temp_directory and preserve_insertion_order under
-``settings:`` from the same variables with the same defaults. ``threads`` is set here, by the ``Plugin`` the
-profile lists, because its default (the machine's cores) cannot be written in YAML.
+dbt's connection gets these settings from the ``Plugin`` that ``dbt_project/profiles.yml`` lists, in the
+configuration DuckDB opens the database with; the profile's
+``settings:`` (TimeZone, preserve_insertion_order) are set again on every cursor dbt opens. The temp directory
+cannot be among those: once DuckDB has spilled, it refuses ``SET temp_directory`` on a new cursor, even to the same
+folder ("Cannot switch temporary directory after the current one has been used"), which failed every dbt test
+after the first model that spilled (seen at 10 million events).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 THREADS_ENV = "CONTACT_WAREHOUSE_THREADS"
 MEMORY_LIMIT_ENV = "CONTACT_WAREHOUSE_MEMORY_LIMIT"
 TEMP_DIR_ENV = "CONTACT_WAREHOUSE_TEMP_DIR"
-DEFAULT_MEMORY_LIMIT = "4GB"
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 def default_threads() -> int:
@@ -77,8 +80,9 @@ except ImportError:  # pragma: no cover - dbt-duckdb is a dependency of the proj
 
 
 class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
-    """dbt-duckdb plugin (listed in profiles.yml): DuckDB threads of dbt's connection, from the environment."""
+    """dbt-duckdb plugin (listed in profiles.yml): threads, memory limit and spill folder of dbt's database, from
+    the environment."""
 
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
-        # Passed to duckdb.connect: set before any query runs. The other settings come from the profile.
-        config["threads"] = threads()
+        # Passed to duckdb.connect. The per-cursor settings come from the profile.
+        config.update(warehouse_settings(creds.path, preserve_insertion_order=False))

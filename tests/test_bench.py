@@ -4,8 +4,8 @@ environment for the loader and for dbt alike. No timing is asserted: speed is wh
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -122,7 +122,7 @@ def test_loader_connection_reads_settings_from_the_environment(tmp_path, monkeyp
             "current_setting('temp_directory'), current_setting('preserve_insertion_order')"
         ).fetchone()
     assert threads == default_threads()
-    assert memory == "3.7 GiB"  # 4GB
+    assert memory == "1.8 GiB"  # 2GB
     assert temp == f"{db}.tmp"
     assert order is True  # the loader numbers CSV rows by scan order
 
@@ -136,21 +136,51 @@ def test_loader_connection_reads_settings_from_the_environment(tmp_path, monkeyp
     assert (threads, memory, temp) == (1, "953.6 MiB", str(tmp_path / "spill"))
 
 
-def test_dbt_profile_uses_the_same_settings_and_defaults(monkeypatch):
+def test_dbt_profile_uses_the_same_settings_and_defaults(tmp_path, monkeypatch):
     text = (DBT_PROJECT_DIR / "profiles.yml").read_text()
     output = yaml.safe_load(text)["contact_warehouse"]["outputs"]["dev"]
-    settings = output["settings"]
-    assert settings["TimeZone"] == "UTC"
-    assert settings["preserve_insertion_order"] is False
-    assert re.search(rf"env_var\('{MEMORY_LIMIT_ENV}', '{DEFAULT_MEMORY_LIMIT}'\)", settings["memory_limit"])
-    assert TEMP_DIR_ENV in settings["temp_directory"] and ".tmp" in settings["temp_directory"]
+    # Set again on every cursor: never the spill folder, which DuckDB refuses once it has spilled.
+    assert output["settings"] == {"TimeZone": "UTC", "preserve_insertion_order": False}
     modules = [plugin["module"] for plugin in output["plugins"]]
     assert modules == ["orchestration.dbt_udfs", "orchestration.duckdb_settings"]
 
+    db = tmp_path / "warehouse.duckdb"
+    creds = SimpleNamespace(path=str(db))
+    for name in (THREADS_ENV, MEMORY_LIMIT_ENV, TEMP_DIR_ENV):
+        monkeypatch.delenv(name, raising=False)
     config: dict = {}
-    monkeypatch.delenv(THREADS_ENV, raising=False)
-    Plugin.update_connection_config(object.__new__(Plugin), None, config)
-    assert config == {"threads": default_threads()}
+    Plugin.update_connection_config(object.__new__(Plugin), creds, config)
+    assert config == {
+        "threads": default_threads(),
+        "memory_limit": DEFAULT_MEMORY_LIMIT,
+        "temp_directory": f"{db}.tmp",
+        "preserve_insertion_order": False,
+    }
     monkeypatch.setenv(THREADS_ENV, "1")
-    Plugin.update_connection_config(object.__new__(Plugin), None, config)
-    assert config == {"threads": 1}
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
+    monkeypatch.setenv(TEMP_DIR_ENV, str(tmp_path / "spill"))
+    Plugin.update_connection_config(object.__new__(Plugin), creds, config)
+    assert (config["threads"], config["memory_limit"], config["temp_directory"]) == (1, "1GB", str(tmp_path / "spill"))
+
+
+def test_dbt_opens_new_cursors_after_its_database_spilled(tmp_path, monkeypatch):
+    """dbt opens a cursor per model and test and sets the profile's settings on each: after a model spilled to
+    disk, that must still work (it did not while the spill folder was one of them)."""
+    import duckdb
+    from dbt.adapters.duckdb.environments import Environment
+
+    db, spill = tmp_path / "warehouse.duckdb", tmp_path / "spill"
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "64MB")
+    monkeypatch.setenv(TEMP_DIR_ENV, str(spill))
+    config: dict = {}
+    Plugin.update_connection_config(object.__new__(Plugin), SimpleNamespace(path=str(db)), config)
+    output = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["contact_warehouse"]["outputs"]["dev"]
+    creds = SimpleNamespace(settings=output["settings"], retries=None)
+    with duckdb.connect(str(db), config=config) as con:
+        con.execute("create table numbers as select range as n, random() as r from range(5000000)")
+        con.execute("create table sorted as select * from numbers order by r")
+        # It spilled: DuckDB now refuses the spill folder as a per-cursor setting.
+        with pytest.raises(duckdb.NotImplementedException, match="temporary directory"):
+            con.cursor().execute(f"set temp_directory = '{spill}'")
+        cursor = Environment.initialize_cursor(creds, con.cursor())
+        assert cursor.execute("select count(*) from sorted").fetchone()[0] == 5_000_000
