@@ -16,7 +16,7 @@ import contextlib
 import json
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +72,16 @@ class Suite:
     @property
     def row_id_columns(self) -> list[str]:
         return list(self.meta.get("row_id_columns") or [])
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns the expectations and ``row_id_columns`` name, in order of first mention."""
+        names: list[str] = []
+        for spec in self.expectations:
+            kwargs = spec.get("kwargs") or {}
+            names += [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
+            names += list(kwargs.get("column_list") or [])
+        return list(dict.fromkeys([*names, *self.row_id_columns]))
 
     @property
     def description(self) -> str:
@@ -236,13 +246,26 @@ def _quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def read_model_frame(database: Path | str, schema: str, table: str, derived_columns: Mapping[str, str] = ()):
-    """The model's whole table (plus the suite's derived columns) as pandas; the connection is closed after."""
+def read_model_frame(
+    database: Path | str,
+    schema: str,
+    table: str,
+    derived_columns: Mapping[str, str] = (),
+    columns: Sequence[str] | None = None,
+):
+    """Every row of the model as pandas, with the suite's derived columns; the connection is closed after.
+
+    Only ``columns`` that the table has are read (all of them when ``columns`` is None or names none of them): a
+    suite checks a few columns, and the whole of a 10 million event table in pandas cost gigabytes. A named
+    column the table lacks is left for GE to report."""
     import duckdb
 
-    derived = "".join(f", ({expr}) as {_quote_identifier(name)}" for name, expr in dict(derived_columns).items())
-    sql = f"select *{derived} from {_quote_identifier(schema)}.{_quote_identifier(table)}"
+    relation = f"{_quote_identifier(schema)}.{_quote_identifier(table)}"
+    derived = [f"({expr}) as {_quote_identifier(name)}" for name, expr in dict(derived_columns).items()]
     with duckdb.connect(str(database), read_only=True) as con:
+        present = {row[0] for row in con.execute(f"select * from {relation} limit 0").description}
+        wanted = [_quote_identifier(name) for name in columns or () if name in present]
+        sql = f"select {', '.join((wanted or ['*']) + derived)} from {relation}"
         return con.execute(sql).df()
 
 
@@ -282,7 +305,7 @@ def build_expectation_check(suite: Suite, key: dg.AssetKey, schema: str, table: 
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         severity = SEVERITIES[suite.severity]
         try:
-            frame = read_model_frame(warehouse.database_path(), schema, table, suite.derived_columns)
+            frame = read_model_frame(warehouse.database_path(), schema, table, suite.derived_columns, suite.columns)
         except Exception as error:  # a missing table or a bad derived column fails the check, not the run
             context.log.error(f"{key.to_user_string()}:{CHECK_NAME} could not read {schema}.{table}: {error}")
             return dg.AssetCheckResult(

@@ -101,7 +101,9 @@ def test_every_cockpit_mart_and_level_4_5_fact_has_a_suite_that_passes(pipeline_
     failed = {}
     for model in sorted(cockpit | {"fct_engagements", "fct_customer_journeys"}):
         suite = suites[model]
-        outcome = validate_frame(suite, read_model_frame(pipeline_run.db, "marts", model, suite.derived_columns))
+        outcome = validate_frame(
+            suite, read_model_frame(pipeline_run.db, "marts", model, suite.derived_columns, suite.columns)
+        )
         if not outcome.passed:
             failed[model] = outcome.summary()
     assert failed == {}
@@ -111,7 +113,7 @@ def test_a_rate_above_one_fails_its_suite(pipeline_run) -> None:
     from orchestration.checks import read_model_frame, read_suites, validate_frame
 
     suite = next(s for s in read_suites() if s.model == "mart_resolution")
-    frame = read_model_frame(pipeline_run.db, "marts", "mart_resolution", suite.derived_columns)
+    frame = read_model_frame(pipeline_run.db, "marts", "mart_resolution", suite.derived_columns, suite.columns)
     frame.loc[frame.index[0], "fcr_rate"] = 1.5
     outcome = validate_frame(suite, frame)
     assert not outcome.passed

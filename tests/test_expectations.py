@@ -171,3 +171,20 @@ def test_the_check_fails_when_the_table_is_missing(tmp_path: Path) -> None:
     result = check(dg.build_asset_check_context(), warehouse=WarehouseResource(database=str(db)))
     assert not result.passed
     assert "stg_loading__load_ledger" in result.description
+
+
+def test_a_check_reads_only_the_columns_its_suite_names(tmp_path: Path) -> None:
+    from orchestration.checks import read_model_frame
+
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.wide as select 1 as a, 2 as b, 'unused' as c from range(3)")
+    suite = read_suite(SURVEYS)
+    assert suite.columns == ["response_id", "score", "survey_type", "responded_at"]
+
+    frame = read_model_frame(db, "marts", "wide", {"a_plus_b": "a + b"}, ["b", "a", "not_in_the_table"])
+    assert list(frame.columns) == ["b", "a", "a_plus_b"] and len(frame) == 3
+    assert frame["a_plus_b"].tolist() == [3, 3, 3]
+    # A suite naming none of the table's columns (only table-level rules) still gets every row.
+    assert list(read_model_frame(db, "marts", "wide", {}, []).columns) == ["a", "b", "c"]
