@@ -18,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.duckdb_settings import apply_settings, warehouse_settings
+
 PUBLISHED_SCHEMA = "marts"  # the only schema that leaves the build file: never raw, staging or intermediate
 META_SCHEMA = "meta"
 PUBLICATION_TABLE = f"{META_SCHEMA}.publication"
@@ -134,6 +136,8 @@ def publish(
     try:
         con = duckdb.connect(str(temp))
         try:
+            # The warehouse's memory bound: the copy of a 10M-event fct_events must spill, not grow.
+            apply_settings(con, warehouse_settings(temp, preserve_insertion_order=False))
             counts = _write(con, build_db, run_id, published_at, checks)
             con.execute("checkpoint")
         finally:
