@@ -43,6 +43,19 @@ def run_dbt(args: Sequence[str], db: Path, extra_env: dict[str, str] | None = No
     return result
 
 
+def load_landing(db: Path, landing: Path, profiles_dir: Path | None = None) -> None:
+    """Load every export of a landing folder into ``db`` with the loader (no Dagster), as the raw assets do."""
+    from orchestration.loading.loader import connect, load_export
+    from orchestration.loading.sources import EXPORTS
+
+    con = connect(db)
+    try:
+        for export in EXPORTS:
+            load_export(con, export.name, landing, profiles_dir)
+    finally:
+        con.close()
+
+
 @pytest.fixture
 def dbt():
     """The run_dbt helper, as a fixture so test modules need not import conftest."""

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import load_landing
 
-from orchestration.loading.loader import connect, load_export
-from orchestration.loading.sources import EXPORTS
 from orchestration.settings import MAPPING_PROFILES_DIR
 
 FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
@@ -19,10 +18,7 @@ FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
 def test_cockpit_numbers_of_foreign_exports(warehouse: Path, tmp_path: Path, dbt) -> None:
     landing = tmp_path / "landing"
     shutil.copytree(FOREIGN, landing)
-    con = connect(warehouse)
-    for export in EXPORTS:
-        load_export(con, export.name, landing, MAPPING_PROFILES_DIR)
-    con.close()
+    load_landing(warehouse, landing, MAPPING_PROFILES_DIR)
 
     dbt(["build", "--exclude", "test_type:unit"], warehouse)
 

@@ -10,24 +10,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import run_dbt
+from conftest import load_landing, run_dbt
 
 from orchestration.bench import Size, add_next_day, generate_data
-from orchestration.loading.loader import connect, load_export
-from orchestration.loading.sources import EXPORTS
 from orchestration.settings import DBT_PROJECT_DIR
 
 HISTORY_DAYS = 4
 SMALL = Size("incremental-test", customers=300, approx_events=6_000)
-
-
-def _load(db: Path, landing: Path) -> None:
-    con = connect(db)
-    try:
-        for export in EXPORTS:
-            load_export(con, export.name, landing)
-    finally:
-        con.close()
 
 
 def _incremental_models(dbt, db: Path) -> list[str]:
@@ -77,7 +66,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     landing = work / "landing"
     db = work / "warehouse" / "warehouse.duckdb"
     db.parent.mkdir()
-    _load(db, landing)
+    load_landing(db, landing)
     run_dbt(["run", "--select", "staging"], db)
     with duckdb.connect(str(db), read_only=True) as con:
         history_ivr_events = con.execute("select count(*) from staging.stg_phone_system__ivr_events").fetchone()[0]
@@ -85,7 +74,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     add_next_day(work)
     call = _redeliver(landing, "calls", "resolved", ("true", "false"))
     view = _redeliver(landing, "faq_views", "vote", ("down", "up"))
-    _load(db, landing)
+    load_landing(db, landing)
     run_dbt(["run", "--select", "staging"], db)
     compiled = {name: _compiled_code(name) for name in ("stg_phone_system__calls", "stg_help_center__faq_views")}
 

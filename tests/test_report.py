@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import load_landing
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
@@ -51,18 +52,10 @@ class ServingBuilder:
         self.logs = work / "dbt_logs"
 
     def build(self, landing: Path, serving: Path) -> Path:
-        from orchestration.loading.loader import connect, load_export
-        from orchestration.loading.sources import EXPORTS
-
         self.db.parent.mkdir(parents=True, exist_ok=True)
         for leftover in (self.db, self.db.with_name(self.db.name + ".wal")):
             leftover.unlink(missing_ok=True)
-        con = connect(self.db)
-        try:
-            for export in EXPORTS:
-                load_export(con, export.name, landing)
-        finally:
-            con.close()
+        load_landing(self.db, landing)
         result = subprocess.run(
             [
                 dbt_executable(), "build",

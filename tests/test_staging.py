@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+from conftest import load_landing
 
-from orchestration.loading.loader import connect, load_export
-from orchestration.loading.sources import CALLS, EXPORTS
+from orchestration.loading.sources import CALLS
 
 HEADER = ",".join(CALLS.main_table.column_names)
 
@@ -17,13 +17,6 @@ def _call(call_id: str, from_number: str, resolved: str = "") -> str:
         f'{call_id},,inbound,"{from_number}",+18005550100,,billing,A1,2026-10-05T09:14:03Z,,,,0,0,0,'
         f"completed,billing_question,{resolved}"
     )
-
-
-def _load(db: Path, landing: Path) -> None:
-    con = connect(db)
-    for export in EXPORTS:
-        load_export(con, export.name, landing)
-    con.close()
 
 
 def test_phone_numbers_normalise_to_e164_and_bad_ones_are_counted(warehouse: Path, tmp_path: Path, dbt) -> None:
@@ -37,7 +30,7 @@ def test_phone_numbers_normalise_to_e164_and_bad_ones_are_counted(warehouse: Pat
         _call("p5", ""),
     ]
     (landing / "calls" / "calls_2026-10-05.csv").write_text("\n".join([HEADER, *rows]) + "\n")
-    _load(warehouse, landing)
+    load_landing(warehouse, landing)
 
     result = dbt(["build", "--select", "stg_phone_system__calls"], warehouse)
 
@@ -53,7 +46,7 @@ def test_default_region_is_a_var(warehouse: Path, tmp_path: Path, dbt) -> None:
     (landing / "calls").mkdir(parents=True)
     rows = [_call("g1", "020 7946 0018"), _call("g2", "+1 415 555 0123")]
     (landing / "calls" / "calls_2026-10-05.csv").write_text("\n".join([HEADER, *rows]) + "\n")
-    _load(warehouse, landing)
+    load_landing(warehouse, landing)
 
     dbt(["run", "--select", "stg_phone_system__calls", "--vars", "{phone_default_region: GB}"], warehouse)
 
@@ -74,7 +67,7 @@ def test_latest_export_wins_and_emails_are_normalised(warehouse: Path, tmp_path:
         "customer_ref,email,phone,value_tier,timezone,created_at,churned_at\n"
         "C1,  Jane.Doe@Example.COM ,415.555.0123,HIGH,America/New_York,2026-01-01T00:00:00Z,\n"
     )
-    _load(warehouse, landing)
+    load_landing(warehouse, landing)
 
     dbt(["run", "--select", "stg_phone_system__calls", "stg_crm__customers"], warehouse)
 
