@@ -40,3 +40,26 @@ def test_the_job_takes_a_full_refresh_of_the_incremental_models() -> None:
         assert validated["ops"]["warehouse_dbt_assets"]["config"] == {"full_refresh": full_refresh}
     assert build_parser().parse_args(["run", "--full-refresh"]).full_refresh is True
     assert build_parser().parse_args(["run"]).full_refresh is False
+
+
+def test_old_run_target_folders_are_pruned_but_never_the_current_one(tmp_path) -> None:
+    import os
+
+    from orchestration.assets.dbt import prune_run_targets
+
+    folders = []
+    for age in range(8):  # the first is the newest
+        folder = tmp_path / f"warehouse_dbt_assets-run{age}-abcdef0"
+        folder.mkdir()
+        (folder / "manifest.json").write_text("{}")
+        os.utime(folder, (1_000_000 - age, 1_000_000 - age))
+        folders.append(folder)
+    (tmp_path / "manifest.json").write_text("{}")  # the project's own manifest is not a run folder
+    current = folders[7]  # the oldest, e.g. a clock set back: still kept
+
+    removed = prune_run_targets(tmp_path, keep=3, current=current)
+
+    assert sorted(removed) == sorted(folders[3:7])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f.name for f in folders[:3]] + [current.name, "manifest.json"]
+    )

@@ -1,7 +1,9 @@
 """The dbt project as Dagster assets: dbt sources map onto the raw loader assets, dbt tests become asset
 checks, and one `dbt build` runs everything selected."""
 
+import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -27,6 +29,10 @@ class WarehouseDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else None
 
 
+# dagster-dbt gives every run its own target folder; the newest are kept for debugging a failed night.
+KEPT_RUN_TARGETS = 5
+
+
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
 
@@ -42,4 +48,21 @@ translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 )
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
-    yield from dbt.cli(args, context=context).stream()
+    invocation = dbt.cli(args, context=context)
+    yield from invocation.stream()
+    current = Path(invocation.project_dir) / invocation.target_path
+    prune_run_targets(current.parent, keep=KEPT_RUN_TARGETS, current=current)
+
+
+def prune_run_targets(target_root: Path, keep: int, current: Path) -> list[Path]:
+    """Remove all but the newest ``keep`` per-run dbt target folders (``warehouse_dbt_assets-<run>-<id>``, about
+    18 MB each on the sample: a nightly schedule would pile them up), never ``current``. Returns those removed."""
+    runs = sorted(
+        (path for path in target_root.glob(f"{warehouse_dbt_assets.op.name}-*") if path.is_dir()),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    removed = [path for path in runs[keep:] if path.resolve() != current.resolve()]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
