@@ -150,9 +150,8 @@ def measure_floor(landing: Path, scratch: Path, repeats: int = FLOOR_REPEATS) ->
 
 
 def _read_once(landing: Path, scratch: Path) -> dict[str, Any]:
-    import duckdb
 
-    from orchestration.duckdb_settings import apply_settings, warehouse_settings
+    from orchestration.duckdb_settings import connect
     from orchestration.loading.loader import export_files
     from orchestration.loading.sources import EXPORTS
 
@@ -160,9 +159,8 @@ def _read_once(landing: Path, scratch: Path) -> dict[str, Any]:
     scratch.unlink(missing_ok=True)
     rows = files = size = 0
     began, cpu_began = time.perf_counter(), _cpu_seconds(resource.RUSAGE_SELF)
-    con = duckdb.connect(str(scratch))
+    con = connect(scratch, preserve_insertion_order=False)
     try:
-        apply_settings(con, warehouse_settings(scratch, preserve_insertion_order=False))
         for export in EXPORTS:
             paths = export_files(landing, export)
             if not paths:

@@ -73,6 +73,17 @@ def apply_settings(con: Any, settings: dict[str, Any]) -> None:
         con.execute(f"set {name} = '{literal.replace(chr(39), chr(39) * 2)}'")
 
 
+def connect(database: Path | str, *, preserve_insertion_order: bool) -> Any:
+    """A connection to ``database`` with the warehouse's settings (the loader's, the benchmark floor's and the
+    publication's; dbt's come through the ``Plugin``). They are SET on the new connection rather than passed to
+    ``duckdb.connect``: a second connection to an open file with another configuration would be refused."""
+    import duckdb
+
+    con = duckdb.connect(str(database))
+    apply_settings(con, warehouse_settings(database, preserve_insertion_order=preserve_insertion_order))
+    return con
+
+
 try:  # the dbt-duckdb plugin; the loader imports this module without needing dbt
     from dbt.adapters.duckdb.plugins import BasePlugin
 except ImportError:  # pragma: no cover - dbt-duckdb is a dependency of the project

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.duckdb_settings import apply_settings, warehouse_settings
+from orchestration.duckdb_settings import connect
 
 PUBLISHED_SCHEMA = "marts"  # the only schema that leaves the build file: never raw, staging or intermediate
 META_SCHEMA = "meta"
@@ -134,10 +134,9 @@ def publish(
     temp = _temp_path(serving_db, run_id)
     published_at = datetime.now(UTC).replace(tzinfo=None)
     try:
-        con = duckdb.connect(str(temp))
+        # The warehouse's memory bound: the copy of a 10M-event fct_events must spill, not grow.
+        con = connect(temp, preserve_insertion_order=False)
         try:
-            # The warehouse's memory bound: the copy of a 10M-event fct_events must spill, not grow.
-            apply_settings(con, warehouse_settings(temp, preserve_insertion_order=False))
             counts = _write(con, build_db, run_id, published_at, checks)
             con.execute("checkpoint")
         finally:

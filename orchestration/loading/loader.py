@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.duckdb_settings import apply_settings, warehouse_settings
+from orchestration.duckdb_settings import connect as connect_warehouse
 from orchestration.loading.sources import EXPORTS_BY_NAME, JSON_PATHS, Column, Export, RawTable
 
 RAW_SCHEMA = "raw"
@@ -115,12 +115,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(db_path))
-    # Offsets in the exports are honoured; a timestamp without offset is read as UTC (DECISIONS.md).
-    con.execute("set TimeZone = 'UTC'")
     # Threads, memory limit and spill folder from the environment, as dbt's (orchestration/duckdb_settings.py).
     # Insertion order stays preserved: CSV rows are numbered by their scan order to find their physical line.
-    apply_settings(con, warehouse_settings(db_path, preserve_insertion_order=True))
+    con = connect_warehouse(db_path, preserve_insertion_order=True)
+    # Offsets in the exports are honoured; a timestamp without offset is read as UTC (DECISIONS.md).
+    con.execute("set TimeZone = 'UTC'")
     return con
 
 
