@@ -1,10 +1,11 @@
-"""Incremental staging: a nightly run on top of the history gives exactly what a full refresh of the same
-warehouse gives, re-delivered rows included."""
+"""Incremental models (staging, and the hierarchy incremental by customer): a nightly run on top of the history
+gives exactly what a full refresh of the same warehouse gives, re-delivered rows and merged customers included."""
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -19,12 +20,26 @@ HISTORY_DAYS = 4
 SMALL = Size("incremental-test", customers=300, approx_events=6_000)
 
 
+HIERARCHY_BY_CUSTOMER = [
+    "fct_interactions",
+    "fct_transactions",
+    "int_engagements_windowed",
+    "int_interactions_sessionized",
+    "int_interactions_summarized",
+]
+
+
 def _incremental_models(dbt, db: Path) -> list[str]:
     result = dbt(
         ["ls", "--resource-type", "model", "--select", "config.materialized:incremental", "--output", "name"],
         db,
     )
-    return sorted(line.strip() for line in result.stdout.splitlines() if line.strip().startswith("stg_"))
+    return sorted(line.strip() for line in result.stdout.splitlines() if re.fullmatch(r"[a-z0-9_]+", line.strip()))
+
+
+def _build(db: Path, *flags: str) -> None:
+    run_dbt(["seed", *flags], db)
+    run_dbt(["run", *flags], db)
 
 
 def _redeliver(landing: Path, export: str, column: str, values: tuple[str, str]) -> tuple[str, str]:
@@ -45,14 +60,128 @@ def _redeliver(landing: Path, export: str, column: str, values: tuple[str, str])
     return row[header[0]], new_value
 
 
+def _link_two_customers(landing: Path) -> tuple[str, str]:
+    """A correction of an inbound call that now names another CRM customer: the caller's number and that
+    customer's reference are then one customer, so two customers of the history merge into one. Returns the
+    call and the other customer's reference."""
+    first = sorted((landing / "calls").glob("*.csv"))[0]
+    with first.open(newline="") as f:
+        reader = csv.DictReader(f)
+        header, rows = reader.fieldnames, list(reader)
+    call = next(r for r in rows[1:] if r["direction"] == "inbound" and r["customer_ref"] and r["from_number"])
+    with next((landing / "customers").glob("*.csv")).open(newline="") as f:
+        other_ref = next(r["customer_ref"] for r in csv.DictReader(f) if r["customer_ref"] != call["customer_ref"])
+    call["customer_ref"] = other_ref
+    with (landing / "calls" / f"{first.stem}_link.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header)
+        writer.writeheader()
+        writer.writerow(call)
+    return call["call_id"], other_ref
+
+
+def _customer_keys(db: Path, call_id: str, customer_ref: str) -> tuple[str, str]:
+    """The customer of the call's transaction and the customer of the CRM record."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            """
+            select
+                (select customer_key from marts.fct_transactions where transaction_id = 'call:' || ?),
+                (select customer_key from intermediate.int_records_customers
+                 where record_type = 'crm_customer' and record_id = ?)
+            """,
+            [call_id, customer_ref],
+        ).fetchone()
+
+
+MARK = "marked-after-history"
+
+
+def _mark_early_customers(db: Path) -> dict:
+    """Marks the interactions of the 40 customers whose contacts ended first (last_queue set to MARK), and gives
+    20 more a stale fingerprint, to tell afterwards which rows the nightly run rebuilt."""
+    with duckdb.connect(str(db)) as con:
+        early = [
+            key
+            for (key,) in con.execute(
+                "select customer_key from marts.fct_interactions group by customer_key"
+                " order by max(ended_at), customer_key limit 60"
+            ).fetchall()
+        ]
+        marked, stale = early[:40], early[40:]
+        con.execute(
+            "create table main.original_last_queue as select interaction_id, last_queue"
+            " from marts.fct_interactions where customer_key in ?",
+            [marked],
+        )
+        con.execute("update marts.fct_interactions set last_queue = ? where customer_key in ?", [MARK, marked])
+        con.execute("update marts.fct_interactions set _input_fingerprint = 'stale' where customer_key in ?", [stale])
+        fingerprints = dict(
+            con.execute(
+                "select customer_key, input_fingerprint from intermediate.int_customer_fingerprints"
+                " where customer_key in ?",
+                [marked],
+            ).fetchall()
+        )
+    return {"fingerprints": fingerprints, "stale": stale}
+
+
+def _unmark(db: Path, marked: dict) -> dict:
+    """After the nightly run: which marks survived, then the original values back (for the full-refresh
+    comparison)."""
+    with duckdb.connect(str(db)) as con:
+        now = dict(
+            con.execute(
+                "select customer_key, input_fingerprint from intermediate.int_customer_fingerprints"
+                " where customer_key in ?",
+                [list(marked["fingerprints"])],
+            ).fetchall()
+        )
+        kept = [key for key, value in marked["fingerprints"].items() if now.get(key) == value]
+        rebuilt = [key for key in marked["fingerprints"] if key not in kept]
+
+        def count(sql: str, keys: list[str]) -> int:
+            return con.execute(sql, [keys]).fetchone()[0] if keys else 0
+
+        result = {
+            "kept": kept,
+            "rebuilt": rebuilt,
+            "kept_interactions": count("select count(*) from marts.fct_interactions where customer_key in ?", kept),
+            "kept_marks": count(
+                f"select count(*) from marts.fct_interactions where last_queue = '{MARK}' and customer_key in ?", kept
+            ),
+            "rebuilt_marks": con.execute(
+                "select count(*) from marts.fct_interactions where last_queue = ? and not (customer_key in ?)",
+                [MARK, kept or ["-"]],
+            ).fetchone()[0],
+            "stale_left": con.execute(
+                "select count(*) from marts.fct_interactions where _input_fingerprint = 'stale'"
+            ).fetchone()[0],
+        }
+        con.execute(
+            "update marts.fct_interactions set last_queue = original.last_queue from main.original_last_queue"
+            " as original where fct_interactions.interaction_id = original.interaction_id"
+        )
+        con.execute("drop table main.original_last_queue")
+    return result
+
+
 def _compiled_code(name: str) -> str:
     results = json.loads((DBT_PROJECT_DIR / "target" / "run_results.json").read_text())["results"]
     return next(r["compiled_code"] for r in results if r["unique_id"].endswith("." + name))
 
 
+def _schema(con: duckdb.DuckDBPyConnection, model: str) -> str:
+    return con.execute(
+        "select table_schema from information_schema.tables where table_catalog = current_database()"
+        " and table_name = ?",
+        [model],
+    ).fetchone()[0]
+
+
 def _differences(con: duckdb.DuckDBPyConnection, model: str) -> tuple[int, int]:
     """Rows of the incremental table missing from the full refresh, and the other way round (as multisets)."""
-    table, full = f"staging.{model}", f"full_refresh.staging.{model}"
+    schema = _schema(con, model)
+    table, full = f"{schema}.{model}", f"full_refresh.{schema}.{model}"
     only_incremental = con.execute(f"select count(*) from (from {table} except all from {full})").fetchone()[0]
     only_full = con.execute(f"select count(*) from (from {full} except all from {table})").fetchone()[0]
     return only_incremental, only_full
@@ -67,33 +196,48 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     db = work / "warehouse" / "warehouse.duckdb"
     db.parent.mkdir()
     load_landing(db, landing)
-    run_dbt(["run", "--select", "staging"], db)
+    _build(db)
     with duckdb.connect(str(db), read_only=True) as con:
         history_ivr_events = con.execute("select count(*) from staging.stg_phone_system__ivr_events").fetchone()[0]
+        history_customers = {
+            key for (key,) in con.execute("select distinct customer_key from marts.fct_interactions").fetchall()
+        }
+
+    marked = _mark_early_customers(db)
 
     add_next_day(work)
     call = _redeliver(landing, "calls", "resolved", ("true", "false"))
     view = _redeliver(landing, "faq_views", "vote", ("down", "up"))
+    linked_call, other_ref = _link_two_customers(landing)
+    keys_before_link = _customer_keys(db, linked_call, other_ref)
     load_landing(db, landing)
-    run_dbt(["run", "--select", "staging"], db)
-    compiled = {name: _compiled_code(name) for name in ("stg_phone_system__calls", "stg_help_center__faq_views")}
+    _build(db)
+    compiled = {
+        name: _compiled_code(name)
+        for name in ("stg_phone_system__calls", "stg_help_center__faq_views", *HIERARCHY_BY_CUSTOMER)
+    }
+
+    marked.update(_unmark(db, marked))
 
     full = work / "full_refresh" / "warehouse.duckdb"
     full.parent.mkdir()
     shutil.copy(db, full)
-    run_dbt(["run", "--select", "staging", "--full-refresh"], full)
+    _build(full, "--full-refresh")
     return {
         "db": db,
         "full": full,
         "call": call,
         "view": view,
+        "link": (linked_call, other_ref, keys_before_link),
+        "marked": marked,
         "compiled": compiled,
         "history_ivr_events": history_ivr_events,
+        "history_customers": history_customers,
     }
 
 
 def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse, dbt) -> None:
-    models = _incremental_models(dbt, nightly_warehouse["db"])
+    models = [name for name in _incremental_models(dbt, nightly_warehouse["db"]) if name.startswith("stg_")]
     assert models == sorted(
         [
             "stg_chat__conversations",
@@ -111,8 +255,26 @@ def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse, dbt)
         ]
     )
     # The nightly run read only the new loads: its SQL filters on the watermark.
-    for code in nightly_warehouse["compiled"].values():
-        assert "_load_seq > (select coalesce(max(_load_seq), 0) from" in code
+    for name in ("stg_phone_system__calls", "stg_help_center__faq_views"):
+        assert "_load_seq > (select coalesce(max(_load_seq), 0) from" in nightly_warehouse["compiled"][name]
+
+
+def test_the_hierarchy_below_engagements_is_incremental_by_customer(nightly_warehouse, dbt) -> None:
+    models = [name for name in _incremental_models(dbt, nightly_warehouse["db"]) if not name.startswith("stg_")]
+    assert models == HIERARCHY_BY_CUSTOMER
+    # The nightly run built only the customers whose fingerprint has no rows in the model.
+    for name in HIERARCHY_BY_CUSTOMER:
+        assert "left join (select distinct customer_key, _input_fingerprint from" in nightly_warehouse["compiled"][name]
+
+
+def test_a_nightly_run_rebuilds_only_the_changed_customers(nightly_warehouse) -> None:
+    """Rows marked after the history build keep the mark when their customer did not change (they were not
+    rebuilt), and lose it when it did; rows carrying a stale fingerprint are rebuilt."""
+    marked = nightly_warehouse["marked"]
+    assert marked["kept"]
+    assert marked["kept_marks"] == marked["kept_interactions"]
+    assert marked["rebuilt_marks"] == 0
+    assert marked["stale_left"] == 0
 
 
 def test_incremental_run_equals_a_full_refresh(nightly_warehouse, dbt) -> None:
@@ -120,8 +282,11 @@ def test_incremental_run_equals_a_full_refresh(nightly_warehouse, dbt) -> None:
     with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
         con.execute(f"attach '{nightly_warehouse['full']}' as full_refresh (read_only)")
         differences = {model: _differences(con, model) for model in models}
-        counts = {model: con.execute(f"select count(*) from staging.{model}").fetchone()[0] for model in models}
+        counts = {
+            model: con.execute(f"select count(*) from {_schema(con, model)}.{model}").fetchone()[0] for model in models
+        }
     assert differences == {model: (0, 0) for model in models}
+    assert set(HIERARCHY_BY_CUSTOMER) <= set(models)
     # Not a comparison of empty tables, and the increment added rows.
     assert all(counts[model] > 0 for model in models)
     assert counts["stg_phone_system__ivr_events"] > nightly_warehouse["history_ivr_events"]
@@ -141,3 +306,25 @@ def test_a_re_delivered_row_replaces_the_earlier_one(nightly_warehouse) -> None:
         (resolved == "true", True)
     ]
     assert [(served, Path(file).name.endswith("_correction.csv")) for served, file in views] == [(vote, True)]
+
+
+def test_customers_merged_by_a_correction_leave_no_rows_behind(nightly_warehouse) -> None:
+    """The linking correction put the call and the other CRM customer into one customer; customer keys of the
+    history that no longer exist (merged into another) have no row left in any model incremental by customer."""
+    call_id, other_ref, (caller_before, other_before) = nightly_warehouse["link"]
+    caller_now, other_now = _customer_keys(nightly_warehouse["db"], call_id, other_ref)
+    assert caller_before != other_before
+    assert caller_now == other_now
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        current = {
+            key for (key,) in con.execute("select customer_key from intermediate.int_customer_fingerprints").fetchall()
+        }
+        vanished = sorted(nightly_warehouse["history_customers"] - current)
+        assert vanished
+        left_behind = {
+            model: con.execute(
+                f"select count(*) from {_schema(con, model)}.{model} where customer_key in ?", [vanished]
+            ).fetchone()[0]
+            for model in HIERARCHY_BY_CUSTOMER
+        }
+    assert left_behind == {model: 0 for model in HIERARCHY_BY_CUSTOMER}

@@ -2,8 +2,15 @@
 -- one engagement until an interaction resolves it, or until var('engagement_window_days') pass without another
 -- contact on that intent (measured from the end of the previous contact); the next contact then opens a new
 -- engagement (DOMAIN.md section 4).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_stale_customers() }}",
+) }}
 with interactions as (
     select * from {{ ref('int_interactions_summarized') }}
+    {{ customers_to_rebuild('customer_key') }}
 ),
 
 with_previous as (

@@ -1,8 +1,17 @@
 -- Level 3 building block: transactions grouped into interactions. All transactions of one call or one chat
 -- (contact_id) stay together; contacts of the same customer merge when one starts less than
 -- var('session_gap_minutes') after everything before it has ended (DOMAIN.md section 4).
+-- Incremental by customer (macros/incremental_customers.sql): a nightly run rebuilds only the customers whose
+-- transactions changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_stale_customers() }}",
+) }}
 with transactions as (
     select * from {{ ref('int_transactions_enriched') }}
+    {{ customers_to_rebuild('customer_key') }}
 ),
 
 contacts as (
@@ -59,7 +68,10 @@ identified as (
 
 select
     transactions.*,
-    {{ dbt.hash("identified.customer_key || '|' || identified.first_contact_id") }} as interaction_id
+    {{ dbt.hash("identified.customer_key || '|' || identified.first_contact_id") }} as interaction_id,
+    fingerprints.input_fingerprint as _input_fingerprint
 from transactions
 inner join identified
     on transactions.customer_key = identified.customer_key and transactions.contact_id = identified.contact_id
+left join {{ ref('int_customer_fingerprints') }} as fingerprints
+    on transactions.customer_key = fingerprints.customer_key

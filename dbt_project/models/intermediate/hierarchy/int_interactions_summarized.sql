@@ -1,11 +1,18 @@
 -- One row per interaction: its channels in order, its intent and whether (and how) it resolved the problem.
 -- Intent: the first mapped intent among its transactions in time wins; 'unmapped' if its codes map to
 -- nothing; 'unknown' if it carries no code at all (a text thread alone).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_stale_customers() }}",
+) }}
 with transactions as (
     select
         *,
         lag(channel) over (partition by interaction_id order by started_at, transaction_id) as previous_channel
     from {{ ref('int_interactions_sessionized') }}
+    {{ customers_to_rebuild('customer_key') }}
 ),
 
 intent_ranked as (
@@ -54,6 +61,7 @@ summarized as (
     select
         interaction_id,
         min(customer_key) as customer_key,
+        min(_input_fingerprint) as _input_fingerprint,
         min(started_at) as started_at,
         max(ended_at) as ended_at,
         count(*) as transactions_count,

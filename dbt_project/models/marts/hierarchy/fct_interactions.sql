@@ -1,4 +1,10 @@
 -- Level 3: one row per interaction (a session of one customer), pointing to its engagement.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_stale_customers() }}",
+) }}
 select
     interaction_id,
     engagement_id,
@@ -24,5 +30,7 @@ select
     resolved_at,
     last_agent_id,
     last_queue,
-    interaction_sequence as sequence_in_engagement
+    interaction_sequence as sequence_in_engagement,
+    _input_fingerprint
 from {{ ref('int_engagements_windowed') }}
+{{ customers_to_rebuild('customer_key') }}

@@ -1,4 +1,10 @@
 -- Level 2: one row per use of one system, pointing to its interaction.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_stale_customers() }}",
+) }}
 select
     transactions.transaction_id,
     transactions.transaction_type,
@@ -25,7 +31,9 @@ select
     transactions.queue,
     transactions.agent_id,
     transactions.direction,
-    transactions.is_customer_ambiguous
+    transactions.is_customer_ambiguous,
+    transactions._input_fingerprint
 from {{ ref('int_interactions_sessionized') }} as transactions
 left join {{ ref('int_interactions_summarized') }} as interactions
     on transactions.interaction_id = interactions.interaction_id
+{{ customers_to_rebuild('transactions.customer_key') }}

@@ -1,0 +1,63 @@
+{#- Incremental by customer (DECISIONS.md "The hierarchy is incremental by customer"). A customer's
+    transactions, interactions and engagements depend only on that customer's transactions, so a nightly run
+    rebuilds only the customers whose transactions changed. int_customer_fingerprints holds, per customer, a hash
+    of every column of every one of its transactions; each model stores the fingerprint its rows were built from
+    in _input_fingerprint. Before the model runs, its rows whose fingerprint no longer matches (the customer's
+    transactions changed, or the customer key itself vanished when two customers merged) are deleted; the model
+    then builds the customers that have no rows, and appends them. The state lives in the model's own table, so
+    a run that fails half-way is repaired by the next one. -#}
+
+{% macro customers_to_rebuild(customer_column) -%}
+{#- A filter on the model's input: on an incremental run, only customers whose current fingerprint has no rows
+    in the model. -#}
+    {#- ref() outside the condition, so that dbt sees the dependency when it parses the model. -#}
+    {%- set fingerprints = ref('int_customer_fingerprints') -%}
+    {%- if is_incremental() %}
+    where {{ customer_column }} in (
+        select fingerprints.customer_key
+        from {{ fingerprints }} as fingerprints
+        left join (select distinct customer_key, _input_fingerprint from {{ this }}) as built
+            on fingerprints.customer_key = built.customer_key
+            and fingerprints.input_fingerprint = built._input_fingerprint
+        where built.customer_key is null
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_stale_customers() -%}
+{#- The pre-hook of a model incremental by customer: removes the rows built from a fingerprint that is no longer
+    the customer's current one. -#}
+    {%- if is_incremental() -%}
+        {%- if '_input_fingerprint' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " was built before it became incremental by customer (it has no _input_fingerprint)."
+                ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
+        {%- endif -%}
+    {{ return(adapter.dispatch('delete_stale_customers', 'contact_warehouse')()) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro default__delete_stale_customers() -%}
+    delete from {{ this }}
+    where not exists (
+        select 1
+        from {{ ref('int_customer_fingerprints') }} as fingerprints
+        where fingerprints.customer_key = {{ this }}.customer_key
+            and fingerprints.input_fingerprint = {{ this }}._input_fingerprint
+    )
+{%- endmacro %}
+
+{% macro row_fingerprint(relation, exclude=[]) -%}
+{#- A hash of every column of a row, NULL told apart from every value, in the relation's column order. -#}
+    {%- set parts = [] -%}
+    {%- if execute -%}
+        {%- for column in adapter.get_columns_in_relation(relation) if column.name not in exclude -%}
+            {%- if parts %}{% do parts.append("'|'") %}{% endif -%}
+            {%- do parts.append("coalesce(cast(" ~ adapter.quote(column.name) ~ " as " ~ dbt.type_string()
+                ~ "), '<null>')") -%}
+        {%- endfor -%}
+    {%- else -%}
+        {%- do parts.append("''") -%}
+    {%- endif -%}
+    {{ dbt.hash(dbt.concat(parts)) }}
+{%- endmacro %}
