@@ -8,9 +8,13 @@ with transactions as (
     from {{ ref('int_transactions_enriched') }}
 )
 
+-- The variables the incremental models read are part of it: changing one rebuilds every customer.
+{% set settings = "'session_gap_minutes=" ~ var('session_gap_minutes') ~ ";engagement_window_days="
+    ~ var('engagement_window_days') ~ "'" %}
+
 select
     customer_key,
-    {{ dbt.hash(dbt.listagg('transaction_fingerprint', "','", 'order by transaction_fingerprint')) }}
+    {{ dbt.hash(dbt.concat([settings, dbt.listagg('transaction_fingerprint', "','", 'order by transaction_fingerprint')])) }}
         as input_fingerprint,
     count(*) as transactions_count
 from transactions
