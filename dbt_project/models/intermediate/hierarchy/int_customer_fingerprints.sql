@@ -14,8 +14,7 @@ with transactions as (
 
 select
     customer_key,
-    {{ dbt.hash(dbt.concat([settings, dbt.listagg('transaction_fingerprint', "','", 'order by transaction_fingerprint')])) }}
-        as input_fingerprint,
+    {{ dbt.concat([settings, "':'", fingerprint_agg('transaction_fingerprint')]) }} as input_fingerprint,
     count(*) as transactions_count
 from transactions
 group by customer_key
