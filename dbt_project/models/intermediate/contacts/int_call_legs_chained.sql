@@ -52,8 +52,7 @@ select
     chained.root_call_id,
     chained.transfer_depth,
     coalesce(children.transfers_out, 0) as transfers_out,
-    children.first_transfer_at,
-    legs._load_seq
+    children.first_transfer_at
 from legs
 inner join chained on legs.call_id = chained.call_id
 left join children on legs.call_id = children.parent_call_id

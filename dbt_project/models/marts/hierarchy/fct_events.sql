@@ -1,19 +1,8 @@
 -- Level 1: one row per atomic event, pointing to its transaction (DOMAIN.md section 4): IVR events, call-leg
 -- milestones (queued, answered, transferred, ended), text and chat messages, FAQ views, form submissions and
 -- survey answers (those matched to the contact they rate).
--- Incremental by customer (macros/incremental_customers.sql), and by load: a nightly run rebuilds the events of
--- the customers whose transactions changed and of the transactions that new loads touched; survey answers are
--- matched anew on every run, so their events are all rebuilt (the pre-hook deletes them).
-{{ config(
-    materialized='incremental',
-    incremental_strategy=('merge' if target.type in ['spark', 'databricks'] else 'delete+insert'),
-    unique_key='event_id',
-    on_schema_change='fail',
-    pre_hook="{{ delete_stale_customers(also_delete=\"event_type = 'survey_answer'\") }}",
-) }}
--- depends_on: {{ ref('int_customer_fingerprints') }}
 with transactions as (
-    select transaction_id, customer_key, _input_fingerprint from {{ ref('fct_transactions') }}
+    select transaction_id, customer_key from {{ ref('fct_transactions') }}
 ),
 
 legs as (
@@ -37,26 +26,24 @@ ivr_events as (
         'ivr' as channel,
         event_at as occurred_at,
         'ivr:' || call_id as transaction_id,
-        node as detail,
-        _load_seq
+        node as detail
     from {{ ref('stg_phone_system__ivr_events') }}
 ),
 
 call_milestones as (
     select 'call:' || call_id || ':queued' as event_id, 'call_queued' as event_type, 'voice' as channel,
-        queued_at as occurred_at, transaction_id, queue as detail, _load_seq
+        queued_at as occurred_at, transaction_id, queue as detail
     from leg_parents where queued_at is not null
     union all
-    select 'call:' || call_id || ':answered', 'call_answered', 'voice', answered_at, transaction_id, agent_id,
-        _load_seq
+    select 'call:' || call_id || ':answered', 'call_answered', 'voice', answered_at, transaction_id, agent_id
     from leg_parents where answered_at is not null
     union all
     select 'call:' || call_id || ':transferred', 'call_transferred', 'voice', first_transfer_at, transaction_id,
-        cast(transfers_out as varchar), _load_seq
+        cast(transfers_out as varchar)
     from leg_parents where transfers_out > 0
     union all
     select 'call:' || call_id || ':ended', 'call_ended', 'voice', coalesce(ended_at, started_at), transaction_id,
-        status, _load_seq
+        status
     from leg_parents
 ),
 
@@ -68,8 +55,7 @@ sms_events as (
         sent_at as occurred_at,
         'sms:' || thread_id || ':' || cast(cast({{ dbt.date_trunc('day', 'sent_at') }} as date) as varchar)
             as transaction_id,
-        status as detail,
-        _load_seq
+        status as detail
     from {{ ref('stg_phone_system__sms_messages') }}
 ),
 
@@ -100,8 +86,7 @@ chat_events as (
                 then chat_parts.agent_transaction_id
             else chat_parts.bot_transaction_id
         end as transaction_id,
-        messages.author as detail,
-        messages._load_seq
+        messages.author as detail
     from {{ ref('stg_chat__messages') }} as messages
     inner join chat_parts on messages.conversation_id = chat_parts.conversation_id
 ),
@@ -113,8 +98,7 @@ faq_events as (
         'faq' as channel,
         viewed_at as occurred_at,
         'faq:' || visit_id as transaction_id,
-        article_id as detail,
-        _load_seq
+        article_id as detail
     from {{ ref('int_faq_visits_sessionized') }}
 ),
 
@@ -125,8 +109,7 @@ form_events as (
         'form' as channel,
         submitted_at as occurred_at,
         'form:' || response_id as transaction_id,
-        form_id as detail,
-        _load_seq
+        form_id as detail
     from {{ ref('stg_forms__submissions') }}
 ),
 
@@ -137,8 +120,7 @@ survey_events as (
         channel,
         responded_at as occurred_at,
         transaction_id,
-        survey_type as detail,
-        cast(null as bigint) as _load_seq
+        survey_type as detail
     from {{ ref('fct_survey_answers') }}
     where transaction_id is not null
 ),
@@ -151,16 +133,7 @@ unioned as (
     union all select * from faq_events
     union all select * from form_events
     union all select * from survey_events
-){% if is_incremental() %},
-
-customers_to_rebuild as (
-    {{ customers_without_current_rows() }}
-    union
-    select transactions.customer_key
-    from unioned
-    inner join transactions on unioned.transaction_id = transactions.transaction_id
-    where unioned._load_seq > (select coalesce(max(_load_seq), 0) from {{ this }})
-){% endif %}
+)
 
 select
     unioned.event_id,
@@ -169,13 +142,6 @@ select
     unioned.occurred_at,
     unioned.transaction_id,
     transactions.customer_key,
-    unioned.detail,
-    unioned._load_seq,
-    transactions._input_fingerprint
+    unioned.detail
 from unioned
 left join transactions on unioned.transaction_id = transactions.transaction_id
-{% if is_incremental() -%}
-where transactions.customer_key in (select customer_key from customers_to_rebuild)
-    or transactions.customer_key is null
-    or unioned.event_type = 'survey_answer'
-{%- endif %}
