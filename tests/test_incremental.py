@@ -21,7 +21,6 @@ SMALL = Size("incremental-test", customers=300, approx_events=6_000)
 
 
 HIERARCHY_BY_CUSTOMER = [
-    "fct_events",
     "fct_interactions",
     "fct_transactions",
     "int_engagements_windowed",

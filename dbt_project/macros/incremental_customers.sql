@@ -27,21 +27,20 @@
         where built.customer_key is null
 {%- endmacro %}
 
-{% macro delete_stale_customers(also_delete=none) -%}
+{% macro delete_stale_customers() -%}
 {#- The pre-hook of a model incremental by customer: removes the rows built from a fingerprint that is no longer
-    the customer's current one, and the rows matching the condition also_delete (rows the model rebuilds on
-    every run). -#}
+    the customer's current one. -#}
     {%- if is_incremental() -%}
         {%- if '_input_fingerprint' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
             {{ exceptions.raise_compiler_error(
                 this ~ " was built before it became incremental by customer (it has no _input_fingerprint)."
                 ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
         {%- endif -%}
-    {{ return(adapter.dispatch('delete_stale_customers', 'contact_warehouse')(also_delete)) }}
+    {{ return(adapter.dispatch('delete_stale_customers', 'contact_warehouse')()) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__delete_stale_customers(also_delete) -%}
+{% macro default__delete_stale_customers() -%}
     delete from {{ this }}
     where not exists (
         select 1
@@ -49,9 +48,6 @@
         where fingerprints.customer_key = {{ this }}.customer_key
             and fingerprints.input_fingerprint = {{ this }}._input_fingerprint
     )
-    {%- if also_delete %}
-        or ({{ also_delete }})
-    {%- endif %}
 {%- endmacro %}
 
 {% macro row_fingerprint(relation) -%}
