@@ -150,7 +150,6 @@ def measure_floor(landing: Path, scratch: Path, repeats: int = FLOOR_REPEATS) ->
 
 
 def _read_once(landing: Path, scratch: Path) -> dict[str, Any]:
-
     from orchestration.duckdb_settings import connect
     from orchestration.loading.loader import export_files
     from orchestration.loading.sources import EXPORTS

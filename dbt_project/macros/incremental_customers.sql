@@ -11,7 +11,7 @@
 {#- A filter on the model's input: on an incremental run, only customers whose current fingerprint has no rows
     in the model. -#}
     {#- ref() outside the condition, so that dbt sees the dependency when it parses the model. -#}
-    {%- set fingerprints = ref('int_customer_fingerprints') -%}
+    {%- do ref('int_customer_fingerprints') -%}
     {%- if is_incremental() %}
     where {{ customer_column }} in ({{ customers_without_current_rows() }})
     {%- endif %}
