@@ -50,9 +50,12 @@ select
     legs.disposition,
     legs.is_resolved,
     chained.root_call_id,
+    -- Who started the call: a leg transferred from an inbound call is still the customer's call.
+    root_legs.direction as root_direction,
     chained.transfer_depth,
     coalesce(children.transfers_out, 0) as transfers_out,
     children.first_transfer_at
 from legs
 inner join chained on legs.call_id = chained.call_id
+inner join legs as root_legs on chained.root_call_id = root_legs.call_id
 left join children on legs.call_id = children.parent_call_id

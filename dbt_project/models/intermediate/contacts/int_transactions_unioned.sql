@@ -8,6 +8,14 @@
 -- contact_id groups the transactions of one call (root leg) or one chat: they always share an interaction.
 -- is_assisted follows DOMAIN.md: voice legs, texts, the agent part of a chat and forms are assisted; the IVR,
 -- the bot part of a chat and FAQ visits are self-service.
+-- initiated_by says who started the contact (DOMAIN.md: "who started the contact is part of every definition"):
+--   customer   an inbound call (its IVR part and every leg, transfers included), a chat, a FAQ visit, a form, a
+--              text thread-day whose first message came from the customer;
+--   agent      an outbound call (callback, campaign), a thread-day an agent opened with a text;
+--   automated  a thread-day opened by a text with no agent (one-time codes, reminders, notifications).
+-- is_resolution_known is false where the export could have said whether the problem was solved but did not: an
+-- answered call leg with an empty `resolved`, a chat whose `resolved` is null. Such a transaction is "no data"
+-- for resolution KPIs, never "not resolved" (a call log without a resolution column must not show FCR 0 %).
 with ivr_events as (
     select * from {{ ref('stg_phone_system__ivr_events') }}
 ),
@@ -37,7 +45,9 @@ ivr as (
         false as is_assisted,
         cast(null as varchar) as queue,
         cast(null as varchar) as agent_id,
-        'inbound' as direction
+        'inbound' as direction,
+        'customer' as initiated_by,
+        true as is_resolution_known
     from ivr_events
     left join legs on ivr_events.call_id = legs.call_id
     group by ivr_events.call_id
@@ -67,7 +77,9 @@ call_legs as (
         true as is_assisted,
         legs.queue,
         legs.agent_id,
-        legs.direction
+        legs.direction,
+        case when legs.root_direction = 'outbound' then 'agent' else 'customer' end as initiated_by,
+        legs.is_resolved is not null or legs.answered_at is null as is_resolution_known
     from legs
     left join calls_with_ivr on legs.call_id = calls_with_ivr.call_id
     -- An inbound leg that never queued nor reached an agent is all IVR: the IVR transaction covers it.
@@ -105,7 +117,9 @@ chat_bot as (
         false as is_assisted,
         cast(null as varchar) as queue,
         cast(null as varchar) as agent_id,
-        'inbound' as direction
+        'inbound' as direction,
+        'customer' as initiated_by,
+        agent_id is not null or is_resolved is not null as is_resolution_known
     from conversations
     where agent_id is null or bot_handed_over_at is not null or bot_intent is not null
 ),
@@ -126,7 +140,9 @@ chat_agent as (
         true as is_assisted,
         cast(null as varchar) as queue,
         agent_id,
-        'inbound' as direction
+        'inbound' as direction,
+        'customer' as initiated_by,
+        is_resolved is not null as is_resolution_known
     from conversations
     where agent_id is not null
 ),
@@ -138,7 +154,10 @@ sms_messages as (
         first_value(message_id) over (
             partition by thread_id order by sent_at, message_id
             rows between unbounded preceding and unbounded following
-        ) as first_message_id
+        ) as first_message_id,
+        row_number() over (
+            partition by thread_id, {{ dbt.date_trunc('day', 'sent_at') }} order by sent_at, message_id
+        ) as message_of_day
     from {{ ref('stg_phone_system__sms_messages') }}
 ),
 
@@ -160,7 +179,16 @@ sms as (
         cast(null as varchar) as queue,
         min(agent_id) as agent_id,
         case when min(case when direction = 'inbound' then 0 else 1 end) = 0 then 'inbound' else 'outbound' end
-            as direction
+            as direction,
+        max(
+            case
+                when message_of_day > 1 then null
+                when direction = 'inbound' then 'customer'
+                when agent_id is not null then 'agent'
+                else 'automated'
+            end
+        ) as initiated_by,
+        true as is_resolution_known
     from sms_messages
     group by thread_id, sent_day
 ),
@@ -189,7 +217,9 @@ faq as (
         false as is_assisted,
         cast(null as varchar) as queue,
         cast(null as varchar) as agent_id,
-        'inbound' as direction
+        'inbound' as direction,
+        'customer' as initiated_by,
+        true as is_resolution_known
     from faq_views
     group by visit_id
 ),
@@ -210,7 +240,9 @@ forms as (
         true as is_assisted,
         cast(null as varchar) as queue,
         cast(null as varchar) as agent_id,
-        'inbound' as direction
+        'inbound' as direction,
+        'customer' as initiated_by,
+        true as is_resolution_known
     from {{ ref('stg_forms__submissions') }}
 )
 

@@ -70,6 +70,11 @@ summarized as (
                         "started_at, transaction_id") }} as channel_path,
         sum(coalesce(duration_seconds, 0)) / 60.0 as effort_minutes,
         max(case when is_assisted then 1 else 0 end) = 1 as is_assisted,
+        -- The customer got in touch in this session (not only the company: a callback, a reminder text).
+        max(case when initiated_by = 'customer' then 1 else 0 end) = 1 as is_customer_initiated,
+        -- Whether it solved the problem is known: it did, or every transaction says whether it did.
+        max(case when is_resolved then 1 else 0 end) = 1
+            or min(case when is_resolution_known then 1 else 0 end) = 1 as is_resolution_known,
         max(case when transaction_type = 'call_leg' and direction = 'outbound' then 1 else 0 end) = 1
             and min(case when transaction_type = 'call_leg' and direction = 'outbound' then 1 else 0 end) = 1
             as is_outbound_only,

@@ -1,7 +1,35 @@
 -- Survey answers with the contact they rate: a call (any leg of it), a chat, or a text thread (its latest
 -- day up to the answer). The answer belongs to the last transaction of that contact.
-with surveys as (
-    select * from {{ ref('stg_phone_system__survey_answers') }}
+-- Answers come from the survey tool and from the chat tool's own 1-5 `rating` of a conversation: both are a
+-- customer rating a contact on the CSAT scale, so CSAT counts both (DECISIONS.md "Chat ratings are CSAT
+-- answers"). A rating is dated when the conversation closed (else its last message, else its start).
+with survey_tool as (
+    select response_id, survey_type, channel, contact_id, responded_at, score, 'survey_tool' as answer_source
+    from {{ ref('stg_phone_system__survey_answers') }}
+),
+
+chat_ratings as (
+    select
+        'chat_rating:' || conversations.conversation_id as response_id,
+        'csat' as survey_type,
+        'chat' as channel,
+        conversations.conversation_id as contact_id,
+        coalesce(conversations.closed_at, messages.last_message_at, conversations.created_at) as responded_at,
+        conversations.rating as score,
+        'chat_rating' as answer_source
+    from {{ ref('stg_chat__conversations') }} as conversations
+    left join (
+        select conversation_id, max(sent_at) as last_message_at
+        from {{ ref('stg_chat__messages') }}
+        group by conversation_id
+    ) as messages on conversations.conversation_id = messages.conversation_id
+    where conversations.rating is not null
+),
+
+surveys as (
+    select * from survey_tool
+    union all
+    select * from chat_ratings
 ),
 
 transactions as (
@@ -67,6 +95,7 @@ select
     surveys.contact_id,
     surveys.responded_at,
     surveys.score,
+    surveys.answer_source,
     best_match.transaction_id,
     best_match.interaction_id
 from surveys

@@ -1,6 +1,7 @@
 -- The customer (customer_key) of every record: the component of its usable identifiers. A record whose only
--- identifiers are blocked takes the component of its first blocked identifier alone (an ambiguous caller stays
--- apart); a record with no identifier at all is an anonymous customer of its own.
+-- identifiers are blocked (a switchboard number) is a customer of its own, keyed by the record: two calls from
+-- the same switchboard are two strangers, not one customer (DECISIONS.md). A record with no identifier at all is
+-- an anonymous customer of its own (int_transactions_enriched).
 with occurrences as (
     select * from {{ ref('int_identifier_occurrences') }}
 ),
@@ -17,8 +18,7 @@ per_record as (
     select
         occurrences.record_type,
         occurrences.record_id,
-        min(case when not classified.is_blocked then components.component_label end) as usable_label,
-        min(case when classified.is_blocked then occurrences.identifier_node end) as blocked_node
+        min(case when not classified.is_blocked then components.component_label end) as usable_label
     from occurrences
     inner join classified on occurrences.identifier_node = classified.identifier_node
     inner join components on occurrences.identifier_node = components.identifier_node
@@ -28,6 +28,6 @@ per_record as (
 select
     record_type,
     record_id,
-    {{ dbt.hash('coalesce(usable_label, blocked_node)') }} as customer_key,
+    {{ dbt.hash("coalesce(usable_label, 'ambiguous:' || record_type || ':' || record_id)") }} as customer_key,
     usable_label is null as is_ambiguous
 from per_record

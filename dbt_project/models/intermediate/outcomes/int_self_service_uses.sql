@@ -1,6 +1,8 @@
 -- Self-service uses (DOMAIN.md section 4: a FAQ visit, a bot-only chat, a contained IVR call) and whether the
--- same customer then needed an assisted contact (voice leg, text, agent chat, form) on the same intent within
--- var('deflection_window_hours') of the use ending: a self-service failure.
+-- same customer then needed an assisted contact (voice leg, text, agent chat, form) on the same intent, starting
+-- after the use ended and within var('deflection_window_hours') of it: a self-service failure. Only contacts the
+-- customer started count: a one-time code texted during a login self-service call, a reminder or a callback is
+-- the company's message, not the customer needing help (DECISIONS.md).
 -- Intent of both sides: the transaction's own intent, else its interaction's (DECISIONS.md).
 with transactions as (
     select * from {{ ref('fct_transactions') }}
@@ -29,7 +31,7 @@ uses as (
 assisted as (
     select transaction_id, customer_key, effective_intent as intent, started_at
     from transactions
-    where is_assisted
+    where is_assisted and is_customer_initiated
 ),
 
 followed as (
@@ -43,7 +45,7 @@ followed as (
         and uses.intent = assisted.intent
         -- Without a known intent there is no "same problem" to fail on.
         and uses.intent not in ('unknown', 'unmapped')
-        and assisted.started_at >= uses.started_at
+        and assisted.started_at >= uses.ended_at
         and assisted.started_at < {{ dbt.dateadd('hour', var('deflection_window_hours'), 'uses.ended_at') }}
     group by uses.use_id
 )

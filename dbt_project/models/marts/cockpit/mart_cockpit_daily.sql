@@ -2,7 +2,7 @@
 -- numerator and denominator as a column so that any roll-up (week, month, all channels) can be recomputed
 -- exactly. Each KPI keeps the channel meaning of its own mart; rates are NULL where their denominator is 0.
 {%- set measures = [
-    'interactions', 'repeat_interactions', 'closed_engagements', 'fcr_engagements',
+    'interactions', 'known_intent_interactions', 'repeat_interactions', 'closed_engagements', 'fcr_engagements',
     'nps_answers', 'promoters', 'detractors', 'csat_answers', 'csat_satisfied',
     'calls_entered_queue', 'answered_calls', 'answer_seconds', 'answered_within_service_level',
     'abandoned_calls', 'handled_contacts', 'handle_seconds', 'transfer_answered_calls', 'transferred_calls',
@@ -11,7 +11,8 @@
 {#- Each source: its mart, what "channel" means there, and which of its day-grain counts feed which measure. -#}
 {%- set sources = [
     {'mart': 'mart_resolution', 'channel': 'first_channel',
-     'counts': {'interactions': 'interactions', 'repeat_interactions': 'repeat_interactions',
+     'counts': {'interactions': 'interactions', 'known_intent_interactions': 'known_intent_interactions',
+                'repeat_interactions': 'repeat_interactions',
                 'closed_engagements': 'closed_engagements', 'fcr_engagements': 'fcr_engagements'}},
     {'mart': 'mart_satisfaction', 'channel': 'channel',
      'counts': {'nps_answers': 'nps_answers', 'promoters': 'promoters', 'detractors': 'detractors',
@@ -64,7 +65,7 @@ select
     case when nps_answers > 0 then 100.0 * (promoters - detractors) / nps_answers end as nps,
     {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat,
     {{ safe_ratio('fcr_engagements', 'closed_engagements') }} as fcr_rate,
-    {{ safe_ratio('repeat_interactions', 'interactions') }} as repeat_contact_rate,
+    {{ safe_ratio('repeat_interactions', 'known_intent_interactions') }} as repeat_contact_rate,
     {{ safe_ratio('answer_seconds', 'answered_calls') }} as asa_seconds,
     {{ safe_ratio('abandoned_calls', 'calls_entered_queue') }} as abandonment_rate,
     {{ safe_ratio('answered_within_service_level', 'calls_entered_queue') }} as service_level,

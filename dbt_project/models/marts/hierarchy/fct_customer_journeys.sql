@@ -1,20 +1,42 @@
 -- Level 5: one row per customer with contacts: the whole journey across engagements (DOMAIN.md section 4).
--- Segments: frequent contacter (>= 3 interactions within 30 days), high value (CRM tier), at risk (latest NPS
--- answer a detractor, or an engagement left unresolved past its window).
+-- Segments: frequent contacter (>= 3 customer-initiated interactions within 30 days), high value (CRM tier), at
+-- risk (latest NPS answer a detractor, or the customer's latest problem is one a person handled and that stayed
+-- unresolved past its window: what a manager would call back about; DECISIONS.md).
+-- A FAQ read without an up-vote, or a problem from weeks ago that the customer has since moved past, is not
+-- "at risk".
 with customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
 engagements as (
-    select * from {{ ref('fct_engagements') }}
+    select
+        *,
+        row_number() over (partition by customer_key order by started_at desc, engagement_id desc) as recency_rank
+    from {{ ref('fct_engagements') }}
 ),
 
 interactions as (
+    select * from {{ ref('fct_interactions') }}
+),
+
+-- Frequent contacter counts the customer's own contacts: callbacks and reminder texts are the company's.
+customer_initiated as (
     select
-        *,
+        customer_key,
+        started_at,
         lead(started_at, 2) over (partition by customer_key order by started_at, interaction_id)
             as third_next_started_at
-    from {{ ref('fct_interactions') }}
+    from interactions
+    where is_customer_initiated
+),
+
+frequency as (
+    select
+        customer_key,
+        max(case when third_next_started_at < {{ add_days('started_at', 30) }} then 1 else 0 end) = 1
+            as is_frequent_contacter
+    from customer_initiated
+    group by customer_key
 ),
 
 channel_counts as (
@@ -45,9 +67,7 @@ interaction_summary as (
         count(*) as interactions_count,
         min(started_at) as first_contact_at,
         max(ended_at) as last_contact_at,
-        sum(effort_minutes) as total_effort_minutes,
-        max(case when third_next_started_at < {{ add_days('started_at', 30) }} then 1 else 0 end) = 1
-            as is_frequent_contacter
+        sum(effort_minutes) as total_effort_minutes
     from interactions
     group by customer_key
 ),
@@ -59,8 +79,14 @@ engagement_summary as (
         cast(sum(case when is_open_at_data_end then 1 else 0 end) as bigint) as open_engagements_count,
         cast(sum(case when is_first_contact_resolved then 1 else 0 end) as bigint) as fcr_engagements,
         cast(sum(case when is_first_contact_resolved is not null then 1 else 0 end) as bigint) as closed_engagements,
-        max(case when is_window_complete and not is_resolved and is_fcr_eligible then 1 else 0 end) = 1
-            as has_unresolved_past_window
+        max(
+            case
+                when recency_rank = 1 and is_window_complete and not is_resolved and is_resolution_known
+                    and is_assisted and is_fcr_eligible
+                    then 1
+                else 0
+            end
+        ) = 1 as is_latest_problem_unresolved
     from engagements
     group by customer_key
 ),
@@ -100,13 +126,13 @@ select
     nps.nps_category as latest_nps_category,
     csat.score as latest_csat_score,
     customers.value_tier,
-    interaction_summary.is_frequent_contacter,
+    coalesce(frequency.is_frequent_contacter, false) as is_frequent_contacter,
     coalesce(customers.value_tier = 'high', false) as is_high_value,
-    coalesce(nps.nps_category = 'detractor', false) or engagement_summary.has_unresolved_past_window as is_at_risk,
+    coalesce(nps.nps_category = 'detractor', false) or engagement_summary.is_latest_problem_unresolved as is_at_risk,
     case
-        when coalesce(nps.nps_category = 'detractor', false) or engagement_summary.has_unresolved_past_window
+        when coalesce(nps.nps_category = 'detractor', false) or engagement_summary.is_latest_problem_unresolved
             then 'at_risk'
-        when interaction_summary.is_frequent_contacter then 'frequent_contacter'
+        when frequency.is_frequent_contacter then 'frequent_contacter'
         when customers.value_tier = 'high' then 'high_value'
         else 'regular'
     end as segment,
@@ -114,6 +140,7 @@ select
     customers.churned_at
 from interaction_summary
 inner join engagement_summary on interaction_summary.customer_key = engagement_summary.customer_key
+left join frequency on interaction_summary.customer_key = frequency.customer_key
 left join customers on interaction_summary.customer_key = customers.customer_key
 left join channel_counts as preferred
     on interaction_summary.customer_key = preferred.customer_key and preferred.channel_rank = 1

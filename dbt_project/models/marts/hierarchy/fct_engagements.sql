@@ -37,8 +37,14 @@ aggregated as (
         max(resolved_at) as resolved_at,
         max(resolution_method) as resolution_method,
         max(case when interaction_sequence = 1 and is_resolved then 1 else 0 end) = 1 as is_resolved_by_first_interaction,
+        max(case when interaction_sequence = 1 and is_resolution_known then 1 else 0 end) = 1
+            as is_first_resolution_known,
+        max(case when is_resolved then 1 else 0 end) = 1
+            or min(case when is_resolution_known then 1 else 0 end) = 1 as is_resolution_known,
         max(case when interaction_sequence = 1 then first_channel end) as first_channel,
-        min(case when is_outbound_only then 1 else 0 end) = 1 as is_outbound_only
+        min(case when is_outbound_only then 1 else 0 end) = 1 as is_outbound_only,
+        max(case when is_customer_initiated then 1 else 0 end) = 1 as is_customer_initiated,
+        max(case when is_assisted then 1 else 0 end) = 1 as is_assisted
     from interactions
     group by engagement_id
 ),
@@ -46,8 +52,11 @@ aggregated as (
 with_next as (
     select
         aggregated.*,
-        lead(started_at) over (partition by customer_key, intent order by started_at, engagement_id)
-            as next_engagement_started_at,
+        -- FCR's "further contact" is the customer's: a callback or a reminder after a resolved call is not.
+        min(case when is_customer_initiated then started_at end) over (
+            partition by customer_key, intent order by started_at, engagement_id
+            rows between 1 following and unbounded following
+        ) as next_engagement_started_at,
         {{ add_days('last_contact_at', var('engagement_window_days')) }} as window_ends_at
     from aggregated
 )
@@ -68,15 +77,22 @@ select
     with_next.first_channel,
     with_next.total_effort_minutes,
     with_next.is_resolved,
+    with_next.is_resolution_known,
+    with_next.is_assisted,
     with_next.resolution_method,
     with_next.resolved_at,
     with_next.window_ends_at <= data_window.data_end_at as is_window_complete,
     not with_next.is_resolved and with_next.window_ends_at > data_window.data_end_at as is_open_at_data_end,
-    -- A problem FCR can judge: it has an intent, and the customer (not only the company) got in touch.
-    with_next.intent <> 'unknown' and not with_next.is_outbound_only as is_fcr_eligible,
+    -- A problem FCR can judge: it has an intent, the customer (not only the company) got in touch, and the
+    -- export says whether the first contact solved it.
+    with_next.intent <> 'unknown' and not with_next.is_outbound_only and with_next.is_first_resolution_known
+        as is_fcr_eligible,
     case
         when with_next.window_ends_at > data_window.data_end_at then null
         when with_next.intent = 'unknown' or with_next.is_outbound_only then null
+        -- The export did not say whether the first contact solved it (e.g. a call log without `resolved`):
+        -- no data, not "not resolved".
+        when not with_next.is_first_resolution_known then null
         else with_next.is_resolved_by_first_interaction
             and with_next.interactions_count = 1
             and (

@@ -18,6 +18,7 @@ select
     answers.channel,
     answers.responded_at,
     answers.score,
+    answers.answer_source,
     case
         when answers.survey_type = 'nps' then answers.score between 0 and 10
         when answers.survey_type = 'csat' then answers.score between 1 and 5

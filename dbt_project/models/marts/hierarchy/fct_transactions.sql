@@ -25,12 +25,15 @@ select
         else transactions.intent
     end as effective_intent,
     transactions.is_resolved,
+    transactions.is_resolution_known,
     transactions.outcome,
     transactions.is_assisted,
     not transactions.is_assisted as is_self_service,
     transactions.queue,
     transactions.agent_id,
     transactions.direction,
+    transactions.initiated_by,
+    transactions.initiated_by = 'customer' as is_customer_initiated,
     transactions.is_customer_ambiguous,
     transactions._input_fingerprint
 from {{ ref('int_interactions_sessionized') }} as transactions

@@ -27,14 +27,14 @@ daily as (
         sum(case when sentiment = 'negative' then 1 else 0 end) as negative_texts,
         sum(case when sentiment = 'neutral' then 1 else 0 end) as neutral_texts,
         sum(case when sentiment = 'positive' then 1 else 0 end) as positive_texts,
-        sum(compound) as compound_sum
+        sum(cast(compound as decimal(18, 4))) as compound_sum
     from texts
     group by 1, 2, 3, 4, 5
 ),
 
 rolled_up as (
     {{ period_rollup('daily', ['channel', 'source_type', 'author_role', 'intent'],
-        ['scored_texts', 'negative_texts', 'neutral_texts', 'positive_texts', 'compound_sum:double']) }}
+        ['scored_texts', 'negative_texts', 'neutral_texts', 'positive_texts', 'compound_sum:decimal(18, 4)']) }}
 )
 
 select

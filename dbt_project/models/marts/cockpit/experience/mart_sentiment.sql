@@ -16,7 +16,8 @@ daily as (
         sum(case when sentiment.sentiment = 'neutral' then 1 else 0 end) as neutral_interactions,
         sum(case when sentiment.sentiment = 'positive' then 1 else 0 end) as positive_interactions,
         sum(sentiment.customer_texts) as customer_texts,
-        sum(sentiment.mean_compound) as compound_sum
+        -- Exact decimal sum of 4-decimal means: a rebuild gives the same figure whatever the row order.
+        sum(cast(sentiment.mean_compound as decimal(18, 4))) as compound_sum
     from {{ ref('int_interaction_sentiment') }} as sentiment
     inner join interactions on sentiment.interaction_id = interactions.interaction_id
     group by 1, 2, 3
@@ -25,7 +26,7 @@ daily as (
 rolled_up as (
     {{ period_rollup('daily', ['first_channel', 'intent'],
         ['scored_interactions', 'negative_interactions', 'neutral_interactions', 'positive_interactions',
-         'customer_texts', 'compound_sum:double']) }}
+         'customer_texts', 'compound_sum:decimal(18, 4)']) }}
 )
 
 select

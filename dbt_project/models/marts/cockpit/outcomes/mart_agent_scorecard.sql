@@ -1,7 +1,9 @@
 -- Agent scorecard per agent and week (Monday): handled contacts (answered call legs and agent chats), AHT,
 -- FCR of the engagements the agent handled first, CSAT of the answers rating the agent's contacts, transfer-out
--- rate and the share of the agent's interactions with negative customer sentiment. An agent is flagged for
--- coaching on a rate that is var('coaching_rate_gap') worse than the team's the same week.
+-- rate over answered inbound legs (an outbound call is never transferred) and the share of the agent's
+-- interactions with negative customer sentiment. An agent is flagged for coaching on a rate that is
+-- var('coaching_rate_gap') worse than the team's the same week, and only when that rate rests on at least
+-- var('coaching_min_sample') contacts: one bad survey answer is not a coaching case (DECISIONS.md).
 with legs as (
     select * from {{ ref('int_call_legs_chained') }}
 ),
@@ -16,7 +18,8 @@ call_work as (
             {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
             + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0)
         ) as handle_seconds,
-        sum(case when transfers_out > 0 then 1 else 0 end) as transferred_calls
+        sum(case when root_direction = 'inbound' then 1 else 0 end) as handled_inbound_calls,
+        sum(case when root_direction = 'inbound' and transfers_out > 0 then 1 else 0 end) as transferred_calls
     from legs
     where answered_at is not null and agent_id is not null
     group by 1, 2
@@ -29,6 +32,7 @@ chat_work as (
         0 as handled_calls,
         count(*) as handled_chats,
         sum(coalesce(duration_seconds, 0)) as handle_seconds,
+        0 as handled_inbound_calls,
         0 as transferred_calls
     from {{ ref('fct_transactions') }}
     where transaction_type = 'chat_agent' and agent_id is not null
@@ -78,20 +82,20 @@ sentiment as (
 ),
 
 daily as (
-    select agent_id, activity_date, handled_calls, handled_chats, handle_seconds, transferred_calls,
-        0 as closed_engagements, 0 as fcr_engagements, 0 as csat_answers, 0 as csat_satisfied,
+    select agent_id, activity_date, handled_calls, handled_chats, handle_seconds, handled_inbound_calls,
+        transferred_calls, 0 as closed_engagements, 0 as fcr_engagements, 0 as csat_answers, 0 as csat_satisfied,
         0 as scored_interactions, 0 as negative_interactions
     from call_work
     union all
-    select agent_id, activity_date, handled_calls, handled_chats, handle_seconds, transferred_calls,
-        0, 0, 0, 0, 0, 0
+    select agent_id, activity_date, handled_calls, handled_chats, handle_seconds, handled_inbound_calls,
+        transferred_calls, 0, 0, 0, 0, 0, 0
     from chat_work
     union all
-    select agent_id, activity_date, 0, 0, 0, 0, closed_engagements, fcr_engagements, 0, 0, 0, 0 from resolution
+    select agent_id, activity_date, 0, 0, 0, 0, 0, closed_engagements, fcr_engagements, 0, 0, 0, 0 from resolution
     union all
-    select agent_id, activity_date, 0, 0, 0, 0, 0, 0, csat_answers, csat_satisfied, 0, 0 from csat
+    select agent_id, activity_date, 0, 0, 0, 0, 0, 0, 0, csat_answers, csat_satisfied, 0, 0 from csat
     union all
-    select agent_id, activity_date, 0, 0, 0, 0, 0, 0, 0, 0, scored_interactions, negative_interactions
+    select agent_id, activity_date, 0, 0, 0, 0, 0, 0, 0, 0, 0, scored_interactions, negative_interactions
     from sentiment
 ),
 
@@ -103,6 +107,7 @@ weekly as (
         cast(sum(handled_chats) as bigint) as handled_chats,
         cast(sum(handled_calls + handled_chats) as bigint) as handled_contacts,
         cast(sum(handle_seconds) as bigint) as handle_seconds,
+        cast(sum(handled_inbound_calls) as bigint) as handled_inbound_calls,
         cast(sum(transferred_calls) as bigint) as transferred_calls,
         cast(sum(closed_engagements) as bigint) as closed_engagements,
         cast(sum(fcr_engagements) as bigint) as fcr_engagements,
@@ -120,7 +125,7 @@ rated as (
         {{ safe_ratio('handle_seconds', 'handled_contacts') }} as aht_seconds,
         {{ safe_ratio('fcr_engagements', 'closed_engagements') }} as fcr_rate,
         {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat_rate,
-        {{ safe_ratio('transferred_calls', 'handled_calls') }} as transfer_out_rate,
+        {{ safe_ratio('transferred_calls', 'handled_inbound_calls') }} as transfer_out_rate,
         {{ safe_ratio('negative_interactions', 'scored_interactions') }} as negative_sentiment_share
     from weekly
 ),
@@ -130,7 +135,7 @@ team as (
         week_start,
         {{ safe_ratio('sum(fcr_engagements)', 'sum(closed_engagements)') }} as team_fcr_rate,
         {{ safe_ratio('sum(csat_satisfied)', 'sum(csat_answers)') }} as team_csat_rate,
-        {{ safe_ratio('sum(transferred_calls)', 'sum(handled_calls)') }} as team_transfer_out_rate,
+        {{ safe_ratio('sum(transferred_calls)', 'sum(handled_inbound_calls)') }} as team_transfer_out_rate,
         {{ safe_ratio('sum(negative_interactions)', 'sum(scored_interactions)') }} as team_negative_sentiment_share
     from weekly
     group by week_start
@@ -143,12 +148,22 @@ flagged as (
         team.team_csat_rate,
         team.team_transfer_out_rate,
         team.team_negative_sentiment_share,
-        coalesce(rated.fcr_rate < team.team_fcr_rate - {{ var('coaching_rate_gap') }}, false) as is_low_fcr,
-        coalesce(rated.csat_rate < team.team_csat_rate - {{ var('coaching_rate_gap') }}, false) as is_low_csat,
-        coalesce(rated.transfer_out_rate > team.team_transfer_out_rate + {{ var('coaching_rate_gap') }}, false)
-            as is_high_transfer_out,
         coalesce(
-            rated.negative_sentiment_share > team.team_negative_sentiment_share + {{ var('coaching_rate_gap') }}, false
+            rated.closed_engagements >= {{ var('coaching_min_sample') }}
+            and rated.fcr_rate < team.team_fcr_rate - {{ var('coaching_rate_gap') }}, false
+        ) as is_low_fcr,
+        coalesce(
+            rated.csat_answers >= {{ var('coaching_min_sample') }}
+            and rated.csat_rate < team.team_csat_rate - {{ var('coaching_rate_gap') }}, false
+        ) as is_low_csat,
+        coalesce(
+            rated.handled_inbound_calls >= {{ var('coaching_min_sample') }}
+            and rated.transfer_out_rate > team.team_transfer_out_rate + {{ var('coaching_rate_gap') }}, false
+        ) as is_high_transfer_out,
+        coalesce(
+            rated.scored_interactions >= {{ var('coaching_min_sample') }}
+            and rated.negative_sentiment_share
+            > team.team_negative_sentiment_share + {{ var('coaching_rate_gap') }}, false
         ) as is_high_negative_sentiment
     from rated
     inner join team on rated.week_start = team.week_start

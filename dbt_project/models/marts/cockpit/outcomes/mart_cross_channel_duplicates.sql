@@ -1,5 +1,8 @@
--- Cross-channel duplicates per period and intent: form submissions followed by a chat or a call of the same
--- customer on the same intent within var('duplicate_window_hours') (48) / form submissions.
+-- Cross-channel duplicates per period and intent: form submissions followed by a chat or a call that the same
+-- customer started, on the same intent by the contact's own codes, within var('duplicate_window_hours') (48) /
+-- form submissions. A company callback after a form is the answer to it, not a duplicate; a call that has no
+-- code of its own and only inherits the form's intent through its interaction proves nothing.
+-- A form's intent is its own topic (unknown when it has none).
 with transactions as (
     select * from {{ ref('fct_transactions') }}
 ),
@@ -9,7 +12,8 @@ forms as (
 ),
 
 followups as (
-    select * from transactions where channel in ('chat', 'ivr', 'voice')
+    select * from transactions
+    where channel in ('chat', 'ivr', 'voice') and is_customer_initiated and intent is not null
 ),
 
 duplicated as (
@@ -17,8 +21,8 @@ duplicated as (
     from forms
     inner join followups
         on forms.customer_key = followups.customer_key
-        and forms.effective_intent = followups.effective_intent
-        and forms.effective_intent not in ('unknown', 'unmapped')
+        and coalesce(forms.intent, 'unknown') = followups.intent
+        and followups.intent not in ('unknown', 'unmapped')
         and followups.started_at > forms.started_at
         and followups.started_at < {{ dbt.dateadd('hour', var('duplicate_window_hours'), 'forms.started_at') }}
     group by forms.transaction_id
@@ -27,7 +31,7 @@ duplicated as (
 daily as (
     select
         {{ reporting_date('forms.started_at') }} as activity_date,
-        forms.effective_intent as intent,
+        coalesce(forms.intent, 'unknown') as intent,
         count(*) as form_submissions,
         count(duplicated.transaction_id) as duplicated_submissions
     from forms

@@ -1,9 +1,13 @@
 -- Resolution KPIs per period, intent and first channel (DOMAIN.md section 5):
 --   first-contact resolution = engagements resolved by their first interaction with no further contact on that
 --     intent within the window / CLOSED engagements (window complete at the data's end; engagements FCR cannot
---     judge, without intent or outbound only, left out), by engagement start;
---   repeat-contact rate = interactions followed by another interaction of the same customer on the same intent
---     within the window / interactions, by interaction start.
+--     judge, without intent, outbound only or without resolution data, left out), by engagement start;
+--   repeat-contact rate = interactions with a known intent followed by another interaction that the same
+--     customer started on the same intent within the window / interactions with a known intent, by interaction
+--     start. 'unknown' (no code at all) and 'unmapped' are never "the same intent": a text thread and an
+--     unanswered callback are not repeats of each other. Callbacks and reminder texts never make a repeat;
+--   resolution rate = resolved engagements / engagements whose resolution is known (a call log without a
+--     resolution column gives no data, not 0 %).
 with engagements as (
     select
         {{ reporting_date('started_at') }} as activity_date,
@@ -12,8 +16,10 @@ with engagements as (
         count(*) as engagements,
         sum(case when is_first_contact_resolved is not null then 1 else 0 end) as closed_engagements,
         sum(case when is_first_contact_resolved then 1 else 0 end) as fcr_engagements,
+        sum(case when is_resolution_known then 1 else 0 end) as resolution_known_engagements,
         sum(case when is_resolved then 1 else 0 end) as resolved_engagements,
         0 as interactions,
+        0 as known_intent_interactions,
         0 as repeat_interactions
     from {{ ref('fct_engagements') }}
     group by 1, 2, 3
@@ -22,8 +28,11 @@ with engagements as (
 interactions_with_next as (
     select
         *,
-        lead(started_at) over (partition by customer_key, intent order by started_at, interaction_id)
-            as next_started_at
+        -- The next contact the customer started on the same intent (callbacks and reminders skipped).
+        min(case when is_customer_initiated then started_at end) over (
+            partition by customer_key, intent order by started_at, interaction_id
+            rows between 1 following and unbounded following
+        ) as next_customer_started_at
     from {{ ref('fct_interactions') }}
 ),
 
@@ -35,11 +44,15 @@ interactions as (
         0 as engagements,
         0 as closed_engagements,
         0 as fcr_engagements,
+        0 as resolution_known_engagements,
         0 as resolved_engagements,
         count(*) as interactions,
+        sum(case when intent not in ('unknown', 'unmapped') then 1 else 0 end) as known_intent_interactions,
         sum(
             case
-                when next_started_at < {{ add_days('ended_at', var('engagement_window_days')) }} then 1 else 0
+                when intent in ('unknown', 'unmapped') then 0
+                when next_customer_started_at < {{ add_days('ended_at', var('engagement_window_days')) }} then 1
+                else 0
             end
         ) as repeat_interactions
     from interactions_with_next
@@ -54,8 +67,8 @@ daily as (
 
 rolled_up as (
     {{ period_rollup('daily', ['intent', 'first_channel'],
-        ['engagements', 'closed_engagements', 'fcr_engagements', 'resolved_engagements', 'interactions',
-         'repeat_interactions']) }}
+        ['engagements', 'closed_engagements', 'fcr_engagements', 'resolution_known_engagements',
+         'resolved_engagements', 'interactions', 'known_intent_interactions', 'repeat_interactions']) }}
 )
 
 select
@@ -63,6 +76,6 @@ select
         as resolution_key,
     rolled_up.*,
     {{ safe_ratio('fcr_engagements', 'closed_engagements') }} as fcr_rate,
-    {{ safe_ratio('repeat_interactions', 'interactions') }} as repeat_contact_rate,
-    {{ safe_ratio('resolved_engagements', 'engagements') }} as resolution_rate
+    {{ safe_ratio('repeat_interactions', 'known_intent_interactions') }} as repeat_contact_rate,
+    {{ safe_ratio('resolved_engagements', 'resolution_known_engagements') }} as resolution_rate
 from rolled_up

@@ -1,5 +1,7 @@
--- Transfer rate per period, first queue and intent: answered calls (all legs of a call together) with at least
--- one transfer / answered calls (DOMAIN.md section 5). A call is dated by its first leg.
+-- Transfer rate per period, first queue and intent: answered inbound calls (all legs of a call together) with at
+-- least one transfer / answered inbound calls (DOMAIN.md section 5). A call is dated by its first leg. Outbound
+-- calls (callbacks, campaigns) are left out: they are the company's contacts and are never transferred, so
+-- counting them would dilute the rate.
 with legs as (
     select * from {{ ref('int_call_legs_chained') }}
 ),
@@ -12,6 +14,7 @@ calls as (
         max(case when answered_at is not null then 1 else 0 end) = 1 as is_answered,
         max(case when transfers_out > 0 then 1 else 0 end) = 1 as has_transfer
     from legs
+    where root_direction = 'inbound'
     group by root_call_id
 ),
 
