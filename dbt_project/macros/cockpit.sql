@@ -60,3 +60,18 @@
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{% macro wilson_bound(successes, trials, side) -%}
+    {#- The Wilson score interval's lower or upper bound (side) of successes / trials at
+        var('coaching_confidence_z') standard errors; NULL without trials. A small sample gives a wide interval,
+        so a rate on a handful of contacts cannot be told apart from the team's. -#}
+    {%- set z = var('coaching_confidence_z') -%}
+    {%- set p = 'cast(' ~ successes ~ ' as double) / ' ~ trials -%}
+    case when {{ trials }} > 0 then
+        ({{ p }} + {{ z }} * {{ z }} / (2.0 * {{ trials }})
+            {{ '-' if side == 'lower' else '+' }} {{ z }} * sqrt(
+                {{ p }} * (1 - {{ p }}) / {{ trials }} + {{ z }} * {{ z }} / (4.0 * {{ trials }} * {{ trials }})
+            ))
+        / (1 + {{ z }} * {{ z }} / {{ trials }})
+    end
+{%- endmacro %}

@@ -14,14 +14,22 @@
 --   agent      an outbound call (callback, campaign), a thread-day an agent opened with a text;
 --   automated  a thread-day opened by a text with no agent (one-time codes, reminders, notifications).
 -- is_resolution_known is false where the export could have said whether the problem was solved but did not: an
--- answered call leg with an empty `resolved`, a chat whose `resolved` is null. Such a transaction is "no data"
--- for resolution KPIs, never "not resolved" (a call log without a resolution column must not show FCR 0 %).
+-- answered call leg with an empty `resolved`, a chat whose `resolved` is null, and every call leg (or chat) when
+-- the export carries no resolution at all (a call log without a resolution column: FCR over its abandoned calls
+-- alone would read 0 %). Such a transaction is "no data" for resolution KPIs, never "not resolved".
 with ivr_events as (
     select * from {{ ref('stg_phone_system__ivr_events') }}
 ),
 
 legs as (
     select * from {{ ref('int_call_legs_chained') }}
+),
+
+-- Does the export report resolution at all? Then an unanswered leg is known not to have resolved anything.
+resolution_reported as (
+    select
+        (select count(is_resolved) from {{ ref('stg_phone_system__calls') }}) > 0 as calls_report_resolution,
+        (select count(is_resolved) from {{ ref('stg_chat__conversations') }}) > 0 as chats_report_resolution
 ),
 
 ivr as (
@@ -79,8 +87,10 @@ call_legs as (
         legs.agent_id,
         legs.direction,
         case when legs.root_direction = 'outbound' then 'agent' else 'customer' end as initiated_by,
-        legs.is_resolved is not null or legs.answered_at is null as is_resolution_known
+        resolution_reported.calls_report_resolution and (legs.is_resolved is not null or legs.answered_at is null)
+            as is_resolution_known
     from legs
+    cross join resolution_reported
     left join calls_with_ivr on legs.call_id = calls_with_ivr.call_id
     -- An inbound leg that never queued nor reached an agent is all IVR: the IVR transaction covers it.
     where legs.direction = 'outbound'
@@ -119,8 +129,10 @@ chat_bot as (
         cast(null as varchar) as agent_id,
         'inbound' as direction,
         'customer' as initiated_by,
-        agent_id is not null or is_resolved is not null as is_resolution_known
+        resolution_reported.chats_report_resolution and (agent_id is not null or is_resolved is not null)
+            as is_resolution_known
     from conversations
+    cross join resolution_reported
     where agent_id is null or bot_handed_over_at is not null or bot_intent is not null
 ),
 

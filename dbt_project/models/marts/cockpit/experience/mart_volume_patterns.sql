@@ -141,11 +141,18 @@ select
     hour_contacts,
     hour_mean_contacts_per_day,
     weekday_hour_ratio,
-    hour_contacts >= {{ min_hour_contacts }} as has_enough_volume,
+    -- A ratio is only a pattern when the cell itself, not just its hour, holds enough contacts: a 5-contact cell
+    -- beside a busy hour would otherwise rank first on noise.
+    hour_contacts >= {{ min_hour_contacts }} and contacts >= {{ var('volume_pattern_min_cell_contacts') }}
+        as has_enough_volume,
     row_number() over (
         partition by iso_weekday, hour_of_day
         order by
-            case when hour_contacts >= {{ min_hour_contacts }} then 0 else 1 end,
+            case
+                when hour_contacts >= {{ min_hour_contacts }}
+                    and contacts >= {{ var('volume_pattern_min_cell_contacts') }} then 0
+                else 1
+            end,
             weekday_hour_ratio desc,
             contacts desc,
             intent

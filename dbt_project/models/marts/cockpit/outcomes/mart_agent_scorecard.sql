@@ -2,8 +2,10 @@
 -- FCR of the engagements the agent handled first, CSAT of the answers rating the agent's contacts, transfer-out
 -- rate over answered inbound legs (an outbound call is never transferred) and the share of the agent's
 -- interactions with negative customer sentiment. An agent is flagged for coaching on a rate that is
--- var('coaching_rate_gap') worse than the team's the same week, and only when that rate rests on at least
--- var('coaching_min_sample') contacts: one bad survey answer is not a coaching case (DECISIONS.md).
+-- var('coaching_rate_gap') worse than the team's the same week, and only when the difference is more than
+-- chance: the rate rests on at least var('coaching_min_sample') contacts and its Wilson interval
+-- (var('coaching_confidence_z')) leaves the team's rate out. One bad survey answer is not a coaching case
+-- (DECISIONS.md).
 with legs as (
     select * from {{ ref('int_call_legs_chained') }}
 ),
@@ -150,20 +152,31 @@ flagged as (
         team.team_negative_sentiment_share,
         coalesce(
             rated.closed_engagements >= {{ var('coaching_min_sample') }}
-            and rated.fcr_rate < team.team_fcr_rate - {{ var('coaching_rate_gap') }}, false
+            and rated.fcr_rate < team.team_fcr_rate - {{ var('coaching_rate_gap') }}
+            and {{ wilson_bound('rated.fcr_engagements', 'rated.closed_engagements', 'upper') }}
+                < team.team_fcr_rate,
+            false
         ) as is_low_fcr,
         coalesce(
             rated.csat_answers >= {{ var('coaching_min_sample') }}
-            and rated.csat_rate < team.team_csat_rate - {{ var('coaching_rate_gap') }}, false
+            and rated.csat_rate < team.team_csat_rate - {{ var('coaching_rate_gap') }}
+            and {{ wilson_bound('rated.csat_satisfied', 'rated.csat_answers', 'upper') }}
+                < team.team_csat_rate,
+            false
         ) as is_low_csat,
         coalesce(
             rated.handled_inbound_calls >= {{ var('coaching_min_sample') }}
-            and rated.transfer_out_rate > team.team_transfer_out_rate + {{ var('coaching_rate_gap') }}, false
+            and rated.transfer_out_rate > team.team_transfer_out_rate + {{ var('coaching_rate_gap') }}
+            and {{ wilson_bound('rated.transferred_calls', 'rated.handled_inbound_calls', 'lower') }}
+                > team.team_transfer_out_rate,
+            false
         ) as is_high_transfer_out,
         coalesce(
             rated.scored_interactions >= {{ var('coaching_min_sample') }}
-            and rated.negative_sentiment_share
-            > team.team_negative_sentiment_share + {{ var('coaching_rate_gap') }}, false
+            and rated.negative_sentiment_share > team.team_negative_sentiment_share + {{ var('coaching_rate_gap') }}
+            and {{ wilson_bound('rated.negative_interactions', 'rated.scored_interactions', 'lower') }}
+                > team.team_negative_sentiment_share,
+            false
         ) as is_high_negative_sentiment
     from rated
     inner join team on rated.week_start = team.week_start

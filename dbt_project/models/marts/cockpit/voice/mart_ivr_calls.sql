@@ -36,10 +36,12 @@ ivr_transactions as (
     where transaction_type = 'ivr'
 ),
 
+-- Only a contact the customer started shows the IVR did not really contain the call: a reminder text or a
+-- callback afterwards is the company's.
 assisted as (
     select customer_key, started_at
     from {{ ref('fct_transactions') }}
-    where is_assisted
+    where is_assisted and is_customer_initiated
 ),
 
 followed as (
