@@ -59,5 +59,6 @@ def test_cockpit_numbers_of_foreign_exports(warehouse: Path, tmp_path: Path, dbt
     # Zendesk ratings good, bad, good, good -> CSAT 5, 1, 5, 5: 3 of 4 satisfied (the rating of the quarantined
     # call 1007 still counts: the answer itself is valid).
     assert (csat_answers, csat_satisfied) == (4, 3)
-    # Answered calls: 1001, 1003, 1004, Connect ...0001 (transferred to ...0002) and ...0004.
-    assert (transfer_answered, transferred) == (5, 1)
+    # Answered inbound calls: 1001, 1004 and Connect ...0001 (transferred to ...0002); the answered outbound calls
+    # 1003 and ...0004 are never transferred and stay out of the transfer rate's denominator.
+    assert (transfer_answered, transferred) == (3, 1)
