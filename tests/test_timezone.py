@@ -4,7 +4,9 @@ sample ends on 2026-11-01, the day US clocks go back)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +15,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 from conftest import load_landing
 
-from orchestration.settings import DEFAULT_LANDING_DIR
+from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_LANDING_DIR, dbt_executable
 
 ZONE = "America/New_York"
 NEW_YORK = ZoneInfo(ZONE)
@@ -75,3 +77,16 @@ def test_a_new_york_build_passes_with_local_days_and_hours(warehouse: Path, tmp_
     local_thread_days = {f"sms:{thread}:{local(t).date().isoformat()}" for thread, t in texts}
     assert {i for (i,) in thread_days} == local_thread_days
     assert local_thread_days != {f"sms:{thread}:{t.date().isoformat()}" for thread, t in texts}
+
+
+def test_a_misspelt_reporting_zone_fails_the_run_at_once_naming_the_setting(warehouse: Path) -> None:
+    env = {**os.environ, "CONTACT_WAREHOUSE_DB": str(warehouse)}
+    result = subprocess.run(
+        [dbt_executable(), "run", "--select", "stg_crm__customers", "--vars", "{reporting_timezone: America/NewYork}"]
+        + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "var reporting_timezone: 'America/NewYork' is not an IANA time zone name" in result.stdout, result.stdout
