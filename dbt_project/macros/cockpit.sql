@@ -22,6 +22,32 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro check_reporting_timezone() -%}
+    {#- on-run-start: a misspelt var('reporting_timezone') fails the run at once, naming the setting, instead of
+        failing the first model that converts a timestamp halfway through the build. -#}
+    {{ return(adapter.dispatch('check_reporting_timezone', 'contact_warehouse')()) }}
+{%- endmacro %}
+
+{% macro default__check_reporting_timezone() -%}
+    {#- Other databases report an unknown zone themselves, in the first model that uses it. -#}
+    select 1
+{%- endmacro %}
+
+{% macro duckdb__check_reporting_timezone() -%}
+    {%- set zone = var('reporting_timezone') -%}
+    {%- if execute and zone | upper != 'UTC' -%}
+        {%- set known = run_query(
+            "select count(*) from pg_timezone_names() where name = '" ~ (zone | replace("'", "''")) ~ "'"
+        ).columns[0].values()[0] -%}
+        {%- if known == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "var reporting_timezone: '" ~ zone ~ "' is not an IANA time zone name (e.g. America/New_York, "
+                ~ "Europe/Berlin, UTC); set it in dbt_project/dbt_project.yml or --vars.") }}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
 {% macro safe_ratio(numerator, denominator) -%}
     case when {{ denominator }} > 0 then cast({{ numerator }} as double) / {{ denominator }} end
 {%- endmacro %}

@@ -162,7 +162,7 @@ chat_agent as (
 sms_messages as (
     select
         *,
-        {{ dbt.date_trunc('day', 'sent_at') }} as sent_day,
+        {{ reporting_date('sent_at') }} as sent_day,  -- the reporting zone's day, not UTC's
         first_value(message_id) over (
             partition by thread_id order by sent_at, message_id
             rows between unbounded preceding and unbounded following

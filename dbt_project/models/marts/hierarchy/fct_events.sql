@@ -53,7 +53,7 @@ sms_events as (
         'sms_' || direction as event_type,
         'sms' as channel,
         sent_at as occurred_at,
-        'sms:' || thread_id || ':' || cast(cast({{ dbt.date_trunc('day', 'sent_at') }} as date) as varchar)
+        'sms:' || thread_id || ':' || cast({{ reporting_date('sent_at') }} as varchar)
             as transaction_id,
         status as detail
     from {{ ref('stg_phone_system__sms_messages') }}
