@@ -332,9 +332,25 @@ def _parse_expr(column: Column, text_expr: str) -> str:
     return f"try_cast({value} as {SQL_TYPES[column.type]})"
 
 
+TYPED = "__typed__"
+
+
+def _typed(name: str, alias: str = "t") -> str:
+    """The parsed value of a column in a relation made by ``_stage_typed``."""
+    return f'{alias}."{TYPED}{name}"'
+
+
+def _stage_typed(con: duckdb.DuckDBPyConnection, table: RawTable, text_relation: str) -> str:
+    """Parse every column once (checks and insert read the result): ``<text_relation>_typed``."""
+    typed = ", ".join(f'{_parse_expr(c, f"t.{chr(34)}{c.name}{chr(34)}")} as "{TYPED}{c.name}"' for c in table.columns)
+    con.execute(f"create or replace temp table {text_relation}_typed as select t.*, {typed} from {text_relation} t")
+    return f"{text_relation}_typed"
+
+
 def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str = "") -> tuple[str, str]:
-    """Two CASE expressions: the first failing field and why it failed, in column order, then the table's
-    rules. ``loaded_at`` (ISO text, UTC) enables the check for timestamps in the future."""
+    """Two CASE expressions over a relation made by ``_stage_typed``: the first failing field and why it
+    failed, in column order, then the table's rules. ``loaded_at`` (ISO text, UTC) enables the check for
+    timestamps in the future."""
     field_cases, reason_cases = [], []
 
     def case(field_name: str, condition: str, reason: str) -> None:
@@ -350,7 +366,7 @@ def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str =
         text = f'{alias}."{column.name}"'
         quoted_value = f"chr(39) || {text} || chr(39)"
         present = f"nullif(trim({text}), '') is not null"
-        parsed = _parse_expr(column, text)
+        parsed = _typed(column.name, alias)
         if column.required:
             case(column.name, f"not ({present})", "'missing required value'")
         if column.type != "text":
@@ -364,7 +380,7 @@ def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str =
                 f"'timestamp in the future (after the load time {loaded_at[:19]} UTC + {tolerance:g} min) ' || "
                 f"{quoted_value}",
             )
-    parsed_of = {c.name: _parse_expr(c, f'{alias}."{c.name}"') for c in table.columns}
+    parsed_of = {c.name: _typed(c.name, alias) for c in table.columns}
     for rule in table.rules:
         violated = rule.violated.format(**{name: f"({expr})" for name, expr in parsed_of.items()})
         case(
@@ -378,7 +394,7 @@ def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str =
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: RawTable, text_relation: str, where: str, meta: str) -> int:
-    typed = ", ".join(_parse_expr(c, f't."{c.name}"') for c in table.columns)
+    typed = ", ".join(_typed(c.name) for c in table.columns)
     con.execute(f"insert into {RAW_SCHEMA}.{table.name} select {typed}, {meta} from {text_relation} t where {where}")
     return con.execute(f"select count(*) from {text_relation} t where {where}").fetchone()[0]
 
@@ -478,16 +494,18 @@ def _scan_csv(path: Path, origin: str, table: RawTable, out: Path) -> tuple[int,
                     continue
                 # The reader yields [] for a blank line: line numbers count it, records do not.
                 start, previous_end = previous_end + 1, reader.line_num
+                if len(row) == width:
+                    lines.current = []
+                    records += 1
+                    writer.writerow(row if has_line_column else [*row, start])
+                    continue
                 raw_text = lines.take()
-                if not any(value.strip() for value in row):
+                if not row or (len(row) == 1 and not row[0].strip()):
                     continue
                 records += 1
-                if len(row) != width:
-                    found = f"{len(row)} fields, expected {width}"
-                    field_name = names[len(row)] if len(row) < len(names) else "*"
-                    bad.append((start, field_name, f"wrong number of fields: {found}", _clip(raw_text.rstrip("\r\n"))))
-                    continue
-                writer.writerow(row if has_line_column else [*row, start])
+                found = f"{len(row)} fields, expected {width}"
+                field_name = names[len(row)] if len(row) < len(names) else "*"
+                bad.append((start, field_name, f"wrong number of fields: {found}", _clip(raw_text.rstrip("\r\n"))))
     except UnicodeDecodeError:
         raise RefusedFileError(_decode_error(path, origin, header)) from None
     finally:
@@ -514,14 +532,15 @@ def _load_csv(con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: 
     con.execute("create or replace temp table _rej (line bigint, field varchar, reason varchar, raw_record varchar)")
     if bad:
         con.executemany("insert into _rej values (?, ?, ?, ?)", bad)
+    text = _stage_typed(con, table, "_text")
     err_field, err_reason = _error_cases(table, "t", loaded_at=ctx["at"])
     raw_record = ", ".join(f"coalesce(t.\"{c}\", '')" for c in table.column_names)
     con.execute(
         f"""create or replace temp table _errs as
             select _line, {err_field} as field, {err_reason} as reason, concat_ws(',', {raw_record}) as raw_record
-            from _text t where ({err_field}) is not null"""
+            from {text} t where ({err_field}) is not null"""
     )
-    loaded = _insert_rows(con, table, "_text", "t._line not in (select _line from _errs)", meta)
+    loaded = _insert_rows(con, table, text, "t._line not in (select _line from _errs)", meta)
     rejected = _quarantine(con, export, table, ctx, "select _line, field, reason, raw_record from _errs")
     rejected += _quarantine(con, export, table, ctx, "select line, field, reason, raw_record from _rej")
     return records, loaded, rejected
@@ -692,6 +711,7 @@ def _load_json(con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta:
     staged = _stage_json_children(con, export)
     # The record-level error comes first, then the parent table's, then each child's (priority order).
     error_selects = ["select _line, field, reason, 0 as priority from _bad"]
+    staged = [(table, _stage_typed(con, table, temp), prefix) for table, temp, prefix in staged]
     for priority, (table, temp, prefix) in enumerate(staged, start=1):
         err_field, err_reason = _error_cases(table, "t", prefix, loaded_at=ctx["at"])
         error_selects.append(

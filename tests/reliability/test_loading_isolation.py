@@ -25,7 +25,7 @@ def call_row(call_id: str) -> str:
 def csv_records(path: Path, encoding: str = "utf-8") -> int:
     """Records of a CSV file by Python's reader: rows after the header, blank lines left out."""
     with path.open(newline="", encoding=encoding) as handle:
-        return sum(1 for row in list(csv.reader(handle))[1:] if any(v.strip() for v in row))
+        return sum(1 for row in list(csv.reader(handle))[1:] if row and row != [""])
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:

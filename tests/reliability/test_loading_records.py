@@ -32,7 +32,7 @@ def write(landing: Path, export: str, name: str, text: str) -> Path:
 def csv_records(path: Path) -> int:
     """Records by Python's (lenient) csv reader: rows after the header, blank lines left out."""
     with path.open(newline="", encoding="utf-8") as handle:
-        return sum(1 for row in list(csv.reader(handle))[1:] if any(v.strip() for v in row))
+        return sum(1 for row in list(csv.reader(handle))[1:] if row and row != [""])
 
 
 def ledger_counts(query, path: Path) -> tuple:
