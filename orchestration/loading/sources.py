@@ -169,18 +169,10 @@ SURVEYS = Export(
                 "comment",
             ),
             key=("response_id",),
-            rules=(
-                Rule(
-                    "score",
-                    "lower(trim({survey_type})) = 'nps' and {score} not between 0 and 10",
-                    "NPS score not in 0-10",
-                ),
-                Rule(
-                    "score",
-                    "lower(trim({survey_type})) = 'csat' and {score} not between 1 and 5",
-                    "CSAT score not in 1-5",
-                ),
-            ),
+            # Outside 0-10 no survey scale fits (DECISIONS.md "Survey scores"): such a row would block
+            # publication in the staging suite, so it is quarantined at load. A CSAT of 7 is loaded and flagged
+            # downstream (fct_survey_answers.is_valid_score).
+            rules=(Rule("score", "{score} not between 0 and 10", "score outside every survey scale (0-10)"),),
         ),
     ),
 )
@@ -270,7 +262,6 @@ CHAT_CONVERSATIONS = Export(
                 "resolved:boolean",
             ),
             key=("conversation_id",),
-            rules=(Rule("rating", "{rating} not between 1 and 5", "rating not in 1-5"),),
         ),
         RawTable(
             "chat_messages",
