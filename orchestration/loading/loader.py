@@ -26,6 +26,7 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import os
 import tempfile
 import time
@@ -39,6 +40,8 @@ import duckdb
 
 from orchestration.duckdb_settings import connect as connect_warehouse
 from orchestration.loading.sources import EXPORTS_BY_NAME, JSON_PATHS, Column, Export, RawTable
+
+log = logging.getLogger(__name__)
 
 RAW_SCHEMA = "raw"
 LEDGER = f"{RAW_SCHEMA}._load_ledger"
@@ -918,13 +921,13 @@ def export_files(landing: Path, export: Export) -> list[Path]:
 def _admit(path: Path, landing: Path, settle: float) -> tuple[str, str] | None:
     """Why a landed file is not read now: ('refused', reason) for a link leaving the landing folder,
     ('unsettled', reason) for a file still being written; None when it may be read."""
-    if path.is_symlink():
-        target = Path(os.path.realpath(path))
-        root = Path(os.path.realpath(landing))
-        if not target.is_relative_to(root):
-            return "refused", f"{path}: symbolic link to {target}, outside the landing folder {root}: not read"
-        if not target.is_file():
-            return "refused", f"{path}: symbolic link to {target}, which is not a file"
+    # The resolved path, not only the file's own link: a linked export folder could lead outside too.
+    target = Path(os.path.realpath(path))
+    root = Path(os.path.realpath(landing))
+    if not target.is_relative_to(root):
+        return "refused", f"{path}: a symbolic link to {target}, outside the landing folder {root}: not read"
+    if not target.is_file():
+        return "refused", f"{path}: a symbolic link to {target}, which is not a file"
     age = time.time() - path.stat().st_mtime
     if age < settle:
         return "unsettled", (
@@ -969,6 +972,11 @@ def load_export(
     if profiles_dir is not None and profiles_dir.is_dir():
         report.files.extend(_load_through_profiles(con, export, landing, profiles_dir, settle))
     report.files.extend(record_ignored(con, landing, profiles_dir))
+    for result in report.files:
+        if result.status in ("refused", "unsettled"):
+            log.warning("%s file: %s", result.status.capitalize(), result.message)
+        elif result.status == "ignored":
+            log.info("Ignored file: %s", result.message)
     return report
 
 
@@ -1046,6 +1054,8 @@ def unread_files(landing: Path, profiles_dir: Path | None) -> Iterator[tuple[str
             if _in_progress(name):
                 continue
             if (here / name).is_dir():
+                if not relative and name in folders:
+                    continue  # a linked export folder: its files are read, each refused if it leads outside
                 yield top, path, f"{path}: symbolic link to a folder: not followed"
             elif not relative:
                 yield "", path, f"{path}: not in an export folder (<landing>/<export>/<file>): not read"

@@ -153,3 +153,17 @@ def test_a_symbolic_link_out_of_the_landing_folder_is_refused(landing, load_all,
     assert "outside the landing folder" in reason and str(outside) in reason
     assert files["calls_2026-10-06.csv"][:3] == ("loaded", 1, 1)
     assert [r[0] for r in query("select call_id from raw.calls")] == ["i1"]
+
+
+def test_an_export_folder_linked_out_of_the_landing_folder_is_not_read(landing, load_all, query, tmp_path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "calls_2026-10-05.csv").write_text(calls_text("s1", "s2"))
+    (landing / "calls").symlink_to(elsewhere, target_is_directory=True)
+
+    load_all(landing)
+
+    [(status, read, reason)] = query("select status, rows_read, reason from raw._load_ledger")
+    assert (status, read) == ("refused", 0)
+    assert "outside the landing folder" in reason and str(elsewhere / "calls_2026-10-05.csv") in reason
+    assert query("select count(*) from raw.calls") == [(0,)]
