@@ -20,6 +20,7 @@ itself. Values are parsed and validated inside DuckDB (vectorised).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fnmatch
 import gzip
@@ -30,6 +31,7 @@ import logging
 import os
 import tempfile
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -100,6 +102,9 @@ IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".filepart",
 # A quarantined record keeps at most this much of its text (a 20 MB line must not be copied into the quarantine).
 RAW_RECORD_KEEP = 10_000
 JSONL_BATCH = 20_000
+# Marks a refusal for an unexpected error (not the file's content): such a file is tried again next run.
+RETRIED = "could not be loaded (retried next run)"
+JSONL_BATCH_CHARS = 64 * 1024 * 1024
 
 
 class RefusedFileError(ValueError):
@@ -300,7 +305,10 @@ def _decode_error(path: Path, origin: str, header: list[str] | None) -> str:
             tail = (tail + good).rsplit(b"\n", 1)[-1][-RAW_RECORD_KEEP:]
             offset += len(good)
         else:
-            return f"{origin}: not UTF-8 text (truncated multi-byte character at the end)"
+            # Only an incomplete sequence at the very end (a Latin-1 file ending in 'é', say), or nothing.
+            if not carry:
+                return f"{origin}: not UTF-8 text"
+            byte, at = carry[0], offset
     where = f"line {line}"
     if header is None and line > 1:
         # Python decodes ahead of the parser: the error may surface while the header is being read.
@@ -473,7 +481,10 @@ def _scan_csv(path: Path, origin: str, table: RawTable, out: Path) -> tuple[int,
         ):
             lines = _RecordLines(text)
             reader = csv.reader(lines, strict=True)
-            header = [h.strip() for h in next(reader, [])]
+            try:
+                header = [h.strip() for h in next(reader, [])]
+            except csv.Error as exc:
+                raise RefusedFileError(f"{origin}: the header (line 1) is not valid CSV: {exc}") from None
             lines.take()
             has_line_column = SOURCE_LINE in header
             check_header(origin, table, [SOURCE_LINE] if has_line_column else [], header)
@@ -591,6 +602,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, origin: str) -> int
     con.execute("create or replace temp table _bad (_line bigint, field varchar, reason varchar, raw_record varchar)")
     numbers: list[int] = []
     texts: list[str] = []
+    pending = [0]  # characters waiting in texts: a batch is bounded in bytes too, as lines may be long
     records = 0
 
     def flush() -> None:
@@ -598,6 +610,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, origin: str) -> int
             con.execute("insert into _lines select unnest(?), unnest(?)", [numbers, texts])
             numbers.clear()
             texts.clear()
+            pending[0] = 0
 
     for number, content, head, length in _physical_lines(path, limit):
         if content is None:
@@ -619,7 +632,8 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, path: Path, origin: str) -> int
         records += 1
         numbers.append(number)
         texts.append(text)
-        if len(numbers) >= JSONL_BATCH:
+        pending[0] += len(text)
+        if len(numbers) >= JSONL_BATCH or pending[0] >= JSONL_BATCH_CHARS:
             flush()
     flush()
     return records
@@ -798,10 +812,14 @@ def _new_context(con: duckdb.DuckDBPyConnection, file: str) -> dict:
 
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, export: str, sha: str) -> bool:
+    """Loaded, or refused for its content: the same bytes would be refused again. Ignored files and refusals
+    for an unexpected error are not final."""
     return bool(
         con.execute(
-            f"select count(*) from {LEDGER} where export = ? and file_sha256 = ? and status in ('loaded', 'refused')",
-            [export, sha],
+            f"""select count(*) from {LEDGER} where export = ? and file_sha256 = ?
+                and (status = 'loaded'
+                     or status = 'refused' and coalesce(reason, message, '') not like '%' || ? || '%')""",
+            [export, sha, RETRIED],
         ).fetchone()[0]
     )
 
@@ -809,6 +827,13 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, export: str, sha: str) -> bo
 def _stat_key(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_size, stat.st_mtime_ns
+
+
+def _unchanged(path: Path, before: tuple[int, int]) -> bool:
+    try:
+        return _stat_key(path) == before
+    except OSError:
+        return False  # gone while it was read: the next run sees what is there then
 
 
 def load_file(
@@ -844,12 +869,15 @@ def load_file(
                     f"{result.rows_rejected} quarantined"
                 )
             result.rows_duplicate = _record_duplicates(con, export, ctx)
-        except RefusedFileError as refused:
-            result = FileResult(export.name, str(origin), sha, "refused", message=str(refused))
+        except (RefusedFileError, EOFError, gzip.BadGzipFile, zlib.error) as refused:
+            message = str(refused)
+            if not isinstance(refused, RefusedFileError):
+                message = f"{origin}: cannot be decompressed: {type(refused).__name__}: {refused}"
+            result = FileResult(export.name, str(origin), sha, "refused", message=message)
             result.message = result.message.replace(str(path), str(origin))
             con.execute("rollback")
             con.execute("begin transaction")
-        if _stat_key(origin) != stat_before:
+        if not _unchanged(origin, stat_before):
             con.execute("rollback")
             return FileResult(
                 export.name, str(origin), sha, "unsettled", message=f"{origin}: changed while it was read; next run"
@@ -858,10 +886,13 @@ def load_file(
         con.execute("commit")
         return result
     except Exception as exc:  # noqa: BLE001 - any failure of one file is that file's refusal, never the run's
-        con.execute("rollback")
         if isinstance(exc, duckdb.FatalException):
             raise  # the database is invalidated: nothing more can be recorded
-        reason = f"{origin}: could not be loaded: {type(exc).__name__}: {exc}"
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")
+        # An unexpected error may be transient (memory): unlike a refusal for the file's content, it is
+        # retried on the next run (and recorded again).
+        reason = f"{origin}: {RETRIED}: {type(exc).__name__}: {exc}"
         return record_file(con, export.name, origin, sha, "refused", reason.replace(str(path), str(origin)))
 
 

@@ -167,6 +167,40 @@ def test_a_broken_gzip_file_is_refused_and_the_rest_of_its_export_loads(landing,
 
     status, read, _, _, _, reason = ledger_of(query, broken)
     assert (status, read) == ("refused", 0)
-    assert str(broken) in reason
+    assert str(broken) in reason and "cannot be decompressed" in reason
     assert_others_loaded(reports, query, good)
     assert [f.status for f in reports["calls"].files] == ["loaded", "refused"]
+    # Refused for its content: the same bytes are not tried again.
+    assert [f.status for f in load_all(landing)["calls"].files] == ["skipped", "skipped"]
+
+
+def test_an_unexpected_error_refuses_only_that_file_and_it_is_retried_next_run(
+    landing, load_all, query, monkeypatch
+) -> None:
+    import duckdb
+
+    from orchestration.loading import loader
+
+    good = good_calls(landing)
+    chats = good_chats(landing)
+    real = loader._record_duplicates
+
+    def out_of_memory_for_calls(con, export, ctx):
+        if export.name == "calls":
+            raise duckdb.OutOfMemoryException("could not allocate block of size 20.0 MiB")
+        return real(con, export, ctx)
+
+    monkeypatch.setattr(loader, "_record_duplicates", out_of_memory_for_calls)
+    reports = load_all(landing)
+
+    status, read, _, _, _, reason = ledger_of(query, good)
+    assert (status, read) == ("refused", 0)
+    assert str(good) in reason and "retried next run" in reason and "OutOfMemoryException" in reason
+    assert query("select count(*) from raw.calls") == [(0,)]  # the file's rows were rolled back with it
+    assert_others_loaded(reports, query, chats)
+
+    monkeypatch.setattr(loader, "_record_duplicates", real)
+    load_all(landing)
+    statuses = query("select status from raw._load_ledger where file_path = ? order by load_seq", [str(good)])
+    assert statuses == [("refused",), ("loaded",)]
+    assert query("select count(*) from raw.calls") == [(csv_records(good),)]
