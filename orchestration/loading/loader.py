@@ -688,9 +688,15 @@ def _stage_json_records(con: duckdb.DuckDBPyConnection, export: Export, path: Pa
                from (select json_extract(content, '$.items[*]') as items from _doc)
            )"""
     )
+    limit = max_record_bytes()
     con.execute(
-        """create or replace temp table _bad as select _line, '*' as field, 'item is not a JSON object' as reason,
-           raw_record from _recs where json_type(doc) <> 'OBJECT'"""
+        f"""create or replace temp table _bad as
+            select _line, '*' as field,
+                   case when json_type(doc) <> 'OBJECT' then 'item is not a JSON object'
+                        else 'item of ' || strlen(raw_record) || ' bytes, longer than the maximum record size of '
+                             || {limit} || ' ({MAX_RECORD_BYTES_ENV})' end as reason,
+                   left(raw_record, {RAW_RECORD_KEEP}) as raw_record
+            from _recs where json_type(doc) <> 'OBJECT' or strlen(raw_record) > {limit}"""
     )
     con.execute("delete from _recs where _line in (select _line from _bad)")
     return con.execute("select (select count(*) from _recs) + (select count(*) from _bad)").fetchone()[0]

@@ -204,3 +204,24 @@ def test_an_unexpected_error_refuses_only_that_file_and_it_is_retried_next_run(
     statuses = query("select status from raw._load_ledger where file_path = ? order by load_seq", [str(good)])
     assert statuses == [("refused",), ("loaded",)]
     assert query("select count(*) from raw.calls") == [(csv_records(good),)]
+
+
+def test_an_over_long_form_item_is_quarantined_and_its_siblings_load(landing, load_all, query, monkeypatch) -> None:
+    monkeypatch.setenv("CONTACT_WAREHOUSE_MAX_RECORD_BYTES", "1000")
+    items = [
+        {"response_id": "r1", "submitted_at": "2026-10-05T10:00:00Z", "answers": []},
+        {
+            "response_id": "r2",
+            "submitted_at": "2026-10-05T10:00:00Z",
+            "answers": [{"field": "message", "value": "x" * 5000}],
+        },
+        {"response_id": "r3", "submitted_at": "2026-10-05T10:00:00Z", "answers": []},
+    ]
+    path = write(landing / "form_submissions" / "forms_2026-10-05.json", json.dumps({"items": items}))
+
+    load_all(landing)
+
+    records = len(json.loads(path.read_text())["items"])
+    assert ledger_of(query, path)[:4] == ("loaded", records, records - 1, 1)
+    [(line, field, reason)] = query("select line, field, reason from raw._quarantine")
+    assert (line, field) == (1, "*") and "longer than the maximum record size of 1000" in reason
