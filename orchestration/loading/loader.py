@@ -458,8 +458,12 @@ class _RecordLines:
 
 
 def _cut_field(raw: str, names: list[str]) -> str:
-    """The field a malformed record breaks in: the last one a lenient parser reaches."""
-    fields = next(csv.reader(io.StringIO(raw, newline="")), [""])
+    """The field a malformed record breaks in: the last one a lenient parser reaches. The text is cut to the
+    reader's field size limit, so an over-long field ends the prefix and is the one named."""
+    try:
+        fields = next(csv.reader(io.StringIO(raw[: csv.field_size_limit()], newline="")), [""])
+    except csv.Error:
+        return "*"
     index = max(len(fields) - 1, 0)
     return names[index] if index < len(names) else "*"
 

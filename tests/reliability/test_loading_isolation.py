@@ -225,3 +225,38 @@ def test_an_over_long_form_item_is_quarantined_and_its_siblings_load(landing, lo
     assert ledger_of(query, path)[:4] == ("loaded", records, records - 1, 1)
     [(line, field, reason)] = query("select line, field, reason from raw._quarantine")
     assert (line, field) == (1, "*") and "longer than the maximum record size of 1000" in reason
+
+
+def test_an_over_long_csv_field_is_quarantined_and_the_next_records_load(landing, load_all, query, monkeypatch) -> None:
+    monkeypatch.setenv("CONTACT_WAREHOUSE_MAX_RECORD_BYTES", "1000")
+    long_row = call_row("c2").replace("billing_q", "x" * 5000)
+    path = write(
+        landing / "calls" / "calls_2026-10-05.csv",
+        "\n".join([CALLS_HEADER, call_row("c1"), long_row, call_row("c3")]) + "\n",
+    )
+
+    load_all(landing)
+
+    records = csv_records(path)
+    assert ledger_of(query, path)[:4] == ("loaded", records, records - 1, 1)
+    [(line, field, reason, kept)] = query("select line, field, reason, length(raw_record) from raw._quarantine")
+    assert (line, field) == (3, "disposition") and "longer than the maximum of 1000 characters" in reason
+    assert [r[0] for r in query("select call_id from raw.calls order by 1")] == ["c1", "c3"]
+
+
+def test_a_zstd_file_is_refused_visibly_when_no_decoder_is_installed(landing, load_all, query) -> None:
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("zstandard is installed: .zst files are read")
+    path = landing / "calls" / "calls_2026-10-05.csv.zst"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x00" * 32)
+
+    load_all(landing)
+
+    status, read, _, _, _, reason = ledger_of(query, path)
+    assert (status, read) == ("refused", 0)
+    assert str(path) in reason and "zstd" in reason and ".gz" in reason
