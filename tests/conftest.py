@@ -18,6 +18,8 @@ PIPELINE_CUSTOMERS, PIPELINE_DAYS, PIPELINE_SEED = 1500, 28, 42
 
 for _name, _value in TELEMETRY_ENV.items():
     os.environ[_name] = _value
+# Test fixtures are complete when written: the loader's settle delay for files still being written is off.
+os.environ.setdefault("CONTACT_WAREHOUSE_SETTLE_SECONDS", "0")
 
 
 @pytest.fixture

@@ -121,9 +121,9 @@ def _ledger_db(path: Path, rows: list[tuple]) -> Path:
         con.execute(
             """create table staging.stg_loading__load_ledger (load_id varchar, load_seq bigint, export varchar,
                file_path varchar, file_sha256 varchar, file_bytes bigint, rows_read bigint, rows_loaded bigint,
-               rows_rejected bigint, load_status varchar, message varchar, loaded_at timestamp)"""
+               rows_rejected bigint, load_status varchar, message varchar, loaded_at timestamp, rows_filtered bigint)"""
         )
-        con.executemany("insert into staging.stg_loading__load_ledger values (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        con.executemany("insert into staging.stg_loading__load_ledger values (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     return path
 
 
@@ -141,6 +141,7 @@ def _ledger_row(load_id: str, read: int, loaded: int, rejected: int) -> tuple:
         "loaded",
         None,
         datetime(2026, 10, 5),
+        0,
     )
 
 

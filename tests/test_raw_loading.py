@@ -53,9 +53,15 @@ def test_ledger_reconciles_and_quarantine_names_file_line_field(warehouse: Path,
 
     con = connect(warehouse)
     ledger = con.execute(
-        "select count(*), count(*) filter (where rows_read <> rows_loaded + rows_rejected) from raw._load_ledger"
+        """select count(*) filter (where status <> 'ignored'),
+                  count(*) filter (where rows_read <> rows_loaded + rows_rejected + rows_filtered)
+           from raw._load_ledger"""
     ).fetchone()
     assert ledger == (4, 0)
+    # The fixtures' README is in no export folder: recorded as ignored, with the reason.
+    ignored = con.execute("select file_path, reason from raw._load_ledger where status = 'ignored'").fetchall()
+    assert [Path(path).name for path, _ in ignored] == ["README.md"]
+    assert "not in an export folder" in ignored[0][1]
     quarantine = con.execute("select export, line, field, reason from raw._quarantine order by export, line").fetchall()
     assert ("calls", 3, "hold_seconds", "not an integer 'abc'") in quarantine
     assert ("calls", 5, "started_at", "unparseable timestamp '2026-13-45T99:00'") in quarantine
@@ -125,8 +131,10 @@ def test_foreign_exports_load_through_mapping_profiles(warehouse: Path, tmp_path
     con = connect(warehouse)
     calls = load_export(con, "calls", landing, MAPPING_PROFILES_DIR)
     surveys = load_export(con, "surveys", landing, MAPPING_PROFILES_DIR)
-    assert (calls.rows_read, calls.rows_loaded, calls.rows_rejected) == (15, 12, 3)
-    assert (surveys.rows_loaded, surveys.rows_rejected) == (4, 0)
+    # Rows a profile's filter leaves out (the CTR's chat and monitoring contacts; unrated calls for surveys)
+    # are counted: the ledger reconciles with the vendor's file.
+    assert (calls.rows_read, calls.rows_loaded, calls.rows_rejected, calls.rows_filtered) == (17, 12, 3, 2)
+    assert (surveys.rows_read, surveys.rows_loaded, surveys.rows_rejected, surveys.rows_filtered) == (8, 4, 0, 4)
     quarantined = con.execute("select file_path, line, field from raw._quarantine order by file_path, line").fetchall()
     assert [(Path(f).name, line, field) for f, line, field in quarantined] == [
         ("ctr_sample.csv", 9, "started_at"),

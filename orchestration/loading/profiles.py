@@ -709,7 +709,7 @@ def _embedded_newlines(frame: pd.DataFrame) -> pd.Series:
     return newlines
 
 
-def convert(profile: MappingProfile, src: Path, out_dir: Path) -> dict[str, Path]:
+def convert_counted(profile: MappingProfile, src: Path, out_dir: Path) -> tuple[dict[str, Path], int, dict[str, int]]:
     """Convert one foreign file into one canonical CSV per target export, written into ``out_dir``.
 
     Each output (``<src stem>.<export>.csv``, UTF-8, comma-separated) has the export's main-table columns
@@ -720,12 +720,15 @@ def convert(profile: MappingProfile, src: Path, out_dir: Path) -> dict[str, Path
     duration) are written raw, never raised, so the loader quarantines them with file, line and field.
     Raises ProfileHeaderError when the header lacks a column the profile reads, and ForeignFileError when
     the file cannot be read as CSV at all (e.g. a row with more fields than the header).
+    Also returns the foreign file's records (blank lines are none) and, per target, how many of them passed
+    its filter: the loader counts the others as filtered, so the ledger reconciles with the vendor's file.
     """
     src, out_dir = Path(src), Path(out_dir)
     frame, lines = _read_foreign(profile, src)
     rows = _Rows(frame)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
+    kept: dict[str, int] = {}
     for export, mapping in profile.mappings.items():
         keep = rows.holds(mapping.when, mapping.unless)
         evaluator = _TargetEvaluator(profile, mapping, _Rows(frame[keep]))
@@ -734,4 +737,10 @@ def convert(profile: MappingProfile, src: Path, out_dir: Path) -> dict[str, Path
         path = out_dir / f"{src.stem}.{export}.csv"
         out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
         written[export] = path
-    return written
+        kept[export] = int(keep.sum())
+    return written, len(frame), kept
+
+
+def convert(profile: MappingProfile, src: Path, out_dir: Path) -> dict[str, Path]:
+    """Convert one foreign file into one canonical CSV per target export (see ``convert_counted``)."""
+    return convert_counted(profile, src, out_dir)[0]

@@ -13,7 +13,11 @@ renamed as (
         rows_read,
         rows_loaded,
         rows_rejected,
+        -- Ledgers written before the column existed counted no filtered rows.
+        coalesce(rows_filtered, 0) as rows_filtered,
+        rows_duplicate,
         status as load_status,
+        coalesce(reason, nullif(message, '')) as reason,
         message,
         loaded_at
     from source

@@ -1,0 +1,1 @@
+"""Reliability probes (a package, so its conftest does not shadow tests/conftest.py as module `conftest`)."""
