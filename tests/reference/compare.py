@@ -31,6 +31,12 @@ class Figure:
     mart_sql: str
     dimensions: tuple[str, ...] = ()
     headline: bool = False
+    has_overall: bool = True
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """The slice groups the test compares: the overall row, then one group per dimension."""
+        return (("all",) if self.has_overall else ()) + self.dimensions
 
 
 def _sql(table: str, num: str, den: str | None, dims: tuple[str, ...], where: str = "period_grain = 'day'") -> str:
@@ -104,10 +110,10 @@ FIGURES: list[Figure] = [
     # Channel mix: the denominator is the intent's interactions summed over its first channels (the mart repeats
     # intent_interactions on every channel row, so that column cannot be re-summed).
     Figure("channel_mix_first_channel_share", "rate", kpis.channel_mix,
-           "select 'intent|channel', intent || '|channel=' || channel, num, "
+           "select 'intent', intent || '|channel=' || channel, num, "
            "sum(num) over (partition by intent) from (select intent, channel, "
            "sum(interactions_started_on_channel) as num from {marts}.mart_channel_mix "
-           "where period_grain = 'day' group by 1, 2) where num > 0", ("intent|channel",)),
+           "where period_grain = 'day' group by 1, 2) where num > 0", ("intent",), has_overall=False),
     Figure("solution_effectiveness_rate", "rate", kpis.solution_effectiveness,
            _sql("mart_solution_effectiveness", "resolved_same_channel", "closed_engagements", ("medium:starting_medium",)),
            ("medium",)),
@@ -122,7 +128,7 @@ FIGURES: list[Figure] = [
     Figure("customer_segments", "count", kpis.customer_segments,
            "select 'customers_with_contacts', null, max(customers_with_contacts), null from {marts}.mart_customer_segments"
            " union all select 'segment', segment, sum(customers), null from {marts}.mart_customer_segments group by 2",
-           ("customers_with_contacts", "segment")),
+           ("customers_with_contacts", "segment"), has_overall=False),
     Figure("calls_outside_calling_hours", "count", kpis.calling_hours,
            "select 'all', null, count(*), null from {marts}.mart_compliance_calling_hours union all "
            "select 'status', calling_hours_status, count(*), null from {marts}.mart_compliance_calling_hours group by 2",
@@ -131,7 +137,7 @@ FIGURES: list[Figure] = [
            "select 'customers_over_limit', null, count(distinct customer_key), null "
            "from {marts}.mart_compliance_contact_frequency union all "
            "select 'attempts_in_over_limit_windows', null, count(*), null from {marts}.mart_compliance_contact_frequency",
-           ("customers_over_limit", "attempts_in_over_limit_windows")),
+           ("customers_over_limit", "attempts_in_over_limit_windows"), has_overall=False),
 ]  # fmt: skip
 
 
@@ -145,9 +151,7 @@ def marts_schema(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _slice_name(dimension: str, value: object) -> str:
-    if dimension in ("all",) and value is None:
-        return "all"
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return dimension
     return f"{dimension}={value}"
 

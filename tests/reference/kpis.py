@@ -47,9 +47,10 @@ def _followed(
     within: timedelta,
 ) -> pd.Series:
     """For each use, whether a follower with the same ``on`` keys starts after the use ends, within ``within``."""
-    left = uses[[*on, use_end]].reset_index(names="_use")
-    pairs = left.merge(followers[[*on, follower_start]], on=on)
-    hit = (pairs[follower_start] > pairs[use_end]) & (pairs[follower_start] <= pairs[use_end] + within)
+    left = uses[[*on, use_end]].rename(columns={use_end: "_end"}).reset_index(names="_use")
+    right = followers[[*on, follower_start]].rename(columns={follower_start: "_start"})
+    pairs = left.merge(right, on=on)
+    hit = (pairs["_start"] > pairs["_end"]) & (pairs["_start"] <= pairs["_end"] + within)
     hits = set(pairs.loc[hit, "_use"])
     return pd.Series(uses.index.isin(list(hits)), index=uses.index)
 
