@@ -25,6 +25,24 @@ CSV_EXPORTS: dict[str, list[str]] = {
     "faq_views": ["view_id"],
     "customers": ["customer_ref"],
 }
+# Columns of each CSV export (DOMAIN.md section 1): an export without any file is an empty table.
+HEADERS: dict[str, list[str]] = {
+    "calls": [
+        "call_id", "parent_call_id", "direction", "from_number", "to_number", "customer_ref", "queue", "agent_id",
+        "started_at", "queued_at", "answered_at", "ended_at", "hold_seconds", "silence_seconds", "wrap_seconds",
+        "status", "disposition", "resolved",
+    ],
+    "ivr_events": ["call_id", "seq", "event_at", "node", "event_type", "key"],
+    "sms": ["message_id", "thread_id", "direction", "from_number", "to_number", "sent_at", "agent_id", "body", "status"],
+    "surveys": [
+        "response_id", "survey_type", "channel", "contact_id", "respondent", "responded_at", "score", "comment",
+    ],
+    "faq_articles": ["article_id", "title", "section", "updated_at"],
+    "faq_views": [
+        "view_id", "article_id", "visitor_id", "customer_ref", "viewed_at", "seconds_on_page", "vote", "search_query",
+    ],
+    "customers": ["customer_ref", "email", "phone", "value_tier", "timezone", "created_at", "churned_at"],
+}  # fmt: skip
 # Typed columns: a non-empty value that does not parse makes the record bad (DECISIONS "quarantined whole").
 TIMESTAMPS: dict[str, list[str]] = {
     "calls": ["started_at", "queued_at", "answered_at", "ended_at"],
@@ -71,15 +89,13 @@ def to_utc(values: pd.Series) -> pd.Series:
 
 def _read_csv_export(folder: Path, name: str, rejected: Counter) -> pd.DataFrame:
     rows: list[list[str]] = []
-    header: list[str] | None = None
+    header = HEADERS[name]
     for path in sorted((folder / name).glob("*.csv")):
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)
             file_header = next(reader, None)
             if file_header is None:
                 continue
-            if header is None:
-                header = file_header
             if file_header != header:
                 # The loader refuses a file whose header differs: none of its rows count.
                 rejected[name] += sum(1 for _ in reader)
@@ -89,7 +105,7 @@ def _read_csv_export(folder: Path, name: str, rejected: Counter) -> pd.DataFrame
                     rejected[name] += 1
                     continue
                 rows.append(row)
-    frame = pd.DataFrame(rows, columns=header or [], dtype=object)
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
     frame = frame.replace({"": None})
     bad = pd.Series(False, index=frame.index)
     for column in REQUIRED.get(name, []):

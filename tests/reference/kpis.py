@@ -226,6 +226,13 @@ def interactions_volume(h: Hierarchy) -> pd.DataFrame:
     return _slices(i, "n", None, ["intent", "first_channel"])
 
 
+def volume_patterns(h: Hierarchy) -> pd.DataFrame:
+    """Contacts (interactions started) per intent and per ISO weekday of their start, reporting time zone UTC."""
+    i = h.interactions.assign(n=1)
+    i["weekday"] = i["started_at"].dt.dayofweek + 1
+    return _slices(i, "n", None, ["intent", "weekday"])
+
+
 # --- self-service -------------------------------------------------------------------------------------------------
 
 
