@@ -41,7 +41,10 @@ class Figure:
 
 def _sql(table: str, num: str, den: str | None, dims: tuple[str, ...], where: str = "period_grain = 'day'") -> str:
     den_sql = f"sum({den})" if den else "null"
-    parts = [f"select 'all' as dimension, null as value, sum({num}) as num, {den_sql} as den from {{marts}}.{table} where {where}"]  # noqa: E501
+    parts = [
+        f"select 'all' as dimension, null as value, sum({num}) as num, {den_sql} as den "
+        f"from {{marts}}.{table} where {where}"
+    ]
     for dim in dims:
         column = dim.split(":", 1)[-1]
         label = dim.split(":", 1)[0]
@@ -118,8 +121,8 @@ FIGURES: list[Figure] = [
            "sum(interactions_started_on_channel) as num from {marts}.mart_channel_mix "
            "where period_grain = 'day' group by 1, 2) where num > 0", ("intent",), has_overall=False),
     Figure("solution_effectiveness_rate", "rate", kpis.solution_effectiveness,
-           _sql("mart_solution_effectiveness", "resolved_same_channel", "closed_engagements", ("medium:starting_medium",)),
-           ("medium",)),
+           _sql("mart_solution_effectiveness", "resolved_same_channel", "closed_engagements",
+                ("medium:starting_medium",)), ("medium",)),
     Figure("agent_handled_contacts", "count", kpis.agent_handled,
            _sql("mart_agent_scorecard", "handled_contacts", None, ("agent_id",), "true"), ("agent_id",)),
     Figure("agent_aht_seconds", "mean", kpis.agent_aht,
@@ -129,17 +132,20 @@ FIGURES: list[Figure] = [
     Figure("agent_csat_rate", "rate", kpis.agent_csat,
            _sql("mart_agent_scorecard", "csat_satisfied", "csat_answers", ("agent_id",), "true"), ("agent_id",)),
     Figure("customer_segments", "count", kpis.customer_segments,
-           "select 'customers_with_contacts', null, max(customers_with_contacts), null from {marts}.mart_customer_segments"
+           "select 'customers_with_contacts', null, max(customers_with_contacts), null "
+           "from {marts}.mart_customer_segments"
            " union all select 'segment', segment, sum(customers), null from {marts}.mart_customer_segments group by 2",
            ("customers_with_contacts", "segment"), has_overall=False),
     Figure("calls_outside_calling_hours", "count", kpis.calling_hours,
            "select 'all', null, count(*), null from {marts}.mart_compliance_calling_hours union all "
-           "select 'status', calling_hours_status, count(*), null from {marts}.mart_compliance_calling_hours group by 2",
+           "select 'status', calling_hours_status, count(*), null "
+           "from {marts}.mart_compliance_calling_hours group by 2",
            ("status",)),
     Figure("contact_frequency", "count", kpis.contact_frequency,
            "select 'customers_over_limit', null, count(distinct customer_key), null "
            "from {marts}.mart_compliance_contact_frequency union all "
-           "select 'attempts_in_over_limit_windows', null, count(*), null from {marts}.mart_compliance_contact_frequency",
+           "select 'attempts_in_over_limit_windows', null, count(*), null "
+           "from {marts}.mart_compliance_contact_frequency",
            ("customers_over_limit", "attempts_in_over_limit_windows"), has_overall=False),
 ]  # fmt: skip
 
@@ -203,6 +209,12 @@ def _dimension_of(slice_name: str) -> str:
     return "all" if slice_name == "all" else slice_name.split("=", 1)[0]
 
 
+def _counts(frame: pd.DataFrame, slice_name: str) -> tuple[object, object]:
+    if slice_name not in frame.index:
+        return None, None
+    return frame.at[slice_name, "num"], frame.at[slice_name, "den"]
+
+
 def compare(landing: Path, db: Path, hierarchy: Hierarchy | None = None) -> pd.DataFrame:
     """Every figure and slice: mart and reference values (num, den, value), agreement, relative difference.
 
@@ -215,8 +227,8 @@ def compare(landing: Path, db: Path, hierarchy: Hierarchy | None = None) -> pd.D
         ref = figure.reference(h).set_index("slice")
         mart = marts[figure.name].set_index("slice")
         for slice_name in sorted(set(ref.index) | set(mart.index), key=lambda s: (s != "all", s)):
-            m_num, m_den = (mart.at[slice_name, "num"], mart.at[slice_name, "den"]) if slice_name in mart.index else (None, None)  # noqa: E501
-            r_num, r_den = (ref.at[slice_name, "num"], ref.at[slice_name, "den"]) if slice_name in ref.index else (None, None)  # noqa: E501
+            m_num, m_den = _counts(mart, slice_name)
+            r_num, r_den = _counts(ref, slice_name)
             m_val, r_val = _value(figure.kind, m_num, m_den), _value(figure.kind, r_num, r_den)
             ok = agrees(figure.kind, m_val, r_val)
             if not ok and (m_num is None or r_num is None):

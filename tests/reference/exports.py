@@ -33,7 +33,9 @@ HEADERS: dict[str, list[str]] = {
         "status", "disposition", "resolved",
     ],
     "ivr_events": ["call_id", "seq", "event_at", "node", "event_type", "key"],
-    "sms": ["message_id", "thread_id", "direction", "from_number", "to_number", "sent_at", "agent_id", "body", "status"],
+    "sms": [
+        "message_id", "thread_id", "direction", "from_number", "to_number", "sent_at", "agent_id", "body", "status",
+    ],
     "surveys": [
         "response_id", "survey_type", "channel", "contact_id", "respondent", "responded_at", "score", "comment",
     ],
@@ -222,7 +224,9 @@ def _read_forms(folder: Path, rejected: Counter) -> pd.DataFrame:
                 "topic": answers.get("topic"),
             }
         )
-    forms = pd.DataFrame(rows, columns=["response_id", "form_id", "submitted_at", "visitor_id", "email", "phone", "topic"])
+    forms = pd.DataFrame(
+        rows, columns=["response_id", "form_id", "submitted_at", "visitor_id", "email", "phone", "topic"]
+    )
     forms["submitted_at"] = to_utc(forms["submitted_at"])
     return forms
 

@@ -94,7 +94,9 @@ def _identity_records(exports: Exports, calls: pd.DataFrame) -> tuple[list[tuple
     records += list(call_ids.items())
     sms_ids: dict[str, list[Identifier]] = {}
     sms = exports["sms"]
-    for thread, direction, from_n, to_n in sms[["thread_id", "direction", "from_number", "to_number"]].itertuples(False):
+    for thread, direction, from_n, to_n in sms[["thread_id", "direction", "from_number", "to_number"]].itertuples(
+        False
+    ):
         ids = sms_ids.setdefault(f"sms:{thread}", [])
         ids += [i for i in identifiers(phone=from_n if direction == "inbound" else to_n) if i not in ids]
     records += list(sms_ids.items())
@@ -173,7 +175,9 @@ def _chat_transactions(exports: Exports, kb: KnowledgeBase) -> pd.DataFrame:
     chats = exports["chats"]
     messages = exports["chat_messages"]
     last_message = messages.groupby("conversation_id")["sent_at"].max()
-    tags = exports["chat_tags"].sort_values(["conversation_id", "tag_index"]).groupby("conversation_id")["tag"].apply(list)
+    tags = (
+        exports["chat_tags"].sort_values(["conversation_id", "tag_index"]).groupby("conversation_id")["tag"].apply(list)
+    )
     rows = []
     for chat in chats.itertuples(index=False):
         last = last_message.get(chat.conversation_id, pd.NaT)
@@ -200,7 +204,9 @@ def _chat_transactions(exports: Exports, kb: KnowledgeBase) -> pd.DataFrame:
             )
         if has_agent:
             start = handed if handed is not None else chat.created_at
-            codes = [("chat_tag", t) for t in tags.get(chat.conversation_id, [])] + [("chat_bot_intent", chat.bot_intent)]
+            codes = [("chat_tag", t) for t in tags.get(chat.conversation_id, [])] + [
+                ("chat_bot_intent", chat.bot_intent)
+            ]
             rows.append(
                 base
                 | {
@@ -312,9 +318,9 @@ def _interactions(transactions: pd.DataFrame, kb: KnowledgeBase, gap: timedelta)
     )
     interaction_of: dict[str, str] = {}
     current, running_end, last_customer = None, None, None
-    for contact_id, customer, start, end in contacts[["contact_id", "customer_key", "started_at", "ended_at"]].itertuples(
-        False
-    ):
+    for contact_id, customer, start, end in contacts[
+        ["contact_id", "customer_key", "started_at", "ended_at"]
+    ].itertuples(False):
         if customer != last_customer or start >= running_end + gap:
             current, running_end = contact_id, end
         running_end = max(running_end, end)
@@ -460,9 +466,7 @@ def build(exports: Exports, kb: KnowledgeBase | None = None, params: Params | No
     fallback = transactions["interaction_id"].map(interaction_intent)
     transactions["effective_intent"] = own.fillna(fallback.where(fallback.map(kb.is_known)))
 
-    interactions, engagements = _engagements(
-        interactions, timedelta(days=params.engagement_window_days), data_end, kb
-    )
+    interactions, engagements = _engagements(interactions, timedelta(days=params.engagement_window_days), data_end, kb)
 
     surveys = exports["surveys"].copy()
     surveys["respondent_customer"] = [
@@ -471,8 +475,8 @@ def build(exports: Exports, kb: KnowledgeBase | None = None, params: Params | No
     ]
     surveys["transaction_id"] = _rated_transactions(transactions, surveys)
     by_tid = transactions.set_index("transaction_id")
-    surveys["customer_key"] = surveys["transaction_id"].map(by_tid["customer_key"]).fillna(
-        surveys["respondent_customer"]
+    surveys["customer_key"] = (
+        surveys["transaction_id"].map(by_tid["customer_key"]).fillna(surveys["respondent_customer"])
     )
     surveys["agent_id"] = surveys["transaction_id"].map(by_tid["agent_id"])
     surveys["interaction_id"] = surveys["transaction_id"].map(by_tid["interaction_id"])

@@ -19,7 +19,15 @@ from tests.reference.hierarchy import Hierarchy
 # DOMAIN.md: CSAT is computed over survey answers; the chat export's own `rating` (1-5) is not a survey answer.
 # Flip to count chat ratings as CSAT answers of the chat channel.
 CSAT_INCLUDES_CHAT_RATINGS = False
-MEDIUM = {"ivr": "phone", "voice": "phone", "chat": "chat", "sms": "sms", "faq": "faq", "form": "form", "email": "email"}
+MEDIUM = {
+    "ivr": "phone",
+    "voice": "phone",
+    "chat": "chat",
+    "sms": "sms",
+    "faq": "faq",
+    "form": "form",
+    "email": "email",
+}
 
 
 def _slices(frame: pd.DataFrame, num: str, den: str | None, by: list[str]) -> pd.DataFrame:
@@ -402,7 +410,7 @@ def solution_effectiveness(h: Hierarchy) -> pd.DataFrame:
     e = h.engagements
     closed = e[e["is_resolved"] | e["window_complete"]].copy()
     closed["medium"] = closed["first_channel"].map(MEDIUM)
-    closed["same"] = (closed["is_resolved"] & closed["channels"].map(lambda c: len({MEDIUM[x] for x in c}) == 1))
+    closed["same"] = closed["is_resolved"] & closed["channels"].map(lambda c: len({MEDIUM[x] for x in c}) == 1)
     closed["same"] = closed["same"].astype(int)
     closed["n"] = 1
     return _slices(closed, "same", "n", ["medium"])

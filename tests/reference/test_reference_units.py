@@ -98,9 +98,18 @@ def test_self_service_failure_counts_customer_contacts_after_the_use(tmp_path: P
     h = _landing(
         tmp_path,
         faq_views=views,
-        sms=[{"message_id": "SM1", "thread_id": "TH1", "direction": "outbound", "from_number": COMPANY,
-              "to_number": "+12025550101", "sent_at": f"{DAY}T09:05:00Z", "body": "Your code is 1234",
-              "status": "delivered"}],  # fmt: skip
+        sms=[
+            {
+                "message_id": "SM1",
+                "thread_id": "TH1",
+                "direction": "outbound",
+                "from_number": COMPANY,
+                "to_number": "+12025550101",
+                "sent_at": f"{DAY}T09:05:00Z",
+                "body": "Your code is 1234",
+                "status": "delivered",
+            }
+        ],  # fmt: skip
         calls=[
             call("CA2", "+12025550102", "11:00", disposition="login_reset"),
             call("CA3", "+12025550103", "09:02", disposition="login_reset"),
@@ -122,8 +131,16 @@ def test_repeat_contacts_are_customer_initiated_on_a_known_intent(tmp_path: Path
             call("CA2b", "+12025550102", "12:00", disposition="billing_inquiry"),
         ],
         sms=[  # C3 texts twice without any code: unknown intent, never "the same intent"
-            {"message_id": f"SM{n}", "thread_id": f"TH{n}", "direction": "inbound", "from_number": "+12025550103",
-             "to_number": COMPANY, "sent_at": f"{DAY}T{8 + 3 * n:02d}:00:00Z", "body": "hello", "status": "received"}
+            {
+                "message_id": f"SM{n}",
+                "thread_id": f"TH{n}",
+                "direction": "inbound",
+                "from_number": "+12025550103",
+                "to_number": COMPANY,
+                "sent_at": f"{DAY}T{8 + 3 * n:02d}:00:00Z",
+                "body": "hello",
+                "status": "received",
+            }
             for n in (1, 2)
         ],  # fmt: skip
     )
