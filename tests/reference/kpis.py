@@ -30,8 +30,12 @@ MEDIUM = {
 }
 
 
-def _slices(frame: pd.DataFrame, num: str, den: str | None, by: list[str]) -> pd.DataFrame:
-    """Overall row plus one row per value of each dimension in ``by``."""
+def _slices(frame: pd.DataFrame, num: str, den: str | None, by: list[str], dated_by: str | None = None) -> pd.DataFrame:
+    """Overall row plus one row per value of each dimension in ``by``; with ``dated_by`` (a timestamp column), also
+    one row per day (`day=YYYY-MM-DD`, reporting time zone UTC)."""
+    if dated_by is not None:
+        frame = frame.assign(day=frame[dated_by].dt.strftime("%Y-%m-%d"))
+        by = [*by, "day"]
     rows = [{"slice": "all", "num": frame[num].sum(), "den": frame[den].sum() if den else np.nan}]
     for dimension in by:
         grouped = frame.groupby(frame[dimension].fillna("none"))
@@ -75,11 +79,12 @@ def transfer_rate(h: Hierarchy) -> pd.DataFrame:
         transferred=("parent_call_id", lambda s: s.notna().any()),
     )
     roots = calls[calls["call_id"] == calls["root_call_id"]].set_index("call_id")
-    per_call = per_call.join(roots[["direction", "queue"]])
+    roots = roots.assign(dated=roots["queued_at"].fillna(roots["started_at"]))
+    per_call = per_call.join(roots[["direction", "queue", "dated"]])
     answered = per_call[(per_call["direction"] == "inbound") & per_call["answered"]].copy()
     answered["n"] = 1
     answered["t"] = answered["transferred"].astype(int)
-    return _slices(answered, "t", "n", ["queue"])
+    return _slices(answered, "t", "n", ["queue"], "dated")
 
 
 def transfer_paths(h: Hierarchy) -> pd.DataFrame:
@@ -104,17 +109,17 @@ def _queued_legs(h: Hierarchy) -> pd.DataFrame:
 
 def asa(h: Hierarchy) -> pd.DataFrame:
     """Mean of answered_at - queued_at over legs that queued and were answered."""
-    return _slices(_queued_legs(h), "wait", "answered", ["queue"])
+    return _slices(_queued_legs(h), "wait", "answered", ["queue"], "queued_at")
 
 
 def abandonment(h: Hierarchy) -> pd.DataFrame:
     """Legs abandoned in the queue over legs that entered a queue (IVR hang-ups never queued)."""
-    return _slices(_queued_legs(h), "abandoned", "entered", ["queue"])
+    return _slices(_queued_legs(h), "abandoned", "entered", ["queue"], "queued_at")
 
 
 def service_level(h: Hierarchy) -> pd.DataFrame:
     """Legs answered within service_level_seconds over legs that entered a queue."""
-    return _slices(_queued_legs(h), "within_sl", "entered", ["queue"])
+    return _slices(_queued_legs(h), "within_sl", "entered", ["queue"], "queued_at")
 
 
 def _handled(h: Hierarchy) -> pd.DataFrame:
@@ -128,6 +133,7 @@ def _handled(h: Hierarchy) -> pd.DataFrame:
             "seconds": talk + legs["hold_seconds"].fillna(0) + legs["wrap_seconds"].fillna(0),
             "n": 1,
             "call_id": legs["call_id"],
+            "dated": legs["queued_at"].fillna(legs["started_at"]),
         }
     )
     chats = h.transactions[h.transactions["transaction_type"] == "chat_agent"]
@@ -138,13 +144,14 @@ def _handled(h: Hierarchy) -> pd.DataFrame:
             "seconds": (chats["ended_at"] - chats["started_at"]).dt.total_seconds(),
             "n": 1,
             "call_id": None,
+            "dated": chats["started_at"],
         }
     )
     return pd.concat([voice, chat], ignore_index=True)
 
 
 def aht(h: Hierarchy) -> pd.DataFrame:
-    return _slices(_handled(h), "seconds", "n", ["channel"])
+    return _slices(_handled(h), "seconds", "n", ["channel"], "dated")
 
 
 def dead_air(h: Hierarchy) -> pd.DataFrame:
@@ -152,7 +159,8 @@ def dead_air(h: Hierarchy) -> pd.DataFrame:
     legs = h.calls[h.calls["answered_at"].notna()].copy()
     legs["n"] = 1
     legs["dead"] = (legs["silence_seconds"] > h.params.dead_air_seconds).astype(int)
-    return _slices(legs, "dead", "n", ["queue"])
+    legs["dated"] = legs["queued_at"].fillna(legs["started_at"])
+    return _slices(legs, "dead", "n", ["queue"], "dated")
 
 
 # --- satisfaction -------------------------------------------------------------------------------------------------
@@ -176,18 +184,18 @@ def nps(h: Hierarchy) -> pd.DataFrame:
     """num = promoters (9-10) - detractors (0-6), den = valid NPS answers; NPS = 100 * num / den."""
     answers = _answers(h, "nps")
     answers["net"] = (answers["score"] >= 9).astype(int) - (answers["score"] <= 6).astype(int)
-    return _slices(answers, "net", "n", ["channel"])
+    return _slices(answers, "net", "n", ["channel"], "responded_at")
 
 
 def csat(h: Hierarchy) -> pd.DataFrame:
     """Top-two box: valid CSAT answers scoring 4 or 5 over valid CSAT answers."""
     answers = _answers(h, "csat")
     answers["top2"] = (answers["score"] >= 4).astype(int)
-    return _slices(answers, "top2", "n", ["channel"])
+    return _slices(answers, "top2", "n", ["channel"], "responded_at")
 
 
 def csat_mean(h: Hierarchy) -> pd.DataFrame:
-    return _slices(_answers(h, "csat"), "score", "n", ["channel"])
+    return _slices(_answers(h, "csat"), "score", "n", ["channel"], "responded_at")
 
 
 # --- resolution ---------------------------------------------------------------------------------------------------
@@ -212,7 +220,7 @@ def fcr(h: Hierarchy) -> pd.DataFrame:
     again = _followed(eligible, followers, ["customer_key", "intent"], "first_interaction_end", "started_at", window)
     eligible["n"] = 1
     eligible["fcr"] = (eligible["first_interaction_resolved"] & ~again).astype(int)
-    return _slices(eligible, "fcr", "n", ["intent", "first_channel"])
+    return _slices(eligible, "fcr", "n", ["intent", "first_channel"], "started_at")
 
 
 def repeat_contact(h: Hierarchy) -> pd.DataFrame:
@@ -225,13 +233,13 @@ def repeat_contact(h: Hierarchy) -> pd.DataFrame:
     followers = _customer_initiated_interactions(h)
     known["rep"] = _followed(known, followers, ["customer_key", "intent"], "ended_at", "started_at", window).astype(int)
     known["n"] = 1
-    return _slices(known, "rep", "n", ["intent", "first_channel"])
+    return _slices(known, "rep", "n", ["intent", "first_channel"], "started_at")
 
 
 def interactions_volume(h: Hierarchy) -> pd.DataFrame:
     """Interactions started, per intent (the volume-patterns contacts summed over weekdays and hours)."""
     i = h.interactions.assign(n=1)
-    return _slices(i, "n", None, ["intent", "first_channel"])
+    return _slices(i, "n", None, ["intent", "first_channel"], "started_at")
 
 
 def volume_patterns(h: Hierarchy) -> pd.DataFrame:
@@ -275,7 +283,7 @@ def self_service_failure(h: Hierarchy) -> pd.DataFrame:
     ).astype(int)
     uses["n"] = 1
     uses["intent"] = uses["effective_intent"]
-    return _slices(uses, "failed", "n", ["use_type", "intent"])
+    return _slices(uses, "failed", "n", ["use_type", "intent"], "started_at")
 
 
 def self_service_failure_by_article(h: Hierarchy) -> pd.DataFrame:
@@ -327,7 +335,7 @@ def cross_channel_duplicates(h: Hierarchy) -> pd.DataFrame:
     forms["dup"] = forms["dup"].astype(int)
     forms["n"] = 1
     forms["intent"] = forms["form_intent"]
-    return _slices(forms, "dup", "n", ["intent"])
+    return _slices(forms, "dup", "n", ["intent"], "started_at")
 
 
 # --- IVR ----------------------------------------------------------------------------------------------------------
@@ -350,7 +358,7 @@ def _ivr_calls(h: Hierarchy) -> pd.DataFrame:
 
 
 def ivr_containment(h: Hierarchy) -> pd.DataFrame:
-    return _slices(_ivr_calls(h), "contained", "n", ["intent"])
+    return _slices(_ivr_calls(h), "contained", "n", ["intent"], "started_at")
 
 
 def ivr_true_containment(h: Hierarchy) -> pd.DataFrame:
