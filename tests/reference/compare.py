@@ -150,6 +150,18 @@ FIGURES: list[Figure] = [
            "select 'attempts_in_over_limit_windows', null, count(*), null "
            "from {marts}.mart_compliance_contact_frequency",
            ("customers_over_limit", "attempts_in_over_limit_windows"), has_overall=False),
+    Figure("negative_interaction_share", "rate", kpis.negative_interaction_share,
+           _sql("mart_sentiment", "negative_interactions", "scored_interactions", ("first_channel", "intent", DAY)),
+           ("first_channel", "intent", "day")),
+    Figure("positive_interaction_share", "rate", kpis.positive_interaction_share,
+           _sql("mart_sentiment", "positive_interactions", "scored_interactions", ("first_channel",)),
+           ("first_channel",)),
+    Figure("negative_text_share", "rate", kpis.negative_text_share,
+           _sql("mart_message_sentiment", "negative_texts", "scored_texts",
+                ("text_kind:source_type || '/' || author_role", "channel", DAY)), ("text_kind", "channel", "day")),
+    Figure("positive_text_share", "rate", kpis.positive_text_share,
+           _sql("mart_message_sentiment", "positive_texts", "scored_texts",
+                ("text_kind:source_type || '/' || author_role",)), ("text_kind",)),
     # The daily cockpit re-assembles the headline KPIs from the marts above: the same figures, overall and per day.
     *[
         Figure(f"cockpit_daily_{name}", kind, reference,

@@ -9,6 +9,7 @@ contacts only.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -544,3 +545,100 @@ def contact_frequency(h: Hierarchy) -> pd.DataFrame:
             {"slice": "attempts_in_over_limit_windows", "num": len(attempts), "den": np.nan},
         ]
     )
+
+
+# --- sentiment ----------------------------------------------------------------------------------------------------
+
+
+@cache
+def _analyzer():  # vaderSentiment ships no type hints
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+@cache
+def compound(text: str) -> float:
+    """VADER compound score of a text, 4 decimals (Hutto and Gilbert, 2014)."""
+    return round(_analyzer().polarity_scores(text)["compound"], 4)
+
+
+def scored_texts(h: Hierarchy) -> pd.DataFrame:
+    """Customer and agent chat messages (bot messages are scripted), inbound texts and survey comments, each with
+    the interaction it belongs to (a survey comment: the rated contact's); empty texts are not scored."""
+    t = h.transactions
+    chat_interaction = dict(zip(t["contact_id"], t["interaction_id"], strict=False))
+    messages = h.exports["chat_messages"]
+    messages = messages[messages["author"].isin(["customer", "agent"])]
+    chats = pd.DataFrame(
+        {
+            "source_type": "chat_message",
+            "channel": "chat",
+            "author_role": messages["author"],
+            "text": messages["text"],
+            "written_at": messages["sent_at"],
+            "interaction_id": ("chat:" + messages["conversation_id"]).map(chat_interaction),
+        }
+    )
+    sms = h.exports["sms"]
+    sms = sms[sms["direction"] == "inbound"]
+    days = t[t["transaction_type"] == "sms_thread_day"].set_index("transaction_id")["interaction_id"]
+    day_id = "sms:" + sms["thread_id"] + ":" + sms["sent_at"].dt.strftime("%Y-%m-%d")
+    texts = pd.DataFrame(
+        {
+            "source_type": "sms",
+            "channel": "sms",
+            "author_role": "customer",
+            "text": sms["body"],
+            "written_at": sms["sent_at"],
+            "interaction_id": day_id.map(days),
+        }
+    )
+    surveys = h.surveys
+    comments = pd.DataFrame(
+        {
+            "source_type": "survey_comment",
+            "channel": surveys["channel"].fillna("unknown"),
+            "author_role": "customer",
+            "text": surveys["comment"],
+            "written_at": surveys["responded_at"],
+            "interaction_id": surveys["interaction_id"],
+        }
+    )
+    out = pd.concat([chats, texts, comments], ignore_index=True)
+    out = out[out["text"].notna() & (out["text"].astype(str).str.strip() != "")].copy()
+    out["compound"] = out["text"].astype(str).map(compound)
+    out["n"] = 1
+    out["negative"] = (out["compound"] <= -0.05).astype(int)
+    out["positive"] = (out["compound"] >= 0.05).astype(int)
+    out["text_kind"] = out["source_type"] + "/" + out["author_role"]
+    return out
+
+
+def _interaction_sentiment(h: Hierarchy) -> pd.DataFrame:
+    texts = scored_texts(h)
+    customer = texts[(texts["author_role"] == "customer") & texts["interaction_id"].notna()]
+    mean = customer.groupby("interaction_id")["compound"].mean().round(4)
+    i = h.interactions.set_index("interaction_id").loc[mean.index].reset_index()
+    i["mean_compound"] = mean.to_numpy()
+    i["n"] = 1
+    i["negative"] = (i["mean_compound"] <= -0.05).astype(int)
+    i["positive"] = (i["mean_compound"] >= 0.05).astype(int)
+    return i
+
+
+def negative_interaction_share(h: Hierarchy) -> pd.DataFrame:
+    """Interactions whose customer texts average a compound <= -0.05, over interactions with scored customer texts."""
+    return _slices(_interaction_sentiment(h), "negative", "n", ["first_channel", "intent"], "started_at")
+
+
+def positive_interaction_share(h: Hierarchy) -> pd.DataFrame:
+    return _slices(_interaction_sentiment(h), "positive", "n", ["first_channel"])
+
+
+def negative_text_share(h: Hierarchy) -> pd.DataFrame:
+    return _slices(scored_texts(h), "negative", "n", ["text_kind", "channel"], "written_at")
+
+
+def positive_text_share(h: Hierarchy) -> pd.DataFrame:
+    return _slices(scored_texts(h), "positive", "n", ["text_kind"])
