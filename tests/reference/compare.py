@@ -134,6 +134,12 @@ FIGURES: list[Figure] = [
            _sql("mart_agent_scorecard", "transferred_calls", "handled_calls", ("agent_id",), "true"), ("agent_id",)),
     Figure("agent_csat_rate", "rate", kpis.agent_csat,
            _sql("mart_agent_scorecard", "csat_satisfied", "csat_answers", ("agent_id",), "true"), ("agent_id",)),
+    Figure("agent_fcr_rate", "rate", kpis.agent_fcr,
+           _sql("mart_agent_scorecard", "fcr_engagements", "closed_engagements", ("first_agent_id:agent_id",), "true"),
+           ("first_agent_id",)),
+    Figure("agent_negative_sentiment_share", "rate", kpis.agent_negative_sentiment,
+           _sql("mart_agent_scorecard", "negative_interactions", "scored_interactions", ("last_agent_id:agent_id",),
+                "true"), ("last_agent_id",)),
     Figure("customer_segments", "count", kpis.customer_segments,
            "select 'customers_with_contacts', null, max(customers_with_contacts), null "
            "from {marts}.mart_customer_segments"

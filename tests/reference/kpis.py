@@ -207,7 +207,7 @@ def _customer_initiated_interactions(h: Hierarchy) -> pd.DataFrame:
     return i[i["is_customer_initiated"] & i["intent"].map(h.kb.is_known)]
 
 
-def fcr(h: Hierarchy) -> pd.DataFrame:
+def fcr_frame(h: Hierarchy) -> pd.DataFrame:
     """Closed engagements resolved by their first interaction with no further customer-initiated contact of the
     customer on the intent within the window after that interaction, over closed FCR-eligible engagements.
 
@@ -221,7 +221,11 @@ def fcr(h: Hierarchy) -> pd.DataFrame:
     again = _followed(eligible, followers, ["customer_key", "intent"], "first_interaction_end", "started_at", window)
     eligible["n"] = 1
     eligible["fcr"] = (eligible["first_interaction_resolved"] & ~again).astype(int)
-    return _slices(eligible, "fcr", "n", ["intent", "first_channel"], "started_at")
+    return eligible
+
+
+def fcr(h: Hierarchy) -> pd.DataFrame:
+    return _slices(fcr_frame(h), "fcr", "n", ["intent", "first_channel"], "started_at")
 
 
 def repeat_contact(h: Hierarchy) -> pd.DataFrame:
@@ -451,6 +455,18 @@ def agent_csat(h: Hierarchy) -> pd.DataFrame:
     answers = answers[answers["agent_id"].notna()].copy()
     answers["top2"] = (answers["score"] >= 4).astype(int)
     return _slices(answers, "top2", "n", ["agent_id"])
+
+
+def agent_fcr(h: Hierarchy) -> pd.DataFrame:
+    """FCR of the closed, eligible engagements whose first interaction the agent handled (its last agent)."""
+    frame = fcr_frame(h)
+    return _slices(frame[frame["first_agent_id"].notna()], "fcr", "n", ["first_agent_id"])
+
+
+def agent_negative_sentiment(h: Hierarchy) -> pd.DataFrame:
+    """Negative interactions among the scored interactions the agent handled last."""
+    i = _interaction_sentiment(h)
+    return _slices(i[i["last_agent_id"].notna()], "negative", "n", ["last_agent_id"])
 
 
 # --- customers, compliance ----------------------------------------------------------------------------------------
