@@ -39,6 +39,9 @@ class Figure:
         return (("all",) if self.has_overall else ()) + self.dimensions
 
 
+DAY = "day:cast(period_start as varchar)"  # the day rows' date, as the reference's `day=YYYY-MM-DD`
+
+
 def _sql(table: str, num: str, den: str | None, dims: tuple[str, ...], where: str = "period_grain = 'day'") -> str:
     den_sql = f"sum({den})" if den else "null"
     parts = [
@@ -52,11 +55,17 @@ def _sql(table: str, num: str, den: str | None, dims: tuple[str, ...], where: st
             f"select '{label}', coalesce(cast({column} as varchar), 'none'), sum({num}), {den_sql} "
             f"from {{marts}}.{table} where {where} group by 2"
         )
+        if dim == DAY:  # the week (from Monday) and month roll-ups of the same mart
+            for grain in ("week", "month"):
+                grain_where = where.replace("'day'", f"'{grain}'")
+                parts.append(
+                    f"select '{grain}', cast(period_start as varchar), sum({num}), {den_sql} "
+                    f"from {{marts}}.{table} where {grain_where} group by 2"
+                )
     return " union all ".join(parts)
 
 
 QUEUE = "mart_queue_performance"
-DAY = "day:cast(period_start as varchar)"  # the day rows' date, as the reference's `day=YYYY-MM-DD`
 VOICE = "period_grain = 'day' and channel = 'voice'"
 FIGURES: list[Figure] = [
     Figure("transfer_rate", "rate", kpis.transfer_rate,
@@ -187,6 +196,15 @@ FIGURES: list[Figure] = [
         ]
     ],
 ]  # fmt: skip
+
+
+# Marts with period roll-ups are compared on their week and month rows as well.
+FIGURES = [
+    Figure(f.name, f.kind, f.reference, f.mart_sql, (*f.dimensions, "week", "month"), f.headline, f.has_overall)
+    if "period_grain = 'week'" in f.mart_sql
+    else f
+    for f in FIGURES
+]
 
 
 def marts_schema(con: duckdb.DuckDBPyConnection) -> str:

@@ -33,10 +33,15 @@ MEDIUM = {
 
 def _slices(frame: pd.DataFrame, num: str, den: str | None, by: list[str], dated_by: str | None = None) -> pd.DataFrame:
     """Overall row plus one row per value of each dimension in ``by``; with ``dated_by`` (a timestamp column), also
-    one row per day (`day=YYYY-MM-DD`, reporting time zone UTC)."""
+    one row per day, week (from Monday) and month (`day=YYYY-MM-DD`, reporting time zone UTC)."""
     if dated_by is not None:
-        frame = frame.assign(day=frame[dated_by].dt.strftime("%Y-%m-%d"))
-        by = [*by, "day"]
+        day = frame[dated_by].dt.floor("D")
+        frame = frame.assign(
+            day=day.dt.strftime("%Y-%m-%d"),
+            week=(day - pd.to_timedelta(day.dt.dayofweek, unit="D")).dt.strftime("%Y-%m-%d"),  # weeks from Monday
+            month=day.dt.strftime("%Y-%m-01"),
+        )
+        by = [*by, "day", "week", "month"]
     rows = [{"slice": "all", "num": frame[num].sum(), "den": frame[den].sum() if den else np.nan}]
     for dimension in by:
         grouped = frame.groupby(frame[dimension].fillna("none"))
