@@ -96,7 +96,7 @@ def _export_file_names(landing: Path) -> list[Path]:
 
 def generate_data(work: Path, size: Size, seed: int, days: int) -> dict[str, Any]:
     """The landing folder with ``days`` days, and the next day's new files in ``next_day/`` (same layout)."""
-    from orchestration.generator import generate
+    from contact_warehouse.generator import generate
 
     landing, longer, next_day = work / "landing", work / "exports_next", work / "next_day"
     began = time.perf_counter()
@@ -232,7 +232,7 @@ def run_job(work: Path, label: str) -> dict[str, Any]:
     (work / "warehouse").mkdir(parents=True, exist_ok=True)
     out, log = work / f"{label}.job.json", work / f"{label}.log"
     out.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "orchestration.bench", "_job", str(out)]
+    command = [sys.executable, "-m", "contact_warehouse.bench.run", "_job", str(out)]
     peak_total = peak_single = 0
     began, cpu_began = time.perf_counter(), _cpu_seconds(resource.RUSAGE_CHILDREN)
     with log.open("w") as log_file:
