@@ -22,6 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import catalog as cat
+from . import texts as tx
 from .clock import Clock
 from .people import (
     NO_CHURN,
@@ -360,7 +361,7 @@ class Simulator:
                 good, bad = score >= 4, score <= 2
             comment = ""
             if rng.random() < 0.3:
-                comment = rng.choice(cat.SURVEY_POSITIVE) if good else rng.choice(cat.SURVEY_NEGATIVE) if bad else ""
+                comment = rng.choice(tx.SURVEY_POSITIVE) if good else rng.choice(tx.SURVEY_NEGATIVE) if bad else ""
             rid = self.nid(K_SURVEY, "SR")
             if buf is not None:
                 buf.surveys.append(
@@ -756,7 +757,7 @@ class Simulator:
             self.serial += 1
 
     def sms_notify(self, rng, c: Person, intent: cat.Intent, t: int) -> None:
-        text = cat.SMS_NOTIFY.get(intent.name)
+        text = tx.SMS_NOTIFY.get(intent.name)
         if not text or c.switchboard:
             return
         code = f"{rng.randrange(1000000):06d}"
@@ -805,7 +806,7 @@ class Simulator:
             cat.SMS_NUMBER,
             phone,
             agent,
-            cat.SMS_AGENT_REPLY[0],
+            tx.SMS_AGENT_REPLY[0],
             "delivered",
         )
         for _ in range(int(rng.random() * 3)):
@@ -819,7 +820,7 @@ class Simulator:
                 phone,
                 cat.SMS_NUMBER,
                 "",
-                rng.choice(cat.NEUTRAL),
+                rng.choice(tx.NEUTRAL),
                 "received",
             )
             t += 30 + int(rng.random() * 600)
@@ -832,7 +833,7 @@ class Simulator:
                 cat.SMS_NUMBER,
                 phone,
                 agent,
-                rng.choice(cat.SMS_AGENT_REPLY[1:]),
+                rng.choice(tx.SMS_AGENT_REPLY[1:]),
                 "delivered" if rng.random() < 0.98 else "failed",
             )
         resolved = rng.random() < (WEAK_RESOLVE if agent == self.weak_agent else NORMAL_RESOLVE)
@@ -847,7 +848,7 @@ class Simulator:
                 phone,
                 cat.SMS_NUMBER,
                 "",
-                rng.choice(cat.POSITIVE if resolved else cat.NEGATIVE),
+                rng.choice(tx.POSITIVE if resolved else tx.NEGATIVE),
                 "received",
             )
         self.survey(rng, "sms", thread, phone, t, tzi, resolved, 0.15)
@@ -863,13 +864,13 @@ class Simulator:
         def m(tm: int, author: str, text: str) -> None:
             msgs.append({"id": self.nid(K_MSG, "MG"), "sent_at": fmt(tm), "author": author, "text": text})
 
-        m(t, "bot", cat.BOT_WELCOME)
+        m(t, "bot", tx.BOT_WELCOME)
         t += 8 + int(rng.random() * 30)
-        m(t, "customer", f"{rng.choice(cat.GREETINGS)}, {rng.choice(intent.openers)}")
+        m(t, "customer", f"{rng.choice(tx.GREETINGS)}, {rng.choice(intent.openers)}")
         bot_intent: str | None = intent.bot_intent
         if rng.random() < 0.08:
             t += 2
-            m(t, "bot", cat.BOT_NOT_UNDERSTOOD)
+            m(t, "bot", tx.BOT_NOT_UNDERSTOOD)
             t += 10 + int(rng.random() * 30)
             m(t, "customer", rng.choice(intent.openers))
             if rng.random() < 0.3:
@@ -877,13 +878,13 @@ class Simulator:
         if bot_intent:
             art = self.pick_article(rng, intent)
             t += 2
-            m(t, "bot", rng.choice(cat.BOT_ANSWER).format(article=f"{art.title} ({art.article_id})"))
+            m(t, "bot", rng.choice(tx.BOT_ANSWER).format(article=f"{art.title} ({art.article_id})"))
         agent = handed = rating = None
         tags: list[str] = []
         resolved: bool | None
         if bot_intent and rng.random() < intent.bot_resolve:
             t += 20 + int(rng.random() * 90)
-            m(t, "customer", rng.choice(cat.POSITIVE))
+            m(t, "customer", rng.choice(tx.POSITIVE))
             resolved, outcome = True, "resolved"
         elif rng.random() < 0.06:
             resolved, outcome = False, "dropped"
@@ -892,28 +893,28 @@ class Simulator:
             m(t, "customer", rng.choice(_FOLLOW_CHAT_REPLIES))
             if anonymous or not self.is_open(t, tzi):
                 t += 2
-                m(t, "bot", cat.BOT_OFFLINE)
+                m(t, "bot", tx.BOT_OFFLINE)
                 if not anonymous and rng.random() < 0.5:
                     t += 20 + int(rng.random() * 60)
                     m(t, "customer", "ok, please e-mail me then")
                 resolved, outcome = False, "unresolved"
             else:
                 t += 2
-                m(t, "bot", cat.BOT_HANDOVER)
+                m(t, "bot", tx.BOT_HANDOVER)
                 handed = t
                 agent = rng.choice(self.by_queue[intent.queue])
                 t += 20 + int(rng.expovariate(1 / 90))
-                m(t, "agent", cat.AGENT_LINES[0].format(name=self.agents.names[agent]))
+                m(t, "agent", tx.AGENT_LINES[0].format(name=self.agents.names[agent]))
                 for _ in range(1 + int(rng.random() * 3)):
                     t += 15 + int(rng.random() * 75)
-                    m(t, "customer", rng.choice(cat.NEUTRAL))
+                    m(t, "customer", rng.choice(tx.NEUTRAL))
                     t += 20 + int(rng.random() * 100)
-                    m(t, "agent", rng.choice(cat.AGENT_LINES[1:]))
+                    m(t, "agent", rng.choice(tx.AGENT_LINES[1:]))
                 resolved = rng.random() < (WEAK_RESOLVE if agent == self.weak_agent else 0.78)
                 t += 10 + int(rng.random() * 60)
-                m(t, "agent", rng.choice(cat.AGENT_CLOSE))
+                m(t, "agent", rng.choice(tx.AGENT_CLOSE))
                 t += 10 + int(rng.random() * 60)
-                m(t, "customer", rng.choice(cat.POSITIVE if resolved else cat.NEGATIVE))
+                m(t, "customer", rng.choice(tx.POSITIVE if resolved else tx.NEGATIVE))
                 tags.append(rng.choice(intent.chat_tags))
                 if c.tier == "high" and rng.random() < 0.35:
                     tags.append(cat.UNMAPPED_CHAT_TAG)
