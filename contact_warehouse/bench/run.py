@@ -15,6 +15,10 @@ models that call the Python UDFs, the orchestration overhead, peak memory, and h
 sizes. Results go to ``benchmarks/results/<timestamp>-<size>.json`` and ``benchmarks/results/latest.json``
 (the latest result of every size). Work folders live under ``benchmarks/work/`` (gitignored), removed unless
 ``keep``. Timings on a shared machine are noisy: compare runs of the same machine and load.
+
+This module runs the sizes; ``analysis.py`` turns a run's records into times, ratios and targets, ``table.py``
+prints them, ``orchestration/bench_job.py`` is the child process that runs the Dagster job, and the data (a
+month plus the next day) comes from ``contact_warehouse.generator.days``.
 """
 
 from __future__ import annotations
@@ -28,41 +32,23 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from orchestration.settings import DBT_PROJECT_DIR, ROOT, TELEMETRY_ENV
+from contact_warehouse.generator.days import Size, add_next_day, generate_data
+from orchestration.settings import ROOT, TELEMETRY_ENV
+
+from .analysis import TARGETS, BenchError, growth, summarize_run, targets
+from .table import format_table
 
 BENCH_DIR = ROOT / "benchmarks"
 WORK_ROOT = BENCH_DIR / "work"
 RESULTS_DIR = BENCH_DIR / "results"
 SEED = 42
 DAYS = 30
-START_DATE = date(2026, 10, 5)
-GIB = 1024**3
 POLL_SECONDS = 0.05
 FLOOR_REPEATS = 3
-# Python UDFs registered by orchestration/dbt_udfs.py: a model whose SQL calls one pays per-row Python.
-UDF_NAMES = ("normalize_phone", "pii_hash", "sentiment_compound")
-# Targets on the reference machine (2 cores, 24 GiB), judged at the largest size; measured, never asserted.
-TARGETS = {
-    "full_build_over_floor_max": 4.0,
-    "increment_over_full_build_max": 0.10,
-    "growth_time_ratio_max_per_10x_events": 12.0,
-    "peak_rss_gib_max": 4.0,
-}
-
-
-@dataclass(frozen=True)
-class Size:
-    """A benchmark size: the generator's customers for ``DAYS`` days (about 19.5 events per customer-month)."""
-
-    name: str
-    customers: int
-    approx_events: int
-
 
 SIZES = {
     size.name: size
@@ -74,64 +60,6 @@ SIZES = {
     )
 }
 DEFAULT_SIZES = ("small", "medium", "large")
-
-
-class BenchError(RuntimeError):
-    """A benchmark run that could not measure (a failed pipeline run)."""
-
-
-# ------------------------------------------------------------------------------------------- data
-
-
-def _relative_files(folder: Path) -> dict[str, Path]:
-    return {str(p.relative_to(folder)): p for p in folder.rglob("*") if p.is_file()}
-
-
-def _export_file_names(landing: Path) -> list[Path]:
-    from orchestration.loading.loader import export_files
-    from orchestration.loading.sources import EXPORTS
-
-    return [path for export in EXPORTS for path in export_files(landing, export)]
-
-
-def generate_data(work: Path, size: Size, seed: int, days: int) -> dict[str, Any]:
-    """The landing folder with ``days`` days, and the next day's new files in ``next_day/`` (same layout)."""
-    from contact_warehouse.generator import generate
-
-    landing, longer, next_day = work / "landing", work / "exports_next", work / "next_day"
-    began = time.perf_counter()
-    history = generate(landing, size.customers, days, seed, start_date=START_DATE)
-    generate_seconds = time.perf_counter() - began
-    extended = generate(longer, size.customers, days + 1, seed, start_date=START_DATE)
-    old, new = _relative_files(landing), _relative_files(longer)
-    added = sorted(name for name in new if name not in old and name != "planted_truths.json")
-    for name in added:
-        target = next_day / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(new[name], target)
-    shutil.rmtree(longer)
-    files = _export_file_names(landing)
-    return {
-        "customers": size.customers,
-        "days": days,
-        "seed": seed,
-        "events": history.total_events,
-        "files": len(files),
-        "bytes": sum(p.stat().st_size for p in files),
-        "generate_seconds": round(generate_seconds, 3),
-        "increment_events": extended.total_events - history.total_events,
-        "increment_files": len(added),
-        "increment_bytes": sum((next_day / name).stat().st_size for name in added),
-    }
-
-
-def add_next_day(work: Path) -> None:
-    """Deliver the next day: copy its new files into the landing folder."""
-    next_day, landing = work / "next_day", work / "landing"
-    for name, path in _relative_files(next_day).items():
-        target = landing / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
 
 
 # ------------------------------------------------------------------------------------------ floor
@@ -232,7 +160,7 @@ def run_job(work: Path, label: str) -> dict[str, Any]:
     (work / "warehouse").mkdir(parents=True, exist_ok=True)
     out, log = work / f"{label}.job.json", work / f"{label}.log"
     out.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "contact_warehouse.bench.run", "_job", str(out)]
+    command = [sys.executable, "-m", "orchestration.bench_job", str(out)]
     peak_total = peak_single = 0
     began, cpu_began = time.perf_counter(), _cpu_seconds(resource.RUSAGE_CHILDREN)
     with log.open("w") as log_file:
@@ -258,167 +186,6 @@ def run_job(work: Path, label: str) -> dict[str, Any]:
         "peak_rss_bytes": max(peak_total, peak_rusage),
         "peak_rss_single_process_bytes": max(peak_single, peak_rusage),
     }
-
-
-def _job_child(out: Path) -> int:
-    """Child process: run the job in-process on an ephemeral instance; write step times and run facts."""
-    began = time.perf_counter()
-    import dagster as dg
-
-    from orchestration.definitions import defs
-
-    imported = time.perf_counter()
-    instance = dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def("warehouse_job").execute_in_process(instance=instance, raise_on_error=False)
-    executed = time.perf_counter()
-    starts: dict[str, float] = {}
-    steps: dict[str, float] = {}
-    for entry in instance.all_logs(result.run_id):
-        event = entry.dagster_event
-        if event is None or not entry.step_key:
-            continue
-        if event.event_type_value == "STEP_START":
-            starts[entry.step_key] = entry.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in starts:
-            steps[entry.step_key] = entry.timestamp - starts[entry.step_key]
-    targets = sorted((DBT_PROJECT_DIR / "target").glob(f"warehouse_dbt_assets-{result.run_id[:7]}-*"))
-    kib = 1024  # Linux reports ru_maxrss in KiB
-    report = {
-        "success": result.success,
-        "run_id": result.run_id,
-        "import_seconds": imported - began,
-        "execute_seconds": executed - imported,
-        "steps": steps,
-        "dbt_target_dir": str(targets[-1]) if targets else None,
-        "self_maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib,
-        "children_maxrss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib,
-    }
-    out.write_text(json.dumps(report, indent=2))
-    return 0
-
-
-# --------------------------------------------------------------------------------------- analysis
-
-
-def _dbt_facts(target_dir: Path | None) -> dict[str, Any]:
-    """Per-node times from dbt's run_results.json in the run's target folder (dagster-dbt's)."""
-    if target_dir is None or not (target_dir / "run_results.json").exists():
-        raise BenchError(f"no run_results.json in dbt's target folder {target_dir}")
-    results = json.loads((target_dir / "run_results.json").read_text())["results"]
-    by_kind: dict[str, float] = {}
-    models = []
-    for node in results:
-        kind = node["unique_id"].split(".")[0]
-        by_kind[kind] = by_kind.get(kind, 0.0) + node["execution_time"]
-        if kind == "model":
-            code = (node.get("compiled_code") or "").lower()
-            udfs = [name for name in UDF_NAMES if f"{name}(" in code]
-            models.append((node["unique_id"].split(".")[-1], node["execution_time"], udfs))
-    models.sort(key=lambda m: -m[1])
-    model_seconds = by_kind.get("model", 0.0)
-    udf_models = [m for m in models if m[2]]
-    udf_seconds = sum(m[1] for m in udf_models)
-    full_parse = False
-    for log in target_dir.glob("dbt.log*"):
-        with log.open(errors="replace") as handle:
-            if any("Unable to do partial parsing" in line for line in handle):
-                full_parse = True
-                break
-    return {
-        "dbt_models_seconds": model_seconds,
-        "dbt_tests_seconds": by_kind.get("test", 0.0) + by_kind.get("unit_test", 0.0),
-        "dbt_seeds_seconds": by_kind.get("seed", 0.0),
-        "dbt_nodes_seconds": sum(by_kind.values()),
-        "dbt_nodes": len(results),
-        "dbt_full_parse": full_parse,
-        "top_models": [{"model": name, "seconds": round(sec, 3)} for name, sec, _ in models[:10]],
-        "udf_models": [{"model": name, "seconds": round(sec, 3), "udfs": udfs} for name, sec, udfs in udf_models],
-        "udf_models_seconds": udf_seconds,
-        "udf_models_share_of_models": udf_seconds / model_seconds if model_seconds else 0.0,
-    }
-
-
-def summarize_run(run: dict[str, Any], work: Path, label: str, keep: bool) -> dict[str, Any]:
-    steps = run["steps"]
-    load = sum(sec for key, sec in steps.items() if key.startswith("load_"))
-    dbt_step = steps.get("warehouse_dbt_assets", 0.0)
-    checks = sum(sec for key, sec in steps.items() if key.endswith("_great_expectations"))
-    publication = sum(sec for key, sec in steps.items() if "publication" in key)
-    target = Path(run["dbt_target_dir"]) if run["dbt_target_dir"] else None
-    dbt = _dbt_facts(target)
-    if target is not None:  # dagster-dbt leaves one target folder per run: keep it with the bench's work
-        shutil.move(str(target), work / f"{label}.dbt_target")
-        if not keep:
-            shutil.rmtree(work / f"{label}.dbt_target", ignore_errors=True)
-    wall = run["wall_seconds"]
-    work_seconds = load + dbt["dbt_nodes_seconds"] + checks + publication
-    return {
-        "wall_seconds": round(wall, 3),
-        "cpu_seconds": round(run["cpu_seconds"], 3),
-        "load_seconds": round(load, 3),
-        "dbt_step_seconds": round(dbt_step, 3),
-        **{k: round(v, 3) if isinstance(v, float) else v for k, v in dbt.items()},
-        "expectations_seconds": round(checks, 3),
-        "publication_seconds": round(publication, 3),
-        # Everything that is not loading, a dbt node, a check or the publication: process start and imports,
-        # Dagster's run and event handling, dbt's start-up and parsing, dagster-dbt's event streaming.
-        "dagster_overhead_seconds": round(wall - work_seconds, 3),
-        "dbt_step_overhead_seconds": round(dbt_step - dbt["dbt_nodes_seconds"], 3),
-        "startup_seconds": round(run["import_seconds"], 3),
-        "peak_rss_bytes": run["peak_rss_bytes"],
-        "peak_rss_gib": round(run["peak_rss_bytes"] / GIB, 3),
-        "peak_rss_single_process_bytes": run["peak_rss_single_process_bytes"],
-        "steps": {key: round(sec, 3) for key, sec in sorted(steps.items())},
-    }
-
-
-def _targets(result: dict[str, Any]) -> dict[str, Any]:
-    ratios = result["ratios"]
-    return {
-        "full_build_over_floor": {
-            "value": ratios["full_build_over_floor"],
-            "max": TARGETS["full_build_over_floor_max"],
-            "met": ratios["full_build_over_floor"] <= TARGETS["full_build_over_floor_max"],
-        },
-        "increment_over_full_build": {
-            "value": ratios["increment_over_full_build"],
-            "max": TARGETS["increment_over_full_build_max"],
-            "met": ratios["increment_over_full_build"] <= TARGETS["increment_over_full_build_max"],
-        },
-        "peak_rss_gib": {
-            "value": max(result["full_build"]["peak_rss_gib"], result["increment"]["peak_rss_gib"]),
-            "max": TARGETS["peak_rss_gib_max"],
-            "met": max(result["full_build"]["peak_rss_gib"], result["increment"]["peak_rss_gib"])
-            < TARGETS["peak_rss_gib_max"],
-        },
-    }
-
-
-def growth(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """How the full build grows between consecutive measured sizes (time ratio against event ratio)."""
-    ordered = sorted(results.values(), key=lambda r: r["data"]["events"])
-    out = []
-    for smaller, larger in zip(ordered, ordered[1:], strict=False):
-        events_ratio = larger["data"]["events"] / smaller["data"]["events"]
-        time_ratio = larger["full_build"]["wall_seconds"] / smaller["full_build"]["wall_seconds"]
-        cpu_ratio = larger["full_build"].get("cpu_seconds", 0) / max(smaller["full_build"].get("cpu_seconds", 0), 1e-9)
-        allowed = TARGETS["growth_time_ratio_max_per_10x_events"] * events_ratio / 10
-        out.append(
-            {
-                "from": smaller["size"],
-                "to": larger["size"],
-                "events_ratio": round(events_ratio, 3),
-                "full_build_time_ratio": round(time_ratio, 3),
-                "full_build_cpu_ratio": round(cpu_ratio, 3),
-                "dbt_models_time_ratio": round(
-                    larger["full_build"]["dbt_models_seconds"] / max(smaller["full_build"]["dbt_models_seconds"], 1e-9),
-                    3,
-                ),
-                "time_ratio_max": round(allowed, 3),
-                "met": time_ratio <= allowed,
-            }
-        )
-    return out
 
 
 # ------------------------------------------------------------------------------------------ driver
@@ -479,7 +246,7 @@ def bench_size(
             "increment_over_full_build_cpu": round(increment["cpu_seconds"] / max(full["cpu_seconds"], 1e-9), 3),
         },
     }
-    result["targets"] = _targets(result)
+    result["targets"] = targets(result)
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return result
@@ -513,71 +280,6 @@ def _write_results(results: dict[str, dict[str, Any]], results_dir: Path) -> dic
     return summary
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "NO"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
-    return str(value)
-
-
-TABLE_ROWS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
-    ("events", lambda r: r["data"]["events"]),
-    ("export files / MB", lambda r: f"{r['data']['files']} / {r['data']['bytes'] / 1e6:,.1f}"),
-    ("floor s (read every export once)", lambda r: r["floor"]["seconds"]),
-    ("  floor CPU s", lambda r: r["floor"]["cpu_seconds"]),
-    ("full build s (wall)", lambda r: r["full_build"]["wall_seconds"]),
-    ("  CPU s (all processes)", lambda r: r["full_build"]["cpu_seconds"]),
-    ("  load s", lambda r: r["full_build"]["load_seconds"]),
-    ("  dbt step s", lambda r: r["full_build"]["dbt_step_seconds"]),
-    ("  dbt models s", lambda r: r["full_build"]["dbt_models_seconds"]),
-    ("  dbt tests s (data + unit)", lambda r: r["full_build"]["dbt_tests_seconds"]),
-    ("  expectations s", lambda r: r["full_build"]["expectations_seconds"]),
-    ("  publication s", lambda r: r["full_build"]["publication_seconds"]),
-    ("  orchestration overhead s", lambda r: r["full_build"]["dagster_overhead_seconds"]),
-    ("  UDF models s (share of models)", lambda r: _udf_cell(r["full_build"])),
-    ("  peak RSS GiB", lambda r: r["full_build"]["peak_rss_gib"]),
-    ("increment events", lambda r: r["data"]["increment_events"]),
-    ("increment s (wall)", lambda r: r["increment"]["wall_seconds"]),
-    ("  CPU s (all processes)", lambda r: r["increment"]["cpu_seconds"]),
-    ("  load s", lambda r: r["increment"]["load_seconds"]),
-    ("  dbt models s", lambda r: r["increment"]["dbt_models_seconds"]),
-    ("  dbt tests s", lambda r: r["increment"]["dbt_tests_seconds"]),
-    ("  orchestration overhead s", lambda r: r["increment"]["dagster_overhead_seconds"]),
-    ("  peak RSS GiB", lambda r: r["increment"]["peak_rss_gib"]),
-    ("full build / floor (target <= 4)", lambda r: r["ratios"]["full_build_over_floor"]),
-    ("increment / full build (target <= 0.10)", lambda r: r["ratios"]["increment_over_full_build"]),
-    ("full build / floor, CPU time", lambda r: r["ratios"]["full_build_over_floor_cpu"]),
-    ("increment / full build, CPU time", lambda r: r["ratios"]["increment_over_full_build_cpu"]),
-)
-
-
-def _udf_cell(run: dict[str, Any]) -> str:
-    return f"{run['udf_models_seconds']:,.1f} ({run['udf_models_share_of_models']:.0%})"
-
-
-def format_table(results: dict[str, dict[str, Any]], growth_rows: Sequence[dict[str, Any]] = ()) -> str:
-    names = list(results)
-    width = max(len(label) for label, _ in TABLE_ROWS) + 2
-    lines = [f"{'':<{width}}" + "".join(f"{name:>16}" for name in names)]
-    for label, getter in TABLE_ROWS:
-        lines.append(f"{label:<{width}}" + "".join(f"{_fmt(getter(results[n])):>16}" for n in names))
-    for name in names:
-        lines.append(f"\n{name}: top dbt models of the full build (s)")
-        for row in results[name]["full_build"]["top_models"]:
-            lines.append(f"  {row['seconds']:>10,.2f}  {row['model']}")
-    for row in growth_rows:
-        verdict = "met" if row["met"] else "NOT met"
-        lines.append(
-            f"\ngrowth {row['from']} -> {row['to']}: {row['events_ratio']:.2f}x events, full build "
-            f"{row['full_build_time_ratio']:.2f}x time, {row['full_build_cpu_ratio']:.2f}x CPU "
-            f"(time at most {row['time_ratio_max']:.2f}x: {verdict})"
-        )
-    return "\n".join(lines)
-
-
 def run(
     sizes: Sequence[str] = DEFAULT_SIZES,
     *,
@@ -604,44 +306,4 @@ def run(
     return summary
 
 
-def result_fields() -> list[str]:
-    """The numeric fields every size's result has, each positive (tests check them)."""
-    return [
-        "data.events",
-        "data.files",
-        "data.bytes",
-        "data.increment_events",
-        "floor.seconds",
-        "floor.cpu_seconds",
-        "floor.rows",
-        *[
-            f"{phase}.{field}"
-            for phase in ("full_build", "increment")
-            for field in (
-                "wall_seconds",
-                "cpu_seconds",
-                "load_seconds",
-                "dbt_step_seconds",
-                "dbt_models_seconds",
-                "dbt_tests_seconds",
-                "dbt_nodes_seconds",
-                "expectations_seconds",
-                "publication_seconds",
-                "dagster_overhead_seconds",
-                "udf_models_seconds",
-                "peak_rss_bytes",
-            )
-        ],
-        "ratios.full_build_over_floor",
-        "ratios.increment_over_full_build",
-    ]
-
-
-__all__ = ["SIZES", "BenchError", "Size", "format_table", "growth", "result_fields", "run"]
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "_job":
-        sys.exit(_job_child(Path(sys.argv[2])))
-    print("usage: contact-warehouse bench [--sizes small,medium,large] [--keep]", file=sys.stderr)
-    sys.exit(2)
+__all__ = ["DEFAULT_SIZES", "SIZES", "bench_size", "measure_floor", "run", "run_job"]
