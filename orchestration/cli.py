@@ -10,7 +10,7 @@ from orchestration.settings import GLOSSARY_PATH, ensure_warehouse_env
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from orchestration.generator.cli import run
+    from contact_warehouse.generator.cli import run
 
     return run(args)
 
@@ -74,7 +74,7 @@ def _cmd_glossary(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from orchestration.bench import run
+    from contact_warehouse.bench import run
 
     run(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()], keep=args.keep)
     return 0
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contact-warehouse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    from orchestration.generator.cli import add_arguments
+    from contact_warehouse.generator.cli import add_arguments
 
     generate = sub.add_parser("generate", help="write realistic exports of every tool into a landing folder")
     add_arguments(generate)

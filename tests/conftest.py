@@ -87,7 +87,7 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineR
 
     import dagster as dg
 
-    from orchestration.generator import generate
+    from contact_warehouse.generator import generate
 
     root = tmp_path_factory.mktemp("pipeline")
     landing, db = root / "landing", root / "warehouse" / "warehouse.duckdb"

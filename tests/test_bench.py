@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from orchestration import bench
+from contact_warehouse import bench
 from orchestration.duckdb_settings import (
     DEFAULT_MEMORY_LIMIT,
     MEMORY_LIMIT_ENV,

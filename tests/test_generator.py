@@ -12,9 +12,9 @@ from pathlib import Path
 import phonenumbers
 import pytest
 
-from orchestration.generator import GenerationSummary, generate
-from orchestration.generator import catalog as cat
-from orchestration.generator.cli import main
+from contact_warehouse.generator import GenerationSummary, generate
+from contact_warehouse.generator import catalog as cat
+from contact_warehouse.generator.cli import main
 from orchestration.loading.sources import EXPORTS_BY_NAME, JSON_PATHS
 
 KNOWLEDGE_BASE = Path(__file__).resolve().parents[1] / "dbt_project" / "knowledge_base"

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 from conftest import load_landing, run_dbt
 
-from orchestration.bench import Size, add_next_day, generate_data
+from contact_warehouse.generator.days import Size, add_next_day, generate_data
 from orchestration.settings import DBT_PROJECT_DIR
 
 HISTORY_DAYS = 4

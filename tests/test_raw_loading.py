@@ -152,7 +152,7 @@ def test_every_generated_source_loads_with_the_right_row_counts(warehouse: Path,
     quarantined, at the planted file and line."""
     import json
 
-    from orchestration.generator import generate
+    from contact_warehouse.generator import generate
 
     landing = tmp_path / "generated"
     summary = generate(landing, customers=200, days=10, seed=3)

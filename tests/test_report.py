@@ -96,7 +96,7 @@ def serving(tmp_path_factory: pytest.TempPathFactory, builder: ServingBuilder) -
     basetemp = tmp_path_factory.getbasetemp()
     if published and Path(published).exists() and Path(published).is_relative_to(basetemp):
         return Path(published)
-    from orchestration.generator import generate
+    from contact_warehouse.generator import generate
 
     root = tmp_path_factory.mktemp("report_generated")
     generate(root / "landing", customers=400, days=21, seed=5)

@@ -7,16 +7,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .catalog import (
-    AREA_CODES,
-    EMAIL_DOMAINS,
-    FIRST_NAMES,
-    LAST_NAMES,
-    QUEUE_AGENT_SHARE,
-    QUEUES,
-    TZ_WEIGHTS,
-    WEAK_AGENT_QUEUES,
-)
+from .catalog import AREA_CODES, QUEUE_AGENT_SHARE, QUEUES, TZ_WEIGHTS, WEAK_AGENT_QUEUES
+from .texts import AGENT_NAMES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES
 
 _M64 = (1 << 64) - 1
 NO_CHURN = 1 << 30
@@ -214,8 +206,6 @@ class Agents:
 
 
 def make_agents(n_customers: int, seed: int) -> Agents:
-    from .catalog import AGENT_NAMES
-
     n = max(20, min(400, n_customers // 60))
     ids = [f"A{k + 1:03d}" for k in range(n)]
     by_queue: dict[str, list[str]] = {q: [] for q in QUEUES}

@@ -1,0 +1,181 @@
+"""What a benchmark run measured: dbt's per-model times, the phases of a run, the ratios against the
+floor and their targets, and how the full build grows between sizes. Pure functions of the run's records."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+GIB = 1024**3
+# Python UDFs registered by orchestration/dbt_udfs.py: a model whose SQL calls one pays per-row Python.
+UDF_NAMES = ("normalize_phone", "pii_hash", "sentiment_compound")
+# Targets on the reference machine (2 cores, 24 GiB), judged at the largest size; measured, never asserted.
+TARGETS = {
+    "full_build_over_floor_max": 4.0,
+    "increment_over_full_build_max": 0.10,
+    "growth_time_ratio_max_per_10x_events": 12.0,
+    "peak_rss_gib_max": 4.0,
+}
+
+
+class BenchError(RuntimeError):
+    """A benchmark run that could not measure (a failed pipeline run)."""
+
+
+def _dbt_facts(target_dir: Path | None) -> dict[str, Any]:
+    """Per-node times from dbt's run_results.json in the run's target folder (dagster-dbt's)."""
+    if target_dir is None or not (target_dir / "run_results.json").exists():
+        raise BenchError(f"no run_results.json in dbt's target folder {target_dir}")
+    results = json.loads((target_dir / "run_results.json").read_text())["results"]
+    by_kind: dict[str, float] = {}
+    models = []
+    for node in results:
+        kind = node["unique_id"].split(".")[0]
+        by_kind[kind] = by_kind.get(kind, 0.0) + node["execution_time"]
+        if kind == "model":
+            code = (node.get("compiled_code") or "").lower()
+            udfs = [name for name in UDF_NAMES if f"{name}(" in code]
+            models.append((node["unique_id"].split(".")[-1], node["execution_time"], udfs))
+    models.sort(key=lambda m: -m[1])
+    model_seconds = by_kind.get("model", 0.0)
+    udf_models = [m for m in models if m[2]]
+    udf_seconds = sum(m[1] for m in udf_models)
+    full_parse = False
+    for log in target_dir.glob("dbt.log*"):
+        with log.open(errors="replace") as handle:
+            if any("Unable to do partial parsing" in line for line in handle):
+                full_parse = True
+                break
+    return {
+        "dbt_models_seconds": model_seconds,
+        "dbt_tests_seconds": by_kind.get("test", 0.0) + by_kind.get("unit_test", 0.0),
+        "dbt_seeds_seconds": by_kind.get("seed", 0.0),
+        "dbt_nodes_seconds": sum(by_kind.values()),
+        "dbt_nodes": len(results),
+        "dbt_full_parse": full_parse,
+        "top_models": [{"model": name, "seconds": round(sec, 3)} for name, sec, _ in models[:10]],
+        "udf_models": [{"model": name, "seconds": round(sec, 3), "udfs": udfs} for name, sec, udfs in udf_models],
+        "udf_models_seconds": udf_seconds,
+        "udf_models_share_of_models": udf_seconds / model_seconds if model_seconds else 0.0,
+    }
+
+
+def summarize_run(run: dict[str, Any], work: Path, label: str, keep: bool) -> dict[str, Any]:
+    """One pipeline run's phases (load, dbt, expectations, publication, overhead) and peak memory, from the child
+    process's report and dbt's run_results.json (whose target folder moves into ``work``)."""
+    steps = run["steps"]
+    load = sum(sec for key, sec in steps.items() if key.startswith("load_"))
+    dbt_step = steps.get("warehouse_dbt_assets", 0.0)
+    checks = sum(sec for key, sec in steps.items() if key.endswith("_great_expectations"))
+    publication = sum(sec for key, sec in steps.items() if "publication" in key)
+    target = Path(run["dbt_target_dir"]) if run["dbt_target_dir"] else None
+    dbt = _dbt_facts(target)
+    if target is not None:  # dagster-dbt leaves one target folder per run: keep it with the bench's work
+        shutil.move(str(target), work / f"{label}.dbt_target")
+        if not keep:
+            shutil.rmtree(work / f"{label}.dbt_target", ignore_errors=True)
+    wall = run["wall_seconds"]
+    work_seconds = load + dbt["dbt_nodes_seconds"] + checks + publication
+    return {
+        "wall_seconds": round(wall, 3),
+        "cpu_seconds": round(run["cpu_seconds"], 3),
+        "load_seconds": round(load, 3),
+        "dbt_step_seconds": round(dbt_step, 3),
+        **{k: round(v, 3) if isinstance(v, float) else v for k, v in dbt.items()},
+        "expectations_seconds": round(checks, 3),
+        "publication_seconds": round(publication, 3),
+        # Everything that is not loading, a dbt node, a check or the publication: process start and imports,
+        # Dagster's run and event handling, dbt's start-up and parsing, dagster-dbt's event streaming.
+        "dagster_overhead_seconds": round(wall - work_seconds, 3),
+        "dbt_step_overhead_seconds": round(dbt_step - dbt["dbt_nodes_seconds"], 3),
+        "startup_seconds": round(run["import_seconds"], 3),
+        "peak_rss_bytes": run["peak_rss_bytes"],
+        "peak_rss_gib": round(run["peak_rss_bytes"] / GIB, 3),
+        "peak_rss_single_process_bytes": run["peak_rss_single_process_bytes"],
+        "steps": {key: round(sec, 3) for key, sec in sorted(steps.items())},
+    }
+
+
+def targets(result: dict[str, Any]) -> dict[str, Any]:
+    """Each target of ``TARGETS`` judged on one size's result: value, limit, met."""
+    ratios = result["ratios"]
+    return {
+        "full_build_over_floor": {
+            "value": ratios["full_build_over_floor"],
+            "max": TARGETS["full_build_over_floor_max"],
+            "met": ratios["full_build_over_floor"] <= TARGETS["full_build_over_floor_max"],
+        },
+        "increment_over_full_build": {
+            "value": ratios["increment_over_full_build"],
+            "max": TARGETS["increment_over_full_build_max"],
+            "met": ratios["increment_over_full_build"] <= TARGETS["increment_over_full_build_max"],
+        },
+        "peak_rss_gib": {
+            "value": max(result["full_build"]["peak_rss_gib"], result["increment"]["peak_rss_gib"]),
+            "max": TARGETS["peak_rss_gib_max"],
+            "met": max(result["full_build"]["peak_rss_gib"], result["increment"]["peak_rss_gib"])
+            < TARGETS["peak_rss_gib_max"],
+        },
+    }
+
+
+def growth(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """How the full build grows between consecutive measured sizes (time ratio against event ratio)."""
+    ordered = sorted(results.values(), key=lambda r: r["data"]["events"])
+    out = []
+    for smaller, larger in zip(ordered, ordered[1:], strict=False):
+        events_ratio = larger["data"]["events"] / smaller["data"]["events"]
+        time_ratio = larger["full_build"]["wall_seconds"] / smaller["full_build"]["wall_seconds"]
+        cpu_ratio = larger["full_build"].get("cpu_seconds", 0) / max(smaller["full_build"].get("cpu_seconds", 0), 1e-9)
+        allowed = TARGETS["growth_time_ratio_max_per_10x_events"] * events_ratio / 10
+        out.append(
+            {
+                "from": smaller["size"],
+                "to": larger["size"],
+                "events_ratio": round(events_ratio, 3),
+                "full_build_time_ratio": round(time_ratio, 3),
+                "full_build_cpu_ratio": round(cpu_ratio, 3),
+                "dbt_models_time_ratio": round(
+                    larger["full_build"]["dbt_models_seconds"] / max(smaller["full_build"]["dbt_models_seconds"], 1e-9),
+                    3,
+                ),
+                "time_ratio_max": round(allowed, 3),
+                "met": time_ratio <= allowed,
+            }
+        )
+    return out
+
+
+def result_fields() -> list[str]:
+    """The numeric fields every size's result has, each positive (tests check them)."""
+    return [
+        "data.events",
+        "data.files",
+        "data.bytes",
+        "data.increment_events",
+        "floor.seconds",
+        "floor.cpu_seconds",
+        "floor.rows",
+        *[
+            f"{phase}.{field}"
+            for phase in ("full_build", "increment")
+            for field in (
+                "wall_seconds",
+                "cpu_seconds",
+                "load_seconds",
+                "dbt_step_seconds",
+                "dbt_models_seconds",
+                "dbt_tests_seconds",
+                "dbt_nodes_seconds",
+                "expectations_seconds",
+                "publication_seconds",
+                "dagster_overhead_seconds",
+                "udf_models_seconds",
+                "peak_rss_bytes",
+            )
+        ],
+        "ratios.full_build_over_floor",
+        "ratios.increment_over_full_build",
+    ]

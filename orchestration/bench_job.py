@@ -1,0 +1,60 @@
+"""The benchmark's child process: ``python -m orchestration.bench_job OUT.json`` runs ``warehouse_job``
+in-process on an ephemeral instance and writes its step times and run facts to ``OUT.json``.
+
+It is the Dagster side of ``contact_warehouse.bench``, which starts it in a subprocess so that the peak
+memory of the process tree (dbt's processes included) is the run's.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+from orchestration.settings import DBT_PROJECT_DIR
+
+
+def run_and_report(out: Path) -> int:
+    """Run the job; write step times and run facts to ``out``."""
+    began = time.perf_counter()
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    imported = time.perf_counter()
+    instance = dg.DagsterInstance.ephemeral()
+    result = defs.resolve_job_def("warehouse_job").execute_in_process(instance=instance, raise_on_error=False)
+    executed = time.perf_counter()
+    starts: dict[str, float] = {}
+    steps: dict[str, float] = {}
+    for entry in instance.all_logs(result.run_id):
+        event = entry.dagster_event
+        if event is None or not entry.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[entry.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in starts:
+            steps[entry.step_key] = entry.timestamp - starts[entry.step_key]
+    targets = sorted((DBT_PROJECT_DIR / "target").glob(f"warehouse_dbt_assets-{result.run_id[:7]}-*"))
+    kib = 1024  # Linux reports ru_maxrss in KiB
+    report = {
+        "success": result.success,
+        "run_id": result.run_id,
+        "import_seconds": imported - began,
+        "execute_seconds": executed - imported,
+        "steps": steps,
+        "dbt_target_dir": str(targets[-1]) if targets else None,
+        "self_maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib,
+        "children_maxrss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib,
+    }
+    out.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print("usage: python -m orchestration.bench_job OUT.json (started by contact-warehouse bench)", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(run_and_report(Path(sys.argv[1])))
