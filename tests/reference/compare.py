@@ -91,7 +91,7 @@ FIGURES: list[Figure] = [
            _sql("mart_resolution", "fcr_engagements", "closed_engagements", ("intent", "first_channel", DAY)),
            ("intent", "first_channel", "day"), True),
     Figure("repeat_contact_rate", "rate", kpis.repeat_contact,
-           _sql("mart_resolution", "repeat_interactions", "interactions", ("intent", "first_channel", DAY)),
+           _sql("mart_resolution", "repeat_interactions", "known_intent_interactions", ("intent", "first_channel", DAY)),
            ("intent", "first_channel", "day"), True),
     Figure("interactions", "count", kpis.interactions_volume,
            _sql("mart_resolution", "interactions", None, ("intent", "first_channel", DAY)),
@@ -190,7 +190,7 @@ FIGURES: list[Figure] = [
             ("nps", "nps", kpis.nps, "promoters - detractors", "nps_answers"),
             ("csat", "rate", kpis.csat, "csat_satisfied", "csat_answers"),
             ("fcr_rate", "rate", kpis.fcr, "fcr_engagements", "closed_engagements"),
-            ("repeat_contact_rate", "rate", kpis.repeat_contact, "repeat_interactions", "interactions"),
+            ("repeat_contact_rate", "rate", kpis.repeat_contact, "repeat_interactions", "known_intent_interactions"),
             ("self_service_failure_rate", "rate", kpis.self_service_failure, "failed_self_service_uses",
              "self_service_uses"),
         ]

@@ -162,6 +162,10 @@ def _call_leg_transactions(calls: pd.DataFrame, ivr_calls: set[str], kb: Knowled
             "ended_at": legs["ended_at"].fillna(start).combine(start, max),
             "intent": [kb.intent_of([("call_disposition", d)]) for d in legs["disposition"]],
             "is_resolved": legs["resolved"].eq(True) & legs["answered_at"].notna(),
+            # DECISIONS "No resolution data is no data": an answered leg without `resolved` is unknown, and so is
+            # every leg when the call export never reports resolution at all.
+            "resolution_known": bool(calls["resolved"].notna().any())
+            & (legs["resolved"].notna() | legs["answered_at"].isna()),
             "outcome": legs["status"],
             "direction": legs["direction"],
             "queue": legs["queue"],
@@ -178,6 +182,7 @@ def _chat_transactions(exports: Exports, kb: KnowledgeBase) -> pd.DataFrame:
     tags = (
         exports["chat_tags"].sort_values(["conversation_id", "tag_index"]).groupby("conversation_id")["tag"].apply(list)
     )
+    chats_report = bool(chats["resolved"].notna().any())
     rows = []
     for chat in chats.itertuples(index=False):
         last = last_message.get(chat.conversation_id, pd.NaT)
@@ -199,6 +204,7 @@ def _chat_transactions(exports: Exports, kb: KnowledgeBase) -> pd.DataFrame:
                     "intent": kb.intent_of([("chat_bot_intent", chat.bot_intent)]),
                     # a bot-only chat marked resolved was resolved by the bot
                     "is_resolved": (not has_agent) and chat.resolved is True,
+                    "resolution_known": chats_report and (has_agent or not _none(chat.resolved)),
                     "outcome": "handed_over" if has_agent else "bot_only",
                 }
             )
@@ -216,6 +222,7 @@ def _chat_transactions(exports: Exports, kb: KnowledgeBase) -> pd.DataFrame:
                     "ended_at": max(end, start),
                     "intent": kb.intent_of(codes),
                     "is_resolved": chat.resolved is True,
+                    "resolution_known": not _none(chat.resolved),
                     "outcome": "agent",
                     "agent_id": chat.agent_id,
                 }
@@ -351,6 +358,8 @@ def _interactions(transactions: pd.DataFrame, kb: KnowledgeBase, gap: timedelta)
                 "first_channel": group["channel"].iloc[0],
                 "channels": frozenset(group["channel"]),
                 "is_resolved": bool(group["is_resolved"].any()),
+                "resolution_known": bool(group["is_resolved"].any() or group["resolution_known"].all()),
+                "is_assisted": bool(group["is_assisted"].any()),
                 "is_customer_initiated": bool((group["direction"] == "inbound").any()),
                 "is_outbound_only": len(legs) > 0 and bool((legs["direction"] == "outbound").all()),
                 "last_agent_id": agent_rows["agent_id"].iloc[-1] if len(agent_rows) else None,
@@ -375,12 +384,15 @@ def _engagements(interactions: pd.DataFrame, window: timedelta, data_end: pd.Tim
                 "started_at": row.started_at,
                 "first_channel": row.first_channel,
                 "first_interaction_resolved": row.is_resolved,
+                "first_interaction_resolution_known": row.resolution_known,
                 "first_interaction_end": row.ended_at,
                 "first_agent_id": row.last_agent_id,
                 "last_contact_at": row.ended_at,
                 "interactions_count": 0,
                 "is_resolved": False,
                 "customer_initiated": False,
+                "assisted": False,
+                "all_resolution_known": True,
                 "channels": frozenset(),
             }
             rows.append(current)
@@ -388,11 +400,14 @@ def _engagements(interactions: pd.DataFrame, window: timedelta, data_end: pd.Tim
         current["last_contact_at"] = max(current["last_contact_at"], row.ended_at)
         current["is_resolved"] = current["is_resolved"] or row.is_resolved
         current["customer_initiated"] = current["customer_initiated"] or row.is_customer_initiated
+        current["assisted"] = current["assisted"] or row.is_assisted
+        current["all_resolution_known"] = current["all_resolution_known"] and row.resolution_known
         current["channels"] = current["channels"] | row.channels
         engagement_ids.append(current["engagement_id"])
     interactions["engagement_id"] = engagement_ids
     engagements = pd.DataFrame(rows)
     engagements["window_complete"] = engagements["last_contact_at"] + window < data_end
+    engagements["resolution_known"] = engagements["is_resolved"] | engagements["all_resolution_known"]
     return interactions, engagements
 
 
@@ -455,6 +470,7 @@ def build(exports: Exports, kb: KnowledgeBase | None = None, params: Params | No
             transactions[column] = None
     transactions["channel"] = transactions["transaction_type"].map(CHANNEL)
     transactions["is_assisted"] = transactions["transaction_type"].isin(ASSISTED_TYPES)
+    transactions["resolution_known"] = transactions["resolution_known"].fillna(True).astype(bool)
     transactions["customer_key"] = transactions["record_id"].map(customer_of_record)
     data_end = transactions["ended_at"].max()
 

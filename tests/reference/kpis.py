@@ -17,9 +17,9 @@ import pandas as pd
 
 from tests.reference.hierarchy import Hierarchy
 
-# DOMAIN.md: CSAT is computed over survey answers; the chat export's own `rating` (1-5) is not a survey answer.
-# Flip to count chat ratings as CSAT answers of the chat channel.
-CSAT_INCLUDES_CHAT_RATINGS = False
+# DECISIONS.md "Chat ratings are CSAT answers": the chat export's own 1-5 `rating` is a CSAT answer of the chat
+# channel, dated when the conversation closed. Flip to False to count survey-tool answers only.
+CSAT_INCLUDES_CHAT_RATINGS = True
 MEDIUM = {
     "ivr": "phone",
     "voice": "phone",
@@ -177,10 +177,20 @@ def _answers(h: Hierarchy, kind: str) -> pd.DataFrame:
     if kind == "csat" and CSAT_INCLUDES_CHAT_RATINGS:
         chats = h.exports["chats"]
         rated = chats[chats["rating"].notna()]
-        answers = pd.concat(
-            [answers, pd.DataFrame({"survey_type": "csat", "channel": "chat", "score": rated["rating"].astype(float)})],
-            ignore_index=True,
+        rated = rated[rated["rating"].astype(float).between(1, 5)]
+        last_message = h.exports["chat_messages"].groupby("conversation_id")["sent_at"].max()
+        dated = rated["closed_at"].fillna(rated["conversation_id"].map(last_message)).fillna(rated["created_at"])
+        ratings = pd.DataFrame(
+            {
+                "survey_type": "csat",
+                "channel": "chat",
+                "score": rated["rating"].astype(float),
+                "responded_at": dated,
+                # the rating rates the conversation: its agent, when one took it over
+                "agent_id": rated["agent_id"],
+            }
         )
+        answers = pd.concat([answers, ratings], ignore_index=True)
     answers["n"] = 1
     answers["channel"] = answers["channel"].fillna("unknown")
     return answers
@@ -220,7 +230,13 @@ def fcr_frame(h: Hierarchy) -> pd.DataFrame:
     not unmapped) and at least one customer-initiated interaction (an engagement of company calls alone cannot
     measure the customer's first contact)."""
     e = h.engagements
-    eligible = e[e["window_complete"] & e["intent"].map(h.kb.is_known) & e["customer_initiated"]].copy()
+    # ... and the export says whether the first interaction resolved it (DECISIONS "No resolution data is no data").
+    eligible = e[
+        e["window_complete"]
+        & e["intent"].map(h.kb.is_known)
+        & e["customer_initiated"]
+        & e["first_interaction_resolution_known"]
+    ].copy()
     window = timedelta(days=h.params.engagement_window_days)
     followers = _customer_initiated_interactions(h)
     again = _followed(eligible, followers, ["customer_key", "intent"], "first_interaction_end", "started_at", window)
@@ -482,7 +498,9 @@ def customer_segments(h: Hierarchy) -> pd.DataFrame:
     i = h.interactions
     with_contacts = set(i["customer_key"])
     frequent = set()
-    for customer, starts in i.sort_values("started_at").groupby("customer_key")["started_at"]:
+    # frequent contacter: >= 3 interactions the customer started within 30 days (docs/kpis.md)
+    own = i[i["is_customer_initiated"]]
+    for customer, starts in own.sort_values("started_at").groupby("customer_key")["started_at"]:
         values = starts.to_list()
         if any(values[k + 2] - values[k] <= timedelta(days=30) for k in range(len(values) - 2)):
             frequent.add(customer)
@@ -491,10 +509,19 @@ def customer_segments(h: Hierarchy) -> pd.DataFrame:
     answers = h.surveys[(h.surveys["survey_type"] == "nps") & h.surveys["is_valid"]].sort_values("responded_at")
     latest = answers.groupby("customer_key")["score"].last()
     detractors = set(latest[latest <= 6].index)
-    e = h.engagements
-    # open past window: an unresolved engagement whose window ended, on a known intent the customer raised
-    # (a verification-code text the customer never answered is no open problem of the customer)
-    stale = e[~e["is_resolved"] & e["window_complete"] & e["intent"].map(h.kb.is_known) & e["customer_initiated"]]
+    # at risk (DECISIONS "At risk means the latest problem a person handled stayed unresolved"): the customer's
+    # most recent engagement was assisted, has a known intent, was started by the customer, has resolution data
+    # (for its first contact and as a whole), its window is over and it is unresolved.
+    last = h.engagements.sort_values(["started_at", "engagement_id"]).groupby("customer_key").tail(1)
+    stale = last[
+        ~last["is_resolved"]
+        & last["window_complete"]
+        & last["intent"].map(h.kb.is_known)
+        & last["customer_initiated"]
+        & last["assisted"]
+        & last["resolution_known"]
+        & last["first_interaction_resolution_known"]
+    ]
     at_risk = (detractors | set(stale["customer_key"])) & with_contacts
     return pd.DataFrame(
         [

@@ -54,7 +54,9 @@ agents as (
         queue,
         row_number() over (partition by interaction_id order by started_at desc, transaction_id desc) as agent_rank
     from transactions
+    -- The agent who handled the customer: a leg that rang or was dialled but never answered had nobody on it.
     where agent_id is not null
+        and not (transaction_type = 'call_leg' and outcome not in ('answered', 'transferred'))
 ),
 
 summarized as (

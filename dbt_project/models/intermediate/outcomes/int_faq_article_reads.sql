@@ -34,10 +34,11 @@ reads as (
     group by visits.transaction_id, views.article_id, visits.customer_key, article_intents.intent
 ),
 
+-- As for every self-service use: only an assisted contact the customer started, after the visit ended.
 assisted as (
     select customer_key, started_at, effective_intent as intent
     from {{ ref('fct_transactions') }}
-    where is_assisted
+    where is_assisted and is_customer_initiated
 ),
 
 followed as (
@@ -47,7 +48,7 @@ followed as (
         on reads.customer_key = assisted.customer_key
         and reads.intent = assisted.intent
         and reads.intent <> 'unmapped'
-        and assisted.started_at >= reads.first_viewed_at
+        and assisted.started_at >= reads.visit_ended_at
         and assisted.started_at < {{ dbt.dateadd('hour', var('deflection_window_hours'), 'reads.visit_ended_at') }}
     group by reads.article_read_id
 )

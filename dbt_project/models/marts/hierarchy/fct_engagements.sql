@@ -44,6 +44,7 @@ aggregated as (
         max(case when interaction_sequence = 1 then first_channel end) as first_channel,
         min(case when is_outbound_only then 1 else 0 end) = 1 as is_outbound_only,
         max(case when is_customer_initiated then 1 else 0 end) = 1 as is_customer_initiated,
+        min(case when is_customer_initiated then started_at end) as first_customer_contact_at,
         max(case when is_assisted then 1 else 0 end) = 1 as is_assisted
     from interactions
     group by engagement_id
@@ -52,8 +53,9 @@ aggregated as (
 with_next as (
     select
         aggregated.*,
-        -- FCR's "further contact" is the customer's: a callback or a reminder after a resolved call is not.
-        min(case when is_customer_initiated then started_at end) over (
+        -- FCR's "further contact" is the customer's: a callback or a reminder after a resolved call is not, even
+        -- when it opens the next engagement; the customer's own next contact on the intent is what counts.
+        min(first_customer_contact_at) over (
             partition by customer_key, intent order by started_at, engagement_id
             rows between 1 following and unbounded following
         ) as next_engagement_started_at,
@@ -85,11 +87,12 @@ select
     not with_next.is_resolved and with_next.window_ends_at > data_window.data_end_at as is_open_at_data_end,
     -- A problem FCR can judge: it has an intent, the customer (not only the company) got in touch, and the
     -- export says whether the first contact solved it.
-    with_next.intent <> 'unknown' and not with_next.is_outbound_only and with_next.is_first_resolution_known
-        as is_fcr_eligible,
+    with_next.intent not in ('unknown', 'unmapped') and not with_next.is_outbound_only
+        and with_next.is_first_resolution_known as is_fcr_eligible,
     case
         when with_next.window_ends_at > data_window.data_end_at then null
-        when with_next.intent = 'unknown' or with_next.is_outbound_only then null
+        -- 'unmapped' (codes the knowledge base does not know) is no more a known problem than 'unknown'.
+        when with_next.intent in ('unknown', 'unmapped') or with_next.is_outbound_only then null
         -- The export did not say whether the first contact solved it (e.g. a call log without `resolved`):
         -- no data, not "not resolved".
         when not with_next.is_first_resolution_known then null
