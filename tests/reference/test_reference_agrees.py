@@ -29,7 +29,7 @@ DATASETS = ("seed42", "seed101")
 def small_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A second, smaller generated month, loaded and built with dbt (seed + run: the comparison, not dbt's own
     tests, is what this module checks)."""
-    from orchestration.generator import generate
+    from contact_warehouse.generator import generate
 
     root = tmp_path_factory.mktemp("reference_small")
     landing, db = root / "landing", root / "warehouse" / "warehouse.duckdb"
