@@ -250,7 +250,7 @@ def test_a_clean_run_publishes_the_marts_with_meta_publication(clean) -> None:
             t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
         }
     assert set(counts) == built and built, "every marts table, and only those, is published"
-    assert counts["fct_survey_answers"] == 3
+    assert counts["fct_survey_answers"] == 4  # three survey-tool answers and one chat rating (a CSAT answer)
     checks = {(c["asset_key"], c["check_name"]): c for c in meta["checks"]}
     survey = checks[("staging/stg_phone_system__survey_answers", "great_expectations")]
     assert survey["passed"] and survey["severity"] == "ERROR"

@@ -168,7 +168,7 @@ sms_messages as (
             rows between unbounded preceding and unbounded following
         ) as first_message_id,
         row_number() over (
-            partition by thread_id, {{ dbt.date_trunc('day', 'sent_at') }} order by sent_at, message_id
+            partition by thread_id, {{ reporting_date('sent_at') }} order by sent_at, message_id
         ) as message_of_day
     from {{ ref('stg_phone_system__sms_messages') }}
 ),
