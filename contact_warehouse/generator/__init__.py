@@ -1,4 +1,4 @@
-"""Synthetic contact-center exports with planted truths (DOMAIN.md section 1 formats)."""
+"""Synthetic contact-center exports with planted truths (docs/domain.md section 1 formats)."""
 
 from .core import GenerationSummary, generate
 

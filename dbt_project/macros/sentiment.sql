@@ -1,4 +1,4 @@
-{#- Sentiment helpers (DOMAIN.md section 5): the VADER compound score of a text and its class. -#}
+{#- Sentiment helpers (docs/domain.md section 5): the VADER compound score of a text and its class. -#}
 
 {% macro sentiment_compound(column) -%}
     {{ return(adapter.dispatch('sentiment_compound', 'contact_warehouse')(column)) }}

@@ -2,7 +2,7 @@
 
 A profile is one YAML file in ``mapping_profiles/``; its file stem is its name. It reads every file matching
 ``file_patterns`` in the landing subfolder ``folder`` and converts each into one canonical CSV per target
-export (DOMAIN.md section 1), which the loader then validates and loads like any other file.
+export (docs/domain.md section 1), which the loader then validates and loads like any other file.
 
 YAML schema (every key except ``targets`` is optional)::
 

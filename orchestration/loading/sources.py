@@ -1,4 +1,4 @@
-"""The canonical export formats of DOMAIN.md section 1, as data.
+"""The canonical export formats of docs/domain.md section 1, as data.
 
 Each export (a subfolder of the landing folder) becomes one or more tables in the ``raw`` schema. Column
 types are what the loader validates: a value that does not parse is quarantined, never silently nulled.

@@ -1,4 +1,4 @@
--- Level 2 building block: every use of one system (DOMAIN.md section 4), before intents and customers.
+-- Level 2 building block: every use of one system (docs/domain.md section 4), before intents and customers.
 --   ivr            the IVR part of a call
 --   call_leg       each queue-and-agent leg of a call (and every outbound leg)
 --   chat_bot       the bot part of a chat;  chat_agent  the agent part
@@ -6,9 +6,9 @@
 --   faq_visit      FAQ views of one visitor less than session_gap_minutes apart
 --   form           one form submission
 -- contact_id groups the transactions of one call (root leg) or one chat: they always share an interaction.
--- is_assisted follows DOMAIN.md: voice legs, texts, the agent part of a chat and forms are assisted; the IVR,
+-- is_assisted follows docs/domain.md: voice legs, texts, the agent part of a chat and forms are assisted; the IVR,
 -- the bot part of a chat and FAQ visits are self-service.
--- initiated_by says who started the contact (DOMAIN.md: "who started the contact is part of every definition"):
+-- initiated_by says who started the contact (docs/domain.md: "who started the contact is part of every definition"):
 --   customer   an inbound call (its IVR part and every leg, transfers included), a chat, a FAQ visit, a form, a
 --              text thread-day whose first message came from the customer;
 --   agent      an outbound call (callback, campaign), a thread-day an agent opened with a text;

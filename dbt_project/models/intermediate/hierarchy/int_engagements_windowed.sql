@@ -1,7 +1,7 @@
 -- Level 4 building block: each interaction with its engagement. A customer's interactions on one intent form
 -- one engagement until an interaction resolves it, or until var('engagement_window_days') pass without another
 -- contact on that intent (measured from the end of the previous contact); the next contact then opens a new
--- engagement (DOMAIN.md section 4).
+-- engagement (docs/domain.md section 4).
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

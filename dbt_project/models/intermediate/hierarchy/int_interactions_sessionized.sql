@@ -1,6 +1,6 @@
 -- Level 3 building block: transactions grouped into interactions. All transactions of one call or one chat
 -- (contact_id) stay together; contacts of the same customer merge when one starts less than
--- var('session_gap_minutes') after everything before it has ended (DOMAIN.md section 4).
+-- var('session_gap_minutes') after everything before it has ended (docs/domain.md section 4).
 -- Incremental by customer (macros/incremental_customers.sql): a nightly run rebuilds only the customers whose
 -- transactions changed.
 {{ config(

@@ -1,5 +1,5 @@
 -- Every identifier seen on every record, as a keyed hash (identifier_node). Identifiers on the same record
--- are what links them (DOMAIN.md section 3). Company-side numbers (the number a customer dials) are not
+-- are what links them (docs/domain.md section 3). Company-side numbers (the number a customer dials) are not
 -- customer identifiers: only the customer's side of a call or text is taken.
 with customers as (
     select 'crm_customer' as record_type, customer_ref as record_id, 'customer_ref' as identifier_type,

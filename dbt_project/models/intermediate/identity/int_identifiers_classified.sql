@@ -1,6 +1,6 @@
 -- One row per identifier, with how many distinct CRM customers it appears with. An identifier seen with more
 -- than max_customers_per_identifier customer_refs (a switchboard number, a family e-mail) is not used for
--- linking (DOMAIN.md section 3).
+-- linking (docs/domain.md section 3).
 with occurrences as (
     select * from {{ ref('int_identifier_occurrences') }}
 ),

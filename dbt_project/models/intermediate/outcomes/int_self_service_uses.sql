@@ -1,4 +1,4 @@
--- Self-service uses (DOMAIN.md section 4: a FAQ visit, a bot-only chat, a contained IVR call) and whether the
+-- Self-service uses (docs/domain.md section 4: a FAQ visit, a bot-only chat, a contained IVR call) and whether the
 -- same customer then needed an assisted contact (voice leg, text, agent chat, form) on the same intent, starting
 -- after the use ended and within var('deflection_window_hours') of it: a self-service failure. Only contacts the
 -- customer started count: a one-time code texted during a login self-service call, a reminder or a callback is

@@ -1,4 +1,4 @@
--- One row per scored text (DOMAIN.md section 5, sentiment): chat messages of the customer and of the agent (bot
+-- One row per scored text (docs/domain.md section 5, sentiment): chat messages of the customer and of the agent (bot
 -- messages are scripted and left out), inbound text messages and survey comments, each with its VADER compound
 -- score and class, and the transaction and interaction it belongs to where known:
 --   chat message   -> its chat transaction (bot or agent part), as fct_events assigns it;

@@ -1,4 +1,4 @@
--- Level 5: one row per customer with contacts: the whole journey across engagements (DOMAIN.md section 4).
+-- Level 5: one row per customer with contacts: the whole journey across engagements (docs/domain.md section 4).
 -- Segments: frequent contacter (>= 3 customer-initiated interactions within 30 days), high value (CRM tier), at
 -- risk (latest NPS answer a detractor, or the customer's latest problem is one a person handled and that stayed
 -- unresolved past its window: what a manager would call back about; DECISIONS.md).

@@ -1,6 +1,6 @@
 -- Level 4: one row per engagement (one problem of one customer, first contact to resolution), pointing to its
 -- customer. The window of an engagement ends var('engagement_window_days') after its last contact; an
--- engagement whose window is still running at the data's end is excluded from FCR (DOMAIN.md section 5), and so
+-- engagement whose window is still running at the data's end is excluded from FCR (docs/domain.md section 5), and so
 -- is one FCR cannot judge: no intent at all (a text thread alone) or only outbound calls (DECISIONS.md).
 with interactions as (
     select * from {{ ref('int_engagements_windowed') }}

@@ -1,4 +1,4 @@
--- Level 1: one row per atomic event, pointing to its transaction (DOMAIN.md section 4): IVR events, call-leg
+-- Level 1: one row per atomic event, pointing to its transaction (docs/domain.md section 4): IVR events, call-leg
 -- milestones (queued, answered, transferred, ended), text and chat messages, FAQ views, form submissions and
 -- survey answers (those matched to the contact they rate).
 with transactions as (

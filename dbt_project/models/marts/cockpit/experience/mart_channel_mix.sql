@@ -1,4 +1,4 @@
--- Channel mix per period (day, week from Monday, month), intent and channel (DOMAIN.md section 5), interactions
+-- Channel mix per period (day, week from Monday, month), intent and channel (docs/domain.md section 5), interactions
 -- dated by their start. Two counts per channel:
 --   interactions_started_on_channel  the interaction's FIRST channel is this one (the main measure: each
 --                                    interaction counts once, so the shares of an intent add up to 1);

@@ -1,4 +1,4 @@
--- Satisfaction KPIs per period (day, week from Monday, month), channel, intent and agent (DOMAIN.md section 5):
+-- Satisfaction KPIs per period (day, week from Monday, month), channel, intent and agent (docs/domain.md section 5):
 --   NPS  = 100 × (promoters (9-10) − detractors (0-6)) / NPS answers, in -100..100;
 --   CSAT = CSAT answers scoring 4 or 5 / CSAT answers (top-two box, over answers, not contacts), and the mean
 --          CSAT score.

@@ -1,4 +1,4 @@
--- Sentiment per period (day, week from Monday, month), first channel and intent of the interaction (DOMAIN.md
+-- Sentiment per period (day, week from Monday, month), first channel and intent of the interaction (docs/domain.md
 -- section 5): interactions with at least one scored customer text, how many of them are negative (mean VADER
 -- compound <= -0.05), the share of negative interactions over scored interactions, and the mean compound (each
 -- interaction weighs the same). Interactions are dated by their start.

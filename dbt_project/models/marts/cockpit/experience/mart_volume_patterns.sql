@@ -1,5 +1,5 @@
 -- Volume patterns per intent, weekday and hour of day over the whole data range, in the reporting time zone
--- (DOMAIN.md section 5). Contacts are interactions started.
+-- (docs/domain.md section 5). Contacts are interactions started.
 --   weekday_dates     = dates of that weekday whose hour lies inside the data range (first to last hour with
 --                       data); a date without contacts at that hour counts, it had zero. Counting hours, not whole
 --                       dates, keeps a partial first or last day (US evenings spill into the next UTC date) from

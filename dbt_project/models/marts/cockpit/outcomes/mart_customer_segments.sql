@@ -1,4 +1,4 @@
--- Customer segments (DOMAIN.md section 5) with their size: frequent contacter (>= 3 interactions within 30
+-- Customer segments (docs/domain.md section 5) with their size: frequent contacter (>= 3 interactions within 30
 -- days), high value (CRM tier), at risk (latest NPS a detractor, or an engagement left unresolved past its
 -- window). A customer can be in several segments; `segment` on fct_customer_journeys is the first that applies.
 with journeys as (

@@ -1,4 +1,4 @@
--- Resolution KPIs per period, intent and first channel (DOMAIN.md section 5):
+-- Resolution KPIs per period, intent and first channel (docs/domain.md section 5):
 --   first-contact resolution = engagements resolved by their first interaction with no further contact on that
 --     intent within the window / CLOSED engagements (window complete at the data's end; engagements FCR cannot
 --     judge, without intent, outbound only or without resolution data, left out), by engagement start;

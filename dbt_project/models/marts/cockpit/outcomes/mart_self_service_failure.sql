@@ -1,6 +1,6 @@
 -- Self-service failure per period, kind of use and intent: self-service uses (FAQ visit, bot-only chat,
 -- contained IVR) followed by an assisted contact of the same customer on the same intent within
--- var('deflection_window_hours') / self-service uses with a known intent (DOMAIN.md section 5).
+-- var('deflection_window_hours') / self-service uses with a known intent (docs/domain.md section 5).
 with daily as (
     select
         {{ reporting_date('started_at') }} as activity_date,

@@ -1,6 +1,6 @@
 -- Solution effectiveness per intent and starting channel: the share of closed engagements resolved without
 -- changing channel, and a priority that weights the rest by the intent's value_weight, to rank what to fix
--- first (DOMAIN.md section 5). Channels are compared as media: the IVR and the agent leg of a call are one
+-- first (docs/domain.md section 5). Channels are compared as media: the IVR and the agent leg of a call are one
 -- phone contact, the bot and agent parts of a chat one chat (DECISIONS.md).
 with media as (
     select

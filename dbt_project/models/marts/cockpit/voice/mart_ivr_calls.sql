@@ -1,6 +1,6 @@
 -- One row per call entering the IVR: time in menus, the path of menus, how it ended, where it dropped, and
 -- whether a contained call stayed contained: true containment leaves out contained calls followed by any
--- assisted contact of the same customer within var('deflection_window_hours') (DOMAIN.md section 5).
+-- assisted contact of the same customer within var('deflection_window_hours') (docs/domain.md section 5).
 with events as (
     select * from {{ ref('stg_phone_system__ivr_events') }}
 ),

@@ -1,4 +1,4 @@
--- Queue performance per period, channel, queue, agent and intent (DOMAIN.md section 5):
+-- Queue performance per period, channel, queue, agent and intent (docs/domain.md section 5):
 --   ASA               = mean of answered_at - queued_at over ANSWERED calls (legs that queued and were answered);
 --   abandonment rate  = calls abandoned in the queue / calls that entered the queue (IVR hang-ups never queued);
 --   service level     = calls answered within var('service_level_seconds') / calls that entered the queue;

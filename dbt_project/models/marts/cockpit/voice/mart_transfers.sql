@@ -1,5 +1,5 @@
 -- Transfer rate per period, first queue and intent: answered inbound calls (all legs of a call together) with at
--- least one transfer / answered inbound calls (DOMAIN.md section 5). A call is dated by its first leg. Outbound
+-- least one transfer / answered inbound calls (docs/domain.md section 5). A call is dated by its first leg. Outbound
 -- calls (callbacks, campaigns) are left out: they are the company's contacts and are never transferred, so
 -- counting them would dilute the rate.
 with legs as (
