@@ -372,8 +372,15 @@ PAGE_SCRIPT = r"""
     if (!gd || !gd.layout || !gd.layout.updatemenus) return;
     const buttons = gd.layout.updatemenus[0].buttons;
     let index = buttons.findIndex(b => b.label === state.intent);
-    if (index < 0) index = 0;
-    if (gd.layout.updatemenus[0].active === index) return;
+    if (index < 0) {
+      index = 0;
+      const note = document.querySelector('[data-panel="volume-heatmap"] .filter-note');
+      if (state.intent && note) {
+        note.textContent = `Not filtered by intent: ${state.intent} has no volume pattern (all intents shown).`;
+        note.hidden = false;
+      }
+    }
+    if ((gd.layout.updatemenus[0].active || 0) === index) return;
     Plotly.restyle(gd, buttons[index].args[0]);
     Plotly.relayout(gd, {"updatemenus[0].active": index});
   }
@@ -406,8 +413,8 @@ PAGE_SCRIPT = r"""
     renderTrends();
     renderQueues();
     renderAgents();
-    syncHeatmap();
     renderNotes();
+    syncHeatmap();
   }
 
   // ---------------------------------------------------------------------------------------- the filter bar
@@ -438,7 +445,9 @@ PAGE_SCRIPT = r"""
     }
     for (const name in inputs) {
       document.getElementById(inputs[name]).addEventListener("change", event => {
+        // A cleared date means the data's own first or last date.
         state[name] = event.target.value || (name === "from" ? DATA.first_date : name === "to" ? DATA.last_date : "");
+        syncInputs();
         apply();
       });
     }
