@@ -395,6 +395,10 @@ def test_date_range_changes_the_volume_total_to_the_served_sum(
     set_dates(browser, start, end)
     assert float(browser.execute_script(total)) == expected != whole
     assert browser.find_element("css selector", "#sel-interactions .sel-value").text == f"{expected:,}"
+    # Its CSV: one row per day of the range, the same total.
+    per_day = parse_csv(browser.execute_script("return cockpit.csv('daily')"))
+    assert [r["date"] for r in per_day] == [(start + timedelta(days=k)).isoformat() for k in range(7)]
+    assert sum(int(r["Volume (interactions)"]) for r in per_day) == expected
     # The trend charts keep to the range; a whole-range panel says it is not filtered by date.
     days = browser.execute_script("return document.getElementById('fig-trend-interactions').data[0].x")
     assert days and min(days) >= start.isoformat() and max(days) <= end.isoformat()
