@@ -97,6 +97,17 @@ TREND_RATES = ["interactions", "nps", "csat", "fcr_rate", "asa_seconds", "abando
                "self_service_failure_rate"]  # fmt: skip
 
 
+# Where the daily mart's column comes from, for its definition when the glossary has none for the daily mart.
+DAILY_SOURCES = {"interactions": "mart_resolution"}
+
+
+def daily_definition(defs: Definitions, column: str) -> str:
+    """The glossary's text for a daily-mart column, else for the same column of the mart it is summed from."""
+    source = DAILY_SOURCES.get(column)
+    known = (DAILY_MART, column) in defs.kpis or (DAILY_MART, column) in defs.columns
+    return defs.of(source, column) if source and not known else defs.of(DAILY_MART, column)
+
+
 def count_columns(rates: list[Rate]) -> list[str]:
     names = [c.lstrip("-") for rate in rates for c in rate.numerator]
     names += [rate.denominator for rate in rates if rate.denominator]
@@ -191,7 +202,7 @@ def page_data(db: Serving, defs: Definitions, first: date | None, last: date | N
         "target": _target(db),
         "plotly_config": PLOTLY_CONFIG,
         "definitions": {
-            "daily": {r.column: defs.of(DAILY_MART, r.column) for r in DAILY_RATES},
+            "daily": {r.column: daily_definition(defs, r.column) for r in DAILY_RATES},
         },
     }
     specs = {
@@ -241,7 +252,7 @@ def trend_panels(defs: Definitions, data: dict) -> list[Panel]:
         if "daily" in data["unavailable"]:
             panels.append(Panel(key, rate.label, missing=data["unavailable"]["daily"]))
             continue
-        caption = defs.of(DAILY_MART, column)
+        caption = daily_definition(defs, column)
         if rate.unit == "count":
             caption += " The weekly line is the week's mean per complete day."
         if column == "fcr_rate":
