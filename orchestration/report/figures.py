@@ -2,77 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from html import escape
-
 import plotly.graph_objects as go
 
 from orchestration.report.data import SCHEMA, Serving
 from orchestration.report.definitions import Definitions
-from orchestration.report.kpis import FCR_MATURITY, Calendar, Series
 from orchestration.report.panels import CHANNEL_COLORS, Content, style
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 TOP = 12
-
-
-def _scale(unit: str) -> float:
-    return 100.0 if unit == "pct" else 1.0
-
-
-def _suffix(unit: str) -> str:
-    return {"pct": "%", "seconds": " s"}.get(unit, "")
-
-
-def trend(series: Series, cal: Calendar, defs: Definitions) -> Content:
-    """Daily values of one KPI (complete days) with the weekly roll-up drawn as a step over each week."""
-    kpi = series.kpi
-    scale, suffix = _scale(kpi.unit), _suffix(kpi.unit)
-    days = sorted(d for d in series.day if d <= cal.last_complete_day and series.value("day", d) is not None)
-    fig = go.Figure()
-    fig.add_scatter(
-        x=days,
-        y=[series.value("day", d) * scale for d in days],
-        mode="lines+markers",
-        name="daily",
-        line={"color": "#7f9cc4", "width": 1.5},
-        marker={"size": 4},
-        hovertemplate=f"%{{x|%a %d %b}}: %{{y:,.1f}}{suffix}<extra>daily</extra>",
-    )
-    weeks, values, labels = [], [], []
-    for week in sorted(series.week):
-        value = series.value("week", week)
-        if kpi.unit == "count":  # a mean per complete day: the partial last date would drag a week's total down
-            week_days = [series.value("day", d) for d in days if week <= d <= week + timedelta(days=6)]
-            value = sum(week_days) / len(week_days) if week_days else None
-        if value is None or week > cal.last_complete_day:
-            continue
-        partial = "" if cal.is_complete_week(week) else " (partial)"
-        weeks += [week, week + timedelta(days=6)]
-        values += [value * scale] * 2
-        labels += [f"week of {week:%d %b}{partial}"] * 2
-        weeks.append(None)
-        values.append(None)
-        labels.append("")
-    fig.add_scatter(
-        x=weeks,
-        y=values,
-        mode="lines",
-        name="weekly mean per day" if kpi.unit == "count" else "weekly",
-        line={"color": "#1d3557", "width": 3},
-        customdata=labels,
-        connectgaps=False,
-        hovertemplate=f"%{{customdata}}: %{{y:,.1f}}{suffix}<extra>weekly</extra>",
-    )
-    fig.update_yaxes(ticksuffix=suffix.strip() if kpi.unit == "pct" else "", rangemode="tozero")
-    if kpi.unit == "nps":
-        fig.update_yaxes(rangemode="normal", zeroline=True)
-    caption = defs.of(*kpi.definition)
-    if kpi.unit == "count":
-        caption += " The weekly line is the week's mean per complete day."
-    if kpi.mature:
-        caption += f" Days and weeks with fewer than {FCR_MATURITY:.0%} of their engagements closed are left out."
-    return style(fig, height=230, legend=True), caption
 
 
 def volume_heatmap(db: Serving, defs: Definitions) -> Content:
@@ -261,66 +198,6 @@ def solution_effectiveness(db: Serving, defs: Definitions) -> Content:
     fig.update_xaxes(title_text="fix priority (value-weighted engagements not solved on their medium)")
     caption = f"{defs.of(mart, 'effectiveness_rate')} {defs.of(mart, 'fix_priority_score')} Whole data range."
     return style(fig, height=max(260, 28 * len(rows) + 80)), caption
-
-
-SCORECARD_COLUMNS = [
-    ("aht_seconds", "AHT", None, "seconds"),
-    ("fcr_rate", "FCR", "is_low_fcr", "pct"),
-    ("csat_rate", "CSAT", "is_low_csat", "pct"),
-    ("transfer_out_rate", "Transfer-out", "is_high_transfer_out", "pct"),
-    ("negative_sentiment_share", "Negative sentiment", "is_high_negative_sentiment", "pct"),
-]
-
-
-def _cell(value: float | None, unit: str) -> str:
-    if value is None:
-        return "–"
-    if unit == "seconds":
-        return f"{int(value) // 60}:{int(value) % 60:02d}"
-    return f"{value:.0%}"
-
-
-def agent_scorecard(db: Serving, defs: Definitions, cal: Calendar, fcr_week: date | None = None) -> Content:
-    """One week's scorecard, agents with the most coaching flags first: the latest complete week whose
-    engagements are closed (the FCR tile's week), so every column has a value."""
-    mart = "mart_agent_scorecard"
-    db.require(mart)
-    weeks = [w for (w,) in db.rows(f"select distinct week_start from {SCHEMA}.{mart} order by 1")]
-    if not weeks:
-        raise ValueError(f"{mart} is empty")
-    latest = min(cal.last_complete_week, fcr_week) if fcr_week else cal.last_complete_week
-    eligible = [w for w in weeks if w <= latest]
-    week = eligible[-1] if eligible else weeks[-1]
-    columns = ["agent_id", "handled_contacts", "coaching_flags"]
-    columns += [name for column, _, flag, _ in SCORECARD_COLUMNS for name in (column, flag) if name]
-    frame = db.frame(
-        f"select {', '.join(columns)} from {SCHEMA}.{mart} where week_start = ? "
-        "order by coaching_flags desc, handled_contacts desc, agent_id",
-        [week],
-    )
-    head = "".join(f"<th>{label}</th>" for _, label, _, _ in SCORECARD_COLUMNS)
-    body = []
-    for row in frame.to_dict("records"):
-        cells = []
-        for column, _, flag, unit in SCORECARD_COLUMNS:
-            value = row[column]
-            value = None if value is None or value != value else value
-            flagged = bool(flag and row[flag])
-            cells.append(f'<td class="{"flag" if flagged else ""}">{_cell(value, unit)}</td>')
-        badge = f'<span class="badge">{row["coaching_flags"]}</span>' if row["coaching_flags"] else ""
-        body.append(
-            f"<tr><td>{escape(str(row['agent_id']))}</td><td>{row['handled_contacts']}</td>{''.join(cells)}"
-            f"<td>{badge}</td></tr>"
-        )
-    html = (
-        f'<p class="sub">Week of {week:%a %d %b %Y}, the latest complete week whose engagements are closed. '
-        f"Red: worse than the team that week by more than the coaching gap.</p>"
-        f'<div class="table-wrap"><table class="scorecard"><thead><tr><th>Agent</th><th>Handled</th>{head}'
-        f"<th>Flags</th></tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-    )
-    caption = " ".join(defs.of(mart, column) for column, *_ in SCORECARD_COLUMNS)
-    caption += f" {defs.of(mart, 'coaching_flags')}"
-    return html, caption
 
 
 HIERARCHY = [

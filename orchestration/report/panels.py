@@ -11,7 +11,15 @@ import plotly.graph_objects as go
 
 from orchestration.report.data import MartMissing
 
-PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+# The toolbar stays visible (phones have no hover) with the PNG download, zoom and reset; the other buttons only
+# crowd a small chart.
+PLOTLY_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "displayModeBar": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d", "pan2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
 CHANNEL_COLORS = {
     "voice": "#3566a8",
     "ivr": "#7aa6dc",
@@ -36,18 +44,24 @@ class Panel:
     content: go.Figure | str | None = None
     missing: str | None = None
     wide: bool = False
+    # The filters (date, channel, queue, intent, agent) this panel follows; the page says which it ignores.
+    dims: tuple[str, ...] = ()
 
     def body(self) -> str:
         if self.missing:
             return f'<div class="unavailable">not available: {escape(self.missing)}</div>'
         if isinstance(self.content, go.Figure):
+            config = {
+                **PLOTLY_CONFIG,
+                "toImageButtonOptions": {**PLOTLY_CONFIG["toImageButtonOptions"], "filename": f"cockpit-{self.key}"},
+            }
             return self.content.to_html(
-                full_html=False, include_plotlyjs=False, div_id=f"fig-{self.key}", config=PLOTLY_CONFIG
+                full_html=False, include_plotlyjs=False, div_id=f"fig-{self.key}", config=config
             )
         return self.content or ""
 
 
-def build(key: str, title: str, make: Callable[[], Content], wide: bool = False) -> Panel:
+def build(key: str, title: str, make: Callable[[], Content], wide: bool = False, dims: tuple[str, ...] = ()) -> Panel:
     """Run one figure function; a missing mart or a failing query becomes a 'not available' card."""
     try:
         content, caption = make()
@@ -56,14 +70,14 @@ def build(key: str, title: str, make: Callable[[], Content], wide: bool = False)
     except (duckdb.Error, KeyError, ValueError) as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return Panel(key, title, missing=f"could not read the marts ({first_line[:160]})", wide=wide)
-    return Panel(key, title, caption, content, wide=wide)
+    return Panel(key, title, caption, content, wide=wide, dims=dims)
 
 
 def style(fig: go.Figure, height: int = 320, legend: bool = False) -> go.Figure:
     fig.update_layout(
         template="plotly_white",
         height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},  # the top band holds the toolbar, above the data
         font={"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12, "color": "#24303f"},
         showlegend=legend,
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "font": {"size": 11}},

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import duckdb
 from plotly.offline import get_plotlyjs
 
-from orchestration.report import figures, voice
+from orchestration.report import figures, interactive, voice
 from orchestration.report.data import MartMissing, Serving
 from orchestration.report.definitions import Definitions, load_definitions
-from orchestration.report.kpis import Calendar, Kpi, Series, calendar, compare
+from orchestration.report.kpis import Calendar, Kpi, Series, calendar
 from orchestration.report.panels import Panel, build
+from orchestration.report.script import PAGE_SCRIPT
 from orchestration.report.template import PAGE
 from orchestration.report.tiles import Tile, build_tile
 
@@ -62,38 +62,24 @@ def headline(db: Serving, defs: Definitions) -> tuple[Calendar | None, list[Tile
     return cal, tiles, series
 
 
-def trend_section(tiles: list[Tile], series: list[Series], cal: Calendar | None, defs: Definitions) -> Section:
-    """One small chart per headline KPI; a KPI whose tile could not be computed says why, as its tile does."""
-    section = Section("Trends: daily, with the weekly roll-up", small=True)
-    loaded = {s.kpi.key: s for s in series}
-    for tile in tiles:
-        key = f"trend-{tile.key}"
-        if tile.key in loaded and cal is not None:
-            section.panels.append(build(key, tile.label, functools.partial(figures.trend, loaded[tile.key], cal, defs)))
-        else:
-            section.panels.append(Panel(key, tile.label, missing=tile.missing or "no data"))
-    return section
-
-
-def _raise_missing(mart: str) -> None:
-    raise MartMissing(mart)
-
-
-def sections(db: Serving, defs: Definitions, cal: Calendar | None, fcr_week: date | None) -> list[Section]:
+def sections(db: Serving, defs: Definitions, data: dict) -> list[Section]:
     p = functools.partial
-    scorecard = p(figures.agent_scorecard, db, defs, cal, fcr_week)
-    if cal is None:
-        scorecard = p(
-            _raise_missing, "mart_agent_scorecard" if not db.has("mart_agent_scorecard") else "mart_resolution"
-        )
     return [
+        Section("Your selection", [interactive.selection_panel(defs, data)]),
+        Section("Trends: daily, with the weekly roll-up", interactive.trend_panels(defs, data), small=True),
+        Section("Queues against the service-level target", interactive.queue_panels(defs, data)),
         Section(
             "When and how customers get in touch",
             [
-                build("volume-heatmap", "Volume by weekday and hour", p(figures.volume_heatmap, db, defs)),
+                build(
+                    "volume-heatmap",
+                    "Volume by weekday and hour",
+                    p(figures.volume_heatmap, db, defs),
+                    dims=("intent",),
+                ),
                 build("channel-mix", "Channel mix per intent (first channel)", p(figures.channel_mix, db, defs)),
             ],
-        ),
+        ),  # fmt: skip
         Section(
             "Voice: IVR and transfers",
             [
@@ -119,7 +105,7 @@ def sections(db: Serving, defs: Definitions, cal: Calendar | None, fcr_week: dat
         Section(
             "People and customers",
             [
-                build("agent-scorecard", "Agent scorecard and coaching flags", scorecard),
+                interactive.agent_panel(defs, data),
                 build("hierarchy-funnel", "Customer hierarchy", p(figures.hierarchy_funnel, db, defs)),
             ],
         ),
@@ -137,7 +123,7 @@ def sections(db: Serving, defs: Definitions, cal: Calendar | None, fcr_week: dat
 def render_html(db: Serving, defs: Definitions) -> str:
     cal, tiles, series = headline(db, defs)
     fcr = next((s for s in series if s.kpi.key == "fcr"), None)
-    fcr_week = compare(fcr, cal, "week").period if fcr and cal else None
+    data = interactive.page_data(db, defs, cal.first_date if cal else None, cal.last_date if cal else None, fcr)
     publication = db.publication()
     return PAGE.render(
         as_of=cal.last_date if cal else "no data",
@@ -145,7 +131,9 @@ def render_html(db: Serving, defs: Definitions) -> str:
         last_date=cal.last_date if cal else "–",
         publication=f"published {publication[1]} UTC (run {publication[0][:8]})" if publication else "",
         tiles=tiles,
-        sections=[trend_section(tiles, series, cal, defs), *sections(db, defs, cal, fcr_week)],
+        sections=sections(db, defs, data),
+        data_json=interactive.script_json(data),
+        page_script=PAGE_SCRIPT,
         definitions_source=defs.source,
         serving=db.path.name,
         plotly_js=get_plotlyjs(),
