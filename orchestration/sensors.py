@@ -18,11 +18,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from contact_warehouse.loading.common import LEDGER
+from contact_warehouse.loading.landing import export_files, profile_files, sha256_of
+from contact_warehouse.loading.profiles import ProfileError, discover_profiles
+from contact_warehouse.loading.sources import EXPORTS
 from orchestration.jobs import warehouse_job
-from orchestration.loading.common import LEDGER
-from orchestration.loading.landing import export_files, profile_files, sha256_of
-from orchestration.loading.profiles import ProfileError, discover_profiles
-from orchestration.loading.sources import EXPORTS
 from orchestration.locking import dead_holder, shared_warehouse_lock
 from orchestration.settings import landing_dir, profiles_dir, warehouse_db
 

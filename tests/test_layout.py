@@ -16,16 +16,13 @@ MAX_LINES = 500
 # applies fails the test until it is removed.
 OVER_MAX_LINES_TODAY: set[str] = set()
 
-# Library modules that still import orchestration/ modules that have not moved yet (settings, DuckDB settings,
-# the loaders' export contract). Same rule: it may only shrink.
+# Library modules that still import orchestration/ modules that have not moved yet (settings, DuckDB settings).
+# Same rule: it may only shrink. The loader's entry came with it from orchestration/loading/, where it was not
+# counted; it goes when duckdb_settings.py (also the dbt profile's plugin) moves.
 LIBRARY_IMPORTS_OF_ORCHESTRATION_TODAY = {
     ("contact_warehouse.bench.run", "orchestration.duckdb_settings"),
-    ("contact_warehouse.bench.run", "orchestration.loading.loader"),
-    ("contact_warehouse.bench.run", "orchestration.loading.sources"),
     ("contact_warehouse.bench.run", "orchestration.settings"),
-    ("contact_warehouse.generator.days", "orchestration.loading.loader"),
-    ("contact_warehouse.generator.days", "orchestration.loading.sources"),
-    ("contact_warehouse.generator.writers", "orchestration.loading.sources"),
+    ("contact_warehouse.loading.loader", "orchestration.duckdb_settings"),
 }
 
 # Import cycles among project modules today, each as its sorted modules; may only shrink (none left).

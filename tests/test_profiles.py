@@ -8,16 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.loading import loader
-from orchestration.loading.conversion import TRANSFORMS, ForeignFileError, ProfileHeaderError, convert
-from orchestration.loading.profiles import (
+from contact_warehouse.loading import loader
+from contact_warehouse.loading.conversion import TRANSFORMS, ForeignFileError, ProfileHeaderError, convert
+from contact_warehouse.loading.profiles import (
     TRANSFORM_NAMES,
     MappingProfile,
     ProfileError,
     discover_profiles,
     load_profile,
 )
-from orchestration.loading.sources import EXPORTS_BY_NAME
+from contact_warehouse.loading.sources import EXPORTS_BY_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "mapping_profiles"
