@@ -25,7 +25,10 @@ SQL_TYPES = {
     "double": "DOUBLE",
     "boolean": "BOOLEAN",
 }
+# A quarantined record keeps at most this much of its text (a 20 MB line must not be copied into the quarantine).
+RAW_RECORD_KEEP = 10_000
 
+# ------------------------------------------------------------------------------------------ settings
 
 SETTLE_SECONDS_ENV = "CONTACT_WAREHOUSE_SETTLE_SECONDS"
 DEFAULT_SETTLE_SECONDS = 5.0
@@ -33,12 +36,6 @@ MAX_RECORD_BYTES_ENV = "CONTACT_WAREHOUSE_MAX_RECORD_BYTES"
 DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024
 FUTURE_TOLERANCE_ENV = "CONTACT_WAREHOUSE_FUTURE_TOLERANCE_MINUTES"
 DEFAULT_FUTURE_TOLERANCE_MINUTES = 60.0
-
-
-# A quarantined record keeps at most this much of its text (a 20 MB line must not be copied into the quarantine).
-RAW_RECORD_KEEP = 10_000
-
-# ------------------------------------------------------------------------------------------ settings
 
 
 def _env_number(name: str, default: float) -> float:
@@ -70,4 +67,5 @@ def future_tolerance_minutes() -> float:
 
 
 def quote(value: str) -> str:
+    """A SQL string literal (DuckDB never opens a user's path: names are only ever values)."""
     return "'" + value.replace("'", "''") + "'"

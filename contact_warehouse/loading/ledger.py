@@ -123,6 +123,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"create table if not exists {RAW_SCHEMA}.{table.name} ({', '.join(cols)})")
 
 
+# ------------------------------------------------------------------------------------------ recording
+
+
 def _quarantine(con: duckdb.DuckDBPyConnection, export: Export, table: RawTable, ctx: dict, select: str) -> int:
     before = con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0]
     con.execute(

@@ -56,6 +56,8 @@ from .scan import RefusedFileError, _scan_csv
 from .sources import EXPORTS_BY_NAME, Export
 
 log = logging.getLogger(__name__)
+# load_file and record_file call the ledger's functions by their names in this module: tests replace
+# loader._record_duplicates or loader._record_ledger to simulate an out-of-memory error or a killed process.
 
 
 def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:

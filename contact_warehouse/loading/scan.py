@@ -211,6 +211,9 @@ def _scan_csv(path: Path, origin: str, table: RawTable, out: Path) -> tuple[int,
     return records, bad, has_line_column
 
 
+# ----------------------------------------------------------------------------------------- JSON Lines
+
+
 def _physical_lines(path: Path, limit: int) -> Iterator[tuple[int, bytes | None, bytes, int]]:
     """(line number, content or None when longer than ``limit``, its first bytes, its length) per physical
     line. A long line is read in pieces and never held whole: memory stays bounded by ``limit``."""
