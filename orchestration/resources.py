@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from orchestration.loading.loader import connect
+from contact_warehouse.loading.loader import connect
 from orchestration.project import dbt_project
 from orchestration.settings import dbt_executable, landing_dir, profiles_dir, warehouse_db
 

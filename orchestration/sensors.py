@@ -18,9 +18,11 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from contact_warehouse.loading.common import LEDGER
+from contact_warehouse.loading.landing import export_files, profile_files, sha256_of
+from contact_warehouse.loading.profiles import ProfileError, discover_profiles
+from contact_warehouse.loading.sources import EXPORTS
 from orchestration.jobs import warehouse_job
-from orchestration.loading.loader import LEDGER, export_files, sha256_of
-from orchestration.loading.sources import EXPORTS
 from orchestration.locking import dead_holder, shared_warehouse_lock
 from orchestration.settings import landing_dir, profiles_dir, warehouse_db
 
@@ -51,17 +53,13 @@ def landing_files(landing: Path, profiles: Path) -> Iterator[LandingFile]:
             yield LandingFile(path, (export.name,), sha256_of(path))
     if not profiles.is_dir():
         return
-    from orchestration.loading.profiles import ProfileError, discover_profiles
-
     try:
         found = discover_profiles(profiles)
     except ProfileError:
         return  # the loaders report an invalid profile; the sensor still watches the canonical folders
     for profile in found:
-        folder = landing / profile.folder
-        if folder.is_dir():
-            for path in sorted({p for pattern in profile.file_patterns for p in folder.glob(pattern) if p.is_file()}):
-                yield LandingFile(path, tuple(profile.targets), sha256_of(path))
+        for path in profile_files(landing, profile):
+            yield LandingFile(path, tuple(profile.targets), sha256_of(path))
 
 
 def ledger_entries(database: Path) -> set[tuple[str, str]]:

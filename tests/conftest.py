@@ -47,8 +47,8 @@ def run_dbt(args: Sequence[str], db: Path, extra_env: dict[str, str] | None = No
 
 def load_landing(db: Path, landing: Path, profiles_dir: Path | None = None) -> None:
     """Load every export of a landing folder into ``db`` with the loader (no Dagster), as the raw assets do."""
-    from orchestration.loading.loader import connect, load_export
-    from orchestration.loading.sources import EXPORTS
+    from contact_warehouse.loading.loader import connect, load_export
+    from contact_warehouse.loading.sources import EXPORTS
 
     con = connect(db)
     try:

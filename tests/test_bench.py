@@ -111,7 +111,7 @@ def test_unknown_size_is_refused():
 
 
 def test_loader_connection_reads_settings_from_the_environment(tmp_path, monkeypatch):
-    from orchestration.loading.loader import connect
+    from contact_warehouse.loading.loader import connect
 
     db = tmp_path / "warehouse.duckdb"
     for name in (THREADS_ENV, MEMORY_LIMIT_ENV, TEMP_DIR_ENV):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from contact_warehouse.loading.sources import EXPORTS
 from orchestration.definitions import defs
-from orchestration.loading.sources import EXPORTS
 
 
 def test_definitions_load_with_a_raw_asset_per_table() -> None:

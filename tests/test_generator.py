@@ -15,7 +15,7 @@ import pytest
 from contact_warehouse.generator import GenerationSummary, generate
 from contact_warehouse.generator import catalog as cat
 from contact_warehouse.generator.cli import main
-from orchestration.loading.sources import EXPORTS_BY_NAME, JSON_PATHS
+from contact_warehouse.loading.sources import EXPORTS_BY_NAME, JSON_PATHS
 
 KNOWLEDGE_BASE = Path(__file__).resolve().parents[1] / "dbt_project" / "knowledge_base"
 CSV_EXPORTS = ("calls", "ivr_events", "sms", "surveys", "faq_views")

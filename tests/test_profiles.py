@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.loading import loader
-from orchestration.loading.profiles import (
-    ForeignFileError,
+from contact_warehouse.loading import loader
+from contact_warehouse.loading.conversion import TRANSFORMS, ForeignFileError, ProfileHeaderError, convert
+from contact_warehouse.loading.profiles import (
+    TRANSFORM_NAMES,
     MappingProfile,
     ProfileError,
-    ProfileHeaderError,
-    convert,
     discover_profiles,
     load_profile,
 )
-from orchestration.loading.sources import EXPORTS_BY_NAME
+from contact_warehouse.loading.sources import EXPORTS_BY_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 PROFILES = ROOT / "mapping_profiles"
@@ -355,6 +354,11 @@ def test_invalid_profiles_are_rejected_naming_file_and_key(
         load_profile(path)
     assert str(path) in str(caught.value)
     assert expected in str(caught.value)
+
+
+def test_the_parser_accepts_exactly_the_transforms_the_conversion_applies() -> None:
+    # The parser (no pandas) validates transform names against TRANSFORM_NAMES; the conversion implements them.
+    assert sorted(TRANSFORMS) == list(TRANSFORM_NAMES)
 
 
 def test_yes_no_codes_stay_text(tmp_path: Path) -> None:

@@ -23,9 +23,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from contact_warehouse.loading.sources import EXPORTS_BY_NAME
 from orchestration.assets.publication import PUBLICATION_KEY
 from orchestration.definitions import defs
-from orchestration.loading.sources import EXPORTS_BY_NAME
 from orchestration.locking import dead_holder, exclusive_warehouse_lock, lock_path_for
 from orchestration.publication import publish, read_publication
 from orchestration.schedules import schedule_timezone
@@ -387,7 +387,7 @@ def kill_everything():
     os.killpg(os.getpgid(0), signal.SIGKILL)  # this process and its dbt child, as an OOM killer or reboot would
 
 if mode == "load":
-    from orchestration.loading import loader
+    from contact_warehouse.loading import loader
     original, calls = loader._record_ledger, []
     def record_then_die(*args):
         original(*args)

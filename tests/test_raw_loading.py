@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.loading.loader import connect, load_export
-from orchestration.loading.sources import EXPORTS
+from contact_warehouse.loading.loader import connect, load_export
+from contact_warehouse.loading.sources import EXPORTS
 
 FIXTURE_EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 

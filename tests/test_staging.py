@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 from conftest import load_landing
 
-from orchestration.loading.sources import CALLS
+from contact_warehouse.loading.sources import CALLS
 
 HEADER = ",".join(CALLS.main_table.column_names)
 

@@ -78,9 +78,9 @@ def measure_floor(landing: Path, scratch: Path, repeats: int = FLOOR_REPEATS) ->
 
 
 def _read_once(landing: Path, scratch: Path) -> dict[str, Any]:
+    from contact_warehouse.loading.landing import export_files
+    from contact_warehouse.loading.sources import EXPORTS
     from orchestration.duckdb_settings import connect
-    from orchestration.loading.loader import export_files
-    from orchestration.loading.sources import EXPORTS
 
     scratch.parent.mkdir(parents=True, exist_ok=True)
     scratch.unlink(missing_ok=True)

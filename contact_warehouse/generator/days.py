@@ -29,8 +29,8 @@ def _relative_files(folder: Path) -> dict[str, Path]:
 
 
 def _export_file_names(landing: Path) -> list[Path]:
-    from orchestration.loading.loader import export_files
-    from orchestration.loading.sources import EXPORTS
+    from contact_warehouse.loading.landing import export_files
+    from contact_warehouse.loading.sources import EXPORTS
 
     return [path for export in EXPORTS for path in export_files(landing, export)]
 

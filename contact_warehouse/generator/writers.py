@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
 
-from orchestration.loading.sources import EXPORTS_BY_NAME
+from contact_warehouse.loading.sources import EXPORTS_BY_NAME
 
 CSV_EXPORTS: tuple[str, ...] = ("calls", "ivr_events", "sms", "surveys", "faq_views")
 DAILY_EXPORTS: tuple[str, ...] = CSV_EXPORTS + ("chat_conversations", "form_submissions")

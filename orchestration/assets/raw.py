@@ -5,8 +5,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.loading.loader import LoadReport, load_export
-from orchestration.loading.sources import EXPORTS, Export
+from contact_warehouse.loading.loader import LoadReport, load_export
+from contact_warehouse.loading.sources import EXPORTS, Export
 from orchestration.resources import WarehouseResource
 
 RAW_GROUP = "raw"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.loading.loader import LoadReport, connect, load_export
-from orchestration.loading.sources import EXPORTS
+from contact_warehouse.loading.loader import LoadReport, connect, load_export
+from contact_warehouse.loading.sources import EXPORTS
 
 
 @pytest.fixture

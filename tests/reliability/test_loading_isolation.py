@@ -179,7 +179,7 @@ def test_an_unexpected_error_refuses_only_that_file_and_it_is_retried_next_run(
 ) -> None:
     import duckdb
 
-    from orchestration.loading import loader
+    from contact_warehouse.loading import loader
 
     good = good_calls(landing)
     chats = good_chats(landing)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.loading.loader import connect, ensure_raw_schema
+from contact_warehouse.loading.loader import connect, ensure_raw_schema
 from orchestration.settings import DBT_PROJECT_DIR, MAPPING_PROFILES_DIR, dbt_executable
 
 CALLS_HEADER = (

@@ -3,6 +3,7 @@
 A profile is one YAML file in ``mapping_profiles/``; its file stem is its name. It reads every file matching
 ``file_patterns`` in the landing subfolder ``folder`` and converts each into one canonical CSV per target
 export (docs/domain.md section 1), which the loader then validates and loads like any other file.
+This module reads and validates profiles (YAML, no pandas); ``conversion.py`` applies them to a file.
 
 YAML schema (every key except ``targets`` is optional)::
 
@@ -68,43 +69,30 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import numpy as np
-import pandas as pd
 import yaml
 
-from orchestration.loading.loader import SOURCE_LINE
-from orchestration.loading.sources import EXPORTS_BY_NAME, Column, RawTable
+from .sources import EXPORTS_BY_NAME, Column, RawTable
 
 SOURCE_KEYS = ("from", "const", "template", "after", "cases")
 MODIFIER_KEYS = ("plus", "unit", "transform", "map", "format", "timezone", "default", "when", "unless")
 PROFILE_KEYS = ("description", "folder", "file_patterns", "delimiter", "encoding", "header_row", "timezone", "targets")
 TARGET_KEYS = ("columns", "when", "unless")
 UNIT_SECONDS = {"seconds": 1.0, "milliseconds": 0.001, "minutes": 60.0}
+# The value transforms conversion.py implements (its TRANSFORMS has exactly these keys).
+TRANSFORM_NAMES = ("duration", "lower", "strip", "upper")
 CSV_EXPORTS = tuple(name for name, export in EXPORTS_BY_NAME.items() if export.format == "csv")
 
-# [[H:]MM:]SS[.fff]: the clock form vendors use in reports, or a plain number of ``unit``.
-_DURATION_RE = r"^(?:(?:(?P<h>\d+):)?(?P<m>\d{1,2}):)?(?P<s>\d+(?:\.\d*)?)$"
-# An explicit offset after a time of day; a bare date such as 2026-10-05 must not read as offset -05.
-_OFFSET_RE = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|z|[+-]\d{2}(?::?\d{2})?)$"
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]+)\}")
 
 
 class ProfileError(ValueError):
     """A mapping profile file is invalid; the message names the file and the offending key."""
-
-
-class ForeignFileError(ValueError):
-    """A foreign file cannot be converted as a whole (the loader refuses it)."""
-
-
-class ProfileHeaderError(ForeignFileError):
-    """A foreign file's header lacks columns its mapping profile reads."""
 
 
 # ------------------------------------------------------------------------------------------ model
@@ -382,10 +370,10 @@ class _Parser:
     def modifiers(self, spec: ColumnSpec, raw: dict, where: str, column: Column) -> None:
         if "transform" in raw:
             spec.transforms = self.names(raw["transform"], f"{where}.transform")
-            unknown = [t for t in spec.transforms if t not in TRANSFORMS]
+            unknown = [t for t in spec.transforms if t not in TRANSFORM_NAMES]
             if unknown:
                 raise self.fail(
-                    f"{where}.transform", f"unknown transform '{unknown[0]}' (known: {', '.join(sorted(TRANSFORMS))})"
+                    f"{where}.transform", f"unknown transform '{unknown[0]}' (known: {', '.join(TRANSFORM_NAMES)})"
                 )
         if "map" in raw:
             if not isinstance(raw["map"], dict) or not raw["map"]:
@@ -430,317 +418,3 @@ def discover_profiles(profiles_dir: Path) -> list[MappingProfile]:
             raise ProfileError(f"{profile.path}: profile name '{profile.name}' is also used by {seen[profile.name]}")
         seen[profile.name] = profile.path
     return profiles
-
-
-# ------------------------------------------------------------------------------------ value parsing
-
-
-def _clock_durations(text: pd.Series) -> pd.Series:
-    parts = text.str.extract(_DURATION_RE)
-    hours, minutes, seconds = (pd.to_numeric(parts[g], errors="coerce") for g in ("h", "m", "s"))
-    valid = minutes.notna() & (seconds < 60) & (hours.isna() | (minutes < 60))
-    return (hours.fillna(0) * 3600 + minutes * 60 + seconds).where(valid)
-
-
-def _durations(text: pd.Series, unit: str) -> pd.Series:
-    """Seconds as floats from stripped text; NaN where it is empty or not a duration."""
-    # Plain numbers are the common case and parse in C; only the rest go through the clock regex.
-    number = pd.to_numeric(text, errors="coerce")
-    seconds = (number * UNIT_SECONDS[unit]).where(np.isfinite(number) & (number >= 0))
-    clock = seconds.isna() & text.str.contains(":", regex=False)
-    if clock.any():
-        seconds[clock] = _clock_durations(text[clock])
-    return seconds
-
-
-def _localize_into(result: pd.Series, text: pd.Series, rows: pd.Series, fmt: str, tz: str | None) -> None:
-    """Parse ``text[rows]`` with ``fmt`` into ``result``; ``tz`` None means the values carry offsets."""
-    if not rows.any():
-        return
-    if tz is None:
-        result[rows] = pd.to_datetime(text[rows], format=fmt, utc=True, errors="coerce")
-        return
-    local = pd.to_datetime(text[rows], format=fmt, errors="coerce")
-    # A wall-clock time that occurs twice (DST fall-back) is read as its first occurrence; one that
-    # never occurs (spring-forward gap) is moved forward: a vendor did log it, so keep the row.
-    ambiguous = np.ones(len(local), dtype=bool)
-    result[rows] = local.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward").dt.tz_convert("UTC")
-
-
-def _parse_timestamps(text: pd.Series, fmt: str | None, tz: str) -> pd.Series:
-    """UTC timestamps; NaT where empty or unparseable. Values with an offset keep it; others are in ``tz``.
-
-    Values that do not match ``fmt`` are tried as ISO-8601 too: passed through raw, an ISO value would be
-    accepted by the loader as UTC, silently shifting a local-time export.
-    """
-    text = text.str.strip()
-    result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
-    if fmt is not None:
-        _localize_into(result, text, text.ne(""), fmt, None if "%z" in fmt else tz)
-    todo = result.isna() & text.ne("")
-    if todo.any() and tz == "UTC":
-        _localize_into(result, text, todo, "ISO8601", None)  # naive or not, the values read the same
-    elif todo.any():
-        has_offset = pd.Series(False, index=text.index)
-        has_offset[todo] = text[todo].str.contains(_OFFSET_RE, regex=True)
-        _localize_into(result, text, has_offset, "ISO8601", None)
-        _localize_into(result, text, todo & ~has_offset, "ISO8601", tz)
-    return result
-
-
-def _format_utc(stamps: pd.Series) -> pd.Series:
-    """ISO-8601 in UTC with ``Z``; microseconds only where there are any. NaT becomes ''."""
-    out = pd.Series("", index=stamps.index, dtype=object)
-    valid = stamps.notna()
-    if valid.any():
-        exact = stamps[valid].dt.tz_convert(None).to_numpy()
-        seconds = exact.astype("datetime64[s]")
-        text = np.datetime_as_string(seconds, unit="s").astype(object)
-        fraction = seconds != exact
-        if fraction.any():
-            text[fraction] = np.datetime_as_string(exact[fraction], unit="us")
-        out[valid] = text + "Z"
-    return out
-
-
-def _pass_through(raw: pd.Series, parsed_ok: pd.Series, parsed_text: pd.Series) -> pd.Series:
-    """Parsed text where parsing worked, else the raw value unchanged, so the loader quarantines it with
-    its line and field instead of it silently becoming NULL (blank raw values load as NULL there)."""
-    return parsed_text.where(parsed_ok, raw)
-
-
-def _to_duration_seconds(values: pd.Series, spec: ColumnSpec) -> pd.Series:
-    seconds = _durations(values.str.strip(), spec.unit)
-    ok = seconds.notna()
-    whole = pd.Series("", index=values.index, dtype=object)
-    whole[ok] = seconds[ok].round().astype("int64").astype(str)
-    return _pass_through(values, ok, whole)
-
-
-TRANSFORMS: dict[str, Callable[[pd.Series, ColumnSpec], pd.Series]] = {
-    "duration": _to_duration_seconds,
-    "lower": lambda values, _spec: values.str.lower(),
-    "upper": lambda values, _spec: values.str.upper(),
-    "strip": lambda values, _spec: values.str.strip(),
-}
-
-
-# ------------------------------------------------------------------------------------- evaluation
-
-
-class _Rows:
-    """Foreign rows as text; a column's stripped values are computed once, as many conditions reuse them."""
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-        self.index = frame.index
-        self._stripped: dict[str, pd.Series] = {}
-
-    def __getitem__(self, name: str) -> pd.Series:
-        return self.frame[name]
-
-    def stripped(self, name: str) -> pd.Series:
-        if name not in self._stripped:
-            self._stripped[name] = self.frame[name].str.strip()
-        return self._stripped[name]
-
-    def holds(self, when: Condition, unless: Condition) -> pd.Series:
-        """True where every ``when`` entry matches and no ``unless`` entry does."""
-        ok = pd.Series(True, index=self.index)
-        for name, values in when.items():
-            ok &= self.stripped(name).isin(values)
-        for name, values in unless.items():
-            ok &= ~self.stripped(name).isin(values)
-        return ok
-
-
-class _TargetEvaluator:
-    """Computes the canonical columns of one target over a frame of foreign rows (all text)."""
-
-    def __init__(self, profile: MappingProfile, mapping: TargetMapping, rows: _Rows) -> None:
-        self.profile = profile
-        self.mapping = mapping
-        self.rows = rows
-        self.by_name = {c.name: c for c in mapping.table.columns}
-        self.done: dict[str, pd.Series] = {}
-
-    def empty(self) -> pd.Series:
-        return pd.Series("", index=self.rows.index, dtype=object)
-
-    def column(self, name: str) -> pd.Series:
-        if name not in self.done:
-            spec = self.mapping.columns.get(name)
-            column = self.by_name[name]
-            self.done[name] = self.empty() if spec is None else self.evaluate(spec, column, None, self.profile.timezone)
-        return self.done[name]
-
-    def evaluate(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
-        fmt, tz = spec.format or fmt, spec.timezone or tz
-        values = self.source(spec, column, fmt, tz)
-        for name in spec.transforms:
-            values = TRANSFORMS[name](values, spec)
-        if spec.value_map is not None:
-            values = values.str.strip().map(spec.value_map).fillna(values)
-        # Derived and case values are already canonical; only values read from the file need parsing.
-        if column.type == "timestamp" and spec.source in ("from", "const", "template"):
-            stamps = _parse_timestamps(values, fmt, tz)
-            values = _pass_through(values, stamps.notna(), _format_utc(stamps))
-        if spec.default is not None:
-            values = self.fill_default(values, spec.default, column, fmt, tz)
-        if spec.when or spec.unless:
-            values = values.where(self.rows.holds(spec.when, spec.unless), "")
-        return values.astype(object)
-
-    def fill_default(
-        self, values: pd.Series, default: str | ColumnSpec, column: Column, fmt: str | None, tz: str
-    ) -> pd.Series:
-        empty = values.eq("")
-        if not empty.any():
-            return values
-        fill = default if isinstance(default, str) else self.evaluate(default, column, fmt, tz)
-        return values.where(~empty, fill)
-
-    def source(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
-        if spec.source == "from":
-            joined = self.rows[spec.columns[0]]
-            for name in spec.columns[1:]:
-                joined = joined + " " + self.rows[name]
-            return joined.str.strip() if len(spec.columns) > 1 else joined.astype(object)
-        if spec.source == "const":
-            return pd.Series(spec.const, index=self.rows.index, dtype=object)
-        if spec.source == "template":
-            out = self.empty()
-            for is_col, text in spec.template:
-                out = out + (self.rows[text] if is_col else text)
-            return out
-        if spec.source == "after":
-            return self.derive(spec)
-        return self.first_case(spec, column, fmt, tz)
-
-    def first_case(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
-        out = self.empty()
-        decided = pd.Series(False, index=self.rows.index)
-        for case in spec.cases:
-            chosen = ~decided & self.rows.holds(case.when, case.unless)
-            if chosen.any():
-                out = out.where(~chosen, self.evaluate(case, column, fmt, tz))
-            decided |= chosen
-        return out
-
-    def derive(self, spec: ColumnSpec) -> pd.Series:
-        """``after`` + ``plus``: empty where the base or a duration is empty (nothing is invented); a
-        duration that does not parse is written raw so the row is quarantined on this column."""
-        # The base is this converter's own output: ISO-8601 with Z, '' or a raw value that failed to parse.
-        base = pd.to_datetime(self.column(spec.after), format="ISO8601", utc=True, errors="coerce")
-        total = pd.Series(0.0, index=self.rows.index)
-        usable = base.notna()
-        bad_raw = self.empty()
-        for name in spec.plus:
-            raw, stripped = self.rows[name], self.rows.stripped(name)
-            seconds = _durations(stripped, spec.unit)
-            invalid = seconds.isna() & stripped.ne("")
-            bad_raw = bad_raw.where(~(invalid & bad_raw.eq("")), raw)
-            usable &= seconds.notna()
-            total = total + seconds.fillna(0)
-        stamps = (base + pd.to_timedelta(total, unit="s")).where(usable)
-        out = _format_utc(stamps)
-        return out.where(~(base.notna() & bad_raw.ne("")), bad_raw)
-
-
-# ------------------------------------------------------------------------------------- conversion
-
-
-def _read_options(profile: MappingProfile) -> dict[str, Any]:
-    return {
-        "sep": profile.delimiter,
-        "encoding": profile.encoding,
-        "dtype": str,
-        "keep_default_na": False,
-        "na_filter": False,
-        "skiprows": profile.header_row - 1,
-        # The header is read as a row: it then fixes the width, so a wider record anywhere is an error.
-        # With header=0, pandas would silently turn a first record one field too wide into an index.
-        "header": None,
-        # Blank lines stay as rows so that row positions map to physical lines; they are dropped later.
-        "skip_blank_lines": False,
-    }
-
-
-def _check_header(profile: MappingProfile, src: Path, header: list[str]) -> None:
-    missing = [c for c in profile.foreign_columns() if c not in header]
-    if missing:
-        raise ProfileHeaderError(
-            f"{src}: header lacks column(s) {', '.join(repr(c) for c in missing)} read by mapping profile "
-            f"'{profile.name}' ({profile.path}); header has: {', '.join(header)}"
-        )
-
-
-def _read_foreign(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.Series]:
-    """The foreign rows as text, and each row's 1-based physical line in the file."""
-    options = _read_options(profile)
-    try:
-        header = pd.read_csv(src, nrows=1, **options).iloc[0].tolist()
-        _check_header(profile, src, [str(c).strip() for c in header])
-        frame = pd.read_csv(src, **options).iloc[1:]
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IndexError) as exc:
-        raise ForeignFileError(
-            f"{src}: cannot be read as CSV by mapping profile '{profile.name}' ({profile.path}): {exc}"
-        ) from exc
-    header_newlines = sum(str(c).count("\n") for c in header)
-    frame.columns = [str(c).strip() for c in header]
-    frame = frame.reset_index(drop=True).astype(object)  # na_filter=False: every cell is already text
-    newlines = _embedded_newlines(frame)
-    first_data_line = profile.header_row + header_newlines + 1
-    lines = first_data_line + pd.Series(np.arange(len(frame)), index=frame.index) + newlines.cumsum() - newlines
-    blank = pd.Series(True, index=frame.index)
-    for name in frame.columns:
-        blank &= frame[name].eq("")
-    return frame[~blank], lines[~blank]
-
-
-def _embedded_newlines(frame: pd.DataFrame) -> pd.Series:
-    """Newlines inside each record's quoted values: each pushes every later record one line down."""
-    newlines = pd.Series(0, index=frame.index, dtype="int64")
-    for name in frame.columns:
-        values = frame[name]
-        # One C-speed scan of the whole column first: most columns never hold a newline.
-        if "\n" in "".join(values.tolist()):
-            newlines += values.str.count("\n")
-    return newlines
-
-
-def convert_counted(profile: MappingProfile, src: Path, out_dir: Path) -> tuple[dict[str, Path], int, dict[str, int]]:
-    """Convert one foreign file into one canonical CSV per target export, written into ``out_dir``.
-
-    Each output (``<src stem>.<export>.csv``, UTF-8, comma-separated) has the export's main-table columns
-    then ``_source_line``: the 1-based physical line where the originating record starts in ``src`` (line
-    1 is the first line of the file; quoted values spanning lines are counted). Blank lines are skipped, and
-    so are rows that fail the target's ``when``/``unless`` filter (e.g. calls without a rating for
-    ``surveys``); a target with no rows still gets a header-only file. Values that do not parse (timestamp,
-    duration) are written raw, never raised, so the loader quarantines them with file, line and field.
-    Raises ProfileHeaderError when the header lacks a column the profile reads, and ForeignFileError when
-    the file cannot be read as CSV at all (e.g. a row with more fields than the header).
-    Also returns the foreign file's records (blank lines are none) and, per target, how many of them passed
-    its filter: the loader counts the others as filtered, so the ledger reconciles with the vendor's file.
-    """
-    src, out_dir = Path(src), Path(out_dir)
-    frame, lines = _read_foreign(profile, src)
-    rows = _Rows(frame)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    kept: dict[str, int] = {}
-    for export, mapping in profile.mappings.items():
-        keep = rows.holds(mapping.when, mapping.unless)
-        evaluator = _TargetEvaluator(profile, mapping, _Rows(frame[keep]))
-        out = pd.DataFrame({name: evaluator.column(name) for name in mapping.table.column_names})
-        out[SOURCE_LINE] = lines[keep].astype("int64")
-        path = out_dir / f"{src.stem}.{export}.csv"
-        out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-        written[export] = path
-        kept[export] = int(keep.sum())
-    return written, len(frame), kept
-
-
-def convert(profile: MappingProfile, src: Path, out_dir: Path) -> dict[str, Path]:
-    """Convert one foreign file into one canonical CSV per target export (see ``convert_counted``)."""
-    return convert_counted(profile, src, out_dir)[0]

@@ -1,0 +1,114 @@
+"""JSON exports in DuckDB: one record per JSON line or per item of a ``{"items": [...]}`` document, invalid and
+over-long records set aside, then one text table per raw table (the record's own fields and its arrays)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from .common import MAX_RECORD_BYTES_ENV, RAW_RECORD_KEEP, max_record_bytes, quote
+from .scan import RefusedFileError, _open_binary, _stage_jsonl
+from .sources import JSON_PATHS, Export, RawTable
+
+
+def _json_text_columns(table: RawTable, doc: str, key_columns: dict[str, str]) -> str:
+    paths = JSON_PATHS.get(table.name, {})
+    exprs = []
+    for column in table.columns:
+        if column.name in key_columns:
+            exprs.append(f'{key_columns[column.name]} as "{column.name}"')
+        else:
+            exprs.append(f'json_extract_string({doc}, {quote("$." + paths[column.name])}) as "{column.name}"')
+    return ", ".join(exprs)
+
+
+def _stage_json_records(con: duckdb.DuckDBPyConnection, export: Export, path: Path, origin: str) -> int:
+    """Fill temp table ``_recs(_line, doc, raw_record)`` with one JSON record each, ``_bad`` with invalid ones;
+    return the number of records read."""
+    if export.format == "jsonl":
+        records = _stage_jsonl(con, path, origin)
+        con.execute(
+            """insert into _bad select _line, '*' as field, 'invalid JSON' as reason,
+               raw_record from _lines where not coalesce(json_valid(raw_record), false)
+               or json_type(raw_record) <> 'OBJECT'"""
+        )
+        con.execute(
+            """create or replace temp table _recs as select _line, json(raw_record) as doc, raw_record
+               from _lines where _line not in (select _line from _bad)"""
+        )
+        return records
+    with _open_binary(path) as handle:
+        data = handle.read()
+    if not data.strip():
+        raise RefusedFileError(f'{origin}: empty file ({len(data)} bytes): expected a JSON document {{"items": [...]}}')
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RefusedFileError(
+            f"{origin}: not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} (byte {exc.start} of the file) "
+            "cannot be decoded; re-export the file as UTF-8"
+        ) from None
+    del data
+    con.execute("create or replace temp table _doc as select ? as content", [content])
+    if not con.execute("select coalesce(json_valid(content), false) from _doc").fetchone()[0]:
+        try:
+            json.loads(content)
+            problem = "not valid JSON"
+        except json.JSONDecodeError as exc:
+            problem = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise RefusedFileError(f'{origin}: {problem}; expected a JSON document {{"items": [...]}}')
+    if con.execute("select json_type(content, '$.items') from _doc").fetchone()[0] != "ARRAY":
+        raise RefusedFileError(f'{origin}: not a JSON document of the form {{"items": [...]}} (no "items" array)')
+    # A JSON document has no useful line numbers: records are numbered by their 0-based index in items.
+    # The document is parsed once and its items unnested: extracting item i by path re-parses the whole
+    # document per item, quadratic in time and memory (out of memory at 10 million events).
+    con.execute(
+        """create or replace temp table _recs as
+           select position - 1 as _line, doc, doc::varchar as raw_record
+           from (
+               select unnest(items) as doc, generate_subscripts(items, 1) as position
+               from (select json_extract(content, '$.items[*]') as items from _doc)
+           )"""
+    )
+    limit = max_record_bytes()
+    con.execute(
+        f"""create or replace temp table _bad as
+            select _line, '*' as field,
+                   case when json_type(doc) <> 'OBJECT' then 'item is not a JSON object'
+                        else 'item of ' || strlen(raw_record) || ' bytes, longer than the maximum record size of '
+                             || {limit} || ' ({MAX_RECORD_BYTES_ENV})' end as reason,
+                   left(raw_record, {RAW_RECORD_KEEP}) as raw_record
+            from _recs where json_type(doc) <> 'OBJECT' or strlen(raw_record) > {limit}"""
+    )
+    con.execute("delete from _recs where _line in (select _line from _bad)")
+    return con.execute("select (select count(*) from _recs) + (select count(*) from _bad)").fetchone()[0]
+
+
+def _stage_json_children(con: duckdb.DuckDBPyConnection, export: Export) -> list[tuple[RawTable, str, str]]:
+    """Text temp tables per raw table of the export: (table, temp name, field prefix for errors)."""
+    parent = export.main_table
+    key = parent.key[0]
+    parent_key_expr = f"json_extract_string(doc, {quote('$.' + JSON_PATHS[parent.name][key])})"
+    con.execute(
+        f"create or replace temp table _t_{parent.name} as select _line, "
+        f"{_json_text_columns(parent, 'doc', {})} from _recs"
+    )
+    staged = [(parent, f"_t_{parent.name}", "")]
+    arrays = {"chat_messages": "messages", "chat_tags": "tags", "form_answers": "answers"}
+    for child in export.tables[1:]:
+        array = arrays[child.name]
+        index_col = next(c.name for c in child.columns if c.name.endswith("_index"))
+        element = f"json_extract(doc, '$.{array}[' || i || ']')"
+        keys = {key if key in child.column_names else parent.key[0]: parent_key_expr, index_col: "i::varchar"}
+        if child.name == "chat_tags":
+            keys["tag"] = f"json_extract_string(doc, '$.{array}[' || i || ']')"
+        con.execute(
+            f"""create or replace temp table _t_{child.name} as
+                select _line, {_json_text_columns(child, element, keys)}
+                from _recs, range(coalesce(json_array_length(doc, '$.{array}'), 0)::bigint) r(i)"""
+        )
+        staged.append((child, f"_t_{child.name}", f"{array}[]."))
+    return staged

@@ -1,0 +1,195 @@
+"""The ledger of files, the quarantine of bad rows and the list of repeated keys: their tables (created, and
+migrated to the columns of later versions), and what is recorded for one file's load."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import duckdb
+
+from .common import DUPLICATES, LEDGER, META_COLUMNS, QUARANTINE, RAW_SCHEMA, SQL_TYPES, quote
+from .sources import EXPORTS_BY_NAME, Export, RawTable
+
+LEDGER_COLUMNS = (
+    "load_id",
+    "load_seq",
+    "export",
+    "file_path",
+    "file_sha256",
+    "file_bytes",
+    "rows_read",
+    "rows_loaded",
+    "rows_rejected",
+    "status",
+    "message",
+    "loaded_at",
+    "rows_filtered",
+    "rows_duplicate",
+    "reason",
+)
+# Statuses written to the ledger; ``skipped`` (already there) and ``unsettled`` (still being written) are not.
+RECORDED_STATUSES = ("loaded", "refused", "ignored")
+
+
+JSONL_BATCH = 20_000
+# Marks a refusal for an unexpected error (not the file's content): such a file is tried again next run.
+RETRIED = "could not be loaded (retried next run)"
+
+
+@dataclass
+class FileResult:
+    export: str
+    path: str
+    sha256: str
+    status: str  # loaded | refused | ignored (all three in the ledger) | skipped | unsettled (not)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    message: str = ""
+    rows_filtered: int = 0
+    rows_duplicate: int = 0
+
+    @property
+    def reason(self) -> str:
+        """Why the file was refused, ignored or left for later (the ledger's ``reason``)."""
+        return self.message
+
+
+@dataclass
+class LoadReport:
+    export: str
+    files: list[FileResult] = field(default_factory=list)
+
+    def _sum(self, attr: str) -> int:
+        return sum(getattr(f, attr) for f in self.files)
+
+    @property
+    def rows_read(self) -> int:
+        return self._sum("rows_read")
+
+    @property
+    def rows_loaded(self) -> int:
+        return self._sum("rows_loaded")
+
+    @property
+    def rows_rejected(self) -> int:
+        return self._sum("rows_rejected")
+
+    @property
+    def rows_filtered(self) -> int:
+        return self._sum("rows_filtered")
+
+    @property
+    def rows_duplicate(self) -> int:
+        return self._sum("rows_duplicate")
+
+    def by_status(self, status: str) -> list[FileResult]:
+        return [f for f in self.files if f.status == status]
+
+
+# --------------------------------------------------------------------------------------------- schema
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema, ledger, quarantine and every raw table if missing (idempotent); add the ledger
+    columns of later versions to an existing warehouse."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    con.execute(
+        f"""create table if not exists {LEDGER} (
+            load_id varchar, load_seq bigint, export varchar, file_path varchar, file_sha256 varchar,
+            file_bytes bigint, rows_read bigint, rows_loaded bigint, rows_rejected bigint,
+            status varchar, message varchar, loaded_at timestamp)"""
+    )
+    # Files loaded before these columns existed had no profile filter counted (0 filtered reconciles them)
+    # and no duplicate count (NULL: no data).
+    con.execute(f"alter table {LEDGER} add column if not exists rows_filtered bigint default 0")
+    con.execute(f"alter table {LEDGER} add column if not exists rows_duplicate bigint")
+    con.execute(f"alter table {LEDGER} add column if not exists reason varchar")
+    con.execute(
+        f"""create table if not exists {QUARANTINE} (
+            load_id varchar, export varchar, raw_table varchar, file_path varchar, line bigint,
+            field varchar, reason varchar, raw_record varchar, quarantined_at timestamp)"""
+    )
+    con.execute(
+        f"""create table if not exists {DUPLICATES} (
+            load_id varchar, export varchar, raw_table varchar, file_path varchar, key_columns varchar,
+            key_value varchar, occurrences bigint, first_line bigint, kept_line bigint, loaded_at timestamp)"""
+    )
+    for export in EXPORTS_BY_NAME.values():
+        for table in export.tables:
+            cols = [f'"{c.name}" {SQL_TYPES[c.type]}' for c in table.columns]
+            cols += [f"{name} {sql_type}" for name, sql_type in META_COLUMNS]
+            con.execute(f"create table if not exists {RAW_SCHEMA}.{table.name} ({', '.join(cols)})")
+
+
+# ------------------------------------------------------------------------------------------ recording
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, export: Export, table: RawTable, ctx: dict, select: str) -> int:
+    before = con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0]
+    con.execute(
+        f"""insert into {QUARANTINE} select {quote(ctx["load_id"])}, {quote(export.name)}, {quote(table.name)},
+            {quote(ctx["file"])}, q.*, {quote(ctx["at"])}::timestamp from ({select}) q"""
+    )
+    return con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0] - before
+
+
+def _record_duplicates(con: duckdb.DuckDBPyConnection, export: Export, ctx: dict) -> int:
+    """List the keys loaded more than once from this file; return the rows repeating an earlier row's key.
+    Staging keeps one row per key (the last line of the latest load): these rows are the ones it drops."""
+    table = export.main_table
+    keys = ", ".join(f'"{k}"' for k in table.key)
+    key_text = "concat_ws('|', " + ", ".join(f'cast("{k}" as varchar)' for k in table.key) + ")"
+    con.execute(
+        f"""insert into {DUPLICATES}
+            select ?, ?, ?, ?, ?, {key_text}, count(*), min(_source_line), max(_source_line), ?::timestamp
+            from {RAW_SCHEMA}.{table.name} where _load_id = ? group by {keys} having count(*) > 1""",
+        [ctx["load_id"], export.name, table.name, ctx["file"], ",".join(table.key), ctx["at"], ctx["load_id"]],
+    )
+    return con.execute(
+        f"select coalesce(sum(occurrences - 1), 0) from {DUPLICATES} where load_id = ?", [ctx["load_id"]]
+    ).fetchone()[0]
+
+
+def _record_ledger(con: duckdb.DuckDBPyConnection, ctx: dict, result: FileResult, size: int) -> None:
+    values = {
+        "load_id": ctx["load_id"],
+        "load_seq": ctx["seq"],
+        "export": result.export,
+        "file_path": result.path,
+        "file_sha256": result.sha256,
+        "file_bytes": size,
+        "rows_read": result.rows_read,
+        "rows_loaded": result.rows_loaded,
+        "rows_rejected": result.rows_rejected,
+        "status": result.status,
+        "message": result.message,
+        "loaded_at": ctx["at"],
+        "rows_filtered": result.rows_filtered,
+        "rows_duplicate": result.rows_duplicate if result.status == "loaded" else None,
+        "reason": result.message or None,
+    }
+    con.execute(
+        f"insert into {LEDGER} ({', '.join(LEDGER_COLUMNS)}) values ({', '.join('?' * len(LEDGER_COLUMNS))})",
+        [values[c] for c in LEDGER_COLUMNS],
+    )
+
+
+def _new_context(con: duckdb.DuckDBPyConnection, file: str) -> dict:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    seq = con.execute(f"select coalesce(max(load_seq), 0) + 1 from {LEDGER}").fetchone()[0]
+    return {"load_id": f"{now:%Y%m%dT%H%M%S%f}-{seq}", "seq": seq, "file": file, "at": now.isoformat(sep=" ")}
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, export: str, sha: str) -> bool:
+    """Loaded, or refused for its content: the same bytes would be refused again. Ignored files and refusals
+    for an unexpected error are not final."""
+    return bool(
+        con.execute(
+            f"""select count(*) from {LEDGER} where export = ? and file_sha256 = ?
+                and (status = 'loaded'
+                     or status = 'refused' and coalesce(reason, message, '') not like '%' || ? || '%')""",
+            [export, sha, RETRIED],
+        ).fetchone()[0]
+    )
