@@ -81,6 +81,33 @@ def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     return [name for (name,) in rows]
 
 
+PUBLICATION_TABLE_COMMENT = "The run that published this file: one row, written with the marts it describes."
+PUBLICATION_COMMENTS = {
+    "run_id": "Dagster run that built and published these marts.",
+    "published_at": "When the file was published (UTC).",
+    "status": "published (a file is only ever swapped in whole, after its blocking checks passed).",
+    "tables": "Every marts table published, with its row count.",
+    "checks": "The checks of the run (dbt tests and expectation suites): name, passed, severity.",
+}
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, table: str, target: str) -> None:
+    """The table's and its columns' comments (the dbt descriptions, persist_docs) follow it into the serving
+    file: `create table ... as select` copies rows, not comments."""
+    for (comment,) in con.execute(
+        "select comment from duckdb_tables() where database_name = 'build' and schema_name = ? and table_name = ?",
+        [PUBLISHED_SCHEMA, table],
+    ).fetchall():
+        if comment:
+            con.execute(f"comment on table {target} is {_literal(comment)}")
+    for column, comment in con.execute(
+        "select column_name, comment from duckdb_columns() "
+        "where database_name = 'build' and schema_name = ? and table_name = ? and comment is not null",
+        [PUBLISHED_SCHEMA, table],
+    ).fetchall():
+        con.execute(f"comment on column {target}.{_quote(column)} is {_literal(comment)}")
+
+
 def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, published_at: datetime, checks) -> dict:
     con.execute(f"attach {_literal(str(build_db))} as build (read_only)")
     try:
@@ -92,6 +119,7 @@ def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, publishe
             # Views are materialised: what they read stays behind in the build file.
             con.execute(f"create table {target} as select * from build.{PUBLISHED_SCHEMA}.{_quote(table)}")
             counts[table] = con.execute(f"select count(*) from {target}").fetchone()[0]
+            _copy_comments(con, table, target)
     finally:
         con.execute("detach build")
     con.execute(f"create schema {META_SCHEMA}")
@@ -103,6 +131,9 @@ def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, publishe
             tables struct(table_name varchar, row_count bigint)[] not null,
             checks struct(asset_key varchar, check_name varchar, passed boolean, severity varchar)[] not null)"""
     )
+    for column, comment in PUBLICATION_COMMENTS.items():
+        con.execute(f"comment on column {PUBLICATION_TABLE}.{column} is {_literal(comment)}")
+    con.execute(f"comment on table {PUBLICATION_TABLE} is {_literal(PUBLICATION_TABLE_COMMENT)}")
     con.execute(
         f"insert into {PUBLICATION_TABLE} values (?, ?, 'published', ?, ?)",
         [

@@ -251,6 +251,16 @@ def test_a_clean_run_publishes_the_marts_with_meta_publication(clean) -> None:
         }
     assert set(counts) == built and built, "every marts table, and only those, is published"
     assert counts["fct_survey_answers"] == 4  # three survey-tool answers and one chat rating (a CSAT answer)
+    with duckdb.connect(str(site.serving), read_only=True) as con:
+        uncommented = con.execute(
+            "select schema_name || '.' || table_name || '.' || column_name from duckdb_columns() "
+            "where schema_name in ('marts', 'meta') and coalesce(comment, '') = ''"
+        ).fetchall()
+        tables_without = con.execute(
+            "select table_name from duckdb_tables() "
+            "where schema_name in ('marts', 'meta') and coalesce(comment, '') = ''"
+        ).fetchall()
+    assert uncommented == [] and tables_without == [], "every serving-file table and column explains itself"
     checks = {(c["asset_key"], c["check_name"]): c for c in meta["checks"]}
     survey = checks[("staging/stg_phone_system__survey_answers", "great_expectations")]
     assert survey["passed"] and survey["severity"] == "ERROR"
