@@ -90,10 +90,45 @@ except ImportError:  # pragma: no cover - dbt-duckdb is a dependency of the proj
     BasePlugin = object  # type: ignore[assignment,misc]
 
 
+# PR_SET_PDEATHSIG (linux/prctl.h): the signal this process receives when its parent dies.
+PR_SET_PDEATHSIG = 1
+_children_lock: list[int] = []  # the descriptor stays open, and the lock held, until this process exits
+
+
+def die_with_the_run(database: Path | str) -> bool:
+    """In a dbt process started by a run (``CONTACT_WAREHOUSE_RUN_PID`` names its parent): be killed with the
+    run, and hold ``<warehouse>.lock.children`` shared while alive (orchestration/locking.py says why).
+
+    A run killed with SIGKILL cannot stop its children, and the run lock (a flock) is not inherited by them: its dbt
+    would go on writing the build file for a minute while the next run, finding the lock free, failed on DuckDB's
+    own file lock. Returns whether this process is tied to a run."""
+    import signal
+
+    from orchestration.settings import RUN_PID_ENV, children_lock_path_for
+
+    run_pid = os.environ.get(RUN_PID_ENV, "").strip()
+    if not run_pid.isdigit() or os.getppid() != int(run_pid):
+        return False  # dbt run by hand, or by something the run started: the parent is not the run
+    import ctypes
+    import fcntl
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != int(run_pid):  # the run died before the line above: nobody would signal us
+        os._exit(1)
+    if not _children_lock and str(database) not in ("", ":memory:"):
+        fd = os.open(children_lock_path_for(database), os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # a starting run holds it exclusively for an instant only
+        _children_lock.append(fd)
+    return True
+
+
 class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
     """dbt-duckdb plugin (listed in profiles.yml): threads, memory limit and spill folder of dbt's database, from
-    the environment."""
+    the environment; a dbt started by a run dies with it (``die_with_the_run``)."""
 
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
+        # Called before DuckDB opens the file: from here on this dbt cannot outlive its run.
+        die_with_the_run(creds.path)
         # Passed to duckdb.connect. The per-cursor settings come from the profile.
         config.update(warehouse_settings(creds.path, preserve_insertion_order=False))
