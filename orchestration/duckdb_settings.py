@@ -21,6 +21,7 @@ after the first model that spilled (seen at 10 million events).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,22 @@ except ImportError:  # pragma: no cover - dbt-duckdb is a dependency of the proj
 
 # PR_SET_PDEATHSIG (linux/prctl.h): the signal this process receives when its parent dies.
 PR_SET_PDEATHSIG = 1
-_children_lock: list[int] = []  # the descriptor stays open, and the lock held, until this process exits
+_tied_to_run: list[int] = []  # the children lock's descriptor: held until this process exits
+
+
+def _watch_the_run(run_pid: int) -> None:
+    """Body of a thread that lives as long as the process. The kernel keeps the parent-death signal per thread,
+    and dbt opens DuckDB from a short-lived worker thread: asked from there, the signal would be dropped with it.
+    Polling the parent is the fallback where ``prctl`` is missing."""
+    import ctypes
+    import signal
+    import time
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    while os.getppid() == run_pid:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGKILL)  # the run is gone: so is what it started
 
 
 def die_with_the_run(database: Path | str) -> bool:
@@ -102,24 +118,23 @@ def die_with_the_run(database: Path | str) -> bool:
     A run killed with SIGKILL cannot stop its children, and the run lock (a flock) is not inherited by them: its dbt
     would go on writing the build file for a minute while the next run, finding the lock free, failed on DuckDB's
     own file lock. Returns whether this process is tied to a run."""
-    import signal
+    import fcntl
+    import threading
 
     from orchestration.settings import RUN_PID_ENV, children_lock_path_for
 
     run_pid = os.environ.get(RUN_PID_ENV, "").strip()
     if not run_pid.isdigit() or os.getppid() != int(run_pid):
         return False  # dbt run by hand, or by something the run started: the parent is not the run
-    import ctypes
-    import fcntl
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != int(run_pid):  # the run died before the line above: nobody would signal us
-        os._exit(1)
-    if not _children_lock and str(database) not in ("", ":memory:"):
+    if _tied_to_run:
+        return True
+    if str(database) not in ("", ":memory:"):
         fd = os.open(children_lock_path_for(database), os.O_RDWR | os.O_CREAT, 0o644)
         fcntl.flock(fd, fcntl.LOCK_SH)  # a starting run holds it exclusively for an instant only
-        _children_lock.append(fd)
+        _tied_to_run.append(fd)
+    else:
+        _tied_to_run.append(-1)
+    threading.Thread(target=_watch_the_run, args=(int(run_pid),), name="die-with-the-run", daemon=True).start()
     return True
 
 

@@ -110,13 +110,14 @@ SETTINGS: dict[str, str] = {
     "CONTACT_WAREHOUSE_MEMORY_LIMIT": "DuckDB memory limit",
     "CONTACT_WAREHOUSE_TEMP_DIR": "DuckDB spill folder",
     "CONTACT_WAREHOUSE_SCHEDULE_TZ": "time zone of the nightly schedule",
+    "CONTACT_WAREHOUSE_UPDATE_SCREENSHOT": "tests: rewrite docs/cockpit.png",
 }
 _SETTING_NAME = re.compile(r"CONTACT_WAREHOUSE_[A-Z0-9_]*[A-Z0-9]")
 
 
 def _settings_read_by_the_code() -> set[str]:
-    """Every CONTACT_WAREHOUSE_* name the project's code, dbt project or tests mention: a setting added by a
-    module without being listed above is still known, so the check below never refuses a real setting."""
+    """Every CONTACT_WAREHOUSE_* name the project's code or dbt project mentions: a setting added by a module
+    without being listed above is still known, so the check below never refuses a real setting."""
     names: set[str] = set()
     for folder, patterns in ((ROOT / "orchestration", ("*.py",)), (DBT_PROJECT_DIR, ("*.yml", "*.sql"))):
         for pattern in patterns:
@@ -125,11 +126,6 @@ def _settings_read_by_the_code() -> set[str]:
                     continue
                 with contextlib.suppress(OSError, UnicodeDecodeError):
                     names.update(_SETTING_NAME.findall(path.read_text(encoding="utf-8")))
-    tests = ROOT / "tests"
-    if tests.is_dir():
-        for path in tests.rglob("*.py"):
-            with contextlib.suppress(OSError, UnicodeDecodeError):
-                names.update(_SETTING_NAME.findall(path.read_text(encoding="utf-8")))
     return names
 
 
@@ -169,15 +165,15 @@ def ensure_pii_key() -> str | None:
 
     Order: ``CONTACT_WAREHOUSE_PII_KEY``; else the key file (``CONTACT_WAREHOUSE_PII_KEY_FILE``, default
     ``pii.key`` beside the build file); else, for the bundled demo only, the development key; else a random key is
-    written to the key file, readable by its owner only. The key file's path (never the key) is exported for dbt's
-    process (``orchestration.dbt_udfs``). Returns a sentence to show the user when a key file was created."""
+    written to the key file, readable by its owner only. dbt's process finds the same file by the same rule
+    (``orchestration.dbt_udfs.pii_key``): the key itself is never passed on. Returns a sentence to show the user
+    when a key file was created."""
     if os.environ.get(PII_KEY_ENV, "").strip():
         return None
     path = pii_key_file()
     if path.is_file():
-        os.environ[PII_KEY_FILE_ENV] = str(path)
         return None
-    if is_bundled_demo() and PII_KEY_FILE_ENV not in os.environ:
+    if is_bundled_demo() and not os.environ.get(PII_KEY_FILE_ENV, "").strip():
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
     existing_warehouse = warehouse_db().exists()
@@ -188,7 +184,6 @@ def ensure_pii_key() -> str | None:
         os.fsync(fd)
     finally:
         os.close(fd)
-    os.environ[PII_KEY_FILE_ENV] = str(path)
     note = (
         f"Created the identifier-hashing key {path} (owner-only). Keep it with the warehouse and back it up: "
         "a new key changes every customer hash"
