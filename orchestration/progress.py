@@ -36,9 +36,13 @@ CONSEQUENCE = re.compile(r"cannot rollback|transaction is aborted|no transaction
 
 
 def _node_name(unique_id: str) -> str:
-    """``model.contact_warehouse.stg_x`` -> ``model stg_x``; tests and unit tests keep their own names."""
+    """``model.contact_warehouse.stg_x`` -> ``model stg_x``; ``test.<project>.<name>.<hash>`` -> ``test <name>``;
+    ``unit_test.<project>.<model>.<name>`` -> ``unit test <model>.<name>``."""
     parts = unique_id.split(".")
-    return f"{parts[0].replace('_', ' ')} {parts[-1] if parts[0] != 'unit_test' else '.'.join(parts[2:])}"
+    if len(parts) < 3:
+        return unique_id
+    name = ".".join(parts[2:4]) if parts[0] == "unit_test" else parts[2]
+    return f"{parts[0].replace('_', ' ')} {name}"
 
 
 def dbt_results(target: Path) -> list[dict]:
@@ -157,7 +161,7 @@ class RunProgress:
     def line(self, label: str, text: str = "") -> None:
         if self._tty():
             self.out.write("\r\033[K")  # clear a progress indication
-        self.out.write(f"{label:<{LABEL_WIDTH}}{text}".rstrip() + "\n")
+        self.out.write(f"{label:<{LABEL_WIDTH - 1}} {text}".rstrip() + "\n")
         self.out.flush()
 
     def _progress(self, text: str) -> None:
