@@ -86,7 +86,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from orchestration.locking import WarehouseBusyError, exclusive_warehouse_lock
 
         try:
-            lock = exclusive_warehouse_lock(db, owner=f"contact-warehouse run, pid {os.getpid()}")
+            lock = exclusive_warehouse_lock(db, owner="contact-warehouse run", for_own_runs=True)
             lock.__enter__()
         except WarehouseBusyError as error:
             print(f"error: {error}", file=sys.stderr)
@@ -205,12 +205,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from orchestration.report import render_report
-    from orchestration.settings import report_dir, serving_db
+    from orchestration.settings import private_files, report_dir, serving_db
 
     serving = Path(args.serving) if args.serving else serving_db()
     out = Path(args.out) if args.out else (report_dir() if not args.serving else serving.parent / "report")
     try:
-        path = render_report(serving, out)
+        with private_files():  # the report shows customers' numbers: its reader is chosen, not everyone
+            path = render_report(serving, out)
     except FileNotFoundError as exc:
         print(exc, file=sys.stderr)
         return 1

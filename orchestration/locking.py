@@ -13,9 +13,9 @@ file: a killed run's dbt, still dying, never meets the next run's writes (DuckDB
 lock error).
 
 The holder writes its pid and run id into the lock file and clears them before letting go: a free lock whose file
-still names a run means that run died holding it (``dead_holder``), which the orphaned-run sensor acts on. Within
-one process the lock is re-entrant: ``contact-warehouse run`` takes it before its first step, and the job's lock
-resource, in the same process, then only records its run id.
+still names a run means that run died holding it (``dead_holder``), which the orphaned-run sensor acts on.
+``contact-warehouse run`` takes the lock before its first step (``for_own_runs``); the job's lock resource, in the
+same process, then joins it and only records its run id.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ SHARED_HOLDER_WAIT_SECONDS = 10.0
 # How long it waits for the dbt of a run that died (killed with it by the kernel: milliseconds) to be gone.
 DEAD_RUN_CHILDREN_WAIT_SECONDS = 30.0
 
-# Lock files this process holds exclusively (resolved path -> open descriptor): re-entry only records the run.
-_HELD: dict[str, int] = {}
+# Lock files this process holds for runs it starts itself (resolved path -> open descriptor): a run of this
+# process joins the holder and only records its run id.
+_SHARED_WITH_OWN_RUNS: dict[str, int] = {}
 
 
 class WarehouseBusyError(RuntimeError):
@@ -101,13 +102,18 @@ def _wait_for_dead_run_children(database: Path | str, deadline: float) -> None:
 
 
 @contextlib.contextmanager
-def exclusive_warehouse_lock(database: Path | str, owner: str, run_id: str | None = None) -> Iterator[Path]:
-    """Hold the warehouse for one run, or raise WarehouseBusyError naming the run that holds it."""
+def exclusive_warehouse_lock(
+    database: Path | str, owner: str, run_id: str | None = None, for_own_runs: bool = False
+) -> Iterator[Path]:
+    """Hold the warehouse for one run, or raise WarehouseBusyError naming the run that holds it.
+
+    ``for_own_runs``: the holder is about to run the job in this process (``contact-warehouse run``); the job's
+    lock resource then joins it instead of being refused."""
     path = lock_path_for(database)
     path.parent.mkdir(parents=True, exist_ok=True)
     key = str(path.resolve())
-    if key in _HELD:  # this process holds it already (the CLI around its in-process job): name the run
-        fd = _HELD[key]
+    if key in _SHARED_WITH_OWN_RUNS:  # the CLI around its in-process job: name the run
+        fd = _SHARED_WITH_OWN_RUNS[key]
         previous = os.pread(fd, 4096, 0)
         try:
             since = json.loads(previous).get("since")
@@ -145,7 +151,8 @@ def exclusive_warehouse_lock(database: Path | str, owner: str, run_id: str | Non
             raise
         os.ftruncate(fd, 0)
         os.pwrite(fd, _record(owner, run_id), 0)
-        _HELD[key] = fd
+        if for_own_runs:
+            _SHARED_WITH_OWN_RUNS[key] = fd
         previous_run_pid = os.environ.get(RUN_PID_ENV)
         os.environ[RUN_PID_ENV] = str(os.getpid())  # what dbt must not outlive (duckdb_settings.Plugin)
         try:
@@ -155,7 +162,7 @@ def exclusive_warehouse_lock(database: Path | str, owner: str, run_id: str | Non
                 os.environ.pop(RUN_PID_ENV, None)
             else:
                 os.environ[RUN_PID_ENV] = previous_run_pid
-            del _HELD[key]
+            _SHARED_WITH_OWN_RUNS.pop(key, None)
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
@@ -224,12 +231,19 @@ class WarehouseLockResource(dg.ConfigurableResource):
         # Whatever starts the run (UI, daemon, CLI, tests): its files are private, its identifiers keyed.
         with private_files(), exclusive_warehouse_lock(self.database_path(), owner, run_id=context.run_id) as path:
             database = self.database_path()
-            for file in (database, database.with_name(database.name + ".wal")):
-                if file.exists():  # created before this version, or by hand: may be readable by everyone
-                    make_private(file)
+            self._make_private(database)  # created before this version, or by hand: may be readable by everyone
             note = ensure_pii_key()
             if context.log:
                 context.log.info(f"Holding the warehouse lock {path} for this run (pid {os.getpid()}).")
                 if note:
                     context.log.warning(note)
-            yield self
+            try:
+                yield self
+            finally:
+                self._make_private(database)  # created by this run: its mode came from the umask, not its group
+
+    @staticmethod
+    def _make_private(database: Path) -> None:
+        for file in (database, database.with_name(database.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                make_private(file)

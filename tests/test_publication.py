@@ -160,6 +160,9 @@ class Site:
             "CONTACT_WAREHOUSE_DB": str(self.db),
             "CONTACT_WAREHOUSE_LANDING": str(self.landing),
             "CONTACT_WAREHOUSE_SERVING_DB": str(self.serving),
+            # One key for every site: runs of the same exports then publish the same customer hashes (without it,
+            # each site's first run would create a random key of its own).
+            "CONTACT_WAREHOUSE_PII_KEY": "test-publication-key",
         }
 
 
