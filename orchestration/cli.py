@@ -229,7 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(generate)
     generate.set_defaults(func=_cmd_generate)
 
-    run = sub.add_parser("run", help="load the landing folder and build the warehouse (dbt build)")
+    run = sub.add_parser(
+        "run",
+        help="load the landing folder and build the warehouse (dbt build)",
+        epilog="exit codes: 0 done; 1 the run failed (the summary says where and why); 2 bad input, nothing done; "
+        "3 another run holds the warehouse, nothing done",
+    )
     run.add_argument("--landing", help="landing folder (default: $CONTACT_WAREHOUSE_LANDING or seeds/)")
     run.add_argument("--db", help="warehouse file (default: $CONTACT_WAREHOUSE_DB or data/warehouse.duckdb)")
     run.add_argument(

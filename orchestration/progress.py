@@ -298,6 +298,9 @@ class RunProgress:
 
         parts = [f"{n('model', 'success')} models", f"{n('seed', 'success')} seeds"]
         tests = f"tests {n('test', 'pass')} passed, {n('test', 'fail', 'error')} failed, {n('test', 'warn')} warned"
+        warned = [_node_name(r.get("unique_id", "?")).split(" ")[-1] for r in results if r.get("status") == "warn"]
+        if warned:  # warnings do not fail the run: their names say where to look
+            tests += f" ({', '.join(warned[:2])}{', ...' if len(warned) > 2 else ''})"
         parts.append(tests)
         errors = sum(v for (kind, status), v in counts.items() if kind != "test" and status == "error")
         skipped = sum(v for (kind, status), v in counts.items() if status == "skipped")
