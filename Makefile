@@ -1,9 +1,15 @@
 # Two commands matter on a fresh machine: `make run` and `make test`. Each bootstraps .venv itself.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Found before PATH below puts the venv first (a venv is never made from its own python).
+ifndef PYTHON
+PYTHON := $(shell command -v python3.11 || command -v python3)
+endif
 VENV ?= .venv
 BIN := $(VENV)/bin
 
+# The venv's executables first for every recipe: dagster-dbt and `dagster dev` look `dbt` up on PATH, and a fresh
+# shell has no activated venv.
+export PATH := $(abspath $(BIN)):$(PATH)
 export DAGSTER_HOME ?= $(CURDIR)
 export DAGSTER_STORAGE_DIR ?= $(CURDIR)/.dagster
 export CONTACT_WAREHOUSE_DB ?= $(CURDIR)/data/warehouse.duckdb
@@ -35,7 +41,7 @@ manifest: install
 
 dev: install manifest
 	mkdir -p $(DAGSTER_STORAGE_DIR)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster dev -m orchestration.definitions
+	$(BIN)/dagster dev -m orchestration.definitions
 
 ## Benchmark floor, full build and nightly increment at ~100k, 1M and 10M events (SIZES=small for a quick run).
 SIZES ?= small,medium,large

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
-from orchestration.settings import GLOSSARY_PATH, ensure_warehouse_env
+from orchestration.settings import GLOSSARY_PATH
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -15,50 +18,168 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return run(args)
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    """Materialize every asset in-process: load the exports, dbt build (models + tests)."""
-    import os
+# Exit codes of `contact-warehouse run`.
+EXIT_FAILED = 1  # the run started and failed: the summary names the step and the cause
+EXIT_USAGE = 2  # nothing was done: an unknown setting or dbt var, a missing or empty landing folder
+EXIT_BUSY = 3  # nothing was done: another run holds the warehouse
 
+
+class UsageError(Exception):
+    """Bad input found before any work: one line for the user, exit code EXIT_USAGE."""
+
+
+def _landing_has_exports(landing: Path) -> bool:
+    """Whether the landing folder holds any file a loader would read (an export's folder, or a mapping
+    profile's)."""
+    from orchestration.loading.sources import EXPORTS
+    from orchestration.settings import profiles_dir
+
+    folders = [landing / export.name for export in EXPORTS]
+    with contextlib.suppress(Exception):  # an invalid profile is reported by the loaders, with its file
+        from orchestration.loading.profiles import discover_profiles
+
+        folders += [landing / profile.folder for profile in discover_profiles(profiles_dir())]
+    return any(path.is_file() for folder in folders if folder.is_dir() for path in folder.rglob("*"))
+
+
+def _preflight(args: argparse.Namespace) -> dict:
+    """Everything a run needs from the user, checked before any work; returns the dbt vars."""
+    from orchestration.settings import SETTINGS, file_group, landing_dir, parse_dbt_vars, unknown_settings
+
+    unknown = unknown_settings()
+    if unknown:
+        raise UsageError(
+            f"unknown setting {', '.join(unknown)} (a typo? known settings: {', '.join(sorted(SETTINGS))})"
+        )
+    try:
+        dbt_vars = parse_dbt_vars(args.vars or "")
+        file_group()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    landing = landing_dir()
+    if not landing.is_dir():
+        raise UsageError(f"landing folder {landing} does not exist (give --landing or set CONTACT_WAREHOUSE_LANDING)")
+    if not _landing_has_exports(landing):
+        raise UsageError(
+            f"landing folder {landing} is empty: no export file in any of its export folders "
+            "(calls/, chat_conversations/, ...) nor in a mapping profile's folder"
+        )
+    return dbt_vars
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Materialize every asset in-process: load the exports, dbt build (models + tests), checks, publication,
+    report. One line per step on the terminal; Dagster's and dbt's full output go to the run's log file."""
     if args.landing:
         os.environ["CONTACT_WAREHOUSE_LANDING"] = args.landing
     if args.db:
         os.environ["CONTACT_WAREHOUSE_DB"] = args.db
-    db = ensure_warehouse_env()
-    from orchestration.project import prepare_manifest
+    try:
+        dbt_vars = _preflight(args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    from orchestration.settings import ensure_warehouse_env, private_files
 
-    prepare_manifest(force=True)
-    import dagster as dg
+    with private_files():
+        db = ensure_warehouse_env()
+        from orchestration.locking import WarehouseBusyError, exclusive_warehouse_lock
 
-    from orchestration.definitions import defs
+        try:
+            lock = exclusive_warehouse_lock(db, owner="contact-warehouse run", for_own_runs=True)
+            lock.__enter__()
+        except WarehouseBusyError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BUSY
+        try:
+            return _run_holding_the_lock(args, db, dbt_vars)
+        finally:
+            lock.__exit__(None, None, None)
 
-    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    result = defs.resolve_job_def("warehouse_job").execute_in_process(
-        run_config=run_config(full_refresh=args.full_refresh), instance=instance, raise_on_error=False
-    )
-    _print_summary(str(db))
-    print(f"warehouse: {db}")
-    print("run succeeded" if result.success else "run FAILED: see the log above")
-    return 0 if result.success else 1
 
-
-def run_config(full_refresh: bool) -> dict:
+def run_config(full_refresh: bool, dbt_vars: dict | None = None) -> dict:
     """The job's run config: ``full_refresh`` rebuilds the incremental models from all loaded rows (after a
-    change of a var they depend on, such as ``phone_default_region``)."""
-    return {"ops": {"warehouse_dbt_assets": {"config": {"full_refresh": full_refresh}}}}
+    change of a var they depend on, such as ``phone_default_region``); ``dbt_vars`` are dbt's ``--vars``."""
+    import json
+
+    config: dict = {"full_refresh": full_refresh}
+    if dbt_vars:
+        config["vars"] = json.dumps(dbt_vars)
+    return {"ops": {"warehouse_dbt_assets": {"config": config}}}
 
 
-def _print_summary(db: str) -> None:
-    import duckdb
+@contextlib.contextmanager
+def _output_to(log: Path) -> Iterator[None]:
+    """Send everything written to this process's stdout and stderr (Dagster's DEBUG events, dbt's lines, warnings)
+    to ``log``; file descriptors, so that loggers created earlier and child processes follow."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for descriptor in (fd, *saved):
+            os.close(descriptor)
 
-    with duckdb.connect(db, read_only=True) as con:
-        rows = con.execute(
-            """select export, count(*) filter (where status = 'loaded'), count(*) filter (where status = 'refused'),
-                      sum(rows_read), sum(rows_loaded), sum(rows_rejected)
-               from raw._load_ledger group by export order by export"""
-        ).fetchall()
-    print(f"{'export':<22}{'files':>7}{'refused':>9}{'read':>10}{'loaded':>10}{'rejected':>10}")
-    for export, files, refused, read, loaded, rejected in rows:
-        print(f"{export:<22}{files:>7}{refused:>9}{read:>10}{loaded:>10}{rejected:>10}")
+
+def _run_holding_the_lock(args: argparse.Namespace, db: Path, dbt_vars: dict) -> int:
+    import time
+    import traceback
+    from datetime import UTC, datetime
+
+    from orchestration.progress import RunProgress
+    from orchestration.settings import ensure_pii_key, landing_dir, log_dir, make_private, report_dir, serving_db
+
+    started = time.monotonic()
+    console = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    logs = log_dir()
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"run-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{os.getpid()}.log"
+    print(f"contact-warehouse run: {landing_dir()} -> {db} (full log: {log})", file=console)
+    for path in (db, db.with_name(db.name + ".wal")):
+        if path.exists():  # a file from before this version may be readable by everyone
+            make_private(path)
+    note = ensure_pii_key()
+    if note:
+        print(note, file=console)
+
+    import dagster as dg
+    from dagster._core.utils import make_new_run_id
+
+    run_id = make_new_run_id()
+    progress = RunProgress(console, run_id=run_id, serving=serving_db(), report=report_dir() / "index.html")
+    result = None
+    with _output_to(log):
+        try:
+            from orchestration.project import prepare_manifest
+
+            prepare_manifest(force=True)
+            from orchestration.definitions import defs
+
+            instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+            instance.add_event_listener(run_id, progress.on_event)
+            result = defs.resolve_job_def("warehouse_job").execute_in_process(
+                run_config=run_config(args.full_refresh, dbt_vars),
+                instance=instance,
+                raise_on_error=False,
+                run_id=run_id,
+            )
+        except BaseException as error:  # the manifest, the definitions: before any step
+            traceback.print_exc()
+            progress.fail_outside_steps("prepare", error)
+            if not isinstance(error, Exception):
+                raise
+    success = result is not None and result.success and progress.failure is None
+    progress.finish(db=db, log=log, success=success, seconds=time.monotonic() - started)
+    console.close()
+    return 0 if success else EXIT_FAILED
 
 
 def _cmd_glossary(args: argparse.Namespace) -> int:
@@ -84,12 +205,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from orchestration.report import render_report
-    from orchestration.settings import report_dir, serving_db
+    from orchestration.settings import private_files, report_dir, serving_db
 
     serving = Path(args.serving) if args.serving else serving_db()
     out = Path(args.out) if args.out else (report_dir() if not args.serving else serving.parent / "report")
     try:
-        path = render_report(serving, out)
+        with private_files():  # the report shows customers' numbers: its reader is chosen, not everyone
+            path = render_report(serving, out)
     except FileNotFoundError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -107,9 +229,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(generate)
     generate.set_defaults(func=_cmd_generate)
 
-    run = sub.add_parser("run", help="load the landing folder and build the warehouse (dbt build)")
+    run = sub.add_parser(
+        "run",
+        help="load the landing folder and build the warehouse (dbt build)",
+        epilog="exit codes: 0 done; 1 the run failed (the summary says where and why); 2 bad input, nothing done; "
+        "3 another run holds the warehouse, nothing done",
+    )
     run.add_argument("--landing", help="landing folder (default: $CONTACT_WAREHOUSE_LANDING or seeds/)")
     run.add_argument("--db", help="warehouse file (default: $CONTACT_WAREHOUSE_DB or data/warehouse.duckdb)")
+    run.add_argument(
+        "--vars",
+        help="dbt vars for this run, a YAML or JSON mapping as dbt's --vars, e.g. '{session_gap_minutes: 20}' "
+        "(names declared in dbt_project/dbt_project.yml)",
+    )
     run.add_argument(
         "--full-refresh",
         action="store_true",

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 from functools import lru_cache
+from pathlib import Path
 
 import phonenumbers
 from dbt.adapters.duckdb.plugins import BasePlugin
@@ -18,7 +19,8 @@ from duckdb import DuckDBPyConnection
 from duckdb.sqltypes import DOUBLE, VARCHAR
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-# Documented development default; production sets CONTACT_WAREHOUSE_PII_KEY (DECISIONS.md).
+# The bundled demo's key only (fictional people): a run on any other landing folder uses
+# CONTACT_WAREHOUSE_PII_KEY or a random key file it creates (orchestration.settings.ensure_pii_key).
 DEFAULT_PII_KEY = "contact-warehouse-development-key"
 
 
@@ -36,8 +38,32 @@ def normalize_phone(raw: str | None, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=8)
+def _resolve_key(key: str, key_file: str, database: str) -> bytes:
+    if key:
+        return key.encode()
+    beside = Path(database).parent / "pii.key" if database else None
+    if not key_file and beside is not None and beside.is_file():
+        key_file = str(beside)
+    if not key_file:
+        return DEFAULT_PII_KEY.encode()
+    secret = Path(key_file).read_bytes().strip()
+    if not secret:
+        raise ValueError(f"the identifier-hashing key file {key_file} is empty")
+    return secret
+
+
 def pii_key() -> bytes:
-    return os.environ.get("CONTACT_WAREHOUSE_PII_KEY", DEFAULT_PII_KEY).encode()
+    """The key of the identifier hashes: CONTACT_WAREHOUSE_PII_KEY, else the key file the run named
+    (CONTACT_WAREHOUSE_PII_KEY_FILE), else ``pii.key`` beside the warehouse when it exists (an analyst's
+    ``dbt build`` on a real warehouse), else the demo's development key. It reaches dbt's process through the
+    environment or that file, never through SQL, so compiled SQL and logs never show it."""
+    env = os.environ
+    return _resolve_key(
+        env.get("CONTACT_WAREHOUSE_PII_KEY", "").strip(),
+        env.get("CONTACT_WAREHOUSE_PII_KEY_FILE", "").strip(),
+        env.get("CONTACT_WAREHOUSE_DB", "").strip(),
+    )
 
 
 @lru_cache(maxsize=1_000_000)

@@ -21,6 +21,7 @@ after the first model that spilled (seen at 10 million events).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,59 @@ except ImportError:  # pragma: no cover - dbt-duckdb is a dependency of the proj
     BasePlugin = object  # type: ignore[assignment,misc]
 
 
+# PR_SET_PDEATHSIG (linux/prctl.h): the signal this process receives when its parent dies.
+PR_SET_PDEATHSIG = 1
+_tied_to_run: list[int] = []  # the children lock's descriptor: held until this process exits
+
+
+def _watch_the_run(run_pid: int) -> None:
+    """Body of a thread that lives as long as the process. The kernel keeps the parent-death signal per thread,
+    and dbt opens DuckDB from a short-lived worker thread: asked from there, the signal would be dropped with it.
+    Polling the parent is the fallback where ``prctl`` is missing."""
+    import ctypes
+    import signal
+    import time
+
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    while os.getppid() == run_pid:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGKILL)  # the run is gone: so is what it started
+
+
+def die_with_the_run(database: Path | str) -> bool:
+    """In a dbt process started by a run (``CONTACT_WAREHOUSE_RUN_PID`` names its parent): be killed with the
+    run, and hold ``<warehouse>.lock.children`` shared while alive (orchestration/locking.py says why).
+
+    A run killed with SIGKILL cannot stop its children, and the run lock (a flock) is not inherited by them: its dbt
+    would go on writing the build file for a minute while the next run, finding the lock free, failed on DuckDB's
+    own file lock. Returns whether this process is tied to a run."""
+    import fcntl
+    import threading
+
+    from orchestration.settings import RUN_PID_ENV, children_lock_path_for
+
+    run_pid = os.environ.get(RUN_PID_ENV, "").strip()
+    if not run_pid.isdigit() or os.getppid() != int(run_pid):
+        return False  # dbt run by hand, or by something the run started: the parent is not the run
+    if _tied_to_run:
+        return True
+    if str(database) not in ("", ":memory:"):
+        fd = os.open(children_lock_path_for(database), os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_SH)  # a starting run holds it exclusively for an instant only
+        _tied_to_run.append(fd)
+    else:
+        _tied_to_run.append(-1)
+    threading.Thread(target=_watch_the_run, args=(int(run_pid),), name="die-with-the-run", daemon=True).start()
+    return True
+
+
 class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
     """dbt-duckdb plugin (listed in profiles.yml): threads, memory limit and spill folder of dbt's database, from
-    the environment."""
+    the environment; a dbt started by a run dies with it (``die_with_the_run``)."""
 
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
+        # Called before DuckDB opens the file: from here on this dbt cannot outlive its run.
+        die_with_the_run(creds.path)
         # Passed to duckdb.connect. The per-cursor settings come from the profile.
         config.update(warehouse_settings(creds.path, preserve_insertion_order=False))

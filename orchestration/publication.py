@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.duckdb_settings import connect
+from orchestration.settings import make_private
 
 PUBLISHED_SCHEMA = "marts"  # the only schema that leaves the build file: never raw, staging or intermediate
 META_SCHEMA = "meta"
@@ -69,6 +71,19 @@ def _fsync(path: Path, directory: bool = False) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _keep_mode(temp: Path, serving: Path) -> None:
+    """The new file gets the serving file's mode and group (an administrator's ``chmod 640`` or ``chgrp
+    analysts`` survives publications); a first publication is private (owner, or the configured group)."""
+    try:
+        current = serving.stat()
+    except FileNotFoundError:
+        make_private(temp)
+        return
+    os.chmod(temp, stat.S_IMODE(current.st_mode))
+    with contextlib.suppress(PermissionError):  # only root may give a file to a group it is not in
+        os.chown(temp, -1, current.st_gid)
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -172,6 +187,7 @@ def publish(
             con.execute("checkpoint")
         finally:
             con.close()
+        _keep_mode(temp, serving_db)
         _fsync(temp)
         os.replace(temp, serving_db)
         _fsync(serving_db.parent, directory=True)

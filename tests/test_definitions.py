@@ -37,7 +37,9 @@ def test_the_job_takes_a_full_refresh_of_the_incremental_models() -> None:
     job = defs.resolve_job_def("warehouse_job")
     for full_refresh in (False, True):
         validated = dg.validate_run_config(job, run_config(full_refresh))
-        assert validated["ops"]["warehouse_dbt_assets"]["config"] == {"full_refresh": full_refresh}
+        assert validated["ops"]["warehouse_dbt_assets"]["config"] == {"full_refresh": full_refresh, "vars": ""}
+    validated = dg.validate_run_config(job, run_config(False, {"session_gap_minutes": 20}))
+    assert validated["ops"]["warehouse_dbt_assets"]["config"]["vars"] == '{"session_gap_minutes": 20}'
     assert build_parser().parse_args(["run", "--full-refresh"]).full_refresh is True
     assert build_parser().parse_args(["run"]).full_refresh is False
 

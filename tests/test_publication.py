@@ -160,6 +160,9 @@ class Site:
             "CONTACT_WAREHOUSE_DB": str(self.db),
             "CONTACT_WAREHOUSE_LANDING": str(self.landing),
             "CONTACT_WAREHOUSE_SERVING_DB": str(self.serving),
+            # One key for every site: runs of the same exports then publish the same customer hashes (without it,
+            # each site's first run would create a random key of its own).
+            "CONTACT_WAREHOUSE_PII_KEY": "test-publication-key",
         }
 
 
@@ -376,6 +379,28 @@ def test_only_the_marts_schema_is_published_and_an_empty_build_publishes_meta_on
             ).fetchone()[0]
             == 0
         )
+
+
+def test_a_first_publication_is_private_and_a_later_one_keeps_the_serving_file_s_mode(tmp_path: Path) -> None:
+    import stat
+
+    build = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(build)) as con:
+        con.execute("create schema marts; create table marts.fct_a as select 1 as x")
+    serving = tmp_path / "out" / "serving.duckdb"
+    previous = os.umask(0o022)  # the usual umask: files are created readable by everyone unless made private
+    try:
+        publish(build, serving, run_id="first")
+        assert stat.S_IMODE(serving.stat().st_mode) == 0o600, "readable by its owner only"
+        serving.chmod(0o640)  # the administrator shares it with a group
+        publish(build, serving, run_id="second")
+        assert stat.S_IMODE(serving.stat().st_mode) == 0o640
+        serving.chmod(0o600)
+        publish(build, serving, run_id="third")
+        assert stat.S_IMODE(serving.stat().st_mode) == 0o600
+    finally:
+        os.umask(previous)
+    assert read_publication(serving)["run_id"] == "third"
 
 
 def test_a_second_run_is_refused_while_one_holds_the_warehouse(tmp_path: Path, landing: Path) -> None:

@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: dbt sources map onto the raw loader assets, dbt tests become asset
 checks, and one `dbt build` runs everything selected."""
 
+import json
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -8,9 +9,12 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt.errors import DagsterDbtError
 
 from orchestration.assets.raw import raw_asset_key
+from orchestration.progress import dbt_failure_cause
 from orchestration.project import dbt_project
+from orchestration.settings import parse_dbt_vars
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -35,6 +39,8 @@ KEPT_RUN_TARGETS = 5
 
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
+    # A YAML or JSON mapping, as dbt's own --vars; every name must be declared under vars: in dbt_project.yml.
+    vars: str = ""
 
 
 translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -48,9 +54,25 @@ translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
 )
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    if config.vars:
+        try:
+            dbt_vars = parse_dbt_vars(config.vars)
+        except ValueError as error:
+            raise dg.Failure(description=str(error)) from None
+        args += ["--vars", json.dumps(dbt_vars)]
     invocation = dbt.cli(args, context=context)
-    yield from invocation.stream()
     current = Path(invocation.project_dir) / invocation.target_path
+    try:
+        yield from invocation.stream()
+    except DagsterDbtError as error:
+        # dagster-dbt says only "dbt build failed"; the first line must say what to fix.
+        cause = dbt_failure_cause(current)
+        if cause is None:
+            raise
+        raise dg.Failure(
+            description=f"dbt build failed: {cause}",
+            metadata={"dbt_target": dg.MetadataValue.path(str(current))},
+        ) from error
     prune_run_targets(current.parent, keep=KEPT_RUN_TARGETS, current=current)
 
 

@@ -1,0 +1,376 @@
+"""`contact-warehouse run` as a user runs it (a subprocess on a small landing folder, a temporary warehouse): one
+line per step, the full log in a file it names, a summary ending with the paths, private files, a random PII key
+outside the demo; one-line errors with their own exit codes before any work; a failed run names what failed
+first. One successful run is shared by the module."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+from test_publication import write_landing
+
+from orchestration.cli import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE
+from orchestration.dbt_udfs import DEFAULT_PII_KEY
+from orchestration.locking import exclusive_warehouse_lock
+from orchestration.settings import DBT_PROJECT_DIR, SETTINGS
+
+CLI = str(Path(sys.executable).parent / "contact-warehouse")
+EXPORTS = (
+    "calls",
+    "chat_conversations",
+    "customers",
+    "faq_articles",
+    "faq_views",
+    "form_submissions",
+    "ivr_events",
+    "sms",
+    "surveys",
+)
+
+
+def user_env(**settings: str) -> dict[str, str]:
+    """The environment of a user's shell: no project setting but those given; an ephemeral Dagster instance."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACT_WAREHOUSE_") and k != "DAGSTER_HOME"}
+    return {**env, **settings}
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class CliRun:
+    root: Path
+    landing: Path
+    result: subprocess.CompletedProcess
+    started: float  # time.time() when the run started
+
+    @property
+    def db(self) -> Path:
+        return self.root / "data" / "warehouse.duckdb"
+
+    @property
+    def lines(self) -> list[str]:
+        return self.result.stdout.splitlines()
+
+    def summary(self, label: str) -> str:
+        (line,) = [line for line in self.lines if line.startswith(label)]
+        return line[len(label) :].strip()
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    root = tmp_path_factory.mktemp("cli")
+    landing = write_landing(root / "landing")
+    env = user_env(CONTACT_WAREHOUSE_DB=str(root / "data" / "warehouse.duckdb"))
+    started = time.time()
+    # A var at its default value: passed through to dbt build without changing a number.
+    result = cli("run", "--landing", str(landing), "--vars", "{session_gap_minutes: 30}", env=env, cwd=root)
+    return CliRun(root, landing, result, started)
+
+
+def test_a_run_prints_one_line_per_step_and_ends_with_the_paths(cli_run: CliRun) -> None:
+    result = cli_run.result
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(cli_run.lines) < 60, result.stdout
+    assert result.stderr == ""
+    for export in EXPORTS:
+        (line,) = [line for line in cli_run.lines if line.split()[:2] == ["load", export]]
+        assert "1 new file" in line and "rows read" in line and "loaded" in line and "rejected" in line
+    dbt = cli_run.summary("dbt build")
+    assert "models" in dbt and "passed, 0 failed" in dbt
+    assert "suites passed, 0 failed" in cli_run.summary("expectations")
+    db = cli_run.db
+    assert str(db.parent / "serving.duckdb") in cli_run.summary("publish")
+    # The summary ends with the files the run made, then the outcome.
+    log = Path(cli_run.summary("log:"))
+    assert cli_run.lines[-5:] == [
+        f"{'warehouse:':<24}{db}",
+        f"{'serving file:':<24}{db.parent / 'serving.duckdb'}",
+        f"{'report:':<24}{db.parent / 'report' / 'index.html'}",
+        f"{'log:':<24}{log}",
+        cli_run.lines[-1],
+    ]
+    assert cli_run.lines[-1].startswith("run succeeded")
+    assert log.parent == db.parent / "logs" and log.name.startswith("run-")
+    assert (db.parent / "report" / "index.html").is_file()
+
+
+def test_dagster_and_dbt_output_go_to_the_log_file_only(cli_run: CliRun) -> None:
+    text = Path(cli_run.summary("log:")).read_text()
+    assert "DEBUG" in text and "STEP_SUCCESS" in text and "LogModelResult" not in cli_run.result.stdout
+    assert "DEBUG" not in cli_run.result.stdout and "dagster" not in cli_run.result.stdout.lower()
+    # The vars reached dbt build.
+    assert '--vars {"session_gap_minutes": 30}' in text
+
+
+def test_the_ledger_summary_shows_the_ledger_row_columns(cli_run: CliRun) -> None:
+    with duckdb.connect(str(cli_run.db), read_only=True) as con:
+        columns = {
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns where table_name = '_load_ledger'"
+            ).fetchall()
+        }
+    expected = [
+        c for c in ("rows_read", "rows_loaded", "rows_rejected", "rows_filtered", "rows_duplicate") if c in columns
+    ]
+    (header,) = [line for line in cli_run.lines if line.startswith("ledger")]
+    assert header.split()[-len(expected) :] == expected
+    (calls,) = [line for line in cli_run.lines if line.split()[:1] == ["calls"]]
+    assert calls.split()[1:6] == ["1", "0", "4", "4", "0"]  # files, refused, read, loaded, rejected
+
+
+def test_the_run_files_are_readable_by_their_owner_only(cli_run: CliRun) -> None:
+    data = cli_run.db.parent
+    files = [
+        cli_run.db,
+        data / "serving.duckdb",
+        data / "report" / "index.html",
+        data / "pii.key",
+        Path(cli_run.summary("log:")),
+    ]
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in files}
+    assert modes == {path.name: 0o600 for path in files}
+
+
+def test_outside_the_demo_a_random_key_is_created_and_never_shown(cli_run: CliRun) -> None:
+    key_file = cli_run.db.parent / "pii.key"
+    key = key_file.read_text().strip()
+    assert len(key) == 64 and key != DEFAULT_PII_KEY
+    assert any(str(key_file) in line and "--full-refresh" not in line for line in cli_run.lines)
+    # The identifiers were hashed with it, not with the development key.
+    with duckdb.connect(str(cli_run.db), read_only=True) as con:
+        nodes = {
+            n for (n,) in con.execute("select identifier_node from intermediate.int_identifier_occurrences").fetchall()
+        }
+
+    def node(secret: str) -> str:
+        return hmac.new(secret.encode(), b"email:bob@example.org", hashlib.sha256).hexdigest()
+
+    assert node(key) in nodes and node(DEFAULT_PII_KEY) not in nodes
+    # Never in the terminal, the log, compiled SQL or dbt's own log of this run.
+    assert key not in cli_run.result.stdout + cli_run.result.stderr
+    assert key not in Path(cli_run.summary("log:")).read_text()
+    written = [
+        path
+        for path in (DBT_PROJECT_DIR / "target").rglob("*")
+        if path.is_file() and path.stat().st_mtime >= cli_run.started
+    ]
+    assert any(path.suffix == ".sql" for path in written)
+    for path in written:
+        assert key not in path.read_text(errors="replace"), path
+
+
+def test_a_failed_run_says_first_which_step_and_test_failed(cli_run: CliRun, tmp_path: Path) -> None:
+    # The shared run's warehouse, with a duplicate customer: dbt's unique test on customer_ref fails.
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("warehouse.duckdb", "pii.key", "serving.duckdb"):
+        shutil.copy2(cli_run.db.parent / name, data / name)
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        con.execute("insert into staging.stg_crm__customers select * from staging.stg_crm__customers limit 1")
+    serving_before = (data / "serving.duckdb").read_bytes()
+
+    result = cli(
+        "run",
+        "--landing",
+        str(cli_run.landing),
+        env=user_env(CONTACT_WAREHOUSE_DB=str(data / "warehouse.duckdb")),
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == EXIT_FAILED, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) < 60, result.stdout
+    (dbt,) = [line for line in lines if line.startswith("dbt build")]
+    assert "FAILED: test unique_stg_crm__customers_customer_ref" in dbt, result.stdout
+    first = next(line for line in lines if line.startswith("run FAILED"))
+    assert first.startswith("run FAILED at dbt build:") and "unique_stg_crm__customers_customer_ref" in first
+    assert "Got 1 result" in first, first
+    assert lines[-1].startswith("failed:") and "unique_stg_crm__customers_customer_ref" in lines[-1]
+    assert "not published by this run" in next(line for line in lines if line.startswith("serving file:"))
+    assert (data / "serving.duckdb").read_bytes() == serving_before
+
+
+# ------------------------------------------------------------------------------------ refused before work
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing landing", "landing folder {landing} does not exist"),
+        ("empty landing", "landing folder {landing} is empty"),
+        ("unknown setting", "unknown setting CONTACT_WAREHOUSE_LANDNG"),
+        ("unknown var", "unknown dbt var sesion_gap_minutes (declared in dbt_project/dbt_project.yml: "),
+    ],
+)
+def test_bad_input_is_refused_with_one_line_before_any_work(tmp_path: Path, case: str, expected: str) -> None:
+    landing = tmp_path / "landing"
+    db = tmp_path / "data" / "warehouse.duckdb"
+    env = user_env(CONTACT_WAREHOUSE_DB=str(db))
+    args = ["run", "--landing", str(landing)]
+    if case != "missing landing":
+        write_landing(landing)
+    if case == "empty landing":
+        shutil.rmtree(landing)
+        for export in EXPORTS:
+            (landing / export).mkdir(parents=True)
+    elif case == "unknown setting":
+        env["CONTACT_WAREHOUSE_LANDNG"] = "/somewhere"
+    elif case == "unknown var":
+        args += ["--vars", '{"sesion_gap_minutes": 20}']
+
+    started = time.monotonic()
+    result = cli(*args, env=env, cwd=tmp_path, timeout=120)
+
+    assert result.returncode == EXIT_USAGE, result.stdout + result.stderr
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and expected.format(landing=landing) in line
+    if case == "unknown var":
+        assert "session_gap_minutes" in line and "reporting_timezone" in line  # the known vars are listed
+    if case == "unknown setting":
+        assert all(name in line for name in SETTINGS)
+    assert not db.parent.exists(), "nothing was created"
+    assert time.monotonic() - started < 60
+
+
+def test_a_run_is_refused_at_once_while_another_holds_the_warehouse(tmp_path: Path) -> None:
+    landing = write_landing(tmp_path / "landing")
+    db = tmp_path / "data" / "warehouse.duckdb"
+    with exclusive_warehouse_lock(db, "nightly run"):
+        started = time.monotonic()
+        result = cli("run", "--landing", str(landing), env=user_env(CONTACT_WAREHOUSE_DB=str(db)), cwd=tmp_path)
+        elapsed = time.monotonic() - started
+    assert result.returncode == EXIT_BUSY, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert f"is held by pid {os.getpid()} (nightly run, since 20" in line
+    assert elapsed < 20, f"refused after {elapsed:.0f} s"
+    assert not db.exists()
+
+
+# ------------------------------------------------------------------------------------------ pieces
+
+
+def test_every_setting_the_code_reads_is_known_and_a_misspelt_one_is_not() -> None:
+    from orchestration.settings import unknown_settings
+
+    assert unknown_settings({name: "x" for name in SETTINGS}) == []
+    assert unknown_settings({"CONTACT_WAREHOUSE_MEMORY_LIMIT": "1GB", "CONTACT_WAREHOUSE_DBB": "x", "HOME": "/"}) == [
+        "CONTACT_WAREHOUSE_DBB"
+    ]
+
+
+@pytest.fixture
+def key_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("CONTACT_WAREHOUSE_PII_KEY", "CONTACT_WAREHOUSE_PII_KEY_FILE"):
+        monkeypatch.setenv(name, "")  # unset, and restored after the test
+    db = tmp_path / "data" / "warehouse.duckdb"
+    monkeypatch.setenv("CONTACT_WAREHOUSE_DB", str(db))
+    monkeypatch.setenv("CONTACT_WAREHOUSE_LANDING", str(tmp_path / "landing"))
+    return db
+
+
+def test_a_key_file_is_created_owner_only_on_the_first_run_outside_the_demo(key_site: Path) -> None:
+    from orchestration.dbt_udfs import pii_key
+    from orchestration.settings import ensure_pii_key
+
+    note = ensure_pii_key()
+    key_file = key_site.parent / "pii.key"
+    assert note is not None and str(key_file) in note and "--full-refresh" not in note
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert pii_key() == key.encode() and key not in note
+    # The next run keeps it.
+    assert ensure_pii_key() is None and key_file.read_text().strip() == key
+
+
+def test_a_key_created_for_an_existing_warehouse_asks_for_a_full_refresh(key_site: Path) -> None:
+    from orchestration.settings import ensure_pii_key
+
+    key_site.parent.mkdir(parents=True)
+    duckdb.connect(str(key_site)).close()
+    assert "--full-refresh" in ensure_pii_key()
+
+
+def test_a_key_from_the_environment_is_used_and_no_file_is_written(
+    key_site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.dbt_udfs import pii_key
+    from orchestration.settings import ensure_pii_key
+
+    monkeypatch.setenv("CONTACT_WAREHOUSE_PII_KEY", "from-the-vault")
+    assert ensure_pii_key() is None
+    assert not (key_site.parent / "pii.key").exists()
+    assert pii_key() == b"from-the-vault"
+
+
+def test_the_bundled_demo_keeps_the_development_key(key_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestration.dbt_udfs import pii_key
+    from orchestration.settings import DEFAULT_LANDING_DIR, ensure_pii_key
+
+    monkeypatch.setenv("CONTACT_WAREHOUSE_LANDING", str(DEFAULT_LANDING_DIR))
+    assert ensure_pii_key() is None
+    assert not (key_site.parent / "pii.key").exists()
+    assert pii_key() == DEFAULT_PII_KEY.encode()
+
+
+def test_dbt_by_hand_on_a_real_warehouse_finds_its_key_file(key_site: Path) -> None:
+    from orchestration.dbt_udfs import pii_key
+
+    key_site.parent.mkdir(parents=True)
+    (key_site.parent / "pii.key").write_text("beside-the-warehouse\n")
+    assert pii_key() == b"beside-the-warehouse"
+
+
+def test_the_cause_of_a_failure_is_the_root_cause_not_its_consequence(tmp_path: Path) -> None:
+    import json
+
+    from dagster._utils.error import SerializableErrorInfo
+
+    from orchestration.progress import cause_of, dbt_failure_cause
+
+    disk = SerializableErrorInfo("duckdb.IOException: IO Error: could not write: No space left on device\n", [], "")
+    rollback = SerializableErrorInfo(
+        "duckdb.TransactionException: cannot rollback - no transaction is active\n", [], "", context=disk
+    )
+    wrapper = SerializableErrorInfo("Error occurred while executing op load_calls:\n", [], "", cause=rollback)
+    assert "No space left on device" in cause_of(wrapper)
+    assert cause_of(SerializableErrorInfo("wrapper", [], "", cause=SerializableErrorInfo("KeyError: 'x'", [], ""))) == (
+        "KeyError: 'x'"
+    )
+
+    results = [
+        {"unique_id": "model.contact_warehouse.stg_a", "status": "success", "message": "OK"},
+        {"unique_id": "test.contact_warehouse.unique_stg_a_id.1a", "status": "fail", "message": "Got 2 results"},
+        {"unique_id": "model.contact_warehouse.int_b", "status": "error", "message": "cannot rollback"},
+        {
+            "unique_id": "model.contact_warehouse.int_c",
+            "status": "error",
+            "message": "IO Error: No space left on device",
+        },
+    ]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    assert dbt_failure_cause(tmp_path) == "model int_c: IO Error: No space left on device (and 2 more failed)"
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results[:2]}))
+    assert dbt_failure_cause(tmp_path) == "test unique_stg_a_id: Got 2 results"
+
+
+def test_the_progress_lines_know_the_job_s_step_names() -> None:
+    from orchestration import progress
+    from orchestration.assets.dbt import warehouse_dbt_assets
+    from orchestration.checks import CHECK_NAME
+
+    assert warehouse_dbt_assets.op.name == progress.DBT_STEP and progress.CHECK_NAME == CHECK_NAME
