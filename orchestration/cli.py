@@ -31,12 +31,12 @@ class UsageError(Exception):
 def _landing_has_exports(landing: Path) -> bool:
     """Whether the landing folder holds any file a loader would read (an export's folder, or a mapping
     profile's)."""
-    from orchestration.loading.sources import EXPORTS
+    from contact_warehouse.loading.sources import EXPORTS
     from orchestration.settings import profiles_dir
 
     folders = [landing / export.name for export in EXPORTS]
     with contextlib.suppress(Exception):  # an invalid profile is reported by the loaders, with its file
-        from orchestration.loading.profiles import discover_profiles
+        from contact_warehouse.loading.profiles import discover_profiles
 
         folders += [landing / profile.folder for profile in discover_profiles(profiles_dir())]
     return any(path.is_file() for folder in folders if folder.is_dir() for path in folder.rglob("*"))
