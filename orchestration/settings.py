@@ -111,6 +111,9 @@ SETTINGS: dict[str, str] = {
     "CONTACT_WAREHOUSE_TEMP_DIR": "DuckDB spill folder",
     "CONTACT_WAREHOUSE_SCHEDULE_TZ": "time zone of the nightly schedule",
     "CONTACT_WAREHOUSE_UPDATE_SCREENSHOT": "tests: rewrite docs/cockpit.png",
+    "CONTACT_WAREHOUSE_SETTLE_SECONDS": "seconds a landing file must stay unchanged before it is read (default 5)",
+    "CONTACT_WAREHOUSE_MAX_RECORD_BYTES": "largest record a loader reads; a larger one is quarantined (default 4 MiB)",
+    "CONTACT_WAREHOUSE_FUTURE_TOLERANCE_MINUTES": "how far after the load a timestamp may lie (default 60)",
 }
 _SETTING_NAME = re.compile(r"CONTACT_WAREHOUSE_[A-Z0-9_]*[A-Z0-9]")
 
@@ -119,7 +122,12 @@ def _settings_read_by_the_code() -> set[str]:
     """Every CONTACT_WAREHOUSE_* name the project's code or dbt project mentions: a setting added by a module
     without being listed above is still known, so the check below never refuses a real setting."""
     names: set[str] = set()
-    for folder, patterns in ((ROOT / "orchestration", ("*.py",)), (DBT_PROJECT_DIR, ("*.yml", "*.sql"))):
+    folders = (
+        (ROOT / "orchestration", ("*.py",)),
+        (ROOT / "contact_warehouse", ("*.py",)),
+        (DBT_PROJECT_DIR, ("*.yml", "*.sql")),
+    )
+    for folder, patterns in folders:
         for pattern in patterns:
             for path in folder.rglob(pattern):
                 if "target" in path.relative_to(folder).parts:
