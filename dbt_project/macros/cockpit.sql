@@ -101,3 +101,20 @@
         / (1 + {{ z }} * {{ z }} / {{ trials }})
     end
 {%- endmacro %}
+
+{% macro coaching_flag(successes, trials, rate, team_rate, worse) -%}
+    {#- The agent scorecard's one coaching rule: the agent's rate (successes / trials) is worse than the team's
+        (worse = 'lower' or 'higher') by more than var('coaching_rate_gap'), rests on at least
+        var('coaching_min_sample') contacts, and its Wilson interval leaves the team's rate out. -#}
+    coalesce(
+        {{ trials }} >= {{ var('coaching_min_sample') }}
+        {% if worse == 'lower' -%}
+        and {{ rate }} < {{ team_rate }} - {{ var('coaching_rate_gap') }}
+        and {{ wilson_bound(successes, trials, 'upper') }} < {{ team_rate }},
+        {%- else -%}
+        and {{ rate }} > {{ team_rate }} + {{ var('coaching_rate_gap') }}
+        and {{ wilson_bound(successes, trials, 'lower') }} > {{ team_rate }},
+        {%- endif %}
+        false
+    )
+{%- endmacro %}

@@ -43,7 +43,6 @@ aggregated as (
             or min(case when is_resolution_known then 1 else 0 end) = 1 as is_resolution_known,
         max(case when interaction_sequence = 1 then first_channel end) as first_channel,
         min(case when is_outbound_only then 1 else 0 end) = 1 as is_outbound_only,
-        max(case when is_customer_initiated then 1 else 0 end) = 1 as is_customer_initiated,
         min(case when is_customer_initiated then started_at end) as first_customer_contact_at,
         max(case when is_assisted then 1 else 0 end) = 1 as is_assisted
     from interactions

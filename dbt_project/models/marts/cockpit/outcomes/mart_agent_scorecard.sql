@@ -150,34 +150,14 @@ flagged as (
         team.team_csat_rate,
         team.team_transfer_out_rate,
         team.team_negative_sentiment_share,
-        coalesce(
-            rated.closed_engagements >= {{ var('coaching_min_sample') }}
-            and rated.fcr_rate < team.team_fcr_rate - {{ var('coaching_rate_gap') }}
-            and {{ wilson_bound('rated.fcr_engagements', 'rated.closed_engagements', 'upper') }}
-                < team.team_fcr_rate,
-            false
-        ) as is_low_fcr,
-        coalesce(
-            rated.csat_answers >= {{ var('coaching_min_sample') }}
-            and rated.csat_rate < team.team_csat_rate - {{ var('coaching_rate_gap') }}
-            and {{ wilson_bound('rated.csat_satisfied', 'rated.csat_answers', 'upper') }}
-                < team.team_csat_rate,
-            false
-        ) as is_low_csat,
-        coalesce(
-            rated.handled_inbound_calls >= {{ var('coaching_min_sample') }}
-            and rated.transfer_out_rate > team.team_transfer_out_rate + {{ var('coaching_rate_gap') }}
-            and {{ wilson_bound('rated.transferred_calls', 'rated.handled_inbound_calls', 'lower') }}
-                > team.team_transfer_out_rate,
-            false
-        ) as is_high_transfer_out,
-        coalesce(
-            rated.scored_interactions >= {{ var('coaching_min_sample') }}
-            and rated.negative_sentiment_share > team.team_negative_sentiment_share + {{ var('coaching_rate_gap') }}
-            and {{ wilson_bound('rated.negative_interactions', 'rated.scored_interactions', 'lower') }}
-                > team.team_negative_sentiment_share,
-            false
-        ) as is_high_negative_sentiment
+        {{ coaching_flag('rated.fcr_engagements', 'rated.closed_engagements', 'rated.fcr_rate',
+                         'team.team_fcr_rate', 'lower') }} as is_low_fcr,
+        {{ coaching_flag('rated.csat_satisfied', 'rated.csat_answers', 'rated.csat_rate',
+                         'team.team_csat_rate', 'lower') }} as is_low_csat,
+        {{ coaching_flag('rated.transferred_calls', 'rated.handled_inbound_calls', 'rated.transfer_out_rate',
+                         'team.team_transfer_out_rate', 'higher') }} as is_high_transfer_out,
+        {{ coaching_flag('rated.negative_interactions', 'rated.scored_interactions', 'rated.negative_sentiment_share',
+                         'team.team_negative_sentiment_share', 'higher') }} as is_high_negative_sentiment
     from rated
     inner join team on rated.week_start = team.week_start
 )
