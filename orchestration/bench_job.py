@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestration.settings import DBT_PROJECT_DIR
+from contact_warehouse.settings import DBT_PROJECT_DIR
 
 
 def run_and_report(out: Path) -> int:

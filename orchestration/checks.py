@@ -25,8 +25,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from contact_warehouse.settings import EXPECTATIONS_DIR
 from orchestration.resources import WarehouseResource
-from orchestration.settings import EXPECTATIONS_DIR
 
 CHECK_NAME = "great_expectations"
 SEVERITIES = {"error": dg.AssetCheckSeverity.ERROR, "warn": dg.AssetCheckSeverity.WARN}

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from orchestration.settings import GLOSSARY_PATH
+from contact_warehouse.settings import GLOSSARY_PATH
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ def _landing_has_exports(landing: Path) -> bool:
     """Whether the landing folder holds any file a loader would read (an export's folder, or a mapping
     profile's)."""
     from contact_warehouse.loading.sources import EXPORTS
-    from orchestration.settings import profiles_dir
+    from contact_warehouse.settings import profiles_dir
 
     folders = [landing / export.name for export in EXPORTS]
     with contextlib.suppress(Exception):  # an invalid profile is reported by the loaders, with its file
@@ -44,7 +44,7 @@ def _landing_has_exports(landing: Path) -> bool:
 
 def _preflight(args: argparse.Namespace) -> dict:
     """Everything a run needs from the user, checked before any work; returns the dbt vars."""
-    from orchestration.settings import SETTINGS, file_group, landing_dir, parse_dbt_vars, unknown_settings
+    from contact_warehouse.settings import SETTINGS, file_group, landing_dir, parse_dbt_vars, unknown_settings
 
     unknown = unknown_settings()
     if unknown:
@@ -79,11 +79,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    from orchestration.settings import ensure_warehouse_env, private_files
+    from contact_warehouse.settings import ensure_warehouse_env, private_files
 
     with private_files():
         db = ensure_warehouse_env()
-        from orchestration.locking import WarehouseBusyError, exclusive_warehouse_lock
+        from contact_warehouse.publication.locking import WarehouseBusyError, exclusive_warehouse_lock
 
         try:
             lock = exclusive_warehouse_lock(db, owner="contact-warehouse run", for_own_runs=True)
@@ -134,8 +134,8 @@ def _run_holding_the_lock(args: argparse.Namespace, db: Path, dbt_vars: dict) ->
     import traceback
     from datetime import UTC, datetime
 
+    from contact_warehouse.settings import ensure_pii_key, landing_dir, log_dir, make_private, report_dir, serving_db
     from orchestration.progress import RunProgress
-    from orchestration.settings import ensure_pii_key, landing_dir, log_dir, make_private, report_dir, serving_db
 
     started = time.monotonic()
     console = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
@@ -185,7 +185,7 @@ def _run_holding_the_lock(args: argparse.Namespace, db: Path, dbt_vars: dict) ->
 def _cmd_glossary(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from orchestration.glossary import write_glossary
+    from contact_warehouse.report.glossary import write_glossary
     from orchestration.project import dbt_project, prepare_manifest
 
     prepare_manifest(force=True)
@@ -204,8 +204,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from orchestration.report import render_report
-    from orchestration.settings import private_files, report_dir, serving_db
+    from contact_warehouse.report import render_report
+    from contact_warehouse.settings import private_files, report_dir, serving_db
 
     serving = Path(args.serving) if args.serving else serving_db()
     out = Path(args.out) if args.out else (report_dir() if not args.serving else serving.parent / "report")

@@ -9,8 +9,7 @@ from orchestration.assets.raw import raw_assets
 from orchestration.assets.report import cockpit_report
 from orchestration.checks import build_expectation_checks
 from orchestration.jobs import warehouse_job
-from orchestration.locking import WarehouseLockResource
-from orchestration.resources import build_resources
+from orchestration.resources import WarehouseLockResource, build_resources
 from orchestration.schedules import nightly_schedule
 from orchestration.sensors import landing_sensor, orphaned_run_sensor
 

@@ -7,7 +7,7 @@ starts and released when it ends, whoever launched the run (daemon, UI, ``contac
 
 import dagster as dg
 
-from orchestration.settings import serving_db
+from contact_warehouse.settings import serving_db
 
 
 @dg.failure_hook(required_resource_keys={"warehouse_lock"})

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 import dagster as dg
 
-from orchestration.settings import DBT_PROJECT_DIR
+from contact_warehouse.settings import DBT_PROJECT_DIR
 
 # Step names of the job (kept literal so that this module imports neither dbt's manifest nor the checks; a test
 # compares them with the definitions).

@@ -5,7 +5,7 @@ import subprocess
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR, dbt_executable, ensure_warehouse_env
+from contact_warehouse.settings import DBT_PROJECT_DIR, dbt_executable, ensure_warehouse_env
 
 ensure_warehouse_env()
 

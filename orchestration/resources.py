@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from contact_warehouse.loading.loader import connect
+from contact_warehouse.publication.locking import exclusive_warehouse_lock
+from contact_warehouse.settings import (
+    dbt_executable,
+    ensure_pii_key,
+    landing_dir,
+    make_private,
+    private_files,
+    profiles_dir,
+    warehouse_db,
+)
 from orchestration.project import dbt_project
-from orchestration.settings import dbt_executable, landing_dir, profiles_dir, warehouse_db
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -38,3 +52,36 @@ def build_resources() -> dict[str, object]:
             project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir), dbt_executable=dbt_executable()
         ),
     }
+
+
+class WarehouseLockResource(dg.ConfigurableResource):
+    """Holds the run lock of the build file for as long as the run's resources live: the whole run under the
+    in-process executor. ``database`` defaults to CONTACT_WAREHOUSE_DB, read when the run starts."""
+
+    database: str = ""
+
+    def database_path(self) -> Path:
+        return Path(self.database) if self.database else warehouse_db()
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseLockResource]:
+        owner = f"dagster run {context.run_id}" if context.run_id else "dagster"
+        # Whatever starts the run (UI, daemon, CLI, tests): its files are private, its identifiers keyed.
+        with private_files(), exclusive_warehouse_lock(self.database_path(), owner, run_id=context.run_id) as path:
+            database = self.database_path()
+            self._make_private(database)  # created before this version, or by hand: may be readable by everyone
+            note = ensure_pii_key()
+            if context.log:
+                context.log.info(f"Holding the warehouse lock {path} for this run (pid {os.getpid()}).")
+                if note:
+                    context.log.warning(note)
+            try:
+                yield self
+            finally:
+                self._make_private(database)  # created by this run: its mode came from the umask, not its group
+
+    @staticmethod
+    def _make_private(database: Path) -> None:
+        for file in (database, database.with_name(database.name + ".wal")):
+            with contextlib.suppress(FileNotFoundError):
+                make_private(file)

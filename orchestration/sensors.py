@@ -22,9 +22,9 @@ from contact_warehouse.loading.common import LEDGER
 from contact_warehouse.loading.landing import export_files, profile_files, sha256_of
 from contact_warehouse.loading.profiles import ProfileError, discover_profiles
 from contact_warehouse.loading.sources import EXPORTS
+from contact_warehouse.publication.locking import dead_holder, shared_warehouse_lock
+from contact_warehouse.settings import landing_dir, profiles_dir, warehouse_db
 from orchestration.jobs import warehouse_job
-from orchestration.locking import dead_holder, shared_warehouse_lock
-from orchestration.settings import landing_dir, profiles_dir, warehouse_db
 
 FILE_TAG = "contact_warehouse/landing_file"
 IN_FLIGHT = [

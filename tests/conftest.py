@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import DBT_PROJECT_DIR, TELEMETRY_ENV, dbt_executable
+from contact_warehouse.settings import DBT_PROJECT_DIR, TELEMETRY_ENV, dbt_executable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The generated month the pipeline tests share: large enough for every planted truth to show.

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from contact_warehouse import bench
-from orchestration.duckdb_settings import (
+from contact_warehouse.engine.duckdb_settings import (
     DEFAULT_MEMORY_LIMIT,
     MEMORY_LIMIT_ENV,
     TEMP_DIR_ENV,
@@ -19,7 +19,7 @@ from orchestration.duckdb_settings import (
     Plugin,
     default_threads,
 )
-from orchestration.settings import DBT_PROJECT_DIR
+from contact_warehouse.settings import DBT_PROJECT_DIR
 
 
 def _dig(result: dict, dotted: str):
@@ -142,7 +142,7 @@ def test_dbt_profile_uses_the_same_settings_and_defaults(tmp_path, monkeypatch):
     # Set again on every cursor: never the spill folder, which DuckDB refuses once it has spilled.
     assert output["settings"] == {"TimeZone": "UTC", "preserve_insertion_order": False}
     modules = [plugin["module"] for plugin in output["plugins"]]
-    assert modules == ["orchestration.dbt_udfs", "orchestration.duckdb_settings"]
+    assert modules == ["contact_warehouse.engine.dbt_udfs", "contact_warehouse.engine.duckdb_settings"]
 
     db = tmp_path / "warehouse.duckdb"
     creds = SimpleNamespace(path=str(db))

@@ -20,10 +20,10 @@ import duckdb
 import pytest
 from test_publication import write_landing
 
+from contact_warehouse.engine.dbt_udfs import DEFAULT_PII_KEY
+from contact_warehouse.publication.locking import exclusive_warehouse_lock
+from contact_warehouse.settings import DBT_PROJECT_DIR, SETTINGS
 from orchestration.cli import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE
-from orchestration.dbt_udfs import DEFAULT_PII_KEY
-from orchestration.locking import exclusive_warehouse_lock
-from orchestration.settings import DBT_PROJECT_DIR, SETTINGS
 
 CLI = str(Path(sys.executable).parent / "contact-warehouse")
 EXPORTS = (
@@ -265,7 +265,7 @@ def test_a_run_is_refused_at_once_while_another_holds_the_warehouse(tmp_path: Pa
 
 
 def test_every_setting_the_code_reads_is_known_and_a_misspelt_one_is_not() -> None:
-    from orchestration.settings import unknown_settings
+    from contact_warehouse.settings import unknown_settings
 
     assert unknown_settings({name: "x" for name in SETTINGS}) == []
     assert unknown_settings({"CONTACT_WAREHOUSE_MEMORY_LIMIT": "1GB", "CONTACT_WAREHOUSE_DBB": "x", "HOME": "/"}) == [
@@ -284,8 +284,8 @@ def key_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_key_file_is_created_owner_only_on_the_first_run_outside_the_demo(key_site: Path) -> None:
-    from orchestration.dbt_udfs import pii_key
-    from orchestration.settings import ensure_pii_key
+    from contact_warehouse.engine.dbt_udfs import pii_key
+    from contact_warehouse.settings import ensure_pii_key
 
     note = ensure_pii_key()
     key_file = key_site.parent / "pii.key"
@@ -298,7 +298,7 @@ def test_a_key_file_is_created_owner_only_on_the_first_run_outside_the_demo(key_
 
 
 def test_a_key_created_for_an_existing_warehouse_asks_for_a_full_refresh(key_site: Path) -> None:
-    from orchestration.settings import ensure_pii_key
+    from contact_warehouse.settings import ensure_pii_key
 
     key_site.parent.mkdir(parents=True)
     duckdb.connect(str(key_site)).close()
@@ -308,8 +308,8 @@ def test_a_key_created_for_an_existing_warehouse_asks_for_a_full_refresh(key_sit
 def test_a_key_from_the_environment_is_used_and_no_file_is_written(
     key_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from orchestration.dbt_udfs import pii_key
-    from orchestration.settings import ensure_pii_key
+    from contact_warehouse.engine.dbt_udfs import pii_key
+    from contact_warehouse.settings import ensure_pii_key
 
     monkeypatch.setenv("CONTACT_WAREHOUSE_PII_KEY", "from-the-vault")
     assert ensure_pii_key() is None
@@ -318,8 +318,8 @@ def test_a_key_from_the_environment_is_used_and_no_file_is_written(
 
 
 def test_the_bundled_demo_keeps_the_development_key(key_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from orchestration.dbt_udfs import pii_key
-    from orchestration.settings import DEFAULT_LANDING_DIR, ensure_pii_key
+    from contact_warehouse.engine.dbt_udfs import pii_key
+    from contact_warehouse.settings import DEFAULT_LANDING_DIR, ensure_pii_key
 
     monkeypatch.setenv("CONTACT_WAREHOUSE_LANDING", str(DEFAULT_LANDING_DIR))
     assert ensure_pii_key() is None
@@ -328,7 +328,7 @@ def test_the_bundled_demo_keeps_the_development_key(key_site: Path, monkeypatch:
 
 
 def test_dbt_by_hand_on_a_real_warehouse_finds_its_key_file(key_site: Path) -> None:
-    from orchestration.dbt_udfs import pii_key
+    from contact_warehouse.engine.dbt_udfs import pii_key
 
     key_site.parent.mkdir(parents=True)
     (key_site.parent / "pii.key").write_text("beside-the-warehouse\n")

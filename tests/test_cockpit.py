@@ -92,8 +92,8 @@ def test_the_nightly_job_publishes_and_writes_the_report(pipeline_run) -> None:
 
 
 def test_every_cockpit_mart_and_level_4_5_fact_has_a_suite_that_passes(pipeline_run) -> None:
+    from contact_warehouse.settings import DBT_PROJECT_DIR
     from orchestration.checks import read_model_frame, read_suites, validate_frame
-    from orchestration.settings import DBT_PROJECT_DIR
 
     suites = {s.model: s for s in read_suites()}
     cockpit = {p.stem for p in (DBT_PROJECT_DIR / "models" / "marts" / "cockpit").rglob("mart_*.sql")}

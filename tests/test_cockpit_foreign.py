@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from conftest import load_landing
 
-from orchestration.settings import MAPPING_PROFILES_DIR
+from contact_warehouse.settings import MAPPING_PROFILES_DIR
 
 FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
 

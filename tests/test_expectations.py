@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from dagster_dbt import get_asset_key_for_model
 
+from contact_warehouse.settings import EXPECTATIONS_DIR
 from orchestration.assets.dbt import warehouse_dbt_assets
 from orchestration.checks import (
     CHECK_NAME,
@@ -28,7 +29,6 @@ from orchestration.checks import (
 )
 from orchestration.definitions import defs
 from orchestration.resources import WarehouseResource
-from orchestration.settings import EXPECTATIONS_DIR
 
 NOW = datetime(2026, 11, 1, 12, 0)
 SURVEYS = EXPECTATIONS_DIR / "stg_phone_system__survey_answers.json"

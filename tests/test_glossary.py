@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from orchestration.glossary import load_entries, render_markdown
-from orchestration.settings import GLOSSARY_PATH
+from contact_warehouse.report.glossary import load_entries, render_markdown
+from contact_warehouse.settings import GLOSSARY_PATH
 
 
 def test_entries_come_from_column_meta(tmp_path: Path) -> None:

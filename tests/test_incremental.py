@@ -14,7 +14,7 @@ import pytest
 from conftest import load_landing, run_dbt
 
 from contact_warehouse.generator.days import Size, add_next_day, generate_data
-from orchestration.settings import DBT_PROJECT_DIR
+from contact_warehouse.settings import DBT_PROJECT_DIR
 
 HISTORY_DAYS = 4
 SMALL = Size("incremental-test", customers=300, approx_events=6_000)

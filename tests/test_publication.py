@@ -24,10 +24,10 @@ import duckdb
 import pytest
 
 from contact_warehouse.loading.sources import EXPORTS_BY_NAME
+from contact_warehouse.publication.locking import dead_holder, exclusive_warehouse_lock, lock_path_for
+from contact_warehouse.publication.publish import publish, read_publication
 from orchestration.assets.publication import PUBLICATION_KEY
 from orchestration.definitions import defs
-from orchestration.locking import dead_holder, exclusive_warehouse_lock, lock_path_for
-from orchestration.publication import publish, read_publication
 from orchestration.schedules import schedule_timezone
 from orchestration.sensors import FILE_TAG, landing_sensor, orphaned_run_sensor
 

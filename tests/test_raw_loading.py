@@ -124,7 +124,7 @@ def test_a_new_file_with_a_known_row_is_loaded_and_kept_apart(warehouse: Path, l
 def test_foreign_exports_load_through_mapping_profiles(warehouse: Path, tmp_path: Path) -> None:
     """A Zendesk Talk and an Amazon Connect export land in their folders and load as calls (and surveys),
     with bad rows quarantined under the user's own file and line."""
-    from orchestration.settings import MAPPING_PROFILES_DIR
+    from contact_warehouse.settings import MAPPING_PROFILES_DIR
 
     landing = tmp_path / "foreign_landing"
     shutil.copytree(Path(__file__).parent / "fixtures" / "foreign", landing)

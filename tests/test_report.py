@@ -23,10 +23,17 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from contact_warehouse.report import render_report
+from contact_warehouse.report.interactive import (
+    AGENT_MART,
+    AGENT_RATES,
+    DAILY_MART,
+    DAILY_RATES,
+    QUEUE_MART,
+    QUEUE_RATES,
+)
+from contact_warehouse.settings import DBT_PROJECT_DIR, DEFAULT_LANDING_DIR, ROOT, dbt_executable
 from orchestration.cli import main
-from orchestration.report import render_report
-from orchestration.report.interactive import AGENT_MART, AGENT_RATES, DAILY_MART, DAILY_RATES, QUEUE_MART, QUEUE_RATES
-from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_LANDING_DIR, ROOT, dbt_executable
 
 TESTS = Path(__file__).parent
 ARTIFACTS = TESTS / "artifacts"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import DBT_PROJECT_DIR
+from contact_warehouse.settings import DBT_PROJECT_DIR
 
 MF = Path(sys.executable).parent / "mf"  # the venv's MetricFlow CLI, beside its python
 

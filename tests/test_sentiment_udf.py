@@ -1,4 +1,4 @@
-"""The sentiment_compound UDF (orchestration/dbt_udfs.py): VADER's compound score, None for empty text, cached."""
+"""The sentiment_compound UDF (engine/dbt_udfs.py): VADER's compound score, None for empty text, cached."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from orchestration import dbt_udfs
+from contact_warehouse.engine import dbt_udfs
 
 SENTENCES = [
     "This is great, thank you!",

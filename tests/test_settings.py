@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from orchestration.settings import ROOT, SETTINGS, known_settings, unknown_settings
+from contact_warehouse.settings import ROOT, SETTINGS, known_settings, unknown_settings
 
 NAME = re.compile(r"CONTACT_WAREHOUSE_[A-Z0-9_]*[A-Z0-9]")
 

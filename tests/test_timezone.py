@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 from conftest import load_landing
 
-from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_LANDING_DIR, dbt_executable
+from contact_warehouse.settings import DBT_PROJECT_DIR, DEFAULT_LANDING_DIR, dbt_executable
 
 ZONE = "America/New_York"
 NEW_YORK = ZoneInfo(ZONE)

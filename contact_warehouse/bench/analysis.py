@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 GIB = 1024**3
-# Python UDFs registered by orchestration/dbt_udfs.py: a model whose SQL calls one pays per-row Python.
+# Python UDFs registered by contact_warehouse/engine/dbt_udfs.py: a model whose SQL calls one pays per-row Python.
 UDF_NAMES = ("normalize_phone", "pii_hash", "sentiment_compound")
 # Targets on the reference machine (2 cores, 24 GiB), judged at the largest size; measured, never asserted.
 TARGETS = {

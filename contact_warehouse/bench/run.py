@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from contact_warehouse.generator.days import Size, add_next_day, generate_data
-from orchestration.settings import ROOT, TELEMETRY_ENV
+from contact_warehouse.settings import ROOT, TELEMETRY_ENV
 
 from .analysis import TARGETS, BenchError, growth, summarize_run, targets
 from .table import format_table
@@ -78,9 +78,9 @@ def measure_floor(landing: Path, scratch: Path, repeats: int = FLOOR_REPEATS) ->
 
 
 def _read_once(landing: Path, scratch: Path) -> dict[str, Any]:
+    from contact_warehouse.engine.duckdb_settings import connect
     from contact_warehouse.loading.landing import export_files
     from contact_warehouse.loading.sources import EXPORTS
-    from orchestration.duckdb_settings import connect
 
     scratch.parent.mkdir(parents=True, exist_ok=True)
     scratch.unlink(missing_ok=True)
@@ -195,7 +195,7 @@ def _machine() -> dict[str, Any]:
     import duckdb
     import psutil
 
-    from orchestration.duckdb_settings import default_threads
+    from contact_warehouse.engine.duckdb_settings import default_threads
 
     return {
         "cores": default_threads(),
@@ -210,7 +210,7 @@ def _machine() -> dict[str, Any]:
 def bench_size(
     size: Size, *, work_root: Path, keep: bool, seed: int, days: int, echo: Callable[[str], None]
 ) -> dict[str, Any]:
-    from orchestration.duckdb_settings import warehouse_settings
+    from contact_warehouse.engine.duckdb_settings import warehouse_settings
 
     work = work_root / size.name
     shutil.rmtree(work, ignore_errors=True)

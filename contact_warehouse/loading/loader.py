@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.duckdb_settings import connect as connect_warehouse
+from contact_warehouse.engine.duckdb_settings import connect as connect_warehouse
 
 from .common import SOURCE_LINE, max_record_bytes, quote, settle_seconds
 from .json_records import _stage_json_children, _stage_json_records
@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 
 
 def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
-    # Threads, memory limit and spill folder from the environment, as dbt's (orchestration/duckdb_settings.py).
+    # Threads, memory limit and spill folder from the environment, as dbt's (engine/duckdb_settings.py).
     con = connect_warehouse(db_path, preserve_insertion_order=True)
     # Offsets in the exports are honoured; a timestamp without offset is read as UTC (DECISIONS.md).
     con.execute("set TimeZone = 'UTC'")

@@ -5,7 +5,7 @@
 {%- endmacro %}
 
 {% macro default__sentiment_compound(column) -%}
-    {#- A UDF of the same name is registered by orchestration/dbt_udfs.py (DuckDB: VADER's compound in -1..1,
+    {#- A UDF of the same name is registered by contact_warehouse/engine/dbt_udfs.py (DuckDB: VADER's compound in -1..1,
         NULL for an empty text) and must be registered as a Spark UDF on other adapters. -#}
     sentiment_compound({{ column }})
 {%- endmacro %}

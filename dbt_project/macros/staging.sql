@@ -33,7 +33,7 @@
 {%- endmacro %}
 
 {% macro default__normalize_phone(column) -%}
-    {#- A UDF of the same name is registered by orchestration/dbt_udfs.py (DuckDB) and must be registered
+    {#- A UDF of the same name is registered by contact_warehouse/engine/dbt_udfs.py (DuckDB) and must be registered
         as a Spark UDF on other adapters. -#}
     normalize_phone({{ column }}, '{{ var("phone_default_region") }}')
 {%- endmacro %}

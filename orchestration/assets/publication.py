@@ -8,11 +8,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from contact_warehouse.publication.publish import CheckOutcome, publish
+from contact_warehouse.settings import serving_db
 from orchestration.assets.dbt import warehouse_dbt_assets
-from orchestration.locking import WarehouseLockResource
-from orchestration.publication import CheckOutcome, publish
-from orchestration.resources import WarehouseResource
-from orchestration.settings import serving_db
+from orchestration.resources import WarehouseLockResource, WarehouseResource
 
 PUBLICATION_KEY = dg.AssetKey(["serving", "publication"])
 

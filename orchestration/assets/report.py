@@ -2,9 +2,9 @@
 
 import dagster as dg
 
+from contact_warehouse.report import render_report
+from contact_warehouse.settings import report_dir, serving_db
 from orchestration.assets.publication import PUBLICATION_KEY
-from orchestration.report import render_report
-from orchestration.settings import report_dir, serving_db
 
 REPORT_KEY = dg.AssetKey(["serving", "cockpit_report"])
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from contact_warehouse.loading.loader import connect, ensure_raw_schema
-from orchestration.settings import DBT_PROJECT_DIR, MAPPING_PROFILES_DIR, dbt_executable
+from contact_warehouse.settings import DBT_PROJECT_DIR, MAPPING_PROFILES_DIR, dbt_executable
 
 CALLS_HEADER = (
     "call_id,parent_call_id,direction,from_number,to_number,customer_ref,queue,agent_id,started_at,queued_at,"

@@ -113,7 +113,7 @@ def _watch_the_run(run_pid: int) -> None:
 
 def die_with_the_run(database: Path | str) -> bool:
     """In a dbt process started by a run (``CONTACT_WAREHOUSE_RUN_PID`` names its parent): be killed with the
-    run, and hold ``<warehouse>.lock.children`` shared while alive (orchestration/locking.py says why).
+    run, and hold ``<warehouse>.lock.children`` shared while alive (contact_warehouse/publication/locking.py says why).
 
     A run killed with SIGKILL cannot stop its children, and the run lock (a flock) is not inherited by them: its dbt
     would go on writing the build file for a minute while the next run, finding the lock free, failed on DuckDB's
@@ -121,7 +121,7 @@ def die_with_the_run(database: Path | str) -> bool:
     import fcntl
     import threading
 
-    from orchestration.settings import RUN_PID_ENV, children_lock_path_for
+    from contact_warehouse.settings import RUN_PID_ENV, children_lock_path_for
 
     run_pid = os.environ.get(RUN_PID_ENV, "").strip()
     if not run_pid.isdigit() or os.getppid() != int(run_pid):

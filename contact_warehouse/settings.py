@@ -56,7 +56,7 @@ def profiles_dir() -> Path:
 
 
 def lock_path_for(database: Path | str) -> Path:
-    """The run lock of a build file (orchestration.locking): ``<warehouse>.lock`` beside it."""
+    """The run lock of a build file (contact_warehouse.publication.locking): ``<warehouse>.lock`` beside it."""
     database = Path(database)
     return database.with_name(database.name + ".lock")
 
@@ -174,7 +174,7 @@ def ensure_pii_key() -> str | None:
     Order: ``CONTACT_WAREHOUSE_PII_KEY``; else the key file (``CONTACT_WAREHOUSE_PII_KEY_FILE``, default
     ``pii.key`` beside the build file); else, for the bundled demo only, the development key; else a random key is
     written to the key file, readable by its owner only. dbt's process finds the same file by the same rule
-    (``orchestration.dbt_udfs.pii_key``): the key itself is never passed on. Returns a sentence to show the user
+    (``engine.dbt_udfs.pii_key``): the key itself is never passed on. Returns a sentence to show the user
     when a key file was created."""
     if os.environ.get(PII_KEY_ENV, "").strip():
         return None

@@ -9,7 +9,7 @@ from html import escape
 import duckdb
 import plotly.graph_objects as go
 
-from orchestration.report.data import MartMissing
+from contact_warehouse.report.data import MartMissing
 
 # The toolbar stays visible (phones have no hover) with the PNG download, zoom and reset; the other buttons only
 # crowd a small chart.

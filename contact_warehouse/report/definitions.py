@@ -1,6 +1,6 @@
 """KPI definitions for the figures' captions, taken at render time from the dbt docs.
 
-The dbt manifest is the source (`orchestration.glossary.load_entries` for KPI columns, plus the column and model
+The dbt manifest is the source (`report.glossary.load_entries` for KPI columns, plus the column and model
 descriptions); without a manifest, the generated glossary docs/kpi_glossary.md.
 """
 
@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestration.glossary import KpiEntry, load_entries
-from orchestration.settings import DBT_PROJECT_DIR, GLOSSARY_PATH
+from contact_warehouse.report.glossary import KpiEntry, load_entries
+from contact_warehouse.settings import DBT_PROJECT_DIR, GLOSSARY_PATH
 
 DEFAULT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.duckdb_settings import connect
-from orchestration.settings import make_private
+from contact_warehouse.engine.duckdb_settings import connect
+from contact_warehouse.settings import make_private
 
 PUBLISHED_SCHEMA = "marts"  # the only schema that leaves the build file: never raw, staging or intermediate
 META_SCHEMA = "meta"

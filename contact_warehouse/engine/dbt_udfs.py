@@ -20,7 +20,7 @@ from duckdb.sqltypes import DOUBLE, VARCHAR
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 # The bundled demo's key only (fictional people): a run on any other landing folder uses
-# CONTACT_WAREHOUSE_PII_KEY or a random key file it creates (orchestration.settings.ensure_pii_key).
+# CONTACT_WAREHOUSE_PII_KEY or a random key file it creates (contact_warehouse.settings.ensure_pii_key).
 DEFAULT_PII_KEY = "contact-warehouse-development-key"
 
 

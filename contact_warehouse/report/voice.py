@@ -12,10 +12,10 @@ from html import escape
 import duckdb
 import plotly.graph_objects as go
 
-from orchestration.report.data import SCHEMA, Serving
-from orchestration.report.definitions import Definitions
-from orchestration.report.kpis import Kpi
-from orchestration.report.panels import Content, style
+from contact_warehouse.report.data import SCHEMA, Serving
+from contact_warehouse.report.definitions import Definitions
+from contact_warehouse.report.kpis import Kpi
+from contact_warehouse.report.panels import Content, style
 
 QUEUE_MART = "mart_queue_performance"
 QUEUE_COLUMNS = {

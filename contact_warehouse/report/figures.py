@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from orchestration.report.data import SCHEMA, Serving
-from orchestration.report.definitions import Definitions
-from orchestration.report.panels import CHANNEL_COLORS, Content, style
+from contact_warehouse.report.data import SCHEMA, Serving
+from contact_warehouse.report.definitions import Definitions
+from contact_warehouse.report.panels import CHANNEL_COLORS, Content, style
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 TOP = 12

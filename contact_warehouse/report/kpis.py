@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from orchestration.report.data import SCHEMA, MartMissing, Serving
+from contact_warehouse.report.data import SCHEMA, MartMissing, Serving
 
 # First-contact resolution needs engagement_window_days of hindsight: a period counts once this share of its
 # engagements is closed (recent days have almost none, and the few that are closed are the quickly resolved).

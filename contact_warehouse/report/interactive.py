@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from orchestration.report.data import SCHEMA, MartMissing, Serving
-from orchestration.report.definitions import Definitions
-from orchestration.report.kpis import FCR_MATURITY, Series
-from orchestration.report.panels import PLOTLY_CONFIG, Panel
+from contact_warehouse.report.data import SCHEMA, MartMissing, Serving
+from contact_warehouse.report.definitions import Definitions
+from contact_warehouse.report.kpis import FCR_MATURITY, Series
+from contact_warehouse.report.panels import PLOTLY_CONFIG, Panel
 
 DAILY_MART = "mart_cockpit_daily"
 QUEUE_MART = "mart_queue_performance"

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from orchestration.report.data import MartMissing, Serving
-from orchestration.report.definitions import Definitions
-from orchestration.report.kpis import Calendar, Comparison, Kpi, Series, compare, load_series
+from contact_warehouse.report.data import MartMissing, Serving
+from contact_warehouse.report.definitions import Definitions
+from contact_warehouse.report.kpis import Calendar, Comparison, Kpi, Series, compare, load_series
 
 
 @dataclass

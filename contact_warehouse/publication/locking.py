@@ -29,16 +29,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import dagster as dg
-
-from orchestration.settings import (
+from contact_warehouse.settings import (
     RUN_PID_ENV,
     children_lock_path_for,
-    ensure_pii_key,
     lock_path_for,
-    make_private,
-    private_files,
-    warehouse_db,
 )
 
 # How long a starting run waits for shared holders (sensor reads of a few milliseconds) before it gives up.
@@ -214,36 +208,3 @@ def dead_holder(database: Path | str) -> dict | None:
     except ValueError:
         return None
     return record if isinstance(record, dict) else None
-
-
-class WarehouseLockResource(dg.ConfigurableResource):
-    """Holds the run lock of the build file for as long as the run's resources live: the whole run under the
-    in-process executor. ``database`` defaults to CONTACT_WAREHOUSE_DB, read when the run starts."""
-
-    database: str = ""
-
-    def database_path(self) -> Path:
-        return Path(self.database) if self.database else warehouse_db()
-
-    @contextlib.contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseLockResource]:
-        owner = f"dagster run {context.run_id}" if context.run_id else "dagster"
-        # Whatever starts the run (UI, daemon, CLI, tests): its files are private, its identifiers keyed.
-        with private_files(), exclusive_warehouse_lock(self.database_path(), owner, run_id=context.run_id) as path:
-            database = self.database_path()
-            self._make_private(database)  # created before this version, or by hand: may be readable by everyone
-            note = ensure_pii_key()
-            if context.log:
-                context.log.info(f"Holding the warehouse lock {path} for this run (pid {os.getpid()}).")
-                if note:
-                    context.log.warning(note)
-            try:
-                yield self
-            finally:
-                self._make_private(database)  # created by this run: its mode came from the umask, not its group
-
-    @staticmethod
-    def _make_private(database: Path) -> None:
-        for file in (database, database.with_name(database.name + ".wal")):
-            with contextlib.suppress(FileNotFoundError):
-                make_private(file)

@@ -9,14 +9,14 @@ from pathlib import Path
 import duckdb
 from plotly.offline import get_plotlyjs
 
-from orchestration.report import figures, interactive, voice
-from orchestration.report.data import MartMissing, Serving
-from orchestration.report.definitions import Definitions, load_definitions
-from orchestration.report.kpis import Calendar, Kpi, Series, calendar
-from orchestration.report.panels import Panel, build
-from orchestration.report.script import PAGE_SCRIPT
-from orchestration.report.template import PAGE
-from orchestration.report.tiles import Tile, build_tile
+from contact_warehouse.report import figures, interactive, voice
+from contact_warehouse.report.data import MartMissing, Serving
+from contact_warehouse.report.definitions import Definitions, load_definitions
+from contact_warehouse.report.kpis import Calendar, Kpi, Series, calendar
+from contact_warehouse.report.panels import Panel, build
+from contact_warehouse.report.script import PAGE_SCRIPT
+from contact_warehouse.report.template import PAGE
+from contact_warehouse.report.tiles import Tile, build_tile
 
 REPORT_NAME = "index.html"
 

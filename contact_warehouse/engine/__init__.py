@@ -1,0 +1,1 @@
+"""DuckDB connection settings and the dbt-duckdb plugins (settings, UDFs) that profiles.yml names."""
