@@ -8,6 +8,7 @@ import re
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 import pytest
@@ -23,6 +24,7 @@ DAILY = {
     **{e: "csv" for e in CSV_EXPORTS},
     "chat_conversations": "jsonl",
     "form_submissions": "json",
+    "tickets": "jsonl",
 }
 START = date(2026, 10, 5)
 
@@ -83,6 +85,16 @@ def read_forms(root: Path) -> list[dict]:
     for path in sorted((root / "form_submissions").glob("*.json")):
         items.extend(json.loads(path.read_text(encoding="utf-8"))["items"])
     return items
+
+
+def read_tickets(root: Path) -> dict[str, dict]:
+    """Every ticket as last delivered (the incremental export repeats a ticket on each day it changed)."""
+    out = {}
+    for path in sorted((root / "tickets").glob("*.jsonl")):
+        for text in path.read_text(encoding="utf-8").splitlines():
+            doc = json.loads(text)
+            out[doc["id"]] = doc
+    return out
 
 
 def ts(text: str) -> datetime:
@@ -460,6 +472,7 @@ def test_every_emitted_code_is_mapped_or_listed(sample, truths) -> None:
         seen |= {("chat_tag", t) for t in c["tags"]}
     for item in read_forms(root):
         seen |= {("form_topic", a["value"]) for a in item["answers"] if a["field"] == "topic"}
+    seen |= {("ticket_tag", t) for ticket in read_tickets(root).values() for t in ticket["tags"]}
     assert seen - mapped == unmapped
     assert not unmapped & mapped
     assert not {("ivr_node", n) for n in generic} & mapped
@@ -513,3 +526,56 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert (out / "calls" / "calls_2026-10-14.csv").is_file()
     assert (out / "customers" / "customers_2026-10-14.csv").is_file()
     assert "events" in capsys.readouterr().out
+
+
+# --- tickets -----------------------------------------------------------------------------------------------
+
+
+def test_ticket_shapes_match_json_paths(sample) -> None:
+    root, _ = sample
+    top = _json_keys(JSON_PATHS["tickets"])
+    comment = _json_keys(JSON_PATHS["ticket_comments"])
+    change = _json_keys(JSON_PATHS["ticket_status_changes"])
+    tickets = read_tickets(root)
+    assert len(tickets) > 300
+    for t in tickets.values():
+        assert set(t) == top[""] | {"tags", "comments", "status_changes"}
+        assert set(t["requester"]) == top["requester"] and set(t["via"]) == top["via"]
+        assert t["satisfaction_rating"] is None or set(t["satisfaction_rating"]) == top["satisfaction_rating"]
+        assert all(set(c) == comment[""] for c in t["comments"]) and t["comments"]
+        assert all(set(c) == change[""] for c in t["status_changes"])
+        assert t["status_changes"][-1]["value"] == t["status"]
+        assert t["comments"][0]["author_role"] == "end-user"
+        assert (t["solved_at"] is not None) == (t["status"] in ("solved", "closed"))
+
+
+def test_tickets_planted_behaviour(sample, truths) -> None:
+    """Auto-replies are public system messages, internal notes are private agent comments, reopened tickets were
+    solved then opened again by the customer, and the after-hours agent replies outside opening hours."""
+    root, _ = sample
+    planted = truths["tickets"]
+    tickets = read_tickets(root)
+    comments = [c for t in tickets.values() for c in t["comments"]]
+    auto = [c for c in comments if c["author_role"] == "system"]
+    assert auto and all(c["public"] and c["body"] == planted["auto_reply_text"] for c in auto)
+    assert any(c["author_role"] == "agent" and not c["public"] for c in comments)
+    assert len(planted["reopened_tickets"]) >= 20
+    for ticket_id in planted["reopened_tickets"]:
+        values = [s["value"] for s in tickets[ticket_id]["status_changes"]]
+        assert "solved" in values and "open" in values[values.index("solved") :], ticket_id
+    assert planted["after_hours_replies"] >= 10
+    # Email, then a call two days later on the same problem: the call is in the calls export.
+    pairs = planted["email_then_call"]
+    assert len(pairs) >= 20
+    calls = {(r["customer_ref"], r["started_at"][:13]) for r in read_csv(root, "calls", truths) if r["customer_ref"]}
+    found = 0
+    for pair in pairs:
+        ticket = tickets[pair["ticket_id"]]
+        assert ts(pair["call_started_at"]) - ts(ticket["created_at"]) > timedelta(days=1, hours=12)
+        started = ts(pair["call_started_at"])
+        found += any(
+            (pair["customer_ref"], ts_local[:13]) in calls
+            for ts_local in {started.astimezone(ZoneInfo(z)).isoformat() for z in cat.TIMEZONES}
+        )
+    # A caller the IVR does not identify carries no customer_ref: most are found by it.
+    assert found >= len(pairs) // 2

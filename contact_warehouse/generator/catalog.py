@@ -381,10 +381,26 @@ def intent_rows() -> list[tuple[str, str, str]]:
     return [(i.name, i.description, f"{i.value_weight:.1f}") for i in INTENTS]
 
 
+# The help desk's ticket tags per intent (a category tag first, then tags agents add).
+TICKET_TAGS: dict[str, tuple[str, ...]] = {
+    "login_issue": ("cat_login", "password_reset"),
+    "billing_question": ("cat_billing", "double_charge"),
+    "cancel_service": ("cat_cancellation",),
+    "open_account": ("cat_new_account",),
+    "balance_check": ("cat_balance",),
+    "payment_arrangement": ("cat_payment_plan", "overdue"),
+    "technical_fault": ("cat_technical", "no_service"),
+    "address_change": ("cat_address",),
+    "upgrade_plan": ("cat_upgrade",),
+    "complaint": ("cat_complaint", "escalated"),
+}
+
+
 def intent_code_rows() -> list[tuple[str, str, str]]:
     """Rows of ``knowledge_base/intent_codes.csv``: every mapped code of every tool."""
     rows: list[tuple[str, str, str]] = []
-    for kind in ("ivr_node", "call_disposition", "chat_bot_intent", "chat_tag", "faq_article", "form_topic"):
+    kinds = ("ivr_node", "call_disposition", "chat_bot_intent", "chat_tag", "faq_article", "form_topic", "ticket_tag")
+    for kind in kinds:
         for i in INTENTS:
             if kind == "ivr_node":
                 codes: tuple[str, ...] = (i.leaf,)
@@ -396,6 +412,8 @@ def intent_code_rows() -> list[tuple[str, str, str]]:
                 codes = i.chat_tags
             elif kind == "faq_article":
                 codes = tuple(a.article_id for a in i.articles)
+            elif kind == "ticket_tag":
+                codes = TICKET_TAGS[i.name]
             else:
                 codes = (i.form_topic,)
             rows.extend((kind, c, i.name) for c in codes)

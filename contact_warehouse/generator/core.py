@@ -30,6 +30,7 @@ from .channels.chat import chat
 from .channels.faq import faq_visit
 from .channels.forms import form
 from .channels.sms import sms_notify, sms_thread
+from .channels.tickets import TicketDesk
 from .channels.voice import callback_time, inbound_call, outbound_call
 from .clock import Clock
 from .parameters import (
@@ -91,6 +92,7 @@ class Simulator:
             c.over_contacted = True
         self.center = ContactCenter(self.clock, days, agents, slow_queue)
         self.files = Writer(out_dir, seed, {agents.weak_agent})
+        self.desk = TicketDesk(self.center, self.customers, seed, days)
 
         wd_cum, wd_tot = self.center.hours[0]
         self.spike_hour_share = (wd_cum[10] - wd_cum[7]) / wd_tot  # 08:00-11:00
@@ -282,7 +284,10 @@ class Simulator:
                     intent = cat.INTENTS_BY_NAME[intent_name] if intent_name else None
                     self.episode(rng, self.customers[ci], day, intent, spike)
                 self.anonymous(day, g)
-                self.files.write_day(day, self.clock.day_date(day).isoformat(), rows.take_day(day))
+                self.desk.day(day)
+                day_iso = self.clock.day_date(day).isoformat()
+                self.files.write_day(day, day_iso, rows.take_day(day))
+                self.files._count("tickets", self.desk.export(day, day_iso, self.files.out, self.files.files))
                 bar.update(1)
                 bar.set_postfix(events=f"{self.events():,}", refresh=False)
         finally:
@@ -308,7 +313,7 @@ class Simulator:
         self.files.rows["faq_articles"] = len(arts)
 
     def truths(self) -> dict:
-        return planted_truths(
+        truths = planted_truths(
             self.center,
             seed=self.seed,
             start_date=self.start_date,
@@ -317,6 +322,8 @@ class Simulator:
             planted_over_contacted=self.over_contacted,
             files=self.files,
         )
+        truths["tickets"] = self.desk.planted()
+        return truths
 
 
 def generate(

@@ -10,7 +10,7 @@ import duckdb
 
 from .common import MAX_RECORD_BYTES_ENV, RAW_RECORD_KEEP, max_record_bytes, quote
 from .scan import RefusedFileError, _open_binary, _stage_jsonl
-from .sources import JSON_PATHS, Export, RawTable
+from .sources import JSON_ARRAYS, JSON_PATHS, JSON_SCALAR_ARRAYS, Export, RawTable
 
 
 def _json_text_columns(table: RawTable, doc: str, key_columns: dict[str, str]) -> str:
@@ -97,14 +97,13 @@ def _stage_json_children(con: duckdb.DuckDBPyConnection, export: Export) -> list
         f"{_json_text_columns(parent, 'doc', {})} from _recs"
     )
     staged = [(parent, f"_t_{parent.name}", "")]
-    arrays = {"chat_messages": "messages", "chat_tags": "tags", "form_answers": "answers"}
     for child in export.tables[1:]:
-        array = arrays[child.name]
+        array = JSON_ARRAYS[child.name]
         index_col = next(c.name for c in child.columns if c.name.endswith("_index"))
         element = f"json_extract(doc, '$.{array}[' || i || ']')"
         keys = {key if key in child.column_names else parent.key[0]: parent_key_expr, index_col: "i::varchar"}
-        if child.name == "chat_tags":
-            keys["tag"] = f"json_extract_string(doc, '$.{array}[' || i || ']')"
+        if child.name in JSON_SCALAR_ARRAYS:
+            keys[JSON_SCALAR_ARRAYS[child.name]] = f"json_extract_string(doc, '$.{array}[' || i || ']')"
         con.execute(
             f"""create or replace temp table _t_{child.name} as
                 select _line, {_json_text_columns(child, element, keys)}

@@ -303,6 +303,93 @@ FORM_SUBMISSIONS = Export(
     ),
 )
 
+# The help desk's tickets, modelled on Zendesk's ticket export with its comments and audits (Freshdesk and Help
+# Scout export the same facts): one JSON object per line per ticket, as it stood when exported. A help desk's
+# incremental export repeats a ticket in every daily file of a day it changed: the last delivery wins.
+_TICKET_STATUSES = "('new', 'open', 'pending', 'hold', 'solved', 'closed')"
+TICKETS = Export(
+    name="tickets",
+    tool="help desk",
+    format="jsonl",
+    file_patterns=("*.jsonl", "*.ndjson", "*.json"),
+    description="One JSON object per line per ticket, with its comments, tags and status changes.",
+    tables=(
+        RawTable(
+            "tickets",
+            _cols(
+                "ticket_id!",
+                "subject",
+                "created_at:timestamp!",
+                "updated_at:timestamp",
+                "solved_at:timestamp",
+                "closed_at:timestamp",
+                "via_channel",
+                "status!",
+                "priority",
+                "requester_email",
+                "requester_phone",
+                "requester_customer_ref",
+                "assignee_id",
+                "group_name",
+                "satisfaction_score",
+                "satisfaction_rated_at:timestamp",
+            ),
+            key=("ticket_id",),
+            rules=(
+                Rule("status", f"{{status}} not in {_TICKET_STATUSES}", f"status not one of {_TICKET_STATUSES}"),
+                Rule(
+                    "via_channel",
+                    "{via_channel} not in ('email', 'web', 'phone', 'api', 'chat')",
+                    "via.channel not one of email, web, phone, api, chat",
+                ),
+                Rule(
+                    "priority",
+                    "{priority} not in ('low', 'normal', 'high', 'urgent')",
+                    "priority not one of low, normal, high, urgent",
+                ),
+                Rule(
+                    "satisfaction_score",
+                    "{satisfaction_score} not in ('good', 'bad', 'offered', 'unoffered')",
+                    "satisfaction_rating.score not one of good, bad, offered, unoffered",
+                ),
+                Rule("solved_at", "{solved_at} < {created_at}", "solved before it was created"),
+            ),
+        ),
+        RawTable(
+            "ticket_comments",
+            _cols(
+                "ticket_id!",
+                "comment_index:integer!",
+                "comment_id!",
+                "created_at:timestamp!",
+                "author_role!",
+                "author_id",
+                "public:boolean!",
+                "body",
+            ),
+            key=("comment_id",),
+            rules=(
+                Rule(
+                    "author_role",
+                    "{author_role} not in ('end-user', 'agent', 'system')",
+                    "author_role not one of end-user, agent, system",
+                ),
+            ),
+        ),
+        RawTable(
+            "ticket_tags",
+            _cols("ticket_id!", "tag_index:integer!", "tag!"),
+            key=("ticket_id", "tag_index"),
+        ),
+        RawTable(
+            "ticket_status_changes",
+            _cols("ticket_id!", "change_index:integer!", "changed_at:timestamp!", "previous_value", "value!"),
+            key=("ticket_id", "change_index"),
+            rules=(Rule("value", f"{{value}} not in {_TICKET_STATUSES}", f"status not one of {_TICKET_STATUSES}"),),
+        ),
+    ),
+)
+
 EXPORTS: tuple[Export, ...] = (
     CALLS,
     IVR_EVENTS,
@@ -313,6 +400,7 @@ EXPORTS: tuple[Export, ...] = (
     CUSTOMERS,
     CHAT_CONVERSATIONS,
     FORM_SUBMISSIONS,
+    TICKETS,
 )
 EXPORTS_BY_NAME: dict[str, Export] = {e.name: e for e in EXPORTS}
 EXPORT_OF_TABLE: dict[str, str] = {t.name: e.name for e in EXPORTS for t in e.tables}
@@ -341,4 +429,43 @@ JSON_PATHS: dict[str, dict[str, str]] = {
         "visitor_id": "hidden.visitor_id",
     },
     "form_answers": {"field": "field", "type": "type", "value": "value"},
+    "tickets": {
+        "ticket_id": "id",
+        "subject": "subject",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "solved_at": "solved_at",
+        "closed_at": "closed_at",
+        "via_channel": "via.channel",
+        "status": "status",
+        "priority": "priority",
+        "requester_email": "requester.email",
+        "requester_phone": "requester.phone",
+        "requester_customer_ref": "requester.customer_ref",
+        "assignee_id": "assignee_id",
+        "group_name": "group",
+        "satisfaction_score": "satisfaction_rating.score",
+        "satisfaction_rated_at": "satisfaction_rating.created_at",
+    },
+    "ticket_comments": {
+        "comment_id": "id",
+        "created_at": "created_at",
+        "author_role": "author_role",
+        "author_id": "author_id",
+        "public": "public",
+        "body": "body",
+    },
+    "ticket_status_changes": {"changed_at": "created_at", "previous_value": "previous_value", "value": "value"},
 }
+
+# The JSON array each child table flattens, and the children whose array holds plain strings (not objects):
+# such an element is the child's one data column itself.
+JSON_ARRAYS: dict[str, str] = {
+    "chat_messages": "messages",
+    "chat_tags": "tags",
+    "form_answers": "answers",
+    "ticket_comments": "comments",
+    "ticket_tags": "tags",
+    "ticket_status_changes": "status_changes",
+}
+JSON_SCALAR_ARRAYS: dict[str, str] = {"chat_tags": "tag", "ticket_tags": "tag"}
