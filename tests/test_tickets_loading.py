@@ -26,8 +26,18 @@ def ticket(ticket_id: str, **changes) -> dict:
         "tags": ["billing", "refund"],
         "satisfaction_rating": {"score": "good", "created_at": "2026-10-05T12:00:00-04:00"},
         "status_changes": [
-            {"created_at": "2026-10-05T09:00:00-04:00", "previous_value": None, "value": "new"},
-            {"created_at": "2026-10-05T10:30:00-04:00", "previous_value": "new", "value": "solved"},
+            {
+                "created_at": "2026-10-05T09:00:00-04:00",
+                "author_role": "end-user",
+                "previous_value": None,
+                "value": "new",
+            },
+            {
+                "created_at": "2026-10-05T10:30:00-04:00",
+                "author_role": "agent",
+                "previous_value": "new",
+                "value": "solved",
+            },
         ],
         "comments": [
             {

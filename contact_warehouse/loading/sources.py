@@ -383,9 +383,23 @@ TICKETS = Export(
         ),
         RawTable(
             "ticket_status_changes",
-            _cols("ticket_id!", "change_index:integer!", "changed_at:timestamp!", "previous_value", "value!"),
+            _cols(
+                "ticket_id!",
+                "change_index:integer!",
+                "changed_at:timestamp!",
+                "author_role",
+                "previous_value",
+                "value!",
+            ),
             key=("ticket_id", "change_index"),
-            rules=(Rule("value", f"{{value}} not in {_TICKET_STATUSES}", f"status not one of {_TICKET_STATUSES}"),),
+            rules=(
+                Rule("value", f"{{value}} not in {_TICKET_STATUSES}", f"status not one of {_TICKET_STATUSES}"),
+                Rule(
+                    "author_role",
+                    "{author_role} not in ('end-user', 'agent', 'system')",
+                    "author_role not one of end-user, agent, system",
+                ),
+            ),
         ),
     ),
 )
@@ -455,7 +469,12 @@ JSON_PATHS: dict[str, dict[str, str]] = {
         "public": "public",
         "body": "body",
     },
-    "ticket_status_changes": {"changed_at": "created_at", "previous_value": "previous_value", "value": "value"},
+    "ticket_status_changes": {
+        "changed_at": "created_at",
+        "author_role": "author_role",
+        "previous_value": "previous_value",
+        "value": "value",
+    },
 }
 
 # The JSON array each child table flattens, and the children whose array holds plain strings (not objects):

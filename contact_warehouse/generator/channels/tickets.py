@@ -65,7 +65,7 @@ class Ticket:
     intent: cat.Intent
     doc: dict  # the fields that do not change
     comments: list[tuple[int, dict]] = field(default_factory=list)  # (epoch, comment without created_at)
-    statuses: list[tuple[int, str]] = field(default_factory=list)
+    statuses: list[tuple[int, str, str]] = field(default_factory=list)  # (epoch, status, who changed it)
     assigned: tuple[int, str] | None = None
     rating: tuple[int, str] | None = None
     last_day: int = 0
@@ -76,14 +76,14 @@ class Ticket:
         comments = [c for c in self.comments if c[0] <= cutoff]
         statuses = [s for s in self.statuses if s[0] <= cutoff]
         status = statuses[-1][1]
-        solved = [t for t, s in statuses if s == "solved"]
-        times = [t for t, _ in comments] + [t for t, _ in statuses]
+        solved = [t for t, s, _ in statuses if s == "solved"]
+        times = [t for t, _ in comments] + [t for t, _, _ in statuses]
         rating = self.rating if self.rating and self.rating[0] <= cutoff else None
         if rating:
             times.append(rating[0])
         changes, previous = [], None
-        for t, s in statuses:
-            changes.append({"created_at": fmt(t), "previous_value": previous, "value": s})
+        for t, s, role in statuses:
+            changes.append({"created_at": fmt(t), "author_role": role, "previous_value": previous, "value": s})
             previous = s
         return {
             **self.doc,
@@ -171,7 +171,7 @@ class TicketDesk:
                 self.truths["after_hours_replies"].append(cid)
 
         say(t0, "end-user", None, True, rng.choice(intent.openers))
-        tk.statuses.append((t0, "new"))
+        tk.statuses.append((t0, "new", "end-user"))
         if via in ("email", "web"):
             say(t0 + 5 + int(rng.random() * 55), "system", None, True, _AUTO_REPLY)
         agent = rng.choice(cc.by_queue[intent.queue])
@@ -188,39 +188,41 @@ class TicketDesk:
         calls = rng.random() < EMAIL_THEN_CALL
         if resolves and not calls:
             say(t, "agent", agent, True, rng.choice(_SOLVE))
-            tk.statuses.append((t, "solved"))
+            tk.statuses.append((t, "solved", "agent"))
         else:
             say(t, "agent", agent, True, rng.choice(_ASK))
-            tk.statuses.append((t, "pending"))
+            tk.statuses.append((t, "pending", "agent"))
             if calls:
                 # Not helped yet, the customer calls about the same problem two days after writing.
                 t_call = t0 + 2 * 86400 + int(rng.random() * 4 * 3600) - 7200
                 self.calls.setdefault(cc.clock.local_day(t_call, tzi), []).append((c, intent, t_call, ticket_id))
-                tk.statuses.append((t + AUTO_SOLVE_SECONDS, "solved"))
+                tk.statuses.append((t + AUTO_SOLVE_SECONDS, "solved", "system"))
+            elif rng.random() < 0.12:  # the customer never answers: the automation solves it
+                tk.statuses.append((t + AUTO_SOLVE_SECONDS, "solved", "system"))
             else:
                 t = t + 3600 + int(rng.expovariate(1 / (10 * 3600)))
                 say(t, "end-user", None, True, rng.choice(_CUSTOMER_MORE))
-                tk.statuses.append((t, "open"))
+                tk.statuses.append((t, "open", "end-user"))
                 t = self._agent_time(rng, t, tzi, agent)
                 say(t, "agent", agent, True, rng.choice(_SOLVE))
-                tk.statuses.append((t, "solved"))
-        if not calls and rng.random() < REOPEN:
+                tk.statuses.append((t, "solved", "agent"))
+        if tk.statuses[-1][2] == "agent" and rng.random() < REOPEN:
             t = tk.statuses[-1][0] + 3 * 3600 + int(rng.random() * 2 * 86400)
             say(t, "end-user", None, True, rng.choice(_REOPEN))
-            tk.statuses.append((t, "open"))
+            tk.statuses.append((t, "open", "end-user"))
             t = self._agent_time(rng, t, tzi, agent)
             if rng.random() < 0.4:
                 say(t, "agent", agent, False, rng.choice(_INTERNAL))
                 t += 600 + int(rng.random() * 3600)
             say(t, "agent", agent, True, rng.choice(_SOLVE))
-            tk.statuses.append((t, "solved"))
+            tk.statuses.append((t, "solved", "agent"))
             if cc.rows.in_period(tk.statuses[-2][0], tzi):  # the reopening is in the exported days
                 self.truths["reopened"].append(ticket_id)
         solved_at = tk.statuses[-1][0]
         if rng.random() < 0.3:
             good = rng.random() < (0.35 if len(tk.statuses) > 3 or calls else 0.8)
             tk.rating = (solved_at + 1800 + int(rng.random() * 86400), "good" if good else "bad")
-        tk.statuses.append((solved_at + CLOSE_SECONDS, "closed"))
+        tk.statuses.append((solved_at + CLOSE_SECONDS, "closed", "system"))
         end = t0 + MAX_LIFE_SECONDS
         tk.comments = [x for x in tk.comments if x[0] <= end]
         tk.statuses = [x for x in tk.statuses if x[0] <= end]
@@ -258,7 +260,7 @@ class TicketDesk:
         for tk in self.open:
             tzi = tk.customer.tzi
             changed = {cc.clock.local_day(t, tzi) for t, _ in tk.comments} | {
-                cc.clock.local_day(t, tzi) for t, _ in tk.statuses
+                cc.clock.local_day(t, tzi) for t, _, _ in tk.statuses
             }
             if tk.rating:
                 changed.add(cc.clock.local_day(tk.rating[0], tzi))

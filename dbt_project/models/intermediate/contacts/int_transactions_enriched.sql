@@ -51,6 +51,13 @@ candidates as (
     from transactions
     inner join codes on codes.record_type = 'form' and codes.record_id = transactions.source_id
     where transactions.transaction_type = 'form'
+    union all
+    -- Every request of a ticket carries the ticket's tags (the category the help desk gave the whole ticket).
+    select transactions.transaction_id, codes.code_type, codes.code, codes.intent, codes.is_mapped,
+        codes.seen_at, codes.code_position
+    from transactions
+    inner join codes on codes.record_type = 'ticket' and codes.record_id = transactions.source_id
+    where transactions.transaction_type = 'ticket_request'
 ),
 
 ranked as (

@@ -5,6 +5,8 @@
 --   sms_thread_day a text thread's messages of one day
 --   faq_visit      FAQ views of one visitor less than session_gap_minutes apart
 --   form           one form submission
+--   ticket_request one request of a help-desk ticket: the requester's message(s) and the agent replies answering
+--                  them, up to the requester's next message (int_ticket_requests_segmented); channel email
 -- contact_id groups the transactions of one call (root leg) or one chat: they always share an interaction.
 -- is_assisted follows docs/domain.md: voice legs, texts, the agent part of a chat and forms are assisted; the IVR,
 -- the bot part of a chat and FAQ visits are self-service.
@@ -256,6 +258,28 @@ forms as (
         'customer' as initiated_by,
         true as is_resolution_known
     from {{ ref('stg_forms__submissions') }}
+),
+
+tickets as (
+    select
+        'ticket:' || request_id as transaction_id,
+        'ticket_request' as transaction_type,
+        ticket_id as source_id,
+        'email' as channel,
+        'ticket:' || request_id as contact_id,
+        'ticket' as record_type,
+        ticket_id as record_id,
+        started_at,
+        ended_at,
+        is_resolved,
+        outcome,
+        true as is_assisted,
+        group_name as queue,
+        agent_id,
+        case when initiated_by = 'customer' then 'inbound' else 'outbound' end as direction,
+        initiated_by,
+        is_resolution_known
+    from {{ ref('int_ticket_requests_segmented') }}
 )
 
 select * from ivr
@@ -265,3 +289,4 @@ union all select * from chat_agent
 union all select * from sms
 union all select * from faq
 union all select * from forms
+union all select * from tickets

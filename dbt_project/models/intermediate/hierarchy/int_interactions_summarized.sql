@@ -40,6 +40,7 @@ resolution_ranked as (
             when 'chat_bot' then 'chat_bot'
             when 'chat_agent' then 'chat_agent'
             when 'faq_visit' then 'faq_vote_up'
+            when 'ticket_request' then 'ticket_solved'
             else transaction_type
         end as resolution_method,
         row_number() over (partition by interaction_id order by ended_at desc, transaction_id desc) as resolution_rank

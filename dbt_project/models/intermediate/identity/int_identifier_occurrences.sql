@@ -67,6 +67,16 @@ forms as (
     select 'form', response_id, 'phone', phone from {{ ref('stg_forms__submissions') }}
 ),
 
+tickets as (
+    select 'ticket' as record_type, ticket_id as record_id, 'email' as identifier_type,
+        requester_email as identifier_value
+    from {{ ref('stg_tickets__tickets') }}
+    union all
+    select 'ticket', ticket_id, 'phone', requester_phone from {{ ref('stg_tickets__tickets') }}
+    union all
+    select 'ticket', ticket_id, 'customer_ref', requester_customer_ref from {{ ref('stg_tickets__tickets') }}
+),
+
 unioned as (
     select * from customers
     union all select * from calls
@@ -75,6 +85,7 @@ unioned as (
     union all select * from faq_views
     union all select * from chats
     union all select * from forms
+    union all select * from tickets
 ),
 
 present as (

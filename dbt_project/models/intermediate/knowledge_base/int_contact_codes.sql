@@ -72,6 +72,18 @@ form_topics as (
     where topic is not null
 ),
 
+ticket_tags as (
+    select
+        'ticket' as record_type,
+        tags.ticket_id as record_id,
+        'ticket_tag' as code_type,
+        lower(tags.tag) as code,
+        tickets.created_at as seen_at,
+        tags.tag_index as code_position
+    from {{ ref('stg_tickets__tags') }} as tags
+    inner join {{ ref('stg_tickets__tickets') }} as tickets on tags.ticket_id = tickets.ticket_id
+),
+
 unioned as (
     select * from ivr
     union all select * from dispositions
@@ -79,6 +91,7 @@ unioned as (
     union all select * from chat_tags
     union all select * from faq_articles
     union all select * from form_topics
+    union all select * from ticket_tags
 ),
 
 non_intent_codes as (

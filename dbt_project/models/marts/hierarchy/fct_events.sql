@@ -113,6 +113,41 @@ form_events as (
     from {{ ref('stg_forms__submissions') }}
 ),
 
+ticket_requests as (
+    select
+        ticket_id,
+        request_id,
+        started_at,
+        lead(started_at) over (partition by ticket_id order by request_number) as next_started_at,
+        request_number
+    from {{ ref('int_ticket_requests_segmented') }}
+),
+
+ticket_events as (
+    -- Every comment of a ticket (the requester's, agents' replies and notes, automatic messages), in its request.
+    select
+        'ticket_message:' || message_id as event_id,
+        'ticket_' || message_kind as event_type,
+        'email' as channel,
+        sent_at as occurred_at,
+        'ticket:' || ticket_id || ':' || cast(request_number as varchar) as transaction_id,
+        author_role as detail
+    from {{ ref('int_ticket_messages_sequenced') }}
+    union all
+    -- Every status change, in the request under way (the first request for changes before any conversation).
+    select
+        'ticket_status:' || changes.status_change_id,
+        'ticket_status_change',
+        'email',
+        changes.changed_at,
+        'ticket:' || changes.ticket_id || ':' || cast(coalesce(max(requests.request_number), 1) as varchar),
+        changes.status
+    from {{ ref('stg_tickets__status_changes') }} as changes
+    left join ticket_requests as requests
+        on changes.ticket_id = requests.ticket_id and requests.started_at <= changes.changed_at
+    group by changes.status_change_id, changes.ticket_id, changes.changed_at, changes.status
+),
+
 survey_events as (
     select
         'survey:' || response_id as event_id,
@@ -132,6 +167,7 @@ unioned as (
     union all select * from chat_events
     union all select * from faq_events
     union all select * from form_events
+    union all select * from ticket_events
     union all select * from survey_events
 )
 

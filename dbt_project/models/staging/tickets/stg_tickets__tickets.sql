@@ -1,0 +1,35 @@
+{%- set natural_key = ['ticket_id'] -%}
+{{ config(materialized='incremental', unique_key=natural_key) }}
+
+-- The latest delivery of each ticket: the help desk's incremental export repeats a ticket on every day it
+-- changed, and the last delivery is its state.
+with source as (
+    {{ deduplicate_latest(source('tickets', 'tickets'), natural_key) }}
+),
+
+renamed as (
+    select
+        ticket_id,
+        subject,
+        cast(created_at as timestamp) as created_at,
+        cast(updated_at as timestamp) as updated_at,
+        cast(solved_at as timestamp) as solved_at,
+        cast(closed_at as timestamp) as closed_at,
+        lower(via_channel) as via_channel,
+        lower(status) as status,
+        lower(priority) as priority,
+        {{ normalize_email('requester_email') }} as requester_email,
+        {{ normalize_phone('requester_phone') }} as requester_phone,
+        requester_phone as requester_phone_raw,
+        requester_customer_ref,
+        assignee_id,
+        group_name,
+        lower(satisfaction_score) as satisfaction_score,
+        cast(satisfaction_rated_at as timestamp) as satisfaction_rated_at,
+        _source_file,
+        _load_id,
+        _load_seq
+    from source
+)
+
+select * from renamed
