@@ -6,8 +6,9 @@
 --   is_resolved             someone other than the help desk's automation set the ticket solved during the request
 --                           (an agent, or the requester from the portal); an automation that solves a ticket
 --                           left pending solves nothing
---   is_resolution_known     resolved, or followed by another request, or the ticket is solved or closed; a
---                           request still waiting at the data's end is "no data"
+--   is_resolution_known     resolved, answered (the help desk's status says the reply did not solve it), followed
+--                           by another request, or the ticket is solved or closed; only a request still waiting
+--                           for its first answer at the data's end is "no data"
 with messages as (
     select * from {{ ref('int_ticket_messages_sequenced') }}
 ),
@@ -79,6 +80,7 @@ select
     tickets.group_name,
     solves.ticket_id is not null as is_resolved,
     solves.ticket_id is not null
+        or bounded.agent_replies > 0
         or bounded.next_started_at is not null
         or tickets.status in ('solved', 'closed') as is_resolution_known,
     case
