@@ -41,6 +41,18 @@ chat_work as (
     group by 1, 2
 ),
 
+ticket_work as (
+    -- Ticket requests the agent answered (first public reply): work, but outside handled contacts and AHT, since a
+    -- help desk exports no handle time (DECISIONS.md "Tickets").
+    select
+        agent_id,
+        {{ reporting_date('first_reply_at') }} as activity_date,
+        count(*) as answered_ticket_requests
+    from {{ ref('int_ticket_requests_segmented') }}
+    where first_reply_at is not null and agent_id is not null
+    group by 1, 2
+),
+
 first_interactions as (
     select engagement_id, last_agent_id as agent_id
     from {{ ref('fct_interactions') }}
@@ -86,19 +98,22 @@ sentiment as (
 daily as (
     select agent_id, activity_date, handled_calls, handled_chats, handle_seconds, handled_inbound_calls,
         transferred_calls, 0 as closed_engagements, 0 as fcr_engagements, 0 as csat_answers, 0 as csat_satisfied,
-        0 as scored_interactions, 0 as negative_interactions
+        0 as scored_interactions, 0 as negative_interactions, 0 as answered_ticket_requests
     from call_work
     union all
     select agent_id, activity_date, handled_calls, handled_chats, handle_seconds, handled_inbound_calls,
-        transferred_calls, 0, 0, 0, 0, 0, 0
+        transferred_calls, 0, 0, 0, 0, 0, 0, 0
     from chat_work
     union all
-    select agent_id, activity_date, 0, 0, 0, 0, 0, closed_engagements, fcr_engagements, 0, 0, 0, 0 from resolution
+    select agent_id, activity_date, 0, 0, 0, 0, 0, closed_engagements, fcr_engagements, 0, 0, 0, 0, 0 from resolution
     union all
-    select agent_id, activity_date, 0, 0, 0, 0, 0, 0, 0, csat_answers, csat_satisfied, 0, 0 from csat
+    select agent_id, activity_date, 0, 0, 0, 0, 0, 0, 0, csat_answers, csat_satisfied, 0, 0, 0 from csat
     union all
-    select agent_id, activity_date, 0, 0, 0, 0, 0, 0, 0, 0, 0, scored_interactions, negative_interactions
+    select agent_id, activity_date, 0, 0, 0, 0, 0, 0, 0, 0, 0, scored_interactions, negative_interactions, 0
     from sentiment
+    union all
+    select agent_id, activity_date, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, answered_ticket_requests
+    from ticket_work
 ),
 
 weekly as (
@@ -116,7 +131,8 @@ weekly as (
         cast(sum(csat_answers) as bigint) as csat_answers,
         cast(sum(csat_satisfied) as bigint) as csat_satisfied,
         cast(sum(scored_interactions) as bigint) as scored_interactions,
-        cast(sum(negative_interactions) as bigint) as negative_interactions
+        cast(sum(negative_interactions) as bigint) as negative_interactions,
+        cast(sum(answered_ticket_requests) as bigint) as answered_ticket_requests
     from daily
     group by 1, 2
 ),

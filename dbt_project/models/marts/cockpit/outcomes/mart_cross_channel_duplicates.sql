@@ -1,5 +1,5 @@
--- Cross-channel duplicates per period and intent: form submissions followed by a chat or a call that the same
--- customer started, on the same intent by the contact's own codes, within var('duplicate_window_hours') (48) /
+-- Cross-channel duplicates per period and intent: form submissions followed by a chat, a call or a ticket that the
+-- same customer started, on the same intent by the contact's own codes, within var('duplicate_window_hours') (48) /
 -- form submissions. A company callback after a form is the answer to it, not a duplicate; a call that has no
 -- code of its own and only inherits the form's intent through its interaction proves nothing.
 -- A form's intent is its own topic (unknown when it has none).
@@ -13,7 +13,7 @@ forms as (
 
 followups as (
     select * from transactions
-    where channel in ('chat', 'ivr', 'voice') and is_customer_initiated and intent is not null
+    where channel in ('chat', 'ivr', 'voice', 'email') and is_customer_initiated and intent is not null
 ),
 
 duplicated as (
