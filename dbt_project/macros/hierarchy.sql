@@ -16,3 +16,39 @@
     {#- Values joined with ' > ' in order (channel paths such as faq > ivr > voice). -#}
     {{ dbt.listagg(expression, "' > '", "order by " ~ order_by) }}
 {%- endmacro %}
+
+{% macro convert_to_utc(local_timestamp_expression, timezone_expression) -%}
+    {#- A wall-clock time in a time zone -> the UTC timestamp (naive, like every stored timestamp). -#}
+    {{ return(adapter.dispatch('convert_to_utc', 'contact_warehouse')(local_timestamp_expression, timezone_expression)) }}
+{%- endmacro %}
+
+{% macro default__convert_to_utc(local_timestamp_expression, timezone_expression) -%}
+    to_utc_timestamp({{ local_timestamp_expression }}, {{ timezone_expression }})
+{%- endmacro %}
+
+{% macro duckdb__convert_to_utc(local_timestamp_expression, timezone_expression) -%}
+    {#- timezone(zone, timestamp) reads the timestamp as local to the zone; the connection's TimeZone is UTC. -#}
+    cast(timezone({{ timezone_expression }}, cast({{ local_timestamp_expression }} as timestamp)) as timestamp)
+{%- endmacro %}
+
+{% macro iso_weekday(date_expression) -%}
+    {{ return(adapter.dispatch('iso_weekday', 'contact_warehouse')(date_expression)) }}
+{%- endmacro %}
+
+{% macro default__iso_weekday(date_expression) -%}
+    {#- Spark's dayofweek counts from Sunday = 1. -#}
+    ((dayofweek({{ date_expression }}) + 5) % 7 + 1)
+{%- endmacro %}
+
+{% macro duckdb__iso_weekday(date_expression) -%}
+    isodow({{ date_expression }})
+{%- endmacro %}
+
+{% macro business_seconds(start_expression, end_expression, intervals_alias) -%}
+    {#- The part of [start, end) inside one opening interval (join every interval of the schedule, then sum):
+        0 when they do not overlap. -#}
+    greatest(0, {{ dbt.datediff(
+        'greatest(' ~ start_expression ~ ', ' ~ intervals_alias ~ '.opens_at)',
+        'least(' ~ end_expression ~ ', ' ~ intervals_alias ~ '.closes_at)',
+        'second') }})
+{%- endmacro %}

@@ -1,0 +1,134 @@
+-- One row per ticket with its durations in calendar and business minutes (docs/kpis.md "Tickets"):
+--   first reply   creation -> the first public agent reply (an auto-reply or an internal note is no reply)
+--   resolution    creation -> the latest solve, for a ticket solved or closed now
+--   requester wait the time the ticket spent new, open or on hold (waiting for the help desk) before its latest
+--                 solve, for a ticket solved or closed now
+-- Business minutes count the overlap with the opening intervals of the ticket's group's schedule
+-- (int_queue_schedules, else `default`); a duration outside the business calendar's days has none (NULL).
+with tickets as (
+    select * from {{ ref('stg_tickets__tickets') }}
+),
+
+messages as (
+    select * from {{ ref('int_ticket_messages_sequenced') }}
+),
+
+changes as (
+    select
+        *,
+        lead(changed_at) over (partition by ticket_id order by change_index) as next_changed_at
+    from {{ ref('stg_tickets__status_changes') }}
+),
+
+replies as (
+    select
+        ticket_id,
+        min(sent_at) as first_reply_at,
+        count(*) as agent_replies
+    from messages
+    where message_kind = 'agent_reply'
+    group by ticket_id
+),
+
+last_solves as (
+    select
+        ticket_id,
+        max(changed_at) as last_solved_at,
+        max(case when author_role = 'system' then null else changed_at end) as last_agent_solved_at,
+        sum(case when previous_status in ('solved', 'closed') and status not in ('solved', 'closed') then 1 else 0 end)
+            as reopens
+    from changes
+    group by ticket_id
+),
+
+-- Solved is whatever the help desk says now; the solve to time to is the latest one.
+timed as (
+    select
+        tickets.ticket_id,
+        tickets.created_at,
+        tickets.via_channel,
+        tickets.priority,
+        tickets.group_name,
+        tickets.assignee_id,
+        tickets.status,
+        tickets.satisfaction_score,
+        coalesce(schedules.schedule, 'default') as schedule,
+        replies.first_reply_at,
+        coalesce(replies.agent_replies, 0) as agent_replies,
+        coalesce(solves.reopens, 0) as reopens,
+        tickets.status in ('solved', 'closed') as is_solved,
+        case when tickets.status in ('solved', 'closed') then solves.last_solved_at end as solved_at,
+        tickets.status in ('solved', 'closed')
+            and solves.last_agent_solved_at is not null
+            and solves.last_agent_solved_at = solves.last_solved_at as is_solved_by_agent
+    from tickets
+    left join {{ ref('int_queue_schedules') }} as schedules on tickets.group_name = schedules.queue
+    left join replies on tickets.ticket_id = replies.ticket_id
+    left join last_solves as solves on tickets.ticket_id = solves.ticket_id
+),
+
+spans as (
+    select ticket_id, schedule, 'first_reply' as span_kind, created_at as span_start, first_reply_at as span_end
+    from timed where first_reply_at is not null
+    union all
+    select ticket_id, schedule, 'resolution', created_at, solved_at
+    from timed where solved_at is not null
+    union all
+    select timed.ticket_id, timed.schedule, 'requester_wait', changes.changed_at,
+        least(coalesce(changes.next_changed_at, timed.solved_at), timed.solved_at)
+    from timed
+    inner join changes on timed.ticket_id = changes.ticket_id
+    where timed.solved_at is not null and changes.status in ('new', 'open', 'hold')
+        and changes.changed_at < timed.solved_at
+),
+
+calendar_range as (
+    select min(opens_at) as calendar_start, max(closes_at) as calendar_end
+    from {{ ref('int_business_hours_intervals') }}
+),
+
+span_seconds as (
+    select
+        spans.ticket_id,
+        spans.span_kind,
+        spans.span_start,
+        spans.span_end,
+        max({{ seconds_between('spans.span_start', 'spans.span_end') }}) as calendar_seconds,
+        -- Outside the calendar's days the business time is not known.
+        case
+            when min(spans.span_start) < min(calendar_range.calendar_start)
+                or max(spans.span_end) > max(calendar_range.calendar_end) then null
+            else coalesce(sum({{ business_seconds('spans.span_start', 'spans.span_end', 'intervals') }}), 0)
+        end as business_seconds
+    from spans
+    cross join calendar_range
+    left join {{ ref('int_business_hours_intervals') }} as intervals
+        on spans.schedule = intervals.schedule
+        and intervals.opens_at < spans.span_end
+        and intervals.closes_at > spans.span_start
+    group by spans.ticket_id, spans.span_kind, spans.span_start, spans.span_end
+),
+
+per_ticket as (
+    select
+        ticket_id,
+        sum(case when span_kind = 'first_reply' then calendar_seconds end) as first_reply_calendar_seconds,
+        sum(case when span_kind = 'first_reply' then business_seconds end) as first_reply_business_seconds,
+        sum(case when span_kind = 'resolution' then calendar_seconds end) as resolution_calendar_seconds,
+        sum(case when span_kind = 'resolution' then business_seconds end) as resolution_business_seconds,
+        sum(case when span_kind = 'requester_wait' then calendar_seconds end) as requester_wait_calendar_seconds,
+        sum(case when span_kind = 'requester_wait' then business_seconds end) as requester_wait_business_seconds
+    from span_seconds
+    group by ticket_id
+)
+
+select
+    timed.*,
+    per_ticket.first_reply_calendar_seconds / 60.0 as first_reply_calendar_minutes,
+    per_ticket.first_reply_business_seconds / 60.0 as first_reply_business_minutes,
+    per_ticket.resolution_calendar_seconds / 60.0 as resolution_calendar_minutes,
+    per_ticket.resolution_business_seconds / 60.0 as resolution_business_minutes,
+    per_ticket.requester_wait_calendar_seconds / 60.0 as requester_wait_calendar_minutes,
+    per_ticket.requester_wait_business_seconds / 60.0 as requester_wait_business_minutes
+from timed
+left join per_ticket on timed.ticket_id = per_ticket.ticket_id
