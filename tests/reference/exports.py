@@ -78,6 +78,7 @@ class Exports:
 
     tables: dict[str, pd.DataFrame]
     rejected: Counter = field(default_factory=Counter)
+    tickets: list[dict] = field(default_factory=list)  # the help desk's tickets as JSON objects (reference/tickets.py)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -239,4 +240,6 @@ def read_exports(landing: Path) -> Exports:
     tables["forms"] = _read_forms(landing, rejected)
     calls = tables["calls"]
     calls["resolved"] = calls["resolved"].map({"true": True, "false": False})
-    return Exports(tables=tables, rejected=rejected)
+    from tests.reference.tickets import read_tickets
+
+    return Exports(tables=tables, rejected=rejected, tickets=read_tickets(landing, rejected))

@@ -17,8 +17,10 @@ import pandas as pd
 from tests.reference.exports import Exports
 from tests.reference.identity import Identifier, Identity, identifiers, resolve, respondent_identifier
 from tests.reference.intents import UNKNOWN, UNMAPPED, KnowledgeBase
+from tests.reference.tickets import identity_records as ticket_identity_records
+from tests.reference.tickets import transactions as ticket_transactions
 
-ASSISTED_TYPES = {"call_leg", "chat_agent", "sms_thread_day", "form"}
+ASSISTED_TYPES = {"call_leg", "chat_agent", "sms_thread_day", "form", "ticket_request"}
 CHANNEL = {
     "ivr": "ivr",
     "call_leg": "voice",
@@ -27,9 +29,19 @@ CHANNEL = {
     "sms_thread_day": "sms",
     "faq_visit": "faq",
     "form": "form",
+    "ticket_request": "email",
 }
 # Among transactions starting at the same instant, the order in which the customer went through them.
-TYPE_ORDER = {"faq_visit": 0, "form": 1, "ivr": 2, "call_leg": 3, "chat_bot": 4, "chat_agent": 5, "sms_thread_day": 6}
+TYPE_ORDER = {
+    "faq_visit": 0,
+    "form": 1,
+    "ivr": 2,
+    "call_leg": 3,
+    "chat_bot": 4,
+    "chat_agent": 5,
+    "sms_thread_day": 6,
+    "ticket_request": 7,
+}
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,7 @@ def _identity_records(exports: Exports, calls: pd.DataFrame) -> tuple[list[tuple
         records.append((f"form:{rid}", identifiers(phone=phone, email=email, visitor_id=visitor)))
     for rid, respondent in exports["surveys"][["response_id", "respondent"]].itertuples(False):
         records.append((f"survey:{rid}", respondent_identifier(respondent)))
+    records += ticket_identity_records(exports.tickets)
     return records, list(crm["customer_ref"])
 
 
@@ -463,6 +476,7 @@ def build(exports: Exports, kb: KnowledgeBase | None = None, params: Params | No
         _sms_transactions(exports),
         faq,
         _form_transactions(exports, kb),
+        ticket_transactions(exports.tickets, kb.intent_of),
     ]
     transactions = pd.concat([p for p in parts if len(p)], ignore_index=True)
     for column in ("queue", "agent_id", "source_id", "bot_intent"):

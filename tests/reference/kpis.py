@@ -341,13 +341,13 @@ def self_service_failure_by_bot_intent(h: Hierarchy) -> pd.DataFrame:
 
 
 def cross_channel_duplicates(h: Hierarchy) -> pd.DataFrame:
-    """Form submissions followed by a customer-initiated chat or call of the same customer on the same intent (by
-    the contact's own codes: any of its transactions' own intent) within duplicate_window_hours of the submission,
+    """Form submissions followed by a customer-initiated chat, call or ticket of the same customer on the same intent
+    (by the contact's own codes: any of its transactions' own intent) within duplicate_window_hours of the submission,
     over all form submissions. A company callback after a callback-request form is not a duplicate."""
     t = h.transactions
     forms = t[t["transaction_type"] == "form"].copy()
     forms["form_intent"] = forms["intent"].fillna("unknown")
-    contact_parts = t[t["transaction_type"].isin(["ivr", "call_leg", "chat_bot", "chat_agent"])]
+    contact_parts = t[t["transaction_type"].isin(["ivr", "call_leg", "chat_bot", "chat_agent", "ticket_request"])]
     contacts = contact_parts.groupby("contact_id").agg(
         customer_key=("customer_key", "first"),
         contact_start=("started_at", "min"),

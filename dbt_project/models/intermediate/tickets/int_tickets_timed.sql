@@ -3,6 +3,7 @@
 --   resolution    creation -> the latest solve, for a ticket solved or closed now
 --   requester wait the time the ticket spent new, open or on hold (waiting for the help desk) before its latest
 --                 solve, for a ticket solved or closed now
+--   unanswered    creation -> the data's end, for a ticket without any agent reply yet (how late it already is)
 -- Business minutes count the overlap with the opening intervals of the ticket's group's schedule
 -- (int_queue_schedules, else `default`); a duration outside the business calendar's days has none (NULL).
 with tickets as (
@@ -33,12 +34,23 @@ replies as (
 last_solves as (
     select
         ticket_id,
-        max(changed_at) as last_solved_at,
-        max(case when author_role = 'system' then null else changed_at end) as last_agent_solved_at,
+        max(case when status = 'solved' then changed_at end) as last_solved_at,
+        max(case when status = 'solved' and coalesce(author_role, 'agent') <> 'system' then changed_at end)
+            as last_agent_solved_at,
         sum(case when previous_status in ('solved', 'closed') and status not in ('solved', 'closed') then 1 else 0 end)
             as reopens
     from changes
     group by ticket_id
+),
+
+data_end as (
+    -- The last moment the help desk's export knows of.
+    select max(known_at) as data_end_at
+    from (
+        select max(sent_at) as known_at from messages
+        union all
+        select max(changed_at) from changes
+    ) as moments
 ),
 
 -- Solved is whatever the help desk says now; the solve to time to is the latest one.
@@ -73,6 +85,11 @@ spans as (
     union all
     select ticket_id, schedule, 'resolution', created_at, solved_at
     from timed where solved_at is not null
+    union all
+    select timed.ticket_id, timed.schedule, 'unanswered', timed.created_at, data_end.data_end_at
+    from timed
+    cross join data_end
+    where timed.first_reply_at is null and data_end.data_end_at > timed.created_at
     union all
     select timed.ticket_id, timed.schedule, 'requester_wait', changes.changed_at,
         least(coalesce(changes.next_changed_at, timed.solved_at), timed.solved_at)
@@ -117,7 +134,8 @@ per_ticket as (
         sum(case when span_kind = 'resolution' then calendar_seconds end) as resolution_calendar_seconds,
         sum(case when span_kind = 'resolution' then business_seconds end) as resolution_business_seconds,
         sum(case when span_kind = 'requester_wait' then calendar_seconds end) as requester_wait_calendar_seconds,
-        sum(case when span_kind = 'requester_wait' then business_seconds end) as requester_wait_business_seconds
+        sum(case when span_kind = 'requester_wait' then business_seconds end) as requester_wait_business_seconds,
+        sum(case when span_kind = 'unanswered' then business_seconds end) as unanswered_business_seconds
     from span_seconds
     group by ticket_id
 )
@@ -129,6 +147,7 @@ select
     per_ticket.resolution_calendar_seconds / 60.0 as resolution_calendar_minutes,
     per_ticket.resolution_business_seconds / 60.0 as resolution_business_minutes,
     per_ticket.requester_wait_calendar_seconds / 60.0 as requester_wait_calendar_minutes,
-    per_ticket.requester_wait_business_seconds / 60.0 as requester_wait_business_minutes
+    per_ticket.requester_wait_business_seconds / 60.0 as requester_wait_business_minutes,
+    per_ticket.unanswered_business_seconds / 60.0 as unanswered_business_minutes
 from timed
 left join per_ticket on timed.ticket_id = per_ticket.ticket_id

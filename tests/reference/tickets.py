@@ -1,0 +1,111 @@
+"""Help-desk tickets in the reference (DOMAIN.md section 1 "tickets" and section 4 "Tickets"), from the raw export.
+
+A ticket's transactions are its requests: a request starts at the ticket's first public requester or agent comment
+and at each requester comment after an agent reply; its time is the writing side's comments; it is resolved when
+someone other than the automation (author ``system``) sets the ticket solved before the next request starts; its
+resolution is known once an agent answered it or the ticket is solved or closed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+
+from tests.reference.exports import to_utc
+from tests.reference.identity import Identifier, identifiers
+
+STATUSES = {"new", "open", "pending", "hold", "solved", "closed"}
+
+
+def read_tickets(landing: Path, rejected: Counter) -> list[dict]:
+    """Every ticket as last delivered (the incremental export repeats a ticket on each day it changed)."""
+    tickets: dict[str, dict] = {}
+    for path in sorted((landing / "tickets").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not item.get("id") or not item.get("created_at") or item.get("status") not in STATUSES:
+                    raise ValueError("missing id, created_at or status")
+            except (ValueError, TypeError, AttributeError):
+                rejected["tickets"] += 1
+                continue
+            tickets.pop(item["id"], None)
+            tickets[item["id"]] = item
+    return list(tickets.values())
+
+
+def identity_records(tickets: list[dict]) -> list[tuple[str, list[Identifier]]]:
+    out = []
+    for t in tickets:
+        requester = t.get("requester") or {}
+        ids = identifiers(
+            customer_ref=requester.get("customer_ref"), phone=requester.get("phone"), email=requester.get("email")
+        )
+        out.append((f"ticket:{t['id']}", ids))
+    return out
+
+
+def _kind(comment: dict) -> str:
+    if not comment.get("public"):
+        return "internal_note"
+    if comment.get("author_role") == "system":
+        return "automatic"
+    return "requester" if comment.get("author_role") == "end-user" else "agent_reply"
+
+
+def transactions(tickets: list[dict], intent_of) -> pd.DataFrame:
+    rows = []
+    for t in tickets:
+        comments = sorted(
+            ({**c, "at": to_utc(pd.Series([c["created_at"]]))[0], "index": k} for k, c in enumerate(t["comments"])),
+            key=lambda c: (c["at"], c["index"]),
+        )
+        turns = [c for c in comments if _kind(c) in ("requester", "agent_reply")]
+        requests: list[list[dict]] = []
+        previous = None
+        for c in turns:
+            kind = _kind(c)
+            if previous is None or (kind == "requester" and previous == "agent_reply"):
+                requests.append([])
+            requests[-1].append(c)
+            previous = kind
+        solves = [
+            to_utc(pd.Series([s["created_at"]]))[0]
+            for s in t.get("status_changes") or []
+            if s.get("value") == "solved" and s.get("author_role") != "system"
+        ]
+        intent = intent_of([("ticket_tag", tag) for tag in t.get("tags") or []])
+        for n, request in enumerate(requests, start=1):
+            start = request[0]["at"]
+            following = requests[n][0]["at"] if n < len(requests) else None
+            opened_by = _kind(request[0])
+            own = [c["at"] for c in request if _kind(c) == opened_by]
+            replies = [c for c in request if _kind(c) == "agent_reply"]
+            resolved = any(s >= start and (following is None or s < following) for s in solves)
+            rows.append(
+                {
+                    "transaction_id": f"ticket:{t['id']}:{n}",
+                    "transaction_type": "ticket_request",
+                    "contact_id": f"ticket:{t['id']}:{n}",
+                    "record_id": f"ticket:{t['id']}",
+                    "started_at": start,
+                    "ended_at": max(own),
+                    "intent": intent,
+                    "is_resolved": resolved,
+                    "resolution_known": resolved
+                    or bool(replies)
+                    or following is not None
+                    or t["status"] in ("solved", "closed"),
+                    "outcome": "solved" if resolved else "answered" if replies else "unanswered",
+                    "direction": "inbound" if opened_by == "requester" else "outbound",
+                    "agent_id": replies[0].get("author_id") if replies else t.get("assignee_id"),
+                    "queue": t.get("group"),
+                    "source_id": t["id"],
+                }
+            )
+    return pd.DataFrame(rows)
