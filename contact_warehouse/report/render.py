@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 from plotly.offline import get_plotlyjs
 
-from contact_warehouse.report import figures, interactive, voice
+from contact_warehouse.report import figures, interactive, tickets, voice
 from contact_warehouse.report.data import MartMissing, Serving
 from contact_warehouse.report.definitions import Definitions, load_definitions
 from contact_warehouse.report.kpis import Calendar, Kpi, Series, calendar
@@ -85,6 +85,14 @@ def sections(db: Serving, defs: Definitions, data: dict) -> list[Section]:
             [
                 build("ivr-sankey", "IVR flow: most common node paths and drop-offs", p(voice.ivr_sankey, db, defs)),
                 build("transfer-paths", "Transfer paths", p(voice.transfer_paths, db, defs)),
+            ],
+        ),
+        Section(
+            "Tickets and business hours",
+            [
+                build("ticket-kpis", "Ticket KPIs per week", p(tickets.ticket_kpis, db, defs), wide=True),
+                build("ticket-backlog", "Ticket backlog at the end of each day", p(tickets.backlog, db, defs)),
+                build("queue-hours", "Calls outside opening hours per queue", p(tickets.queue_hours, db, defs)),
             ],
         ),
         Section(
