@@ -27,6 +27,7 @@ CHANNEL_COLORS = {
     "sms": "#9bd1b9",
     "faq": "#e0a030",
     "form": "#b5654a",
+    "email": "#8e6bb5",
     "phone": "#3566a8",
 }
 GOOD, BAD, NEUTRAL = "#1f8a5b", "#c0392b", "#5f6b7a"
