@@ -11,10 +11,9 @@ from pathlib import Path
 import duckdb
 from conftest import load_landing
 
-CALL_HEADER = (
-    "call_id,parent_call_id,direction,from_number,to_number,customer_ref,queue,agent_id,started_at,queued_at,"
-    "answered_at,ended_at,hold_seconds,silence_seconds,wrap_seconds,status,disposition,resolved"
-).split(",")
+from contact_warehouse.loading.sources import EXPORTS_BY_NAME
+
+CALL_HEADER = EXPORTS_BY_NAME["calls"].main_table.column_names
 
 
 def comment(cid: str, at: str, role: str, body: str, public: bool = True, author: str | None = None) -> dict:
