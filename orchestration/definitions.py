@@ -8,6 +8,7 @@ from orchestration.assets.publication import publication
 from orchestration.assets.raw import raw_assets
 from orchestration.assets.report import cockpit_report
 from orchestration.checks import build_expectation_checks
+from orchestration.freshness import source_freshness
 from orchestration.jobs import warehouse_job
 from orchestration.resources import WarehouseLockResource, build_resources
 from orchestration.schedules import nightly_schedule
@@ -15,7 +16,7 @@ from orchestration.sensors import landing_sensor, orphaned_run_sensor
 
 defs = dg.Definitions(
     assets=[*raw_assets, warehouse_dbt_assets, publication, cockpit_report],
-    asset_checks=build_expectation_checks(warehouse_dbt_assets),
+    asset_checks=[*build_expectation_checks(warehouse_dbt_assets), source_freshness],
     jobs=[warehouse_job],
     schedules=[nightly_schedule],
     sensors=[landing_sensor, orphaned_run_sensor],

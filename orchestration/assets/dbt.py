@@ -15,6 +15,7 @@ from contact_warehouse.settings import parse_dbt_vars
 from orchestration.assets.raw import raw_asset_key
 from orchestration.progress import dbt_failure_cause
 from orchestration.project import dbt_project
+from orchestration.retries import DBT_RETRY, only_transient_retries
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -51,8 +52,16 @@ translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable
     dagster_dbt_translator=translator,
     project=dbt_project,
     pool="warehouse_writer",
+    retry_policy=DBT_RETRY,
 )
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+    # Retried only when dbt failed on a transient cause (the build file locked by another process): a failed test
+    # or model fails the same way again.
+    with only_transient_retries():
+        yield from _dbt_build(context, dbt, config)
+
+
+def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
     args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
     if config.vars:
         try:

@@ -12,6 +12,7 @@ from contact_warehouse.publication.publish import CheckOutcome, publish
 from contact_warehouse.settings import serving_db
 from orchestration.assets.dbt import warehouse_dbt_assets
 from orchestration.resources import WarehouseLockResource, WarehouseResource
+from orchestration.retries import STEP_RETRY, only_transient_retries
 
 PUBLICATION_KEY = dg.AssetKey(["serving", "publication"])
 
@@ -36,6 +37,7 @@ def run_check_outcomes(instance: dg.DagsterInstance, run_id: str) -> list[CheckO
     group_name="serving",
     kinds={"duckdb"},
     pool="warehouse_writer",
+    retry_policy=STEP_RETRY,
     description=(
         "The marts of the build file, copied into a new DuckDB file with meta.publication, then swapped into "
         "place atomically (CONTACT_WAREHOUSE_SERVING_DB, default data/serving.duckdb)."
@@ -50,7 +52,8 @@ def publication(
         names = ", ".join(f"{c.asset_key}:{c.check_name}" for c in failed)
         raise dg.Failure(description=f"Not published: checks of severity ERROR failed: {names}")
     build = Path(warehouse.database_path())
-    result = publish(build, serving_db(), run_id=context.run_id, checks=checks)
+    with only_transient_retries():  # the gate's Failure above is final: a retry would find the same checks
+        result = publish(build, serving_db(), run_id=context.run_id, checks=checks)
     context.log.info(
         f"Published {len(result.tables)} marts tables from {build} to {result.path} "
         f"(lock {warehouse_lock.database_path()}.lock held by this run)."
