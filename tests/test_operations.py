@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import errno
+import io
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ import pytest
 from contact_warehouse.operations.alerts import Alert, send_alert
 from contact_warehouse.operations.transient import is_transient, is_transient_text
 from contact_warehouse.settings import ROOT
+from orchestration.progress import RunProgress
 
 FIXTURE_EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 
@@ -168,10 +170,19 @@ raw.load_export = flaky
 job = defs.resolve_job_def("warehouse_job").get_subset(
     asset_selection={raw.raw_asset_key("calls")}, asset_check_selection=set()
 )
-result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+instance = dg.DagsterInstance.ephemeral()
+result = job.execute_in_process(instance=instance, raise_on_error=False)
+import io
+from pathlib import Path
+from orchestration.progress import RunProgress
+out = io.StringIO()
+progress = RunProgress(out, run_id=result.run_id, serving=Path("s"), report=Path("r"))
+for entry in instance.all_logs(result.run_id):
+    progress.on_event(entry)
 print(json.dumps({
     "success": result.success,
     "events": [e.event_type_value for e in result.all_events if e.step_key == "load_calls"],
+    "lines": out.getvalue().splitlines(),
 }))
 """
 
@@ -197,6 +208,11 @@ def test_a_load_that_fails_once_on_a_lock_is_retried_and_the_run_succeeds(wareho
     assert outcome["success"], events
     assert events.count("STEP_UP_FOR_RETRY") == 1 and events.count("STEP_RESTARTED") == 1, events
     assert "STEP_FAILURE" not in events and "STEP_SUCCESS" in events
+    retry_line = outcome["lines"][0]
+    assert retry_line.startswith("load calls              failed for a moment (") and retry_line.endswith(
+        'IOException: Could not set lock on file "warehouse.duckdb": Conflicting lock is held in duckdb (PID 4242)); '
+        "retrying"
+    )
     with duckdb.connect(str(warehouse), read_only=True) as con:  # the retry loaded the file, once
         assert con.execute("select count(*) from raw.calls").fetchone() == (2,)
 
@@ -247,7 +263,8 @@ def test_a_stale_export_is_reported_by_the_nightly_job_and_alerted(
     monkeypatch.delenv("CONTACT_WAREHOUSE_ALERT_WEBHOOK", raising=False)
     raw_keys = set().union(*(asset.keys for asset in raw_assets))
     job = defs.resolve_job_def("warehouse_job").get_subset(asset_selection=raw_keys)
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    instance = dg.DagsterInstance.ephemeral()
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
     assert result.success  # the loaders found nothing new; stale exports do not fail the run
     checks = {
         e.asset_check_evaluation_data.asset_key.path[-1]: e.asset_check_evaluation_data
@@ -277,6 +294,14 @@ def test_a_stale_export_is_reported_by_the_nightly_job_and_alerted(
     assert len(alerts) == 1 and alerts[0]["kind"] == "stale_source" and alerts[0]["run_id"] == result.run_id
     assert "raw.chat_conversations (chat): stale, error" in alerts[0]["error"]
     assert "raw.calls" not in alerts[0]["error"]  # warn-level: shown, not alerted
+    # The CLI's line for the step.
+    out = io.StringIO()
+    progress = RunProgress(out, run_id=result.run_id, serving=tmp_path / "s", report=tmp_path / "r")
+    for entry in instance.all_logs(result.run_id):
+        progress.on_event(entry)
+    (line,) = [line for line in out.getvalue().splitlines() if line.startswith("source freshness")]
+    assert line.startswith("source freshness        7 of 8 exports stale: raw.chat_conversations (chat): stale, error")
+    assert line.endswith("(and 6 more)")
 
 
 @pytest.fixture
