@@ -127,6 +127,36 @@ def test_a_failed_run_alerts_with_run_id_job_step_and_first_line(
     assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
 
 
+def test_a_run_whose_process_died_is_alerted_by_the_orphaned_run_sensor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No hook runs in a process killed with SIGKILL: the sensor that marks the run failed sends the alert."""
+    import dagster as dg
+
+    from contact_warehouse.settings import lock_path_for
+    from orchestration.sensors import orphaned_run_sensor
+
+    db, out = tmp_path / "warehouse.duckdb", tmp_path / "alert.json"
+    instance = dg.DagsterInstance.ephemeral()
+    run = instance.add_run(dg.DagsterRun(job_name="warehouse_job", status=dg.DagsterRunStatus.STARTED))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock_path_for(db).write_text(json.dumps({"pid": int(dead.stdout), "owner": "killed", "run_id": run.run_id}))
+    monkeypatch.setenv("CONTACT_WAREHOUSE_DB", str(db))
+    monkeypatch.setenv("CONTACT_WAREHOUSE_ALERT_COMMAND", f"cat > {out}")
+    monkeypatch.delenv("CONTACT_WAREHOUSE_ALERT_WEBHOOK", raising=False)
+
+    orphaned_run_sensor(dg.build_sensor_context(instance=instance))
+
+    alert = json.loads(out.read_text())
+    assert (alert["kind"], alert["run_id"], alert["job"], alert["step"]) == (
+        "run_failure",
+        run.run_id,
+        "warehouse_job",
+        "(run process died)",
+    )
+    assert alert["error"].startswith(f"The run's process (pid {int(dead.stdout)}) died holding the warehouse lock")
+
+
 # ---------------------------------------------------------------------------------------------- retries
 
 
