@@ -75,8 +75,19 @@ def test_a_pattern_the_baseline_already_gets_right_falls_back_to_it_and_says_so(
 def test_too_short_a_history_has_no_backtest_and_says_so() -> None:
     future, (result,) = forecast(planted({"billing": 8.0}, days=10), "UTC", 30, horizon_days=2)
     assert result.backtest_windows == 0 and result.beats_baseline is None and result.chosen_model == BASELINE
-    assert "backtest needs 21" in result.note
-    assert len(future) == 2 * 48
+    assert "backtest needs 21" in result.note and "seasonal_naive used" in result.note
+    assert len(future) == 2 * 48 and set(future["forecast_model"]) == {BASELINE}
+
+
+def test_a_history_shorter_than_a_day_is_forecast_by_its_mean_never_nan() -> None:
+    # Three calls one morning: no season to repeat (the seasonal naive would give NaN for most intervals).
+    starts = pd.to_datetime(["2026-10-05 09:00", "2026-10-05 10:00", "2026-10-05 11:30"])
+    intervals = pd.DataFrame({"queue": "billing", "interval_start_utc": starts, "offered_contacts": [1, 2, 1],
+                              "answered_contacts": [1, 2, 0], "handle_seconds": [300, 500, 0]})  # fmt: skip
+    future, (result,) = forecast(intervals, "UTC", 30, horizon_days=1)
+    assert result.chosen_model == "historic_average" and "historic_average used" in result.note
+    # 00:00-11:30 is 24 half hours with 4 calls: 1/6 per half hour.
+    assert future["forecast_offered"].notna().all() and future["forecast_offered"].round(4).eq(round(4 / 24, 4)).all()
 
 
 def test_local_time_across_daylight_saving() -> None:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 BASELINE = "seasonal_naive"
+CANDIDATES = ("mstl", "seasonal_window_average")
 # The backtest forecasts one week at a time, from origins one week apart, with at least two weeks before the
 # first origin (MSTL's weekly component and the baseline need two whole weeks).
 BACKTEST_WEEKS = 3
@@ -81,9 +82,12 @@ def local_series(intervals: pd.DataFrame, zone: str, interval_minutes: int) -> p
 
 
 def _models(daily: int, weekly: int) -> dict[str, object]:
-    from statsforecast.models import MSTL, AutoETS, SeasonalNaive, SeasonalWindowAverage
+    from statsforecast.models import MSTL, AutoETS, HistoricAverage, SeasonalNaive, SeasonalWindowAverage
 
     return {
+        # Fallbacks for a short history, never candidates: less than a week, then less than a day.
+        "daily_seasonal_naive": SeasonalNaive(season_length=daily, alias="daily_seasonal_naive"),
+        "historic_average": HistoricAverage(alias="historic_average"),
         "mstl": MSTL(
             season_length=[daily, weekly], trend_forecaster=AutoETS(model="ZNN"), stl_kwargs=STL_JUMPS, alias="mstl"
         ),
@@ -117,15 +121,21 @@ def backtest(series: pd.DataFrame, interval_minutes: int, weeks: int = BACKTEST_
         days = round(len(history) / daily)
         windows = min(weeks, len(history) // weekly - MIN_TRAINING_WEEKS)
         if windows < 1:
+            # No backtest: last week's interval; with less than a week, yesterday's; with less than a day, the mean.
+            fallback = "historic_average"
+            if len(history) >= weekly:
+                fallback = BASELINE
+            elif len(history) >= daily:
+                fallback = "daily_seasonal_naive"
             results.append(
                 Accuracy(
-                    str(queue), BASELINE, None, None, None, None, None, None, None, None, 0, days,
-                    f"{days} days of history: the backtest needs {7 * (MIN_TRAINING_WEEKS + 1)}; seasonal naive used",
+                    str(queue), fallback, None, None, None, None, None, None, None, None, 0, days,
+                    f"{days} days of history: the backtest needs {7 * (MIN_TRAINING_WEEKS + 1)}; {fallback} used",
                 )
             )  # fmt: skip
             continue
         frame = pd.DataFrame({"unique_id": queue, "ds": history["ds"].values, "y": history["offered"].values})
-        models = _models(daily, weekly)
+        models = {name: model for name, model in _models(daily, weekly).items() if name in (*CANDIDATES, BASELINE)}
         engine = StatsForecast(models=list(models.values()), freq=f"{interval_minutes}min", n_jobs=1)
         folds = engine.cross_validation(df=frame, h=weekly, n_windows=windows, step_size=weekly)
         actual = folds["y"].to_numpy()
@@ -133,7 +143,7 @@ def backtest(series: pd.DataFrame, interval_minutes: int, weeks: int = BACKTEST_
         scale = float(np.abs(training[weekly:] - training[:-weekly]).mean()) if len(training) > weekly else None
         wape = {name: _wape(actual, folds[name].clip(lower=0).to_numpy()) for name in models}
         mase = {name: _mase(actual, folds[name].clip(lower=0).to_numpy(), scale) for name in models}
-        candidates = [name for name in models if name != BASELINE and wape[name] is not None]
+        candidates = [name for name in CANDIDATES if wape[name] is not None]
         best = min(candidates, key=lambda name: wape[name]) if candidates else None
         base = wape[BASELINE]
         if best is None or base is None:
@@ -165,13 +175,7 @@ def forecast_offered(
     for result in accuracy:
         history = series[series["queue"] == result.queue]
         frame = pd.DataFrame({"unique_id": result.queue, "ds": history["ds"].values, "y": history["offered"].values})
-        if len(frame) < weekly:
-            # Less than a week: the same interval yesterday (the daily seasonal naive) is all there is.
-            from statsforecast.models import SeasonalNaive
-
-            model, name = SeasonalNaive(season_length=daily, alias="daily_seasonal_naive"), "daily_seasonal_naive"
-        else:
-            model, name = _models(daily, weekly)[result.chosen_model], result.chosen_model
+        model, name = _models(daily, weekly)[result.chosen_model], result.chosen_model
         engine = StatsForecast(models=[model], freq=f"{interval_minutes}min", n_jobs=1)
         predicted = engine.forecast(df=frame, h=horizon_days * daily)
         frames.append(
