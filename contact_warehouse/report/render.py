@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 from plotly.offline import get_plotlyjs
 
-from contact_warehouse.report import figures, interactive, voice
+from contact_warehouse.report import figures, interactive, intraday, voice
 from contact_warehouse.report.data import MartMissing, Serving
 from contact_warehouse.report.definitions import Definitions, load_definitions
 from contact_warehouse.report.kpis import Calendar, Kpi, Series, calendar
@@ -68,6 +68,18 @@ def sections(db: Serving, defs: Definitions, data: dict) -> list[Section]:
         Section("Your selection", [interactive.selection_panel(defs, data)]),
         Section("Trends: daily, with the weekly roll-up", interactive.trend_panels(defs, data), small=True),
         Section("Queues against the service-level target", interactive.queue_panels(defs, data)),
+        Section(
+            "Staffing: intraday, forecast and Erlang C",
+            [
+                build(
+                    "staffing-intraday",
+                    "Offered vs forecast, required vs actual agents, service level per interval",
+                    p(intraday.intraday, db, defs),
+                    wide=True,
+                ),
+                build("staffing-accuracy", "Forecast backtest per queue", p(intraday.accuracy, db, defs), wide=True),
+            ],
+        ),  # fmt: skip
         Section(
             "When and how customers get in touch",
             [
