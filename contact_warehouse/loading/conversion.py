@@ -180,10 +180,10 @@ class Rejections:
         self.field = pd.Series("", index=index, dtype=object)
         self.reason = pd.Series("", index=index, dtype=object)
 
-    def add(self, rows: pd.Series, field: str, reason: str) -> None:
+    def add(self, rows: pd.Series, field: str, reason: str | pd.Series) -> None:
         new = rows.reindex(self.reason.index, fill_value=False).astype(bool) & self.reason.eq("")
         self.field[new] = field
-        self.reason[new] = reason
+        self.reason[new] = reason if isinstance(reason, str) else reason.reindex(self.reason.index)[new]
 
     def by_line(self, lines: pd.Series) -> dict[int, tuple[str, str]]:
         hit = self.reason.ne("")
@@ -285,7 +285,7 @@ class _TargetEvaluator:
             raw, stripped = self.rows[name], self.rows.stripped(name)
             seconds = _durations(stripped, spec.unit)
             negative = pd.to_numeric(stripped, errors="coerce").lt(0)
-            self.rejections.add(negative, name, "negative duration")
+            self.rejections.add(negative, name, "negative duration '" + stripped + "'")
             invalid = seconds.isna() & stripped.ne("") & ~negative
             bad_raw = bad_raw.where(~(invalid & bad_raw.eq("")), raw)
             usable &= seconds.notna()

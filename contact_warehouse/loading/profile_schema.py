@@ -151,30 +151,10 @@ class ColumnModel(_Strict):
         return {("" if k is None else str(k)): v for k, v in raw.items()} if isinstance(raw, dict) else raw
 
 
-class RowModel(_Strict):
-    """One of several canonical rows a source row writes into the same target (``rows``)."""
-
-    when: Condition | None = None
-    unless: Condition | None = None
-    columns: dict[str, ColumnModel] = {}
-
-
-class ChildModel(_Strict):
-    """A JSON export's nested list (messages of a conversation, answers of a form submission)."""
-
-    when: Condition | None = None
-    unless: Condition | None = None
-    columns: dict[str, ColumnModel] = {}
-    rows: list[RowModel] | None = None
-
-
 class TargetModel(_Strict):
     when: Condition | None = None
     unless: Condition | None = None
     columns: dict[str, ColumnModel] = {}
-    rows: list[RowModel] | None = None
-    group_by: str | list[str] | None = None
-    children: dict[str, ChildModel] | None = None
 
 
 class RejectModel(_Strict):
@@ -293,7 +273,7 @@ def schema_errors(raw: Any, lines: dict[Path_, int]) -> list[tuple[int | None, s
             else:
                 problem = error["msg"]
             found.append((line_of(lines, loc), _where(loc), problem, error["type"] != "extra_forbidden"))
-        found.sort(key=lambda item: (item[0] or 0, item[3]))  # a misspelt key first: it explains a missing one
+        found.sort(key=lambda item: (item[3], item[0] or 0))  # a misspelt key first: it explains a missing one
         return [item[:3] for item in found]
     return []
 
