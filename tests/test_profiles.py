@@ -341,7 +341,11 @@ targets:
             "targets.surveys.columns.mood: unknown canonical column 'mood'",
         ),
         ("  surveys:", "  tickets:", "targets.tickets: unknown target export 'tickets'"),
-        ("  surveys:", "  chat_conversations:", "targets.chat_conversations: a JSON export"),
+        (
+            "  surveys:",
+            "  chat_conversations:",
+            "targets.chat_conversations.columns.response_id: unknown canonical column 'response_id'",
+        ),
         ("score: score", "score: {from: score, transform: titlecase}", "unknown transform 'titlecase'"),
         ("      score: score\n", "", "required canonical column(s) not mapped: score"),
         ("responded_at: at", "responded_at: {from: at, timezone: Mars/Olympus}", "unknown timezone"),

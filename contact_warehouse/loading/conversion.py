@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .common import SOURCE_LINE
-from .profiles import UNIT_SECONDS, ColumnSpec, Condition, MappingProfile, TargetMapping, Test
-from .sources import Column
+from .profiles import UNIT_SECONDS, ColumnSpec, Condition, MappingProfile, Test
+from .sources import Column, RawTable
 
 # [[H:]MM:]SS[.fff]: the clock form vendors use in reports, or a plain number of ``unit``.
 _DURATION_RE = r"^(?:(?:(?P<h>\d+):)?(?P<m>\d{1,2}):)?(?P<s>\d+(?:\.\d*)?)$"
@@ -193,12 +192,19 @@ class Rejections:
 class _TargetEvaluator:
     """Computes the canonical columns of one target over a frame of foreign rows (all text)."""
 
-    def __init__(self, profile: MappingProfile, mapping: TargetMapping, rows: _Rows, rejections: Rejections) -> None:
+    def __init__(
+        self,
+        profile: MappingProfile,
+        table: RawTable,
+        columns: dict[str, ColumnSpec],
+        rows: _Rows,
+        rejections: Rejections,
+    ) -> None:
         self.profile = profile
         self.rejections = rejections
-        self.mapping = mapping
+        self.columns = columns
         self.rows = rows
-        self.by_name = {c.name: c for c in mapping.table.columns}
+        self.by_name = {c.name: c for c in table.columns}
         self.done: dict[str, pd.Series] = {}
 
     def empty(self) -> pd.Series:
@@ -206,7 +212,7 @@ class _TargetEvaluator:
 
     def column(self, name: str) -> pd.Series:
         if name not in self.done:
-            spec = self.mapping.columns.get(name)
+            spec = self.columns.get(name)
             column = self.by_name[name]
             self.done[name] = self.empty() if spec is None else self.evaluate(spec, column, (), self.profile.timezone)
         return self.done[name]
@@ -266,10 +272,15 @@ class _TargetEvaluator:
             decided |= chosen
         return out
 
-    def rolled_over(self, stamps: pd.Series, base_column: str) -> pd.Series:
+    def rolled_over(self, stamps: pd.Series, base_column: str | ColumnSpec) -> pd.Series:
         """A time of day written without its date (an end time beside the start's date) that falls before its
         base timestamp is on the next day: midnight passed in between."""
-        base = pd.to_datetime(self.column(base_column), format="ISO8601", utc=True, errors="coerce")
+        if isinstance(base_column, ColumnSpec):
+            column = Column("rollover_base", "timestamp")
+            base_text = self.evaluate(base_column, column, (), self.profile.timezone)
+        else:
+            base_text = self.column(base_column)
+        base = pd.to_datetime(base_text, format="ISO8601", utc=True, errors="coerce")
         earlier = stamps.notna() & base.notna() & (stamps < base)
         return stamps.where(~earlier, stamps + pd.Timedelta(days=1))
 
@@ -367,20 +378,27 @@ class Converted:
     foreign_rows: int
     kept: dict[str, int]
     rejected: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # JSON targets: each record's line in the converted file -> its source line (its group's first line).
+    line_maps: dict[str, dict[int, int]] = field(default_factory=dict)
+    # Targets with group_by: a group's first source line -> every source line of the group.
+    groups: dict[str, dict[int, list[int]]] = field(default_factory=dict)
 
 
 def convert_file(profile: MappingProfile, src: Path, out_dir: Path) -> Converted:
-    """Convert one foreign file into one canonical CSV per target export, written into ``out_dir``.
+    """Convert one foreign file into one canonical file per target export, written into ``out_dir``.
 
-    Each output (``<src stem>.<export>.csv``, UTF-8, comma-separated) has the export's main-table columns
-    then ``_source_line``: the 1-based physical line where the originating record starts in ``src`` (line
-    1 is the first line of the file; quoted values spanning lines are counted). Blank lines are skipped, and
-    so are rows that fail the target's ``when``/``unless`` filter (e.g. calls without a rating for
-    ``surveys``); a target with no rows still gets a header-only file. Values that do not parse (timestamp,
+    A CSV target's output (``<src stem>.<export>.csv``, UTF-8, comma-separated) has the export's main-table
+    columns then ``_source_line``: the 1-based physical line where the originating record starts in ``src``
+    (line 1 is the first line of the file; quoted values spanning lines are counted); a JSON target's output
+    is in the export's own format, with ``Converted.line_maps`` giving each record's source line. Blank lines
+    are skipped, and so are rows that fail the target's ``when``/``unless`` filter (e.g. calls without a rating
+    for ``surveys``); a target with no rows still gets an empty file. Values that do not parse (timestamp,
     duration) are written raw, never raised, so the loader quarantines them with file, line and field.
     Raises ProfileHeaderError when the header lacks a column the profile reads, and ForeignFileError when
     the file cannot be read as CSV at all (e.g. a row with more fields than the header).
     """
+    from .assembly import assemble  # the shapes of rows (several per source row, groups, JSON records)
+
     src, out_dir = Path(src), Path(out_dir)
     frame, lines = _read_foreign(profile, src)
     rows = _Rows(frame)
@@ -389,15 +407,12 @@ def convert_file(profile: MappingProfile, src: Path, out_dir: Path) -> Converted
         rejections.add(rows.holds(rule.when, rule.unless), rule.field, rule.reason)
     out_dir.mkdir(parents=True, exist_ok=True)
     converted = Converted({}, len(frame), {})
-    for export, mapping in profile.mappings.items():
+    for mapping in profile.mappings.values():
         keep = rows.holds(mapping.when, mapping.unless)
-        evaluator = _TargetEvaluator(profile, mapping, _Rows(frame[keep]), rejections)
-        out = pd.DataFrame({name: evaluator.column(name) for name in mapping.table.column_names})
-        out[SOURCE_LINE] = lines[keep].astype("int64")
-        path = out_dir / f"{src.stem}.{export}.csv"
-        out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-        converted.paths[export] = path
-        converted.kept[export] = int(keep.sum())
+        assemble(
+            profile, mapping, _Rows(frame[keep]), lines[keep], rejections, out_dir / src.stem, converted,
+            lambda table, columns, sub: _TargetEvaluator(profile, table, columns, sub, rejections),
+        )  # fmt: skip
     converted.rejected = rejections.by_line(lines)
     return converted
 

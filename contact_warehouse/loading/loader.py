@@ -37,7 +37,7 @@ from contact_warehouse.engine.duckdb_settings import connect as connect_warehous
 
 from .common import quote, settle_seconds
 from .csv_stage import force_rejections, stage_csv
-from .json_records import _stage_json_children, _stage_json_records
+from .json_records import force_json_rejections, stage_json
 from .landing import _admit, _in_progress, _marker_sha, export_files, profile_files, sha256_of, unread_files
 from .ledger import (
     LEDGER,
@@ -52,7 +52,7 @@ from .ledger import (
     ensure_raw_schema,
 )
 from .profiles import discover_profiles
-from .rules import _error_cases, _insert_rows, _stage_typed
+from .rules import _insert_rows
 from .scan import RefusedFileError
 from .sources import EXPORTS_BY_NAME, Export
 
@@ -81,26 +81,17 @@ def _load_csv(
     return records, loaded, rejected
 
 
-def _load_json(con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: str, ctx: dict) -> tuple:
-    records = _stage_json_records(con, export, path, ctx["file"])
-    staged = _stage_json_children(con, export)
-    # The record-level error comes first, then the parent table's, then each child's (priority order).
-    error_selects = ["select _line, field, reason, 0 as priority from _bad"]
-    staged = [(table, _stage_typed(con, table, temp), prefix) for table, temp, prefix in staged]
-    for priority, (table, temp, prefix) in enumerate(staged, start=1):
-        err_field, err_reason = _error_cases(table, "t", prefix, loaded_at=ctx["at"])
-        error_selects.append(
-            f"select _line, {err_field} as field, {err_reason} as reason, {priority} as priority "
-            f"from {temp} t where ({err_field}) is not null"
-        )
-    con.execute(
-        f"""create or replace temp table _errs as
-            select e._line, arg_min(e.field, e.priority) as field, arg_min(e.reason, e.priority) as reason,
-                   coalesce(any_value(r.raw_record), any_value(b.raw_record)) as raw_record
-            from ({" union all ".join(error_selects)}) e
-            left join _recs r using (_line) left join _bad b using (_line)
-            group by e._line"""
-    )
+def _load_json(
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    path: Path,
+    meta: str,
+    ctx: dict,
+    forced: dict | None = None,
+    line_map: dict | None = None,
+) -> tuple:
+    records, staged = stage_json(con, export, path, ctx["file"], ctx["at"], line_map)
+    force_json_rejections(con, forced or {})
     loaded = 0
     for table, temp, _ in staged:
         count = _insert_rows(con, table, temp, "t._line not in (select _line from _errs)", meta)
@@ -132,6 +123,7 @@ def load_file(
     rows_filtered: int = 0,
     profile: str | None = None,
     forced: dict[int, tuple[str, str]] | None = None,
+    line_map: dict[int, int] | None = None,
 ) -> FileResult:
     """Load one file of an export in one transaction. ``origin`` names the user's file when ``path`` is a
     canonical conversion of it by mapping profile ``profile``, whose filter dropped ``rows_filtered`` of its
@@ -152,7 +144,8 @@ def load_file(
             if export.format == "csv":
                 records, result.rows_loaded, result.rows_rejected = _load_csv(con, export, path, meta, ctx, forced)
             else:
-                records, result.rows_loaded, result.rows_rejected = _load_json(con, export, path, meta, ctx)
+                loaded_json = _load_json(con, export, path, meta, ctx, forced, line_map)
+                records, result.rows_loaded, result.rows_rejected = loaded_json
             result.rows_read = records + rows_filtered
             if records != result.rows_loaded + result.rows_rejected:
                 raise AssertionError(
@@ -305,6 +298,7 @@ def _load_through_profiles(
                         rows_filtered=converted.foreign_rows - converted.kept[export.name],
                         profile=profile.name,
                         forced=forced,
+                        line_map=converted.line_maps.get(export.name),
                     )
                 )
     return results

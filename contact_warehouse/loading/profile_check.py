@@ -9,6 +9,7 @@ uses ``rejections_in_all_targets``.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ import pandas as pd
 from .common import SOURCE_LINE
 from .conversion import Converted, convert_file
 from .csv_stage import failures, stage_csv
+from .json_records import json_failures, stage_json
 from .profiles import MappingProfile
 from .scan import RefusedFileError
 from .sources import EXPORTS_BY_NAME
@@ -39,10 +41,15 @@ def target_failures(converted: Converted, file: str) -> dict[str, dict[int, tupl
         for export, path in converted.paths.items():
             found[export] = {}
             try:
-                stage_csv(con, EXPORTS_BY_NAME[export].main_table, path, file, loaded_at)
+                if EXPORTS_BY_NAME[export].format == "csv":
+                    stage_csv(con, EXPORTS_BY_NAME[export].main_table, path, file, loaded_at)
+                    failed = failures(con)
+                else:
+                    stage_json(con, EXPORTS_BY_NAME[export], path, file, loaded_at, converted.line_maps.get(export))
+                    failed = json_failures(con)
             except RefusedFileError:
                 continue  # the loader refuses the converted file itself, with its reason
-            for line, field_name, reason in failures(con):
+            for line, field_name, reason in failed:
                 found[export].setdefault(int(line), (field_name, reason))
     return found
 
@@ -54,6 +61,16 @@ def rejections_in_all_targets(profile: MappingProfile, converted: Converted, fil
     for export, lines in target_failures(converted, file).items():
         for line, (field_name, reason) in lines.items():
             rejected.setdefault(line, (f"{export}.{field_name}", reason))
+    # A group (one conversation from several source rows) stands or falls with all of its rows.
+    groups = [members for by_first in converted.groups.values() for members in by_first.values()]
+    changed = True
+    while changed:
+        changed = False
+        for members in groups:
+            verdict = next((rejected[line] for line in members if line in rejected), None)
+            if verdict is not None and any(line not in rejected for line in members):
+                rejected.update({line: verdict for line in members if line not in rejected})
+                changed = True
     return rejected
 
 
@@ -75,6 +92,21 @@ class CheckResult:
     rejected: dict[int, tuple[str, str]] = field(default_factory=dict)  # source line -> (field, reason)
 
 
+def _preview_rows(path: Path, line_map: dict[int, int] | None) -> pd.DataFrame:
+    """A converted file's records as a table: CSV columns, or a JSON record's fields (nested lists as JSON)."""
+    if line_map is None:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    text = path.read_text(encoding="utf-8")
+    records = json.loads(text)["items"] if path.suffix == ".json" else [json.loads(x) for x in text.splitlines()]
+    flat = [
+        {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in record.items()}
+        for record in records
+    ]
+    frame = pd.DataFrame(flat).fillna("").astype(str)
+    frame[SOURCE_LINE] = [str(line) for _, line in sorted(line_map.items())]
+    return frame
+
+
 def check_file(profile: MappingProfile, src: Path) -> CheckResult:
     """Convert ``src`` with ``profile`` in a temporary folder and check every canonical row as the loader
     would, touching no warehouse. Raises ForeignFileError (ProfileHeaderError) as the loader would refuse."""
@@ -84,7 +116,7 @@ def check_file(profile: MappingProfile, src: Path) -> CheckResult:
         rejected = rejections_in_all_targets(profile, converted, str(src))
         result = CheckResult(profile.name, src, converted.foreign_rows, rejected=rejected)
         for export, path in converted.paths.items():
-            rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+            rows = _preview_rows(path, converted.line_maps.get(export))
             bad = rows[SOURCE_LINE].astype(int).isin(list(rejected))
             preview = TargetPreview(export, rows[~bad].reset_index(drop=True))
             preview.loaded, preview.rejected = int((~bad).sum()), int(bad.sum())

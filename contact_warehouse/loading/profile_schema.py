@@ -131,7 +131,8 @@ class ColumnModel(_Strict):
     default: ColumnModel | None = None
     when: Condition | None = None
     unless: Condition | None = None
-    rollover_after: str | None = None
+    rollover_after: str | ColumnModel | None = None
+    aggregate: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -151,10 +152,28 @@ class ColumnModel(_Strict):
         return {("" if k is None else str(k)): v for k, v in raw.items()} if isinstance(raw, dict) else raw
 
 
+class RowModel(_Strict):
+    """One of several canonical rows a source row writes into the same table (``rows``)."""
+
+    when: Condition | None = None
+    unless: Condition | None = None
+    columns: dict[str, ColumnModel] = {}
+
+
+class ChildModel(_Strict):
+    """A JSON export's nested list (a conversation's messages, a form submission's answers)."""
+
+    columns: dict[str, ColumnModel] = {}
+    rows: list[RowModel] | None = None
+
+
 class TargetModel(_Strict):
     when: Condition | None = None
     unless: Condition | None = None
     columns: dict[str, ColumnModel] = {}
+    rows: list[RowModel] | None = None
+    group_by: str | list[str] | None = None
+    children: dict[str, ChildModel | None] | None = None
 
 
 class RejectModel(_Strict):

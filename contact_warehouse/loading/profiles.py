@@ -14,149 +14,58 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .profile_model import (
+    ChildMapping,
+    ColumnSpec,
+    Condition,
+    MappingProfile,
+    RejectRule,
+    RowVariant,
+    TargetMapping,
+    Test,
+)
 from .profile_schema import check_schema, line_of, read_yaml, split_where
 from .sources import EXPORTS_BY_NAME, Column, RawTable
 
+__all__ = [
+    "ChildMapping",
+    "ColumnSpec",
+    "Condition",
+    "MappingProfile",
+    "ProfileError",
+    "RejectRule",
+    "RowVariant",
+    "TargetMapping",
+    "Test",
+    "discover_profiles",
+    "load_profile",
+]
+
 SOURCE_KEYS = ("from", "const", "template", "after", "cases")
 MODIFIER_KEYS = (
-    "plus", "unit", "transform", "map", "format", "timezone", "default", "when", "unless", "rollover_after"
+    "plus", "unit", "transform", "map", "format", "timezone", "default", "when", "unless", "rollover_after",
+    "aggregate",
 )  # fmt: skip
+AGGREGATES = ("first", "last", "min", "max")
 UNIT_SECONDS = {"seconds": 1.0, "milliseconds": 0.001, "minutes": 60.0}
 # The value transforms conversion.py implements (its TRANSFORMS has exactly these keys).
 TRANSFORM_NAMES = ("duration", "lower", "strip", "upper")
 CSV_EXPORTS = tuple(name for name, export in EXPORTS_BY_NAME.items() if export.format == "csv")
+# Columns of a JSON export's nested list that the loader fills from the parent record and the position.
+CHILD_KEYS = {"chat_messages": ("conversation_id", "message_index"), "chat_tags": ("conversation_id", "tag_index")}
+CHILD_KEYS["form_answers"] = ("response_id", "answer_index")
 
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]+)\}")
 
 
 class ProfileError(ValueError):
     """A mapping profile file is invalid; the message names the file, the line and the offending key."""
-
-
-# ------------------------------------------------------------------------------------------ model
-
-
-@dataclass(frozen=True)
-class Test:
-    """A condition on one foreign column's stripped value: every test given must hold. Numeric tests fail on a
-    value that is not a number; ``pattern`` must match the whole value."""
-
-    values: frozenset[str] | None = None
-    pattern: str | None = None
-    min: float | None = None
-    max: float | None = None
-    below: float | None = None
-    above: float | None = None
-
-    @property
-    def numeric(self) -> bool:
-        return any(bound is not None for bound in (self.min, self.max, self.below, self.above))
-
-
-Condition = dict[str, Test]
-
-
-@dataclass
-class ColumnSpec:
-    """How one canonical column is computed from a foreign row (docs/mapping_profiles.md)."""
-
-    source: str  # one of SOURCE_KEYS
-    columns: tuple[str, ...] = ()  # from
-    const: str = ""
-    template: tuple[tuple[bool, str], ...] = ()  # (is_placeholder, text)
-    after: str = ""
-    plus: tuple[str, ...] = ()
-    cases: tuple[ColumnSpec, ...] = ()
-    transforms: tuple[str, ...] = ()
-    value_map: dict[str, str] | None = None
-    formats: tuple[str, ...] = ()  # strptime formats of a timestamp, tried in order
-    timezone: str | None = None
-    unit: str = "seconds"
-    default: str | ColumnSpec | None = None
-    when: Condition = field(default_factory=dict)
-    unless: Condition = field(default_factory=dict)
-    rollover_after: str = ""  # a timestamp of the same target: a value before it is moved one day later
-
-    @property
-    def format(self) -> str | None:
-        """The first format (version 1 profiles had exactly one)."""
-        return self.formats[0] if self.formats else None
-
-    def children(self) -> list[ColumnSpec]:
-        return [*self.cases, *([self.default] if isinstance(self.default, ColumnSpec) else [])]
-
-    def foreign_columns(self) -> list[str]:
-        own = [*self.columns, *(text for is_col, text in self.template if is_col), *self.plus]
-        own += [*self.when, *self.unless]
-        return own + [c for child in self.children() for c in child.foreign_columns()]
-
-    def after_refs(self) -> list[str]:
-        """Canonical columns this one is computed from (``after`` and ``rollover_after``)."""
-        own = [ref for ref in (self.after, self.rollover_after) if ref]
-        return own + [ref for child in self.children() for ref in child.after_refs()]
-
-
-@dataclass
-class TargetMapping:
-    """How one canonical export's main table is filled from a foreign file."""
-
-    export: str
-    columns: dict[str, ColumnSpec]
-    when: Condition = field(default_factory=dict)
-    unless: Condition = field(default_factory=dict)
-
-    @property
-    def table(self) -> RawTable:
-        return EXPORTS_BY_NAME[self.export].main_table
-
-    def foreign_columns(self) -> list[str]:
-        return [*self.when, *self.unless, *(c for spec in self.columns.values() for c in spec.foreign_columns())]
-
-
-@dataclass
-class RejectRule:
-    """Source rows where the condition holds are rejected in every target, at ``field``, with ``reason``."""
-
-    field: str
-    reason: str
-    when: Condition = field(default_factory=dict)
-    unless: Condition = field(default_factory=dict)
-
-
-@dataclass
-class MappingProfile:
-    name: str
-    path: Path
-    mappings: dict[str, TargetMapping]
-    folder: str
-    file_patterns: list[str] = field(default_factory=lambda: ["*.csv"])
-    delimiter: str = ","
-    encoding: str = "utf-8-sig"
-    header_row: int = 1
-    timezone: str = "UTC"
-    description: str = ""
-    version: int = 1
-    reject: list[RejectRule] = field(default_factory=list)
-
-    @property
-    def targets(self) -> list[str]:
-        """Canonical export names this profile writes, in file order."""
-        return list(self.mappings)
-
-    def foreign_columns(self) -> list[str]:
-        """Every foreign column the profile reads, once each, in first-use order."""
-        rules = [c for rule in self.reject for c in (*rule.when, *rule.unless)]
-        return list(dict.fromkeys([*rules, *(c for m in self.mappings.values() for c in m.foreign_columns())]))
-
-
-# ---------------------------------------------------------------------------------------- loading
 
 
 def _text(value: Any) -> str:
@@ -246,11 +155,8 @@ class _Parser:
         delimiter = str(raw.get("delimiter", ","))
         if len(delimiter) != 1:
             raise self.fail("delimiter", f"expected one character, got {delimiter!r}")
-        json_targets = [t for t in raw["targets"] or {} if t in EXPORTS_BY_NAME and t not in CSV_EXPORTS]
-        if json_targets:
-            raise self.fail(f"targets.{json_targets[0]}", "a JSON export; profiles can only write CSV exports")
         reject = [self.reject(rule, f"reject[{i}]") for i, rule in enumerate(raw.get("reject") or [])]
-        targets = self.mapping(raw["targets"], "targets", CSV_EXPORTS, "target export")
+        targets = self.mapping(raw["targets"], "targets", list(EXPORTS_BY_NAME), "target export")
         if not targets:
             raise self.fail("targets", "name at least one canonical export to write")
         return MappingProfile(
@@ -281,24 +187,52 @@ class _Parser:
     def target(self, export: str, raw: Any) -> TargetMapping:
         where = f"targets.{export}"
         raw = raw or {}
-        table = EXPORTS_BY_NAME[export].main_table
-        columns_raw = self.mapping(
-            raw.get("columns", {}), f"{where}.columns", table.column_names, "canonical column", f" of export '{export}'"
-        )
-        by_name = {c.name: c for c in table.columns}
-        columns = {
-            name: self.spec(spec, f"{where}.columns.{name}", by_name[name]) for name, spec in columns_raw.items()
-        }
-        missing = [c.name for c in table.columns if c.required and c.name not in columns]
-        if missing:
-            raise self.fail(f"{where}.columns", f"required canonical column(s) not mapped: {', '.join(missing)}")
-        self.check_after(where, columns, by_name)
+        tables = EXPORTS_BY_NAME[export].tables
+        if raw.get("children") and len(tables) == 1:
+            raise self.fail(f"{where}.children", f"'{export}' is a CSV export: it has no nested lists")
+        children = []
+        for name, child in (raw.get("children") or {}).items():
+            table = next((t for t in tables[1:] if t.name == name), None)
+            if table is None:
+                known = ", ".join(t.name for t in tables[1:])
+                raise self.fail(f"{where}.children.{name}", f"unknown nested list '{name}' (known: {known})")
+            children.append(ChildMapping(table, self.variants(table, child or {}, f"{where}.children.{name}")))
         return TargetMapping(
             export,
-            columns,
+            self.variants(tables[0], raw, where),
             when=self.condition(raw["when"], f"{where}.when") if "when" in raw else {},
             unless=self.condition(raw["unless"], f"{where}.unless") if "unless" in raw else {},
+            group_by=self.names(raw["group_by"], f"{where}.group_by") if raw.get("group_by") else (),
+            children=children,
         )
+
+    def variants(self, table: RawTable, raw: dict, where: str) -> list[RowVariant]:
+        """The rows a source row writes into ``table``: one, or one per entry of ``rows`` whose condition holds
+        (each entry's columns override the shared ``columns``)."""
+        shared = raw.get("columns") or {}
+        if not raw.get("rows"):
+            return [RowVariant(self.columns(table, shared, f"{where}.columns"))]
+        variants = []
+        for i, entry in enumerate(raw["rows"]):
+            at = f"{where}.rows[{i}]"
+            columns = self.columns(table, {**shared, **(entry.get("columns") or {})}, f"{at}.columns")
+            when = self.condition(entry["when"], f"{at}.when") if "when" in entry else {}
+            unless = self.condition(entry["unless"], f"{at}.unless") if "unless" in entry else {}
+            variants.append(RowVariant(columns, when, unless))
+        return variants
+
+    def columns(self, table: RawTable, raw: Any, where: str) -> dict[str, ColumnSpec]:
+        # A nested list's key and position come from its parent record and its place in the list.
+        filled = CHILD_KEYS.get(table.name, ())
+        allowed = [c for c in table.column_names if c not in filled]
+        columns_raw = self.mapping(raw, where, allowed, "canonical column", f" of table '{table.name}'")
+        by_name = {c.name: c for c in table.columns}
+        columns = {name: self.spec(spec, f"{where}.{name}", by_name[name]) for name, spec in columns_raw.items()}
+        missing = [c.name for c in table.columns if c.required and c.name not in columns and c.name not in filled]
+        if missing:
+            raise self.fail(where, f"required canonical column(s) not mapped: {', '.join(missing)}")
+        self.check_after(where.removesuffix(".columns"), columns, by_name)
+        return columns
 
     def check_after(self, where: str, columns: dict[str, ColumnSpec], by_name: dict[str, Column]) -> None:
         """``after`` must name a mapped timestamp column of the same target, without cycles."""
@@ -384,7 +318,15 @@ class _Parser:
                 raise self.fail(f"{where}.{key}", f"only for timestamp columns; {column.name} is {column.type}")
         if "format" in raw:
             spec.formats = self.names(raw["format"], f"{where}.format")
-        spec.rollover_after = str(raw.get("rollover_after") or "")
+        rollover = raw.get("rollover_after") or ""
+        if isinstance(rollover, dict):
+            spec.rollover_after = self.spec(rollover, f"{where}.rollover_after", column)
+        else:
+            spec.rollover_after = str(rollover)
+        spec.aggregate = str(raw.get("aggregate", "first"))
+        if spec.aggregate not in AGGREGATES:
+            known = ", ".join(AGGREGATES)
+            raise self.fail(f"{where}.aggregate", f"unknown aggregate {spec.aggregate!r} (known: {known})")
         spec.timezone = self.timezone(raw["timezone"], f"{where}.timezone") if "timezone" in raw else None
         spec.unit = str(raw.get("unit", "seconds"))
         if spec.unit not in UNIT_SECONDS:
