@@ -43,10 +43,13 @@ def variant_rows(
     return result.sort_values([SOURCE_LINE, _ORDER], kind="stable").reset_index(drop=True)
 
 
-def _aggregate(values: pd.Series, how: str) -> str:
+def _aggregate(values: pd.Series, how: str | tuple[str, ...]) -> str:
     present = values[values.ne("")]
     if present.empty:
         return ""
+    if isinstance(how, tuple):  # values in order of preference: the first one the group holds
+        held = set(present)
+        return next((value for value in how if value in held), present.iloc[0])
     if how == "last":
         return present.iloc[-1]
     if how in ("min", "max"):

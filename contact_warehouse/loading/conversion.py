@@ -336,6 +336,8 @@ def _check_header(profile: MappingProfile, src: Path, header: list[str]) -> None
 
 def _read_foreign(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.Series]:
     """The foreign rows as text, and each row's 1-based physical line in the file."""
+    if profile.format != "csv":
+        return _read_foreign_json(profile, src)
     options = _read_options(profile)
     try:
         header = pd.read_csv(src, nrows=1, **options).iloc[0].tolist()
@@ -355,6 +357,20 @@ def _read_foreign(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.
     for name in frame.columns:
         blank &= frame[name].eq("")
     return frame[~blank], lines[~blank]
+
+
+def _read_foreign_json(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """JSON input: vendors leave out empty fields, so a column no record has is empty, not a header error."""
+    from .json_input import JsonInputError, read_json_rows
+
+    try:
+        frame, lines = read_json_rows(src, profile.encoding, profile.format, profile.records)
+    except (JsonInputError, UnicodeDecodeError) as exc:
+        raise ForeignFileError(f"{exc} (mapping profile '{profile.name}', {profile.path})") from exc
+    for name in profile.foreign_columns():
+        if name not in frame.columns:
+            frame[name] = ""
+    return frame, lines
 
 
 def _embedded_newlines(frame: pd.DataFrame) -> pd.Series:

@@ -50,7 +50,9 @@ class ColumnSpec:
     unless: Condition = field(default_factory=dict)
     # A timestamp of the same row (a canonical column's name, or a spec): a value before it is one day later.
     rollover_after: str | ColumnSpec = ""
-    aggregate: str = "first"  # with group_by: first or last non-empty value of the group, min or max
+    # With group_by: first or last non-empty value of the group, min or max, or a list of values in order of
+    # preference (the first of them the group holds).
+    aggregate: str | tuple[str, ...] = "first"
 
     @property
     def format(self) -> str | None:
@@ -150,6 +152,8 @@ class MappingProfile:
     description: str = ""
     version: int = 1
     reject: list[RejectRule] = field(default_factory=list)
+    format: str = "csv"  # csv (any delimiter), json (a document) or jsonl (JSON lines)
+    records: str = ""  # JSON input: the dotted path of the lists whose innermost elements are the rows
 
     @property
     def targets(self) -> list[str]:

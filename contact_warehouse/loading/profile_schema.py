@@ -132,7 +132,7 @@ class ColumnModel(_Strict):
     when: Condition | None = None
     unless: Condition | None = None
     rollover_after: str | ColumnModel | None = None
-    aggregate: str | None = None
+    aggregate: str | list[Scalar] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -195,6 +195,8 @@ class ProfileModel(_Strict):
     header_row: int | str | None = None
     timezone: str | None = None
     reject: list[RejectModel] | None = None
+    format: str | None = None
+    records: str | None = None
     targets: dict[str, TargetModel | None]
 
     @field_validator("version")

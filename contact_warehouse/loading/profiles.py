@@ -53,6 +53,8 @@ MODIFIER_KEYS = (
     "aggregate",
 )  # fmt: skip
 AGGREGATES = ("first", "last", "min", "max")
+INPUT_FORMATS = ("csv", "json", "jsonl")
+DEFAULT_PATTERNS = {"csv": ["*.csv"], "json": ["*.json"], "jsonl": ["*.jsonl", "*.ndjson"]}
 UNIT_SECONDS = {"seconds": 1.0, "milliseconds": 0.001, "minutes": 60.0}
 # The value transforms conversion.py implements (its TRANSFORMS has exactly these keys).
 TRANSFORM_NAMES = ("duration", "lower", "strip", "upper")
@@ -156,6 +158,11 @@ class _Parser:
         if len(delimiter) != 1:
             raise self.fail("delimiter", f"expected one character, got {delimiter!r}")
         reject = [self.reject(rule, f"reject[{i}]") for i, rule in enumerate(raw.get("reject") or [])]
+        input_format = str(raw.get("format", "csv"))
+        if input_format not in INPUT_FORMATS:
+            raise self.fail("format", f"unknown input format {input_format!r} (known: {', '.join(INPUT_FORMATS)})")
+        if raw.get("records") and input_format == "csv":
+            raise self.fail("records", "only for JSON input (format: json or jsonl)")
         targets = self.mapping(raw["targets"], "targets", list(EXPORTS_BY_NAME), "target export")
         if not targets:
             raise self.fail("targets", "name at least one canonical export to write")
@@ -164,13 +171,15 @@ class _Parser:
             path=self.path,
             mappings={export: self.target(export, spec) for export, spec in targets.items()},
             folder=folder,
-            file_patterns=list(self.names(raw.get("file_patterns", ["*.csv"]), "file_patterns")),
+            file_patterns=list(self.names(raw.get("file_patterns", DEFAULT_PATTERNS[input_format]), "file_patterns")),
             delimiter=delimiter,
             encoding=encoding,
             header_row=int(header_row),
             timezone=self.timezone(raw.get("timezone", "UTC"), "timezone"),
             description=_text(raw.get("description")),
             version=int(raw.get("version", 1)),
+            format=input_format,
+            records=str(raw.get("records") or ""),
             reject=reject,
         )
 
@@ -323,8 +332,9 @@ class _Parser:
             spec.rollover_after = self.spec(rollover, f"{where}.rollover_after", column)
         else:
             spec.rollover_after = str(rollover)
-        spec.aggregate = str(raw.get("aggregate", "first"))
-        if spec.aggregate not in AGGREGATES:
+        aggregate = raw.get("aggregate", "first")
+        spec.aggregate = tuple(_text(v) for v in aggregate) if isinstance(aggregate, list) else str(aggregate)
+        if isinstance(spec.aggregate, str) and spec.aggregate not in AGGREGATES:
             known = ", ".join(AGGREGATES)
             raise self.fail(f"{where}.aggregate", f"unknown aggregate {spec.aggregate!r} (known: {known})")
         spec.timezone = self.timezone(raw["timezone"], f"{where}.timezone") if "timezone" in raw else None
