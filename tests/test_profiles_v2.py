@@ -4,6 +4,7 @@ profile on the same file, and ``profile check``."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,78 @@ def test_shipped_fixtures_check_like_they_load() -> None:
     src = root / "fixtures" / "foreign" / "zendesk_talk_calls" / "zendesk_calls_sample.csv"
     result = check_file(load_profile(zendesk), src)
     assert sorted(result.rejected) == [7, 9]
+
+
+# ---------------------------------------------------------------------------- rows, groups, JSON in and out
+
+FIXTURES = Path(__file__).parent / "fixtures" / "profiles_v2"
+SHIPPED = Path(__file__).resolve().parent.parent / "mapping_profiles"
+
+
+def test_json_input_rows_are_segments_grouped_into_one_call_per_conversation() -> None:
+    result = check_file(
+        load_profile(SHIPPED / "genesys_conversations.yml"), FIXTURES / "genesys_conversations" / "details.json"
+    )
+    calls = result.targets[0].rows.set_index("call_id")
+    first = calls.loc["a1b2c3d4-0001-4000-8000-000000000001"]
+    # The ACD's interact segment starts the queue, the agent's first interact segment answers; the wrap-up code
+    # of the agent's wrapup segment is the disposition; the customer's ani is the caller.
+    assert (first["queued_at"], first["answered_at"], first["status"], first["disposition"]) == (
+        "2026-10-05T14:00:35Z",
+        "2026-10-05T14:01:20Z",
+        "completed",
+        "billing-resolved",
+    )
+    assert (first["from_number"], first["agent_id"], first["queue"]) == ("tel:+14155550101", "u-agent-7", "q-billing")
+    # The second conversation's ACD segment ended with the caller leaving (peer): abandoned, by preference.
+    assert calls.loc["a1b2c3d4-0002-4000-8000-000000000002", "status"] == "abandoned"
+    counts = (result.targets[0].loaded, result.targets[0].rejected, result.targets[0].filtered)
+    assert (result.foreign_rows, counts) == (9, (2, 0, 1))  # nine segments; the chat conversation's is filtered
+
+
+def test_a_group_stands_or_falls_with_all_its_rows_and_json_records_keep_source_lines(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "chat_transcripts", landing / "chat_transcripts")
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    shutil.copy(FIXTURES / "chat_transcripts.yml", profiles)
+    con = loader.connect(":memory:")
+    report = loader.load_export(con, "chat_conversations", landing, profiles)
+    assert [(f.rows_read, f.rows_loaded, f.rows_rejected, f.rows_filtered) for f in report.files] == [(2, 1, 1, 0)]
+    # cv-2 starts on line 6; its second message (line 7) has the bad timestamp: the conversation is rejected once,
+    # at its first line, and nothing of it loads.
+    assert con.execute("select line, field from raw._quarantine").fetchall() == [(6, "chat_conversations.closed_at")]
+    assert con.execute(
+        "select conversation_id, _source_line, rating, resolved from raw.chat_conversations"
+    ).fetchall() == [("cv-1", 2, 5, True)]
+    messages = con.execute(
+        "select message_index, message_id, author from raw.chat_messages order by message_index"
+    ).fetchall()
+    assert messages == [(0, "m-1", "customer"), (1, "m-2", "agent"), (2, "m-3", "agent"), (3, "m-4", "customer")]
+
+
+def test_several_rows_per_source_row_are_rejected_together(tmp_path: Path) -> None:
+    src = FIXTURES / "bank_call_log" / "calls_261005.txt"
+    result = check_file(load_profile(SHIPPED / "bank_call_log.yml"), src)
+    events = result.targets[1]
+    assert events.export == "ivr_events"
+    # Five callers (the PHANTOM row filtered) write two events each; 33121's negative service time rejects both.
+    assert (events.loaded, events.rejected, events.filtered) == (8, 2, 1)
+    assert set(events.rows["call_id"]) == {"33116", "33117", "33118", "33120"}
+    assert result.rejected == {7: ("ser_time", "negative service time")}
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ("    rows:\n", "    row:\n", "targets.ivr_events.row: unknown key 'row' (allowed: when, unless, columns"),
+        ("      - columns:\n          seq: {const: 1}", "      - colums:\n          seq: {const: 1}", "rows[0].colums"),
+    ],
+)
+def test_rows_keys_are_checked_too(tmp_path: Path, replace: str, by: str, expected: str) -> None:
+    text = (SHIPPED / "bank_call_log.yml").read_text(encoding="utf-8")
+    assert replace in text
+    path = profiles_with(tmp_path, bank=text.replace(replace, by, 1)) / "bank.yml"
+    with pytest.raises(ProfileError, match="line [0-9]+: ") as caught:
+        load_profile(path)
+    assert expected in str(caught.value)
