@@ -208,7 +208,7 @@ def _cmd_profile_check(args: argparse.Namespace) -> int:
     from contact_warehouse.loading.profiles import ProfileError, load_profile
 
     try:
-        result = check_file(load_profile(Path(args.profile)), Path(args.file))
+        result = check_file(load_profile(Path(args.profile)), Path(args.file), args.sample)
     except (ProfileError, ForeignFileError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -285,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("profile", help="the profile's YAML file")
     check.add_argument("file", help="a vendor's export file (or a sample of it)")
     check.add_argument("--rows", type=int, default=10, help="canonical rows shown per target (default 10)")
+    check.add_argument(
+        "--sample", type=int, default=1000, help="source rows read from the file's start (default 1000; 0: all)"
+    )
     check.set_defaults(func=_cmd_profile_check)
 
     bench = sub.add_parser("bench", help="benchmark floor, full build and nightly increment at growing sizes")

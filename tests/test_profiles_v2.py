@@ -314,3 +314,15 @@ def test_rows_keys_are_checked_too(tmp_path: Path, replace: str, by: str, expect
     with pytest.raises(ProfileError, match="line [0-9]+: ") as caught:
         load_profile(path)
     assert expected in str(caught.value)
+
+
+def test_profile_check_reads_a_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from orchestration import cli
+
+    src = tmp_path / "log.txt"
+    src.write_text(BANK_LOG, encoding="utf-8")
+    profile = profiles_with(tmp_path, bank=BANK_PROFILE) / "bank.yml"
+    assert cli.main(["profile", "check", str(profile), str(src), "--sample", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"profile bank on {src}: 2 source rows (the first 2 read: --sample)"
+    assert "calls: read 2, would load 1, rejected 1, filtered 0" in out  # c1 loads, c2's -57 is rejected

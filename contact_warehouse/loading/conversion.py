@@ -334,15 +334,17 @@ def _check_header(profile: MappingProfile, src: Path, header: list[str]) -> None
         )
 
 
-def _read_foreign(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.Series]:
-    """The foreign rows as text, and each row's 1-based physical line in the file."""
+def _read_foreign(profile: MappingProfile, src: Path, sample: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """The foreign rows as text, and each row's 1-based physical line in the file; with ``sample``, only the
+    first rows (records after the header, blank lines included)."""
     if profile.format != "csv":
-        return _read_foreign_json(profile, src)
+        frame, lines = _read_foreign_json(profile, src)
+        return (frame.iloc[:sample], lines.iloc[:sample]) if sample else (frame, lines)
     options = _read_options(profile)
     try:
         header = pd.read_csv(src, nrows=1, **options).iloc[0].tolist()
         _check_header(profile, src, [str(c).strip() for c in header])
-        frame = pd.read_csv(src, **options).iloc[1:]
+        frame = pd.read_csv(src, **options, **({"nrows": sample + 1} if sample else {})).iloc[1:]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IndexError) as exc:
         raise ForeignFileError(
             f"{src}: cannot be read as CSV by mapping profile '{profile.name}' ({profile.path}): {exc}"
@@ -400,7 +402,7 @@ class Converted:
     groups: dict[str, dict[int, list[int]]] = field(default_factory=dict)
 
 
-def convert_file(profile: MappingProfile, src: Path, out_dir: Path) -> Converted:
+def convert_file(profile: MappingProfile, src: Path, out_dir: Path, sample: int = 0) -> Converted:
     """Convert one foreign file into one canonical file per target export, written into ``out_dir``.
 
     A CSV target's output (``<src stem>.<export>.csv``, UTF-8, comma-separated) has the export's main-table
@@ -411,12 +413,13 @@ def convert_file(profile: MappingProfile, src: Path, out_dir: Path) -> Converted
     for ``surveys``); a target with no rows still gets an empty file. Values that do not parse (timestamp,
     duration) are written raw, never raised, so the loader quarantines them with file, line and field.
     Raises ProfileHeaderError when the header lacks a column the profile reads, and ForeignFileError when
-    the file cannot be read as CSV at all (e.g. a row with more fields than the header).
+    the file cannot be read as CSV at all (e.g. a row with more fields than the header). ``sample`` > 0 reads
+    only the first rows (``profile check``).
     """
     from .assembly import assemble  # the shapes of rows (several per source row, groups, JSON records)
 
     src, out_dir = Path(src), Path(out_dir)
-    frame, lines = _read_foreign(profile, src)
+    frame, lines = _read_foreign(profile, src, sample)
     rows = _Rows(frame)
     rejections = Rejections(frame.index)
     for rule in profile.reject:

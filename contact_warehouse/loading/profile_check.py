@@ -90,6 +90,11 @@ class CheckResult:
     foreign_rows: int
     targets: list[TargetPreview] = field(default_factory=list)
     rejected: dict[int, tuple[str, str]] = field(default_factory=dict)  # source line -> (field, reason)
+    sample: int = 0
+
+    @property
+    def sampled(self) -> str:
+        return f" (the first {self.sample} read: --sample)" if self.sample and self.foreign_rows >= self.sample else ""
 
 
 def _preview_rows(path: Path, line_map: dict[int, int] | None) -> pd.DataFrame:
@@ -107,14 +112,15 @@ def _preview_rows(path: Path, line_map: dict[int, int] | None) -> pd.DataFrame:
     return frame
 
 
-def check_file(profile: MappingProfile, src: Path) -> CheckResult:
-    """Convert ``src`` with ``profile`` in a temporary folder and check every canonical row as the loader
-    would, touching no warehouse. Raises ForeignFileError (ProfileHeaderError) as the loader would refuse."""
+def check_file(profile: MappingProfile, src: Path, sample: int = 0) -> CheckResult:
+    """Convert ``src`` (its first ``sample`` rows, all if 0) with ``profile`` in a temporary folder and check
+    every canonical row as the loader would, touching no warehouse. Raises ForeignFileError
+    (ProfileHeaderError) as the loader would refuse the file."""
     src = Path(src)
     with tempfile.TemporaryDirectory(prefix="contact_warehouse_check_") as tmp:
-        converted = convert_file(profile, src, Path(tmp))
+        converted = convert_file(profile, src, Path(tmp), sample)
         rejected = rejections_in_all_targets(profile, converted, str(src))
-        result = CheckResult(profile.name, src, converted.foreign_rows, rejected=rejected)
+        result = CheckResult(profile.name, src, converted.foreign_rows, rejected=rejected, sample=sample)
         for export, path in converted.paths.items():
             rows = _preview_rows(path, converted.line_maps.get(export))
             bad = rows[SOURCE_LINE].astype(int).isin(list(rejected))
@@ -127,7 +133,7 @@ def check_file(profile: MappingProfile, src: Path) -> CheckResult:
 
 def format_check(result: CheckResult, limit: int = 10) -> str:
     """The check as text: per target its counts and first canonical rows, then every rejected source row."""
-    out = [f"profile {result.profile} on {result.file}: {result.foreign_rows} source rows"]
+    out = [f"profile {result.profile} on {result.file}: {result.foreign_rows} source rows{result.sampled}"]
     for target in result.targets:
         read = target.loaded + target.rejected + target.filtered
         out.append(
