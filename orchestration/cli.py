@@ -201,6 +201,21 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_profile_check(args: argparse.Namespace) -> int:
+    """What a mapping profile makes of a file, from the library; the warehouse is never opened."""
+    from contact_warehouse.loading.conversion import ForeignFileError
+    from contact_warehouse.loading.profile_check import check_file, format_check
+    from contact_warehouse.loading.profiles import ProfileError, load_profile
+
+    try:
+        result = check_file(load_profile(Path(args.profile)), Path(args.file), args.sample)
+    except (ProfileError, ForeignFileError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(format_check(result, args.rows))
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -259,6 +274,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--out", help="folder to write index.html into (default: report/ beside the serving file)")
     report.set_defaults(func=_cmd_report)
+
+    profile = sub.add_parser("profile", help="try a mapping profile on a file")
+    profile_sub = profile.add_subparsers(dest="profile_command", required=True)
+    check = profile_sub.add_parser(
+        "check",
+        help="print the canonical rows a profile makes of a file, its rejected rows with reasons and the counts, "
+        "without touching the warehouse",
+    )
+    check.add_argument("profile", help="the profile's YAML file")
+    check.add_argument("file", help="a vendor's export file (or a sample of it)")
+    check.add_argument("--rows", type=int, default=10, help="canonical rows shown per target (default 10)")
+    check.add_argument(
+        "--sample", type=int, default=1000, help="source rows read from the file's start (default 1000; 0: all)"
+    )
+    check.set_defaults(func=_cmd_profile_check)
 
     bench = sub.add_parser("bench", help="benchmark floor, full build and nightly increment at growing sizes")
     bench.add_argument(

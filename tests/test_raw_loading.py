@@ -134,12 +134,16 @@ def test_foreign_exports_load_through_mapping_profiles(warehouse: Path, tmp_path
     # Rows a profile's filter leaves out (the CTR's chat and monitoring contacts; unrated calls for surveys)
     # are counted: the ledger reconciles with the vendor's file.
     assert (calls.rows_read, calls.rows_loaded, calls.rows_rejected, calls.rows_filtered) == (17, 12, 3, 2)
-    assert (surveys.rows_read, surveys.rows_loaded, surveys.rows_rejected, surveys.rows_filtered) == (8, 4, 0, 4)
-    quarantined = con.execute("select file_path, line, field from raw._quarantine order by file_path, line").fetchall()
-    assert [(Path(f).name, line, field) for f, line, field in quarantined] == [
-        ("ctr_sample.csv", 9, "started_at"),
-        ("zendesk_calls_sample.csv", 7, "started_at"),
-        ("zendesk_calls_sample.csv", 9, "ended_at"),
+    # The rating of Zendesk line 9 is rejected with its call (one verdict per source row, in every target).
+    assert (surveys.rows_read, surveys.rows_loaded, surveys.rows_rejected, surveys.rows_filtered) == (8, 3, 1, 4)
+    quarantined = con.execute(
+        "select export, file_path, line, field from raw._quarantine order by file_path, line, export"
+    ).fetchall()
+    assert [(e, Path(f).name, line, field) for e, f, line, field in quarantined] == [
+        ("calls", "ctr_sample.csv", 9, "calls.started_at"),
+        ("calls", "zendesk_calls_sample.csv", 7, "calls.started_at"),
+        ("calls", "zendesk_calls_sample.csv", 9, "calls.ended_at"),
+        ("surveys", "zendesk_calls_sample.csv", 9, "calls.ended_at"),
     ]
     # Loading again adds nothing: the foreign files are in the ledger under their own hash.
     again = load_export(con, "calls", landing, MAPPING_PROFILES_DIR)
