@@ -108,8 +108,10 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineR
         prepare_manifest(force=True)
         from orchestration.definitions import defs
 
-        result = defs.resolve_job_def("warehouse_job").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        result = (
+            defs()
+            .resolve_job_def("warehouse_job")
+            .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
         )
         truths = json.loads((landing / "planted_truths.json").read_text())
         yield PipelineRun(landing=landing, db=db, truths=truths, success=result.success)
