@@ -30,16 +30,11 @@ class UsageError(Exception):
 
 def _landing_has_exports(landing: Path) -> bool:
     """Whether the landing folder holds any file a loader would read (an export's folder, or a mapping
-    profile's)."""
-    from contact_warehouse.loading.sources import EXPORTS
+    profile's), by the loaders' own rules."""
+    from contact_warehouse.loading.landing import readable_files
     from contact_warehouse.settings import profiles_dir
 
-    folders = [landing / export.name for export in EXPORTS]
-    with contextlib.suppress(Exception):  # an invalid profile is reported by the loaders, with its file
-        from contact_warehouse.loading.profiles import discover_profiles
-
-        folders += [landing / profile.folder for profile in discover_profiles(profiles_dir())]
-    return any(path.is_file() for folder in folders if folder.is_dir() for path in folder.rglob("*"))
+    return next(readable_files(landing, profiles_dir()), None) is not None
 
 
 def _preflight(args: argparse.Namespace) -> dict:

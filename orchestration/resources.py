@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from contact_warehouse.loading.loader import connect
+from contact_warehouse.loading.loader import connect_for_loading
 from contact_warehouse.publication.locking import exclusive_warehouse_lock
 from contact_warehouse.settings import (
     dbt_executable,
@@ -43,7 +43,7 @@ class WarehouseResource(dg.ConfigurableResource):
         return self.profiles or str(profiles_dir())
 
     def connect(self):
-        return connect(self.database_path())
+        return connect_for_loading(self.database_path())
 
 
 def build_resources() -> dict[str, object]:

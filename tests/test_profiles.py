@@ -238,7 +238,7 @@ def test_loader_quarantines_passed_through_values_at_their_foreign_lines(tmp_pat
     for src in (ZENDESK_CSV, CONNECT_CSV):
         (landing / src.parent.name).mkdir(parents=True)
         shutil.copy(src, landing / src.parent.name / src.name)
-    con = loader.connect(":memory:")
+    con = loader.connect_for_loading(":memory:")
     reports = [loader.load_export(con, e, landing, PROFILES) for e in ("calls", "surveys")]
     assert [(r.rows_loaded, r.rows_rejected) for r in reports] == [(12, 3), (4, 0)]
     quarantined = con.execute("select file_path, line, field from raw._quarantine order by file_path, line").fetchall()

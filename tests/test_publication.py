@@ -15,13 +15,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from conftest import environment
 
 from contact_warehouse.loading.sources import EXPORTS_BY_NAME
 from contact_warehouse.publication.locking import dead_holder, exclusive_warehouse_lock, lock_path_for
@@ -164,20 +164,6 @@ class Site:
             # each site's first run would create a random key of its own).
             "CONTACT_WAREHOUSE_PII_KEY": "test-publication-key",
         }
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_job(site: Site, job: dg.JobDefinition | None = None) -> dg.ExecuteInProcessResult:

@@ -33,9 +33,10 @@ from pathlib import Path
 
 import duckdb
 
-from contact_warehouse.engine.duckdb_settings import connect as connect_warehouse
+from contact_warehouse.engine.duckdb_settings import connect
+from contact_warehouse.engine.sql import sql_literal
 
-from .common import SOURCE_LINE, max_record_bytes, quote, settle_seconds
+from .common import SOURCE_LINE, max_record_bytes, settle_seconds
 from .json_records import _stage_json_children, _stage_json_records
 from .landing import _admit, _in_progress, _marker_sha, export_files, profile_files, sha256_of, unread_files
 from .ledger import (
@@ -60,12 +61,10 @@ log = logging.getLogger(__name__)
 # loader._record_duplicates or loader._record_ledger to simulate an out-of-memory error or a killed process.
 
 
-def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
-    # Threads, memory limit and spill folder from the environment, as dbt's (engine/duckdb_settings.py).
-    con = connect_warehouse(db_path, preserve_insertion_order=True)
-    # Offsets in the exports are honoured; a timestamp without offset is read as UTC (DECISIONS.md).
-    con.execute("set TimeZone = 'UTC'")
-    return con
+def connect_for_loading(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A connection the loader writes with: the warehouse's settings (engine/duckdb_settings.py, as dbt's), rows
+    kept in file order, and UTC: offsets in the exports are honoured, a timestamp without one is UTC (DECISIONS.md)."""
+    return connect(db_path, preserve_insertion_order=True, time_zone="UTC")
 
 
 def _load_csv(con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: str, ctx: dict) -> tuple:
@@ -75,12 +74,12 @@ def _load_csv(con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: 
         records, bad, has_line_column = _scan_csv(path, ctx["file"], table, clean)
         line_name = SOURCE_LINE if has_line_column else "_line"
         columns = {**{n: "VARCHAR" for n in table.column_names}, line_name: "VARCHAR"}
-        spec = "{" + ", ".join(f"{quote(n)}: '{t}'" for n, t in columns.items()) + "}"
+        spec = "{" + ", ".join(f"{sql_literal(n)}: '{t}'" for n, t in columns.items()) + "}"
         # The file is the clean copy written above (a safe temporary name): well-formed by construction.
         con.execute(
             f"""create or replace temp table _text as
                 select * exclude ({line_name}), try_cast({line_name} as bigint) as _line
-                from read_csv({quote(str(clean))}, columns = {spec}, header = true, auto_detect = false,
+                from read_csv({sql_literal(str(clean))}, columns = {spec}, header = true, auto_detect = false,
                               delim = ',', quote = '"', escape = '"', max_line_size = {2 * max_record_bytes() + 1024},
                               parallel = false)"""
         )
@@ -163,7 +162,10 @@ def load_file(
     con.execute("begin transaction")
     try:
         ctx = _new_context(con, str(origin))
-        meta = f"{quote(str(origin))}, t._line, {quote(ctx['load_id'])}, {ctx['seq']}, {quote(ctx['at'])}::timestamp"
+        meta = (
+            f"{sql_literal(str(origin))}, t._line, {sql_literal(ctx['load_id'])}, {ctx['seq']}, "
+            f"{sql_literal(ctx['at'])}::timestamp"
+        )
         result = FileResult(export.name, str(origin), sha, "loaded", rows_filtered=rows_filtered)
         try:
             loader = _load_csv if export.format == "csv" else _load_json
