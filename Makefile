@@ -36,8 +36,9 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+## dbt_project/target/manifest.json (`dbt parse`), which the dbt assets are built from.
 manifest: install
-	$(BIN)/dagster-dbt project prepare-and-package --file orchestration/project.py
+	$(BIN)/python -m orchestration.project
 
 dev: install manifest
 	mkdir -p $(DAGSTER_STORAGE_DIR)

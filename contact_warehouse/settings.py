@@ -26,8 +26,13 @@ TELEMETRY_ENV = {
     "GX_ANALYTICS_ENABLED": "False",
     "DAGSTER_DISABLE_TELEMETRY": "1",
 }
-for _name, _value in TELEMETRY_ENV.items():
-    os.environ.setdefault(_name, _value)
+
+
+def turn_off_telemetry() -> None:
+    """Export TELEMETRY_ENV where the user has not chosen otherwise; called where work starts (the CLI, loading the
+    Dagster definitions), not on import, so that importing a module never changes the environment."""
+    for name, value in TELEMETRY_ENV.items():
+        os.environ.setdefault(name, value)
 
 
 def warehouse_db() -> Path:

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from contact_warehouse.settings import GLOSSARY_PATH
+from contact_warehouse.settings import GLOSSARY_PATH, turn_off_telemetry
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -30,16 +30,11 @@ class UsageError(Exception):
 
 def _landing_has_exports(landing: Path) -> bool:
     """Whether the landing folder holds any file a loader would read (an export's folder, or a mapping
-    profile's)."""
-    from contact_warehouse.loading.sources import EXPORTS
+    profile's), by the loaders' own rules."""
+    from contact_warehouse.loading.landing import readable_files
     from contact_warehouse.settings import profiles_dir
 
-    folders = [landing / export.name for export in EXPORTS]
-    with contextlib.suppress(Exception):  # an invalid profile is reported by the loaders, with its file
-        from contact_warehouse.loading.profiles import discover_profiles
-
-        folders += [landing / profile.folder for profile in discover_profiles(profiles_dir())]
-    return any(path.is_file() for folder in folders if folder.is_dir() for path in folder.rglob("*"))
+    return next(readable_files(landing, profiles_dir()), None) is not None
 
 
 def _preflight(args: argparse.Namespace) -> dict:
@@ -163,9 +158,10 @@ def _run_holding_the_lock(args: argparse.Namespace, db: Path, dbt_vars: dict) ->
             prepare_manifest(force=True)
             from orchestration.definitions import defs
 
+            definitions = defs()
             instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
             instance.add_event_listener(run_id, progress.on_event)
-            result = defs.resolve_job_def("warehouse_job").execute_in_process(
+            result = definitions.resolve_job_def("warehouse_job").execute_in_process(
                 run_config=run_config(args.full_refresh, dbt_vars),
                 instance=instance,
                 raise_on_error=False,
@@ -186,10 +182,10 @@ def _cmd_glossary(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from contact_warehouse.report.glossary import write_glossary
-    from orchestration.project import dbt_project, prepare_manifest
+    from orchestration.project import MANIFEST_PATH, prepare_manifest
 
     prepare_manifest(force=True)
-    count = write_glossary(Path(dbt_project.manifest_path), Path(args.out))
+    count = write_glossary(MANIFEST_PATH, Path(args.out))
     print(f"{count} KPI columns written to {args.out}")
     return 0
 
@@ -300,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    turn_off_telemetry()
     args = build_parser().parse_args(argv)
     return args.func(args)
 

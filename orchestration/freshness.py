@@ -7,6 +7,7 @@ export past its *error* threshold (or never loaded) also sends the configured al
 """
 
 import tempfile
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -24,7 +25,12 @@ from orchestration.project import dbt_project
 from orchestration.resources import WarehouseResource
 
 FRESHNESS_CHECK = "source_freshness"
-FRESH_TABLES = sources_with_freshness(dbt_project.manifest_path)
+
+
+@cache
+def fresh_tables() -> list[tuple[str, str]]:
+    """(source, table) of every raw table with freshness thresholds, read from the manifest when first asked for."""
+    return list(sources_with_freshness(dbt_project().manifest_path))
 
 
 def _result(table: str, found: SourceFreshness | None, failure: str | None) -> dg.AssetCheckResult:
@@ -57,22 +63,29 @@ def _result(table: str, found: SourceFreshness | None, failure: str | None) -> d
     )
 
 
-@dg.multi_asset_check(
-    name=FRESHNESS_CHECK,
-    specs=[
-        dg.AssetCheckSpec(
-            FRESHNESS_CHECK,
-            asset=raw_asset_key(table),
-            blocking=False,
-            description=f"dbt source freshness of {source}.{table} (loaded_at_field _loaded_at; warns, never blocks)",
-        )
-        for source, table in FRESH_TABLES
-    ],
-    pool="warehouse_writer",
-    can_subset=True,  # a run of some raw assets (UI, tests) checks those only
-    description="dbt source freshness on the raw tables: how long since each export last delivered a row.",
-)
-def source_freshness(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
+@cache
+def source_freshness() -> dg.AssetChecksDefinition:
+    """One non-blocking freshness check per raw table with thresholds (built once the manifest is read)."""
+    return dg.multi_asset_check(
+        name=FRESHNESS_CHECK,
+        specs=[
+            dg.AssetCheckSpec(
+                FRESHNESS_CHECK,
+                asset=raw_asset_key(table),
+                blocking=False,
+                description=(
+                    f"dbt source freshness of {source}.{table} (loaded_at_field _loaded_at; warns, never blocks)"
+                ),
+            )
+            for source, table in fresh_tables()
+        ],
+        pool="warehouse_writer",
+        can_subset=True,  # a run of some raw assets (UI, tests) checks those only
+        description="dbt source freshness on the raw tables: how long since each export last delivered a row.",
+    )(check_source_freshness)
+
+
+def check_source_freshness(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     failure = None
     results: dict[str, SourceFreshness] = {}
     with tempfile.TemporaryDirectory(prefix="source_freshness-", dir=_target_root()) as target:
@@ -93,7 +106,7 @@ def source_freshness(context: dg.AssetCheckExecutionContext, warehouse: Warehous
         for problem in send_alert(alert):
             context.log.warning(problem)
     selected = context.selected_asset_check_keys
-    for _, table in FRESH_TABLES:
+    for _, table in fresh_tables():
         if dg.AssetCheckKey(raw_asset_key(table), FRESHNESS_CHECK) in selected:
             yield _result(table, results.get(table), failure)
 

@@ -38,15 +38,15 @@ LEDGER = EXPECTATIONS_DIR / "stg_loading__load_ledger.json"
 def test_every_suite_parses_and_targets_an_existing_model() -> None:
     suites = read_suites()
     assert {s.model for s in suites} >= {"stg_phone_system__survey_answers", "stg_loading__load_ledger"}
-    checks = {key for key in defs.resolve_asset_graph().asset_check_keys if key.name == CHECK_NAME}
+    checks = {key for key in defs().resolve_asset_graph().asset_check_keys if key.name == CHECK_NAME}
     for suite in suites:
         raw = json.loads(suite.path.read_text())
         assert raw["name"] == suite.path.stem
         # GE would silently drop an expectation it cannot build: every one must survive.
         assert len(expectation_suite(suite).expectations) == len(raw["expectations"]), suite.path.name
-        key = get_asset_key_for_model([warehouse_dbt_assets], suite.model)
+        key = get_asset_key_for_model([warehouse_dbt_assets()], suite.model)
         assert dg.AssetCheckKey(key, CHECK_NAME) in checks
-        assert defs.resolve_asset_graph().get(dg.AssetCheckKey(key, CHECK_NAME)).blocking == suite.blocking
+        assert defs().resolve_asset_graph().get(dg.AssetCheckKey(key, CHECK_NAME)).blocking == suite.blocking
 
 
 def test_a_suite_ahead_of_its_model_is_skipped_with_a_warning(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_a_suite_ahead_of_its_model_is_skipped_with_a_warning(tmp_path: Path) ->
     }
     (tmp_path / "mart_not_built_yet.json").write_text(json.dumps(ahead))
     with pytest.warns(MissingModelWarning, match="mart_not_built_yet"):
-        checks = build_expectation_checks(warehouse_dbt_assets, tmp_path)
+        checks = build_expectation_checks(warehouse_dbt_assets(), tmp_path)
     assert [key.asset_key.path[-1] for check in checks for key in check.check_keys] == [SURVEYS.stem]
 
 
@@ -148,7 +148,7 @@ def _ledger_row(load_id: str, read: int, loaded: int, rejected: int) -> tuple:
 def test_the_check_fails_with_the_unreconciled_ledger_row_in_its_metadata(tmp_path: Path) -> None:
     db = _ledger_db(tmp_path / "warehouse.duckdb", [_ledger_row("L1", 10, 8, 2), _ledger_row("L2", 10, 7, 2)])
     suite = read_suite(LEDGER)
-    key = get_asset_key_for_model([warehouse_dbt_assets], suite.model)
+    key = get_asset_key_for_model([warehouse_dbt_assets()], suite.model)
     check = build_expectation_check(suite, key, "staging", "stg_loading__load_ledger")
 
     result = check(dg.build_asset_check_context(), warehouse=WarehouseResource(database=str(db)))

@@ -108,7 +108,9 @@ def test_a_failed_run_alerts_with_run_id_job_step_and_first_line(
     monkeypatch.setenv("CONTACT_WAREHOUSE_ALERT_COMMAND", f"cat >> {out}")
     monkeypatch.setenv("CONTACT_WAREHOUSE_ALERT_WEBHOOK", url)
     from orchestration.assets.publication import PUBLICATION_KEY
-    from orchestration.definitions import defs
+    from orchestration.definitions import defs as build_defs
+
+    defs = build_defs()
 
     job = defs.resolve_job_def("warehouse_job").get_subset(asset_selection={PUBLICATION_KEY})
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
@@ -197,7 +199,7 @@ def flaky(*args, **kwargs):
     return real(*args, **kwargs)
 
 raw.load_export = flaky
-job = defs.resolve_job_def("warehouse_job").get_subset(
+job = defs().resolve_job_def("warehouse_job").get_subset(
     asset_selection={raw.raw_asset_key("calls")}, asset_check_selection=set()
 )
 instance = dg.DagsterInstance.ephemeral()
@@ -256,7 +258,9 @@ def test_a_load_that_fails_on_bad_input_is_not_retried(warehouse: Path) -> None:
 
 def test_the_steps_that_may_fail_for_a_moment_have_a_retry_policy() -> None:
     from orchestration import progress
-    from orchestration.definitions import defs
+    from orchestration.definitions import defs as build_defs
+
+    defs = build_defs()
     from orchestration.freshness import FRESHNESS_CHECK
     from orchestration.retries import DBT_RETRY, STEP_RETRY
 
@@ -283,7 +287,9 @@ def test_a_stale_export_is_reported_by_the_nightly_job_and_alerted(
     import dagster as dg
 
     from orchestration.assets.raw import raw_assets
-    from orchestration.definitions import defs
+    from orchestration.definitions import defs as build_defs
+
+    defs = build_defs()
 
     with duckdb.connect(str(warehouse)) as con:
         con.execute("update raw.calls set _loaded_at = _loaded_at - interval 30 hour")

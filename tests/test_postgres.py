@@ -157,7 +157,9 @@ def test_the_jobs_runs_and_event_log_are_stored_in_postgres(
     for name, value in postgres.env().items():
         monkeypatch.setenv(name, value)
     from orchestration.assets.raw import raw_asset_key
-    from orchestration.definitions import defs
+    from orchestration.definitions import defs as build_defs
+
+    defs = build_defs()
 
     job = defs.resolve_job_def("warehouse_job").get_subset(
         asset_selection={raw_asset_key("calls")}, asset_check_selection=set()

@@ -238,7 +238,7 @@ def test_loader_quarantines_passed_through_values_at_their_foreign_lines(tmp_pat
     for src in (ZENDESK_CSV, CONNECT_CSV):
         (landing / src.parent.name).mkdir(parents=True)
         shutil.copy(src, landing / src.parent.name / src.name)
-    con = loader.connect(":memory:")
+    con = loader.connect_for_loading(":memory:")
     reports = [loader.load_export(con, e, landing, PROFILES) for e in ("calls", "surveys")]
     # Zendesk line 9 is rejected in calls (its talk time '2 min'), so its rating is rejected too, with the
     # same field and reason: a call never keeps its survey answer without its leg.

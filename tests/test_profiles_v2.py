@@ -161,7 +161,7 @@ def test_times_past_midnight_roll_over_and_each_bad_row_has_its_own_reason(tmp_p
 def test_a_row_rejected_in_one_target_is_rejected_in_all_and_filtered_rows_are_counted(tmp_path: Path) -> None:
     landing = landed(tmp_path, "bank_log", "log.txt", BANK_LOG)
     profiles = profiles_with(tmp_path, bank=TXT_PROFILE)
-    con = loader.connect(":memory:")
+    con = loader.connect_for_loading(":memory:")
     for export in ("calls", "surveys"):
         loader.load_export(con, export, landing, profiles)
     ledger = con.execute(
@@ -185,7 +185,7 @@ def test_the_same_file_mapped_by_a_second_profile_is_loaded_by_each(tmp_path: Pa
     text = TXT_PROFILE
     second = text.replace('{template: "{call_id}-s"}', '{template: "{call_id}-t"}')
     profiles = profiles_with(tmp_path, bank=text, bank_second=second)
-    con = loader.connect(":memory:")
+    con = loader.connect_for_loading(":memory:")
     first = loader.load_export(con, "surveys", landing, profiles)
     assert [(f.profile, f.status) for f in first.files] == [("bank", "loaded"), ("bank_second", "loaded")]
     assert sorted(r for (r,) in con.execute("select response_id from raw.surveys").fetchall()) == ["c1-s", "c1-t"]
@@ -274,7 +274,7 @@ def test_a_group_stands_or_falls_with_all_its_rows_and_json_records_keep_source_
     profiles = tmp_path / "profiles"
     profiles.mkdir()
     shutil.copy(FIXTURES / "chat_transcripts.yml", profiles)
-    con = loader.connect(":memory:")
+    con = loader.connect_for_loading(":memory:")
     report = loader.load_export(con, "chat_conversations", landing, profiles)
     assert [(f.rows_read, f.rows_loaded, f.rows_rejected, f.rows_filtered) for f in report.files] == [(2, 1, 1, 0)]
     # cv-2 starts on line 6; its second message (line 7) has the bad timestamp: the conversation is rejected once,

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import load_landing
+from conftest import load_landing, run_dbt
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from contact_warehouse.publication.publish import publish
 from contact_warehouse.report import render_report
 from contact_warehouse.report.interactive import (
     AGENT_MART,
@@ -32,7 +33,7 @@ from contact_warehouse.report.interactive import (
     QUEUE_MART,
     QUEUE_RATES,
 )
-from contact_warehouse.settings import DBT_PROJECT_DIR, DEFAULT_LANDING_DIR, ROOT, dbt_executable
+from contact_warehouse.settings import DEFAULT_LANDING_DIR, ROOT
 from orchestration.cli import main
 
 TESTS = Path(__file__).parent
@@ -55,9 +56,9 @@ NO_APT = 3  # browser_setup.sh: apt-get is not there
 
 
 class ServingBuilder:
-    """Loads a landing folder into a warehouse, builds the models (no tests: other modules test them) and copies
-    the marts schema into a serving file, as the pipeline's publication does. Every build reuses the same
-    warehouse path and dbt target folder, so dbt parses the project once (partial parsing)."""
+    """Loads a landing folder into a warehouse, builds the models (no tests: other modules test them) and publishes
+    the marts into a serving file with the pipeline's own publication. Every build reuses the same warehouse path
+    and dbt target folder, so dbt parses the project once (partial parsing)."""
 
     def __init__(self, work: Path) -> None:
         self.db = work / "warehouse" / "warehouse.duckdb"  # the name dbt-duckdb puts in the manifest
@@ -69,30 +70,10 @@ class ServingBuilder:
         for leftover in (self.db, self.db.with_name(self.db.name + ".wal")):
             leftover.unlink(missing_ok=True)
         load_landing(self.db, landing)
-        result = subprocess.run(
-            [
-                dbt_executable(), "build",
-                "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
-                "--threads", "4",
-                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-                "--target-path", str(self.target), "--log-path", str(self.logs),
-            ],
-            env={**os.environ, "CONTACT_WAREHOUSE_DB": str(self.db)},
-            capture_output=True,
-            text=True,
-        )  # fmt: skip
-        if result.returncode != 0:
-            pytest.fail(f"dbt build failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
-        serving.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(serving)) as out:
-            out.execute(f"attach '{self.db}' as build (read_only)")
-            out.execute("create schema marts")
-            tables = out.execute(
-                "select table_name from information_schema.tables "
-                "where table_catalog = 'build' and table_schema = 'marts'"
-            ).fetchall()
-            for (table,) in tables:
-                out.execute(f'create table marts."{table}" as select * from build.marts."{table}"')
+        untested = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+        paths = ["--target-path", str(self.target), "--log-path", str(self.logs)]
+        run_dbt(["build", *untested, "--threads", "4", *paths], self.db)
+        publish(self.db, serving, run_id="test_report")
         return serving
 
 

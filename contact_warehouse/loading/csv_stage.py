@@ -9,7 +9,9 @@ from pathlib import Path
 
 import duckdb
 
-from .common import SOURCE_LINE, max_record_bytes, quote
+from contact_warehouse.engine.sql import sql_literal
+
+from .common import SOURCE_LINE, max_record_bytes
 from .rules import _error_cases, _stage_typed
 from .scan import _scan_csv
 from .sources import RawTable
@@ -26,12 +28,12 @@ def stage_csv(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, file:
         records, bad, has_line_column = _scan_csv(path, file, table, clean)
         line_name = SOURCE_LINE if has_line_column else "_line"
         columns = {**{n: "VARCHAR" for n in table.column_names}, line_name: "VARCHAR"}
-        spec = "{" + ", ".join(f"{quote(n)}: '{t}'" for n, t in columns.items()) + "}"
+        spec = "{" + ", ".join(f"{sql_literal(n)}: '{t}'" for n, t in columns.items()) + "}"
         # The file is the clean copy written above (a safe temporary name): well-formed by construction.
         con.execute(
             f"""create or replace temp table _text as
                 select * exclude ({line_name}), try_cast({line_name} as bigint) as _line
-                from read_csv({quote(str(clean))}, columns = {spec}, header = true, auto_detect = false,
+                from read_csv({sql_literal(str(clean))}, columns = {spec}, header = true, auto_detect = false,
                               delim = ',', quote = '"', escape = '"', max_line_size = {2 * max_record_bytes() + 1024},
                               parallel = false)"""
         )

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from .common import MAX_RECORD_BYTES_ENV, RAW_RECORD_KEEP, max_record_bytes, quote
+from contact_warehouse.engine.sql import sql_literal
+
+from .common import MAX_RECORD_BYTES_ENV, RAW_RECORD_KEEP, max_record_bytes
 from .rules import _error_cases, _stage_typed
 from .scan import RefusedFileError, _open_binary, _stage_jsonl
 from .sources import JSON_PATHS, Export, RawTable
@@ -21,7 +23,7 @@ def _json_text_columns(table: RawTable, doc: str, key_columns: dict[str, str]) -
         if column.name in key_columns:
             exprs.append(f'{key_columns[column.name]} as "{column.name}"')
         else:
-            exprs.append(f'json_extract_string({doc}, {quote("$." + paths[column.name])}) as "{column.name}"')
+            exprs.append(f'json_extract_string({doc}, {sql_literal("$." + paths[column.name])}) as "{column.name}"')
     return ", ".join(exprs)
 
 
@@ -92,7 +94,7 @@ def _stage_json_children(con: duckdb.DuckDBPyConnection, export: Export) -> list
     """Text temp tables per raw table of the export: (table, temp name, field prefix for errors)."""
     parent = export.main_table
     key = parent.key[0]
-    parent_key_expr = f"json_extract_string(doc, {quote('$.' + JSON_PATHS[parent.name][key])})"
+    parent_key_expr = f"json_extract_string(doc, {sql_literal('$.' + JSON_PATHS[parent.name][key])})"
     con.execute(
         f"create or replace temp table _t_{parent.name} as select _line, "
         f"{_json_text_columns(parent, 'doc', {})} from _recs"

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from .common import DUPLICATES, LEDGER, META_COLUMNS, QUARANTINE, RAW_SCHEMA, SQL_TYPES, quote
+from contact_warehouse.engine.sql import sql_literal
+
+from .common import DUPLICATES, LEDGER, META_COLUMNS, QUARANTINE, RAW_SCHEMA, SQL_TYPES
 from .sources import EXPORTS_BY_NAME, Export, RawTable
 
 LEDGER_COLUMNS = (
@@ -133,8 +135,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _quarantine(con: duckdb.DuckDBPyConnection, export: Export, table: RawTable, ctx: dict, select: str) -> int:
     before = con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0]
     con.execute(
-        f"""insert into {QUARANTINE} select {quote(ctx["load_id"])}, {quote(export.name)}, {quote(table.name)},
-            {quote(ctx["file"])}, q.*, {quote(ctx["at"])}::timestamp from ({select}) q"""
+        f"""insert into {QUARANTINE} select {sql_literal(ctx["load_id"])}, {sql_literal(export.name)},
+            {sql_literal(table.name)}, {sql_literal(ctx["file"])}, q.*, {sql_literal(ctx["at"])}::timestamp
+            from ({select}) q"""
     )
     return con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0] - before
 

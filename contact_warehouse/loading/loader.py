@@ -33,9 +33,10 @@ from pathlib import Path
 
 import duckdb
 
-from contact_warehouse.engine.duckdb_settings import connect as connect_warehouse
+from contact_warehouse.engine.duckdb_settings import connect
+from contact_warehouse.engine.sql import sql_literal
 
-from .common import quote, settle_seconds
+from .common import settle_seconds
 from .csv_stage import force_rejections, stage_csv
 from .json_records import force_json_rejections, stage_json
 from .landing import _admit, _in_progress, _marker_sha, export_files, profile_files, sha256_of, unread_files
@@ -61,12 +62,10 @@ log = logging.getLogger(__name__)
 # loader._record_duplicates or loader._record_ledger to simulate an out-of-memory error or a killed process.
 
 
-def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
-    # Threads, memory limit and spill folder from the environment, as dbt's (engine/duckdb_settings.py).
-    con = connect_warehouse(db_path, preserve_insertion_order=True)
-    # Offsets in the exports are honoured; a timestamp without offset is read as UTC (DECISIONS.md).
-    con.execute("set TimeZone = 'UTC'")
-    return con
+def connect_for_loading(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A connection the loader writes with: the warehouse's settings (engine/duckdb_settings.py, as dbt's), rows
+    kept in file order, and UTC: offsets in the exports are honoured, a timestamp without one is UTC (DECISIONS.md)."""
+    return connect(db_path, preserve_insertion_order=True, time_zone="UTC")
 
 
 def _load_csv(
@@ -138,7 +137,10 @@ def load_file(
     con.execute("begin transaction")
     try:
         ctx = _new_context(con, str(origin))
-        meta = f"{quote(str(origin))}, t._line, {quote(ctx['load_id'])}, {ctx['seq']}, {quote(ctx['at'])}::timestamp"
+        meta = (
+            f"{sql_literal(str(origin))}, t._line, {sql_literal(ctx['load_id'])}, {ctx['seq']}, "
+            f"{sql_literal(ctx['at'])}::timestamp"
+        )
         result = FileResult(export.name, str(origin), sha, "loaded", rows_filtered=rows_filtered, profile=profile)
         try:
             if export.format == "csv":

@@ -4,6 +4,7 @@ Downstream of every dbt asset, so blocking checks (GE suites of severity error, 
 fails, this step does not run and the serving file keeps the last good publication.
 """
 
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
@@ -31,19 +32,24 @@ def run_check_outcomes(instance: dg.DagsterInstance, run_id: str) -> list[CheckO
     return [outcomes[key] for key in sorted(outcomes)]
 
 
-@dg.asset(
-    key=PUBLICATION_KEY,
-    deps=sorted(warehouse_dbt_assets.keys),
-    group_name="serving",
-    kinds={"duckdb"},
-    pool="warehouse_writer",
-    retry_policy=STEP_RETRY,
-    description=(
-        "The marts of the build file, copied into a new DuckDB file with meta.publication, then swapped into "
-        "place atomically (CONTACT_WAREHOUSE_SERVING_DB, default data/serving.duckdb)."
-    ),
-)
-def publication(
+@cache
+def publication() -> dg.AssetsDefinition:
+    """The publication asset, downstream of every dbt asset (so known once the manifest is read)."""
+    return dg.asset(
+        key=PUBLICATION_KEY,
+        deps=sorted(warehouse_dbt_assets().keys),
+        group_name="serving",
+        kinds={"duckdb"},
+        pool="warehouse_writer",
+        retry_policy=STEP_RETRY,
+        description=(
+            "The marts of the build file, copied into a new DuckDB file with meta.publication, then swapped into "
+            "place atomically (CONTACT_WAREHOUSE_SERVING_DB, default data/serving.duckdb)."
+        ),
+    )(publish_marts)
+
+
+def publish_marts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_lock: WarehouseLockResource
 ) -> dg.MaterializeResult:
     checks = run_check_outcomes(context.instance, context.run_id)
