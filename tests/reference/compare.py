@@ -101,7 +101,7 @@ FIGURES: list[Figure] = [
            _sql("mart_volume_patterns", "contacts", None, ("intent", "weekday:iso_weekday"), "true"),
            ("intent", "weekday")),
     Figure("self_service_failure_rate", "rate", kpis.self_service_failure,
-           _sql("mart_self_service_failure", "failed_uses", "self_service_uses", ("use_type", "intent", DAY)),
+           _sql("mart_self_service_failure", "failed_self_service_uses", "self_service_uses", ("use_type", "intent", DAY)),
            ("use_type", "intent", "day"), True),
     Figure("self_service_failure_by_article", "rate", kpis.self_service_failure_by_article,
            _sql("mart_self_service_failure_by_article", "failed_reads", "article_reads", ("article_id",)),

@@ -26,7 +26,7 @@
      'counts': {'transfer_answered_calls': 'answered_calls', 'transferred_calls': 'transferred_calls'}},
     {'mart': 'mart_self_service_failure',
      'channel': "case use_type when 'faq_visit' then 'faq' when 'bot_only_chat' then 'chat' else 'ivr' end",
-     'counts': {'self_service_uses': 'self_service_uses', 'failed_self_service_uses': 'failed_uses'}},
+     'counts': {'self_service_uses': 'self_service_uses', 'failed_self_service_uses': 'failed_self_service_uses'}},
     {'mart': 'mart_sentiment', 'channel': 'first_channel',
      'counts': {'scored_interactions': 'scored_interactions', 'negative_interactions': 'negative_interactions'}},
 ] %}
@@ -63,7 +63,7 @@ select
     {{ dbt.hash("cast(activity_date as varchar) || '|' || channel || '|' || intent") }} as cockpit_key,
     daily.*,
     case when nps_answers > 0 then 100.0 * (promoters - detractors) / nps_answers end as nps,
-    {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat,
+    {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat_rate,
     {{ safe_ratio('fcr_engagements', 'closed_engagements') }} as fcr_rate,
     {{ safe_ratio('repeat_interactions', 'known_intent_interactions') }} as repeat_contact_rate,
     {{ safe_ratio('answer_seconds', 'answered_calls') }} as asa_seconds,
