@@ -44,13 +44,13 @@ def _number(text: str) -> float | None:
 def test_mf_query_matches_the_marts_by_week_and_intent(pipeline_run, tmp_path: Path) -> None:
     assert pipeline_run.success
     rows = _mf_query(
-        pipeline_run.db, tmp_path / "kpis.csv", "fcr_rate,csat,asa_seconds", "metric_time__week,cockpit__intent"
+        pipeline_run.db, tmp_path / "kpis.csv", "fcr_rate,csat_rate,asa_seconds", "metric_time__week,cockpit__intent"
     )
     assert len(rows) > 10
     from_mf = {
         (row["metric_time__week"][:10], row["cockpit__intent"]): (
             _number(row["fcr_rate"]),
-            _number(row["csat"]),
+            _number(row["csat_rate"]),
             _number(row["asa_seconds"]),
         )
         for row in rows
