@@ -643,11 +643,11 @@ def test_a_missing_mart_shows_a_card_instead_of_crashing(serving: Path, tmp_path
     partial = tmp_path / "serving.duckdb"
     shutil.copy(serving, partial)
     with duckdb.connect(str(partial)) as con:
-        con.execute("drop table marts.mart_satisfaction")
+        con.execute(f"drop table marts.{DAILY_MART}")  # the tiles' and the trends' day rows
         con.execute("drop table marts.mart_volume_patterns")
         con.execute(f"drop table marts.{QUEUE_MART}")
     html = render_report(partial, tmp_path / "out").read_text()
-    assert "not available: mart_satisfaction missing" in html
+    assert f"not available: {DAILY_MART} missing" in html
     assert "not available: mart_volume_patterns missing" in html
     assert f"not available: {QUEUE_MART} missing" in html
     assert 'id="fig-channel-mix"' in html  # the other figures are still drawn
