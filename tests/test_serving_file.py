@@ -97,9 +97,8 @@ def test_each_mixed_grain_mart_has_one_view_per_grain(serving: Path) -> None:
             "select table_name from information_schema.columns where table_schema = 'marts' "
             "and column_name = 'period_grain' and table_name in (select table_name from duckdb_tables() "
             "where schema_name = 'marts')").fetchall()]  # fmt: skip
-        views = {
-            v: c for v, c in con.execute("select view_name, comment from duckdb_views() where schema_name = 'marts'")
-        }
+        sql = "select view_name, comment from duckdb_views() where schema_name = 'marts'"
+        views = dict(con.execute(sql).fetchall())
         assert "mart_resolution" in mixed and len(mixed) >= 10
         for table in mixed:
             grains = [g for (g,) in con.execute(f"select distinct period_grain from marts.{table}").fetchall()]
