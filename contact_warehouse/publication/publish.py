@@ -21,6 +21,7 @@ import duckdb
 
 from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_identifier, sql_literal
+from contact_warehouse.publication.grains import add_grain_views
 from contact_warehouse.settings import make_private
 
 PUBLISHED_SCHEMA = "marts"  # the only schema that leaves the build file: never raw, staging or intermediate
@@ -130,6 +131,8 @@ def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, publishe
             _copy_comments(con, table, target)
     finally:
         con.execute("detach build")
+    for table in tables:
+        add_grain_views(con, PUBLISHED_SCHEMA, table)
     con.execute(f"create schema {META_SCHEMA}")
     con.execute(
         f"""create table {PUBLICATION_TABLE} (

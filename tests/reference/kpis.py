@@ -21,8 +21,8 @@ from tests.reference.hierarchy import Hierarchy
 # channel, dated when the conversation closed. Flip to False to count survey-tool answers only.
 CSAT_INCLUDES_CHAT_RATINGS = True
 MEDIUM = {
-    "ivr": "phone",
-    "voice": "phone",
+    "ivr": "voice",
+    "voice": "voice",
     "chat": "chat",
     "sms": "sms",
     "faq": "faq",
@@ -439,7 +439,7 @@ def channel_mix(h: Hierarchy) -> pd.DataFrame:
 
 
 def solution_effectiveness(h: Hierarchy) -> pd.DataFrame:
-    """Per starting medium (IVR and voice are one medium, phone): closed engagements (resolved, or unresolved past
+    """Per starting medium (IVR and voice are one medium, voice): closed engagements (resolved, or unresolved past
     their window) resolved within one medium, over closed engagements."""
     e = h.engagements
     closed = e[e["is_resolved"] | e["window_complete"]].copy()

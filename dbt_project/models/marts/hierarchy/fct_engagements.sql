@@ -88,6 +88,7 @@ select
     -- export says whether the first contact solved it.
     with_next.intent not in ('unknown', 'unmapped') and not with_next.is_outbound_only
         and with_next.is_first_resolution_known as is_fcr_eligible,
+    with_next.is_first_resolution_known,
     case
         when with_next.window_ends_at > data_window.data_end_at then null
         -- 'unmapped' (codes the knowledge base does not know) is no more a known problem than 'unknown'.
