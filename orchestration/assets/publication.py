@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from contact_warehouse.publication.publish import CheckOutcome, publish
+from contact_warehouse.routing import export_routing_csv
 from contact_warehouse.settings import serving_db
 from orchestration.assets.dbt import warehouse_dbt_assets
 from orchestration.resources import WarehouseLockResource, WarehouseResource
@@ -51,6 +52,7 @@ def publication(
         raise dg.Failure(description=f"Not published: checks of severity ERROR failed: {names}")
     build = Path(warehouse.database_path())
     result = publish(build, serving_db(), run_id=context.run_id, checks=checks)
+    routing_files = export_routing_csv(result.path)  # for the routing engine, beside the serving file
     context.log.info(
         f"Published {len(result.tables)} marts tables from {build} to {result.path} "
         f"(lock {warehouse_lock.database_path()}.lock held by this run)."
@@ -63,5 +65,6 @@ def publication(
             "row_counts": dg.MetadataValue.json(result.tables),
             "checks_recorded": dg.MetadataValue.int(len(checks)),
             "checks_failed_warn": dg.MetadataValue.int(sum(not c.passed for c in checks)),
+            "routing_files": dg.MetadataValue.json([str(p) for p in routing_files]),
         }
     )
