@@ -115,21 +115,46 @@ def customer_features(frames: Frames, t: pd.Timestamp) -> pd.DataFrame:
     customers = known.customers.set_index("customer_key")
     index = customers.index
     it = known.interactions
-    recent = it[it["started_at"] > t - 30 * DAY].set_index("customer_key")
-    demand = recent[recent["is_customer_initiated"]]
-    out = pd.DataFrame(index=index)
-    out["contacts_7d"] = _count((demand["started_at"] > t - 7 * DAY).astype(int), index)
-    out["contacts_30d"] = _count(pd.Series(1, index=demand.index), index)
-    all_demand = it[it["is_customer_initiated"]].set_index("customer_key")
-    out["contacts_total"] = _count(pd.Series(1, index=all_demand.index), index)
-    # A customer who asked to cancel is about to leave: the churn's own announcement, known at t.
-    out["cancel_contacts_7d"] = _count(
-        ((demand["started_at"] > t - 7 * DAY) & (demand["intent"] == "cancel_service")).astype(int), index
+    # One pass over the known interactions: an indicator (or value) column per feature, summed per customer.
+    recent, week = it["started_at"] > t - 30 * DAY, it["started_at"] > t - 7 * DAY
+    demand = it["is_customer_initiated"]
+    per = pd.DataFrame(
+        {
+            "customer_key": it["customer_key"],
+            "contacts_7d": demand & week,
+            "contacts_30d": demand & recent,
+            "contacts_total": demand,
+            # A customer who asked to cancel is about to leave: the churn's own announcement, known at t.
+            "cancel_contacts_7d": demand & week & (it["intent"] == "cancel_service"),
+            "assisted_30d": recent & it["is_assisted"],
+            "transfers_30d": it["transfers"].where(recent, 0.0),
+            "abandoned_legs_30d": it["abandoned_legs"].where(recent, 0.0),
+            "negative_interactions_30d": recent & (it["sentiment_compound"] <= -0.05),
+            "mean_wait_seconds_30d": it["wait_seconds"].where(recent),
+            "mean_sentiment_30d": it["sentiment_compound"].where(recent),
+            "channel_30d": it["first_channel"].where(recent),
+            "ended_at": it["ended_at"],
+        }
     )
-    out["channels_30d"] = recent.groupby(level=0)["first_channel"].nunique().reindex(index, fill_value=0).astype(float)
-    out["assisted_30d"] = _count(recent["is_assisted"].astype(int), index)
-    last = it.groupby("customer_key")["ended_at"].max().reindex(index)
-    out["days_since_last_contact"] = (t - last) / DAY
+    g = per.groupby("customer_key")
+    sums = [
+        "contacts_7d",
+        "contacts_30d",
+        "contacts_total",
+        "cancel_contacts_7d",
+        "assisted_30d",
+        "transfers_30d",
+        "abandoned_legs_30d",
+        "negative_interactions_30d",
+    ]
+    counted = g[sums].sum().astype(float).reindex(index, fill_value=0.0)
+    means = g[["mean_wait_seconds_30d", "mean_sentiment_30d"]].mean().reindex(index)
+    out = pd.DataFrame(index=index)
+    for name in ("contacts_7d", "contacts_30d", "contacts_total", "cancel_contacts_7d"):
+        out[name] = counted[name]
+    out["channels_30d"] = g["channel_30d"].nunique().reindex(index, fill_value=0).astype(float)
+    out["assisted_30d"] = counted["assisted_30d"]
+    out["days_since_last_contact"] = (t - g["ended_at"].max().reindex(index)) / DAY
 
     # Engagements as known at t: unresolved when no interaction ended by t resolved them.
     eng = it[~it["intent"].isin(NO_INTENT)].groupby("engagement_id")
@@ -142,17 +167,30 @@ def customer_features(frames: Frames, t: pd.Timestamp) -> pd.DataFrame:
         }
     )
     unresolved = engagements[~engagements["resolved"] & (engagements["last_ended_at"] > t - 30 * DAY)]
-    unresolved = unresolved.set_index("customer_key")
-    out["unresolved_engagements_30d"] = _count(pd.Series(1, index=unresolved.index), index)
-    out["unresolved_repeat_engagements_30d"] = _count((unresolved["contacts"] >= 2).astype(int), index)
-    week = (unresolved["contacts"] >= 2) & (unresolved["last_ended_at"] > t - 7 * DAY)
-    out["unresolved_repeat_engagements_7d"] = _count(week.astype(int), index)
+    repeat = unresolved["contacts"] >= 2
+    ug = (
+        pd.DataFrame(
+            {
+                "customer_key": unresolved["customer_key"],
+                "unresolved_engagements_30d": 1.0,
+                "unresolved_repeat_engagements_30d": repeat.astype(float),
+                "unresolved_repeat_engagements_7d": (repeat & (unresolved["last_ended_at"] > t - 7 * DAY)).astype(
+                    float
+                ),
+            }
+        )
+        .groupby("customer_key")
+        .sum()
+        .reindex(index, fill_value=0.0)
+    )
+    for name in ug.columns:
+        out[name] = ug[name].astype(float)
 
-    out["transfers_30d"] = _count(recent["transfers"], index)
-    out["abandoned_legs_30d"] = _count(recent["abandoned_legs"], index)
-    out["mean_wait_seconds_30d"] = recent.groupby(level=0)["wait_seconds"].mean().reindex(index)
-    out["mean_sentiment_30d"] = recent.groupby(level=0)["sentiment_compound"].mean().reindex(index)
-    out["negative_interactions_30d"] = _count((recent["sentiment_compound"] <= -0.05).astype(int), index)
+    for name in ("transfers_30d", "abandoned_legs_30d"):
+        out[name] = counted[name]
+    out["mean_wait_seconds_30d"] = means["mean_wait_seconds_30d"]
+    out["mean_sentiment_30d"] = means["mean_sentiment_30d"]
+    out["negative_interactions_30d"] = counted["negative_interactions_30d"]
 
     sv = known.surveys.sort_values("responded_at")
     nps = sv[sv["survey_type"] == "nps"]
