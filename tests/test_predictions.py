@@ -4,6 +4,7 @@ their baseline on the later period of the generated month, and the nightly marts
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -130,3 +131,47 @@ def test_nightly_marts_score_and_say_what_they_could_not_evaluate(pipeline_run) 
     assert 0 < scored <= open_now
     assert pipeline_run.query("select count(*) from marts.mart_churn_predictions") == [(0,)]
     assert pipeline_run.query("select count(distinct decile) from marts.mart_prediction_calibration") == [(10,)]
+
+
+def _synthetic_rows(label_from_flag: bool, positives_every: int = 3) -> pd.DataFrame:
+    """Churn rows over 20 daily prediction times; the label is the baseline's flag itself (a model cannot beat
+    it) or noise the flag does not explain."""
+    rng = np.random.default_rng(7)
+    n, days = 200, 20
+    frames = []
+    for d in range(days):
+        contacts = rng.integers(0, 6, n).astype(float)
+        label = contacts >= 3 if label_from_flag else rng.random(n) < 1 / positives_every
+        frames.append(
+            pd.DataFrame(
+                {
+                    "snapshot_at": pd.Timestamp("2026-10-01") + pd.Timedelta(days=d),
+                    "contacts_30d": contacts,
+                    "label": label,
+                    "label_known": d <= days - 3,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_model_that_does_not_beat_the_baseline_says_so() -> None:
+    from contact_warehouse.predictions.models import evaluate_task
+
+    result = evaluate_task(CHURN, _synthetic_rows(label_from_flag=True), ("contacts_30d",), 2)
+    model = next(r for r in result.evaluation if r["scorer"] == "model")
+    baseline = next(r for r in result.evaluation if r["scorer"] == "baseline")
+    assert model["status"] == "evaluated"
+    assert baseline["roc_auc"] == pytest.approx(1.0)
+    assert model["beats_baseline"] is False
+    assert {r["decile"] for r in result.calibration} == set(range(1, 11))
+
+
+def test_too_few_outcomes_is_insufficient_history_not_a_score() -> None:
+    from contact_warehouse.predictions.models import evaluate_task, score
+
+    rows = _synthetic_rows(label_from_flag=False, positives_every=10**9)
+    result = evaluate_task(CHURN, rows, ("contacts_30d",), 2)
+    assert {r["status"] for r in result.evaluation} == {"insufficient_history"}
+    assert all(r["roc_auc"] is None and r["beats_baseline"] is None for r in result.evaluation)
+    assert score(rows.assign(customer_ref="C1", customer_key="k"), ["contacts_30d"], 2, "customer_ref").empty
