@@ -41,6 +41,8 @@ QUEUE_AGENT_SHARE: dict[str, float] = {
 # Candidates for the planted truths (the seed picks one of each).
 SLOW_QUEUE_CANDIDATES: tuple[str, ...] = ("accounts", "retention")
 WEAK_AGENT_QUEUES: tuple[str, ...] = ("billing", "tech_support")
+# The strong agent (another agent of this intent's queue, drawn by the seed) resolves this intent's calls best.
+STRONG_AGENT_INTENT = "billing_question"
 
 # IVR: the generic nodes carry no intent; the leaves do.
 GENERIC_IVR_NODES: tuple[str, ...] = ("identify", "main_menu", "billing_menu", "tech_menu", "account_menu")

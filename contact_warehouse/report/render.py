@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 from plotly.offline import get_plotlyjs
 
-from contact_warehouse.report import figures, interactive, intraday, voice
+from contact_warehouse.report import figures, interactive, intraday, predictions, voice
 from contact_warehouse.report.data import MartMissing, Serving
 from contact_warehouse.report.definitions import Definitions, load_definitions
 from contact_warehouse.report.kpis import Calendar, Series, calendar, metric_kpi
@@ -121,6 +121,7 @@ def sections(db: Serving, defs: Definitions, data: dict) -> list[Section]:
                 build("hierarchy-funnel", "Customer hierarchy", p(figures.hierarchy_funnel, db, defs)),
             ],
         ),
+        Section("Closing the loop: predictions, routing, coaching", predictions.panels(db, defs)),
         Section(
             "Compliance",
             [

@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 
 from contact_warehouse.publication.publish import CheckOutcome, publish
+from contact_warehouse.routing import export_routing_csv
 from contact_warehouse.settings import serving_db
 from orchestration.assets.dbt import warehouse_dbt_assets
 from orchestration.resources import WarehouseLockResource, WarehouseResource
@@ -60,6 +61,7 @@ def publish_marts(
     build = Path(warehouse.database_path())
     with only_transient_retries():  # the gate's Failure above is final: a retry would find the same checks
         result = publish(build, serving_db(), run_id=context.run_id, checks=checks)
+    routing_files = export_routing_csv(result.path)  # for the routing engine, beside the serving file
     context.log.info(
         f"Published {len(result.tables)} marts tables from {build} to {result.path} "
         f"(lock {warehouse_lock.database_path()}.lock held by this run)."
@@ -72,5 +74,6 @@ def publish_marts(
             "row_counts": dg.MetadataValue.json(result.tables),
             "checks_recorded": dg.MetadataValue.int(len(checks)),
             "checks_failed_warn": dg.MetadataValue.int(sum(not c.passed for c in checks)),
+            "routing_files": dg.MetadataValue.json([str(p) for p in routing_files]),
         }
     )

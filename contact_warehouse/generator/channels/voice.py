@@ -192,7 +192,7 @@ def inbound_call(cc: ContactCenter, rng: random.Random, c: Person, intent: cat.I
             queue = intent.transfer_to if queue == intent.queue else "retention"
             ts, tq = te, te + 1 + int(rng.random() * 3)
             continue
-        resolved = cc.resolves(rng, agent, NORMAL_RESOLVE)
+        resolved = cc.resolves(rng, agent, NORMAL_RESOLVE, intent.name)
         disp = disposition(cc, rng, intent)
         res = "" if rng.random() < 0.04 else "true" if resolved else "false"
         cc.rows.call(answered(disposition=disp, resolved=res), tzi)
@@ -200,6 +200,9 @@ def inbound_call(cc: ContactCenter, rng: random.Random, c: Person, intent: cat.I
             sa = cc.observed.agents.setdefault(agent, [0, 0])
             sa[0] += resolved
             sa[1] += 1
+            si = cc.observed.agent_intents.setdefault((agent, intent.name), [0, 0])
+            si[0] += resolved
+            si[1] += 1
         if disp == "tech_dispatch":
             sms_notify(cc, rng, c, intent, te + 60)
         respondent = frm if frm != "anonymous" else c.ref
