@@ -1,0 +1,52 @@
+"""The dbt project's house rules that dbt itself does not enforce, read from the source files (no build):
+every var is declared once in dbt_project.yml, YAML is hand-written (no anchors), contracts are set per folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from contact_warehouse.settings import DBT_PROJECT_DIR
+
+# Folders dbt reads SQL and YAML from (dbt_project.yml's model-, macro- and test-paths).
+SOURCE_DIRS = ("models", "macros", "tests")
+# `var('name')` or `var("name", default)`: the name, and whether a default follows.
+VAR_CALL = re.compile(r"""\bvar\(\s*['"]([A-Za-z_]\w*)['"]\s*(,)?""")
+
+
+def _dbt_files(*patterns: str) -> list[Path]:
+    return sorted(
+        path for folder in SOURCE_DIRS for pattern in patterns for path in (DBT_PROJECT_DIR / folder).rglob(pattern)
+    )
+
+
+def _project() -> dict:
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+
+
+def _var_calls() -> list[tuple[str, int, str, bool]]:
+    """(file, line, var name, has a default) for every var() call in the project's SQL and YAML."""
+    calls = []
+    for path in _dbt_files("*.sql", "*.yml", "*.yaml"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            calls += [
+                (str(path.relative_to(DBT_PROJECT_DIR)), number, match[1], bool(match[2]))
+                for match in VAR_CALL.finditer(line)
+            ]
+    return calls
+
+
+def test_every_var_used_is_declared_in_dbt_project_yml() -> None:
+    declared = set(_project()["vars"])
+    calls = _var_calls()
+    assert len({name for _, _, name, _ in calls}) >= 10, "the scan must see the project's vars"
+    undeclared = [f"{file}:{line}: {name}" for file, line, name, _ in calls if name not in declared]
+    assert undeclared == [], "declare these vars (with their default) in dbt_project/dbt_project.yml"
+
+
+def test_no_var_default_is_hidden_in_sql() -> None:
+    # A default in SQL is a second value for the same parameter: dbt_project.yml's wins, and the two drift apart.
+    hidden = [f"{file}:{line}: {name}" for file, line, name, has_default in _var_calls() if has_default]
+    assert hidden == [], "write var('name') and keep the default in dbt_project/dbt_project.yml"
