@@ -50,3 +50,19 @@ def test_no_var_default_is_hidden_in_sql() -> None:
     # A default in SQL is a second value for the same parameter: dbt_project.yml's wins, and the two drift apart.
     hidden = [f"{file}:{line}: {name}" for file, line, name, has_default in _var_calls() if has_default]
     assert hidden == [], "write var('name') and keep the default in dbt_project/dbt_project.yml"
+
+
+def _model_yaml() -> dict[Path, dict]:
+    return {path: yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in _dbt_files("*.yml")}
+
+
+def test_contracts_are_set_per_folder_not_per_model() -> None:
+    marts = _project()["models"]["contact_warehouse"]["marts"]
+    assert marts["+contract"] == {"enforced": True}
+    per_model = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}: {model['name']}"
+        for path, document in _model_yaml().items()
+        for model in document.get("models") or []
+        if "contract" in (model.get("config") or {})
+    ]
+    assert per_model == [], "set +contract on the folder in dbt_project/dbt_project.yml"
