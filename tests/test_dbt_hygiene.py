@@ -13,6 +13,8 @@ from contact_warehouse.settings import DBT_PROJECT_DIR
 # Folders dbt reads SQL and YAML from (dbt_project.yml's model-, macro- and test-paths).
 SOURCE_DIRS = ("models", "macros", "tests")
 # `var('name')` or `var("name", default)`: the name, and whether a default follows.
+# libyaml when installed: the scan reads every YAML file event by event.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 VAR_CALL = re.compile(r"""\bvar\(\s*['"]([A-Za-z_]\w*)['"]\s*(,)?""")
 
 
@@ -66,3 +68,16 @@ def test_contracts_are_set_per_folder_not_per_model() -> None:
         if "contract" in (model.get("config") or {})
     ]
     assert per_model == [], "set +contract on the folder in dbt_project/dbt_project.yml"
+
+
+def test_no_dbt_yaml_uses_anchors_or_aliases() -> None:
+    # Hand-written YAML: a reader sees every test and row where it applies, not behind `*id001`.
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", *_dbt_files("*.yml", "*.yaml")]
+    found = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}:{event.start_mark.line + 1}"
+        for path in files
+        for event in yaml.parse(path.read_text(encoding="utf-8"), Loader=FAST_LOADER)
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
+    ]
+    assert len(files) > 20
+    assert found == [], "write the YAML out by hand (no &anchors or *aliases)"
