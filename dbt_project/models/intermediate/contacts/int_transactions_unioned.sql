@@ -104,11 +104,7 @@ conversations as (
         conversations.*,
         messages.last_message_at
     from {{ ref('stg_chat__conversations') }} as conversations
-    left join (
-        select conversation_id, max(sent_at) as last_message_at
-        from {{ ref('stg_chat__messages') }}
-        group by conversation_id
-    ) as messages on conversations.conversation_id = messages.conversation_id
+    left join ({{ chat_last_messages() }}) as messages on conversations.conversation_id = messages.conversation_id
 ),
 
 chat_bot as (

@@ -18,11 +18,7 @@ chat_ratings as (
         conversations.rating as score,
         'chat_rating' as answer_source
     from {{ ref('stg_chat__conversations') }} as conversations
-    left join (
-        select conversation_id, max(sent_at) as last_message_at
-        from {{ ref('stg_chat__messages') }}
-        group by conversation_id
-    ) as messages on conversations.conversation_id = messages.conversation_id
+    left join ({{ chat_last_messages() }}) as messages on conversations.conversation_id = messages.conversation_id
     where conversations.rating is not null
 ),
 
