@@ -12,14 +12,12 @@
         min(assisted.started_at) as first_assisted_at,
         count(*) as assisted_contacts
     from {{ uses }}
-    inner join (
-        select customer_key, effective_intent as intent, started_at
-        from {{ ref('fct_transactions') }}
-        where is_assisted and is_customer_initiated
-    ) as assisted
+    inner join {{ ref('fct_transactions') }} as assisted
         on {{ uses }}.customer_key = assisted.customer_key
-        and {{ uses }}.intent = assisted.intent
+        and {{ uses }}.intent = assisted.effective_intent
         and {{ uses }}.intent not in ('unknown', 'unmapped')
+        and assisted.is_assisted
+        and assisted.is_customer_initiated
         and assisted.started_at >= {{ uses }}.{{ ended_at }}
         and assisted.started_at < {{ dbt.dateadd('hour', var('deflection_window_hours'), uses ~ '.' ~ ended_at) }}
     group by {{ uses }}.{{ use_key }}

@@ -99,12 +99,16 @@ call_legs as (
         or calls_with_ivr.call_id is null
 ),
 
+last_messages as (
+    {{ chat_last_messages() }}
+),
+
 conversations as (
     select
         conversations.*,
-        messages.last_message_at
+        last_messages.last_message_at
     from {{ ref('stg_chat__conversations') }} as conversations
-    left join ({{ chat_last_messages() }}) as messages on conversations.conversation_id = messages.conversation_id
+    left join last_messages on conversations.conversation_id = last_messages.conversation_id
 ),
 
 chat_bot as (
