@@ -3,6 +3,7 @@ every var is declared once in dbt_project.yml, YAML is hand-written (no anchors)
 
 from __future__ import annotations
 
+import configparser
 import re
 from pathlib import Path
 
@@ -81,3 +82,18 @@ def test_no_dbt_yaml_uses_anchors_or_aliases() -> None:
     ]
     assert len(files) > 20
     assert found == [], "write the YAML out by hand (no &anchors or *aliases)"
+
+
+def test_sql_source_lines_fit_the_line_length() -> None:
+    # sqlfluff's LT05 measures the rendered SQL (dbt's macros expand there), so it is off in .sqlfluff; the limit
+    # holds on what people read and edit: the source.
+    config = configparser.ConfigParser()
+    config.read(DBT_PROJECT_DIR.parent / ".sqlfluff")
+    limit = config.getint("sqlfluff", "max_line_length")
+    long_lines = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}:{number}: {len(line)}"
+        for path in _dbt_files("*.sql")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if len(line) > limit
+    ]
+    assert long_lines == [], f"wrap these lines at {limit} characters"

@@ -185,8 +185,9 @@ sms as (
         min(sent_at) as started_at,
         max(sent_at) as ended_at,
         false as is_resolved,
-        case when max(case when direction = 'inbound' then 1 else 0 end) = 1 then 'conversation' else 'outbound_only' end
-            as outcome,
+        case
+            when max(case when direction = 'inbound' then 1 else 0 end) = 1 then 'conversation' else 'outbound_only'
+        end as outcome,
         true as is_assisted,
         cast(null as varchar) as queue,
         min(agent_id) as agent_id,
