@@ -278,9 +278,13 @@ def test_a_failing_blocking_check_leaves_the_serving_file_untouched(clean, tmp_p
     bad = Site(tmp_path / "bad", site.landing)
     shutil.copytree(site.root / "warehouse", bad.db.parent)
     shutil.copytree(site.root / "serving", bad.serving.parent)
-    # A bad value in the staging table (dbt's own tests would stop a bad export earlier, in dbt build).
+    # A bad value in the staging table that only the expectations know: an answer from the future (dbt's own
+    # tests stop keys, nulls and ranges earlier, in dbt build).
     with duckdb.connect(str(bad.db)) as con:
-        con.execute("update staging.stg_phone_system__survey_answers set score = 99 where response_id = 'SV3'")
+        con.execute(
+            "update staging.stg_phone_system__survey_answers set responded_at = timestamp '2099-01-01' "
+            "where response_id = 'SV3'"
+        )
     before, inode = digest(bad.serving), bad.serving.stat().st_ino
     job = (
         defs()
@@ -293,10 +297,10 @@ def test_a_failing_blocking_check_leaves_the_serving_file_untouched(clean, tmp_p
     assert not result.success
     (evaluation,) = result.get_asset_check_evaluations()
     assert evaluation.asset_check_key == SURVEY_CHECK and not evaluation.passed
-    failure = evaluation.metadata["failed_1: expect_column_values_to_be_between(score)"].value
-    assert failure["offending_values"] == [99]
-    assert failure["offending_rows"] == [{"score": 99, "response_id": "SV3"}]
-    assert "99" in evaluation.description
+    failure = evaluation.metadata["failed_1: expect_column_values_to_be_between(responded_at)"].value
+    assert failure["offending_values"] == ["2099-01-01T00:00:00"]
+    assert failure["offending_rows"] == [{"responded_at": "2099-01-01T00:00:00", "response_id": "SV3"}]
+    assert "2099" in evaluation.description
     messages = run_messages(result)
     assert "great_expectations" in messages and "does not publish" in messages
     assert PUBLICATION_KEY not in {e.asset_key for e in result.get_asset_materialization_events()}

@@ -72,10 +72,10 @@
 
 {% macro period_rollup(daily_relation, dimensions, measures, date_column='activity_date', with_total=false) -%}
     {#- Re-aggregates a daily table of additive counts to day, week (Monday) and month, and with_total to one
-        'all' period starting on the first date of the data. Every measure must be a sum-able count or total, so any rate
-        computed afterwards is exact at every grain. Measures are summed as bigint; name a type after a colon
-        for others ('compound_sum:double'), and an aggregate after a second colon for a measure that is not a sum
-        ('fcr_window_closes_on:date:max'). -#}
+        'all' period starting on the first date of the data. Every measure must be a sum-able count or total, so
+        any rate computed afterwards is exact at every grain. Measures are summed as bigint; name a type after a
+        colon for others ('compound_sum:double'), and an aggregate after a second colon for a measure that is not
+        a sum ('fcr_window_closes_on:date:max'). -#}
     {%- set grains = [('day', date_column),
                       ('week', 'cast(' ~ dbt.date_trunc('week', date_column) ~ ' as date)'),
                       ('month', 'cast(' ~ dbt.date_trunc('month', date_column) ~ ' as date)')] -%}

@@ -36,7 +36,8 @@ aggregated as (
         max(case when is_resolved then 1 else 0 end) = 1 as is_resolved,
         max(resolved_at) as resolved_at,
         max(resolution_method) as resolution_method,
-        max(case when interaction_sequence = 1 and is_resolved then 1 else 0 end) = 1 as is_resolved_by_first_interaction,
+        max(case when interaction_sequence = 1 and is_resolved then 1 else 0 end) = 1
+            as is_resolved_by_first_interaction,
         max(case when interaction_sequence = 1 and is_resolution_known then 1 else 0 end) = 1
             as is_first_resolution_known,
         max(case when is_resolved then 1 else 0 end) = 1

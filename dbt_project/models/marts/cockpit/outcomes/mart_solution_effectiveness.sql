@@ -52,7 +52,8 @@ weighted as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || weighted.intent || '|' || starting_medium") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || weighted.intent
+        || '|' || starting_medium") }}
         as effectiveness_key,
     weighted.*,
     rank() over (partition by period_grain, period_start order by fix_priority_score desc, intent, starting_medium)

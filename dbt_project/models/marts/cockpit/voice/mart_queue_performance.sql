@@ -94,7 +94,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || channel || '|' || rolled_up.queue || '|' || agent_id || '|' || intent") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || channel || '|' || rolled_up.queue
+        || '|' || agent_id || '|' || intent") }}
         as queue_performance_key,
     rolled_up.*,
     {{ safe_ratio('answer_seconds', 'answered_calls') }} as asa_seconds,
