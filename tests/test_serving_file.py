@@ -17,6 +17,7 @@ from contact_warehouse.report.metrics import load_metrics
 CSAT_NAMES = {
     "csat_rate", "csat_answers", "csat_satisfied", "csat_score_mean", "csat_score_sum", "team_csat_rate",
     "is_low_csat", "is_csat_satisfied", "latest_csat_score", "last_csat_at",
+    "peer_csat_rate", "csat_lower_bound",  # the coaching plan's peers, routing's Wilson bound
 }  # fmt: skip
 # A call is `voice` (its IVR part `ivr`) in every channel-like column; `phone` is an identifier type, never a channel.
 CHANNEL_COLUMN = re.compile(r"(^|_)(channel|medium|channels|channel_path)$")
