@@ -5,7 +5,8 @@
         and sums of squares). The same gap, sample and confidence as coaching_flag. -#}
     {%- set mean = 'cast(' ~ total ~ ' as double) / ' ~ trials -%}
     {%- set var_agent = '(cast(' ~ squares ~ ' as double) / ' ~ trials ~ ' - (' ~ mean ~ ') * (' ~ mean ~ '))' -%}
-    {%- set var_team = '(cast(' ~ team_squares ~ ' as double) / ' ~ team_trials ~ ' - ' ~ team_mean ~ ' * ' ~ team_mean ~ ')' -%}
+    {%- set var_team = '(cast(' ~ team_squares ~ ' as double) / ' ~ team_trials
+        ~ ' - ' ~ team_mean ~ ' * ' ~ team_mean ~ ')' -%}
     coalesce(
         {{ trials }} >= {{ var('coaching_min_sample') }}
         and {{ mean }} > {{ team_mean }} * (1 + {{ var('coaching_rate_gap') }})

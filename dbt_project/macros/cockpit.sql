@@ -61,9 +61,13 @@
     case
         when {{ closed }} > 0 and {{ open_ }} = 0 then 'ok'
         when {{ closed }} > 0
-            then {{ dbt.concat(["'provisional: window closes '", "cast(" ~ window_closes_on ~ " as " ~ dbt.type_string() ~ ")"]) }}
+            then {{ dbt.concat([
+                "'provisional: window closes '", "cast(" ~ window_closes_on ~ " as " ~ dbt.type_string() ~ ")"
+            ]) }}
         when {{ open_ }} > 0
-            then {{ dbt.concat(["'not yet mature: window closes '", "cast(" ~ window_closes_on ~ " as " ~ dbt.type_string() ~ ")"]) }}
+            then {{ dbt.concat([
+                "'not yet mature: window closes '", "cast(" ~ window_closes_on ~ " as " ~ dbt.type_string() ~ ")"
+            ]) }}
         when {{ resolution_unknown }} > 0 then 'no resolution data'
         when {{ engagements }} > 0 then 'no eligible contacts'
         else 'no engagements'

@@ -39,6 +39,8 @@
         {%- set denominator = metric_sql(metric.type_params.denominator.name, aggregate) -%}
         {{ return(safe_ratio('(' ~ numerator ~ ')', '(' ~ denominator ~ ')')) }}
     {%- else -%}
-        {{ exceptions.raise_compiler_error("metric_sql: metric '" ~ name ~ "' is " ~ metric.type ~ "; write it as a ratio") }}
+        {{ exceptions.raise_compiler_error(
+            "metric_sql: metric '" ~ name ~ "' is " ~ metric.type ~ "; write it as a ratio"
+        ) }}
     {%- endif -%}
 {%- endmacro %}

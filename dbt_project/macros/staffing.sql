@@ -16,7 +16,9 @@
         multiple of `minutes` has its local intervals on the same UTC grid. -#}
     {%- set seconds = minutes * 60 -%}
     {%- set truncated = dbt.date_trunc('second', timestamp_expression) -%}
-    {%- set local_seconds = dbt.datediff("cast('1970-01-01' as timestamp)", reporting_timestamp(truncated), 'second') -%}
+    {%- set local_seconds = dbt.datediff(
+        "cast('1970-01-01' as timestamp)", reporting_timestamp(truncated), 'second'
+    ) -%}
     {{ dbt.dateadd(
         'second',
         '-1 * (' ~ local_seconds ~ ' - floor(' ~ local_seconds ~ ' / ' ~ seconds ~ '.0) * ' ~ seconds ~ ')',

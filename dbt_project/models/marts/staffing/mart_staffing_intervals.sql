@@ -70,7 +70,8 @@ counted as (
 )
 
 select
-    {{ dbt.hash("cast(interval_minutes as varchar) || '|' || cast(interval_start_utc as varchar) || '|' || channel || '|' || queue || '|' || intent") }}
+    {{ dbt.hash("cast(interval_minutes as varchar) || '|' || cast(interval_start_utc as varchar) || '|' || channel
+        || '|' || queue || '|' || intent") }}
         as staffing_interval_key,
     interval_minutes,
     interval_start_utc,

@@ -53,7 +53,9 @@ busy_intervals as (
         busy_legs.queue,
         busy_legs.busy_from,
         busy_legs.busy_until,
-        {{ dbt.dateadd('minute', 'steps.step * ' ~ minutes, reporting_interval_start_utc('busy_legs.busy_from', minutes)) }}
+        {{ dbt.dateadd(
+            'minute', 'steps.step * ' ~ minutes, reporting_interval_start_utc('busy_legs.busy_from', minutes)
+        ) }}
             as interval_start_utc
     from busy_legs
     cross join steps
@@ -119,7 +121,8 @@ joined as (
 )
 
 select
-    {{ dbt.hash("cast(joined.interval_minutes as varchar) || '|' || cast(joined.interval_start_utc as varchar) || '|' || joined.channel || '|' || joined.queue") }}
+    {{ dbt.hash("cast(joined.interval_minutes as varchar) || '|' || cast(joined.interval_start_utc as varchar)
+        || '|' || joined.channel || '|' || joined.queue") }}
         as staffing_queue_interval_key,
     joined.interval_minutes,
     joined.interval_start_utc,

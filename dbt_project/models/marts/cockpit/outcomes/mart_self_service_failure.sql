@@ -14,7 +14,9 @@ with daily as (
 ),
 
 rolled_up as (
-    {{ period_rollup('daily', ['use_type', 'intent'], ['self_service_uses', 'failed_self_service_uses'], with_total=true) }}
+    {{ period_rollup(
+        'daily', ['use_type', 'intent'], ['self_service_uses', 'failed_self_service_uses'], with_total=true
+    ) }}
 )
 
 select
