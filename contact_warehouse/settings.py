@@ -26,8 +26,13 @@ TELEMETRY_ENV = {
     "GX_ANALYTICS_ENABLED": "False",
     "DAGSTER_DISABLE_TELEMETRY": "1",
 }
-for _name, _value in TELEMETRY_ENV.items():
-    os.environ.setdefault(_name, _value)
+
+
+def turn_off_telemetry() -> None:
+    """Export TELEMETRY_ENV where the user has not chosen otherwise; called where work starts (the CLI, loading the
+    Dagster definitions), not on import, so that importing a module never changes the environment."""
+    for name, value in TELEMETRY_ENV.items():
+        os.environ.setdefault(name, value)
 
 
 def warehouse_db() -> Path:
@@ -114,6 +119,9 @@ SETTINGS: dict[str, str] = {
     "CONTACT_WAREHOUSE_SETTLE_SECONDS": "seconds a landing file must stay unchanged before it is read (default 5)",
     "CONTACT_WAREHOUSE_MAX_RECORD_BYTES": "largest record a loader reads; a larger one is quarantined (default 4 MiB)",
     "CONTACT_WAREHOUSE_FUTURE_TOLERANCE_MINUTES": "how far after the load a timestamp may lie (default 60)",
+    "CONTACT_WAREHOUSE_ALERT_COMMAND": "shell command run on a failed step or a stale source (alert JSON on stdin)",
+    "CONTACT_WAREHOUSE_ALERT_WEBHOOK": "URL the same alert is POSTed to as JSON (Slack/Mattermost-style 'text' field)",
+    "CONTACT_WAREHOUSE_RETRY_DELAY_SECONDS": "first wait before a step that failed transiently is retried (default 30)",
 }
 _SETTING_NAME = re.compile(r"CONTACT_WAREHOUSE_[A-Z0-9_]*[A-Z0-9]")
 
@@ -277,3 +285,29 @@ def parse_dbt_vars(text: str) -> dict[str, object]:
             f"unknown dbt var {', '.join(unknown)} (declared in dbt_project/dbt_project.yml: {', '.join(declared)})"
         )
     return values
+
+
+# ------------------------------------------------------------------------------------------ operations
+
+
+def alert_command() -> str:
+    """Shell command run for each alert (``contact_warehouse.operations.alerts``); empty: none."""
+    return os.environ.get("CONTACT_WAREHOUSE_ALERT_COMMAND", "").strip()
+
+
+def alert_webhook() -> str:
+    """URL each alert is POSTed to as JSON; empty: none."""
+    return os.environ.get("CONTACT_WAREHOUSE_ALERT_WEBHOOK", "").strip()
+
+
+def retry_delay_seconds() -> float:
+    """First wait before retrying a step that failed transiently (doubled at each retry); read when the
+    definitions load. A value that is not a non-negative number fails loading rather than retrying at a guess."""
+    text = os.environ.get("CONTACT_WAREHOUSE_RETRY_DELAY_SECONDS", "").strip() or "30"
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ValueError(f"CONTACT_WAREHOUSE_RETRY_DELAY_SECONDS={text!r} is not a number of seconds >= 0")
+    return value

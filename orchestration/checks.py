@@ -25,6 +25,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
+from contact_warehouse.engine.sql import sql_identifier
 from contact_warehouse.settings import EXPECTATIONS_DIR
 from orchestration.resources import WarehouseResource
 
@@ -242,10 +243,6 @@ def validate_frame(suite: Suite, frame, now: datetime | None = None) -> SuiteOut
 # ------------------------------------------------------------------------------------------ DuckDB
 
 
-def _quote_identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def read_model_frame(
     database: Path | str,
     schema: str,
@@ -260,11 +257,11 @@ def read_model_frame(
     column the table lacks is left for GE to report."""
     import duckdb
 
-    relation = f"{_quote_identifier(schema)}.{_quote_identifier(table)}"
-    derived = [f"({expr}) as {_quote_identifier(name)}" for name, expr in dict(derived_columns).items()]
+    relation = f"{sql_identifier(schema)}.{sql_identifier(table)}"
+    derived = [f"({expr}) as {sql_identifier(name)}" for name, expr in dict(derived_columns).items()]
     with duckdb.connect(str(database), read_only=True) as con:
         present = {row[0] for row in con.execute(f"select * from {relation} limit 0").description}
-        wanted = [_quote_identifier(name) for name in columns or () if name in present]
+        wanted = [sql_identifier(name) for name in columns or () if name in present]
         sql = f"select {', '.join((wanted or ['*']) + derived)} from {relation}"
         return con.execute(sql).df()
 

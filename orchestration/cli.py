@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from contact_warehouse.settings import GLOSSARY_PATH
+from contact_warehouse.settings import GLOSSARY_PATH, turn_off_telemetry
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -30,16 +30,11 @@ class UsageError(Exception):
 
 def _landing_has_exports(landing: Path) -> bool:
     """Whether the landing folder holds any file a loader would read (an export's folder, or a mapping
-    profile's)."""
-    from contact_warehouse.loading.sources import EXPORTS
+    profile's), by the loaders' own rules."""
+    from contact_warehouse.loading.landing import readable_files
     from contact_warehouse.settings import profiles_dir
 
-    folders = [landing / export.name for export in EXPORTS]
-    with contextlib.suppress(Exception):  # an invalid profile is reported by the loaders, with its file
-        from contact_warehouse.loading.profiles import discover_profiles
-
-        folders += [landing / profile.folder for profile in discover_profiles(profiles_dir())]
-    return any(path.is_file() for folder in folders if folder.is_dir() for path in folder.rglob("*"))
+    return next(readable_files(landing, profiles_dir()), None) is not None
 
 
 def _preflight(args: argparse.Namespace) -> dict:
@@ -163,9 +158,10 @@ def _run_holding_the_lock(args: argparse.Namespace, db: Path, dbt_vars: dict) ->
             prepare_manifest(force=True)
             from orchestration.definitions import defs
 
+            definitions = defs()
             instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
             instance.add_event_listener(run_id, progress.on_event)
-            result = defs.resolve_job_def("warehouse_job").execute_in_process(
+            result = definitions.resolve_job_def("warehouse_job").execute_in_process(
                 run_config=run_config(args.full_refresh, dbt_vars),
                 instance=instance,
                 raise_on_error=False,
@@ -186,10 +182,10 @@ def _cmd_glossary(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from contact_warehouse.report.glossary import write_glossary
-    from orchestration.project import dbt_project, prepare_manifest
+    from orchestration.project import MANIFEST_PATH, prepare_manifest
 
     prepare_manifest(force=True)
-    count = write_glossary(Path(dbt_project.manifest_path), Path(args.out))
+    count = write_glossary(MANIFEST_PATH, Path(args.out))
     print(f"{count} KPI columns written to {args.out}")
     return 0
 
@@ -198,6 +194,21 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from contact_warehouse.bench import run
 
     run(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()], keep=args.keep)
+    return 0
+
+
+def _cmd_profile_check(args: argparse.Namespace) -> int:
+    """What a mapping profile makes of a file, from the library; the warehouse is never opened."""
+    from contact_warehouse.loading.conversion import ForeignFileError
+    from contact_warehouse.loading.profile_check import check_file, format_check
+    from contact_warehouse.loading.profiles import ProfileError, load_profile
+
+    try:
+        result = check_file(load_profile(Path(args.profile)), Path(args.file), args.sample)
+    except (ProfileError, ForeignFileError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(format_check(result, args.rows))
     return 0
 
 
@@ -260,6 +271,21 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="folder to write index.html into (default: report/ beside the serving file)")
     report.set_defaults(func=_cmd_report)
 
+    profile = sub.add_parser("profile", help="try a mapping profile on a file")
+    profile_sub = profile.add_subparsers(dest="profile_command", required=True)
+    check = profile_sub.add_parser(
+        "check",
+        help="print the canonical rows a profile makes of a file, its rejected rows with reasons and the counts, "
+        "without touching the warehouse",
+    )
+    check.add_argument("profile", help="the profile's YAML file")
+    check.add_argument("file", help="a vendor's export file (or a sample of it)")
+    check.add_argument("--rows", type=int, default=10, help="canonical rows shown per target (default 10)")
+    check.add_argument(
+        "--sample", type=int, default=1000, help="source rows read from the file's start (default 1000; 0: all)"
+    )
+    check.set_defaults(func=_cmd_profile_check)
+
     bench = sub.add_parser("bench", help="benchmark floor, full build and nightly increment at growing sizes")
     bench.add_argument(
         "--sizes", default="small,medium,large", help="comma-separated: small (~100k events), medium (~1M), large"
@@ -270,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    turn_off_telemetry()
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -7,6 +7,7 @@ starts and released when it ends, whoever launched the run (daemon, UI, ``contac
 
 import dagster as dg
 
+from contact_warehouse.operations.alerts import Alert, first_line, send_alert
 from contact_warehouse.settings import serving_db
 
 
@@ -19,6 +20,18 @@ def report_unpublished(context: dg.HookContext) -> None:
     )
 
 
+@dg.failure_hook
+def alert_on_failure(context: dg.HookContext) -> None:
+    """The run-failure alert (CONTACT_WAREHOUSE_ALERT_COMMAND / _WEBHOOK): a hook, not a run-failure sensor, so that
+    it fires however the run was started, `contact-warehouse run` included (a sensor needs the daemon). It fires
+    once per step that failed for good (not on a failure that is retried)."""
+    error = context.op_exception
+    text = (getattr(error, "description", None) or f"{type(error).__name__}: {error}") if error else "unknown error"
+    alert = Alert("run_failure", context.run_id, context.job_name, context.step_key, first_line(text))
+    for problem in send_alert(alert):
+        context.log.warning(f"Alert not delivered: {problem}")
+
+
 warehouse_job = dg.define_asset_job(
     name="warehouse_job",
     selection=dg.AssetSelection.all(),
@@ -27,5 +40,5 @@ warehouse_job = dg.define_asset_job(
         "to the serving file if every blocking check passed. One run at a time (warehouse lock)."
     ),
     executor_def=dg.in_process_executor,
-    hooks={report_unpublished},
+    hooks={report_unpublished, alert_on_failure},
 )

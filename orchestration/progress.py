@@ -22,6 +22,7 @@ from contact_warehouse.settings import DBT_PROJECT_DIR
 # compares them with the definitions).
 DBT_STEP = "warehouse_dbt_assets"
 CHECK_NAME = "great_expectations"
+FRESHNESS_CHECK = "source_freshness"  # orchestration/freshness.py: its check and its step
 LOAD_PREFIX = "load_"
 LABEL_WIDTH = 24
 
@@ -150,6 +151,7 @@ class RunProgress:
     _dbt_tests: int = 0
     _published: bool = False
     _skipped: list[str] = field(default_factory=list)
+    _freshness: list[tuple[bool, str]] = field(default_factory=list)
 
     # ------------------------------------------------------------------------------------------- output
 
@@ -215,6 +217,8 @@ class RunProgress:
                         evaluation.description or "",
                     )
                 )
+            elif evaluation.check_name == FRESHNESS_CHECK:
+                self._freshness.append((evaluation.passed, evaluation.description or ""))
             elif step == DBT_STEP:
                 self._dbt_tests += 1
                 self._progress(f"dbt build               {self._dbt_models} models, {self._dbt_tests} tests…")
@@ -228,6 +232,10 @@ class RunProgress:
                 cause = dbt_failure_cause(self._dbt_target() or Path("/nonexistent")) or cause
                 cause = cause.removeprefix("dbt build failed: ")
             self._step_done(step, entry.timestamp, failed=cause)
+        elif kind == dg.DagsterEventType.STEP_UP_FOR_RETRY:
+            data = event.event_specific_data
+            wait = f" in {data.seconds_to_wait:.0f} s" if data.seconds_to_wait else ""
+            self.line(self._step_label(step), f"failed for a moment ({cause_of(data.error)}); retrying{wait}")
         elif kind == dg.DagsterEventType.STEP_SKIPPED:
             self._skipped.append(self._step_label(step))
         elif kind == dg.DagsterEventType.RUN_FAILURE and self.failure is None:
@@ -253,6 +261,13 @@ class RunProgress:
             self.line(label, f"{self._dbt_text()} ({seconds:.0f} s)")
         elif label == "expectations":
             return  # one line for every suite, printed when the next step ends
+        elif step == FRESHNESS_CHECK:
+            stale = [text for passed, text in self._freshness if not passed]
+            if not stale:
+                self.line(label, f"{len(self._freshness)} exports fresh ({seconds:.0f} s)")
+            else:
+                more = f" (and {len(stale) - 1} more)" if len(stale) > 1 else ""
+                self.line(label, f"{len(stale)} of {len(self._freshness)} exports stale: {stale[0]}{more}")
         elif "serving_file" in meta:
             self._published = True
             self.line(

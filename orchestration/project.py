@@ -1,21 +1,36 @@
-"""The dbt project as Dagster sees it. Only the DbtProject lives here: `dagster-dbt project
-prepare-and-package --file orchestration/project.py` imports this module and must not meet @dbt_assets."""
+"""The dbt project as Dagster sees it, built when first asked for, never at import: importing the definitions (a
+test, the layout check, ``dagster definitions validate``) runs no dbt and leaves the environment alone.
+
+``dbt_project()`` is a cached factory, as in dagster-open-platform (``defs/dbt/resources.py``): the first call
+builds the ``DbtProject``, re-parses under ``dagster dev`` (``prepare_if_dev``) and otherwise parses only when the
+manifest is missing. ``make manifest`` (``python -m orchestration.project``) and ``contact-warehouse run`` parse
+with ``prepare_manifest(force=True)``; ``dagster-dbt project prepare-and-package`` would find no module-level
+``DbtProject`` here and is not used (DECISIONS.md, "The layout")."""
+
+from __future__ import annotations
 
 import subprocess
+from functools import cache
 
 from dagster_dbt import DbtProject
 
-from contact_warehouse.settings import DBT_PROJECT_DIR, dbt_executable, ensure_warehouse_env
+from contact_warehouse.settings import DBT_PROJECT_DIR, dbt_executable
 
-ensure_warehouse_env()
+MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
+
+@cache
+def dbt_project() -> DbtProject:
+    """The project, its manifest ready: parsed again under ``dagster dev``, else parsed once if missing."""
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.prepare_if_dev()
+    prepare_manifest()
+    return project
 
 
 def prepare_manifest(force: bool = False) -> None:
     """Write target/manifest.json with `dbt parse` (the venv's dbt), when missing or when forced."""
-    if force or not dbt_project.manifest_path.exists():
+    if force or not MANIFEST_PATH.exists():
         subprocess.run(
             [
                 dbt_executable(),
@@ -30,4 +45,5 @@ def prepare_manifest(force: bool = False) -> None:
         )
 
 
-prepare_manifest()
+if __name__ == "__main__":
+    prepare_manifest(force=True)

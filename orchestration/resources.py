@@ -10,11 +10,12 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from contact_warehouse.loading.loader import connect
+from contact_warehouse.loading.loader import connect_for_loading
 from contact_warehouse.publication.locking import exclusive_warehouse_lock
 from contact_warehouse.settings import (
     dbt_executable,
     ensure_pii_key,
+    ensure_warehouse_env,
     landing_dir,
     make_private,
     private_files,
@@ -42,14 +43,15 @@ class WarehouseResource(dg.ConfigurableResource):
         return self.profiles or str(profiles_dir())
 
     def connect(self):
-        return connect(self.database_path())
+        return connect_for_loading(self.database_path())
 
 
 def build_resources() -> dict[str, object]:
+    project = dbt_project()
     return {
         "warehouse": WarehouseResource(),
         "dbt": DbtCliResource(
-            project_dir=dbt_project, profiles_dir=str(dbt_project.profiles_dir), dbt_executable=dbt_executable()
+            project_dir=project, profiles_dir=str(project.profiles_dir), dbt_executable=dbt_executable()
         ),
     }
 
@@ -66,6 +68,9 @@ class WarehouseLockResource(dg.ConfigurableResource):
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseLockResource]:
         owner = f"dagster run {context.run_id}" if context.run_id else "dagster"
+        # dbt's profiles.yml and its plugins (the key file beside the warehouse) read CONTACT_WAREHOUSE_DB from the
+        # environment dbt inherits: exported when the run starts, never when the definitions are imported.
+        ensure_warehouse_env()
         # Whatever starts the run (UI, daemon, CLI, tests): its files are private, its identifiers keyed.
         with private_files(), exclusive_warehouse_lock(self.database_path(), owner, run_id=context.run_id) as path:
             database = self.database_path()

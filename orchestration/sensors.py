@@ -19,9 +19,8 @@ import dagster as dg
 import duckdb
 
 from contact_warehouse.loading.common import LEDGER
-from contact_warehouse.loading.landing import export_files, profile_files, sha256_of
-from contact_warehouse.loading.profiles import ProfileError, discover_profiles
-from contact_warehouse.loading.sources import EXPORTS
+from contact_warehouse.loading.landing import readable_files, sha256_of
+from contact_warehouse.operations.alerts import Alert, send_alert
 from contact_warehouse.publication.locking import dead_holder, shared_warehouse_lock
 from contact_warehouse.settings import landing_dir, profiles_dir, warehouse_db
 from orchestration.jobs import warehouse_job
@@ -47,19 +46,9 @@ class LandingFile:
 
 
 def landing_files(landing: Path, profiles: Path) -> Iterator[LandingFile]:
-    """Every file the loaders would read: canonical export folders, then mapping profiles' folders."""
-    for export in EXPORTS:
-        for path in export_files(landing, export):
-            yield LandingFile(path, (export.name,), sha256_of(path))
-    if not profiles.is_dir():
-        return
-    try:
-        found = discover_profiles(profiles)
-    except ProfileError:
-        return  # the loaders report an invalid profile; the sensor still watches the canonical folders
-    for profile in found:
-        for path in profile_files(landing, profile):
-            yield LandingFile(path, tuple(profile.targets), sha256_of(path))
+    """Every file the loaders would read (with an invalid mapping profile, the canonical export folders' only)."""
+    for path, exports in readable_files(landing, profiles):
+        yield LandingFile(path, exports, sha256_of(path))
 
 
 def ledger_entries(database: Path) -> set[tuple[str, str]]:
@@ -140,11 +129,12 @@ def orphaned_run_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     run = context.instance.get_run_by_id(run_id)
     if run is None or run.status not in IN_FLIGHT:
         return dg.SkipReason(f"The last run to die holding the warehouse ({run_id}) is already settled.")
-    context.instance.report_run_failed(
-        run,
-        message=(
-            f"The run's process (pid {record.get('pid')}) died holding the warehouse lock (SIGKILL or crash); "
-            "marked failed so that queued runs can start. It published nothing: the serving file is as it was."
-        ),
+    message = (
+        f"The run's process (pid {record.get('pid')}) died holding the warehouse lock (SIGKILL or crash); "
+        "marked failed so that queued runs can start. It published nothing: the serving file is as it was."
     )
+    context.instance.report_run_failed(run, message=message)
+    # No step hook ran in a process that died: the run-failure alert is sent from here.
+    for problem in send_alert(Alert("run_failure", run_id, run.job_name, "(run process died)", message)):
+        context.log.warning(f"Alert not delivered: {problem}")
     return dg.SkipReason(f"Marked run {run_id} failed: its process died holding the warehouse.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -47,15 +48,30 @@ def run_dbt(args: Sequence[str], db: Path, extra_env: dict[str, str] | None = No
 
 def load_landing(db: Path, landing: Path, profiles_dir: Path | None = None) -> None:
     """Load every export of a landing folder into ``db`` with the loader (no Dagster), as the raw assets do."""
-    from contact_warehouse.loading.loader import connect, load_export
+    from contact_warehouse.loading.loader import connect_for_loading, load_export
     from contact_warehouse.loading.sources import EXPORTS
 
-    con = connect(db)
+    con = connect_for_loading(db)
     try:
         for export in EXPORTS:
             load_export(con, export.name, landing, profiles_dir)
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block (a session fixture cannot use monkeypatch), then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @pytest.fixture
@@ -93,32 +109,24 @@ def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineR
     landing, db = root / "landing", root / "warehouse" / "warehouse.duckdb"
     generate(landing, customers=PIPELINE_CUSTOMERS, days=PIPELINE_DAYS, seed=PIPELINE_SEED)
     db.parent.mkdir()
-    saved = {
-        k: os.environ.get(k)
-        for k in ("CONTACT_WAREHOUSE_DB", "CONTACT_WAREHOUSE_LANDING", "CONTACT_WAREHOUSE_SERVING_DB")
+    settings = {
+        "CONTACT_WAREHOUSE_DB": str(db),
+        "CONTACT_WAREHOUSE_LANDING": str(landing),
+        "CONTACT_WAREHOUSE_SERVING_DB": str(root / "serving" / "serving.duckdb"),
     }
-    os.environ.update(
-        CONTACT_WAREHOUSE_DB=str(db),
-        CONTACT_WAREHOUSE_LANDING=str(landing),
-        CONTACT_WAREHOUSE_SERVING_DB=str(root / "serving" / "serving.duckdb"),
-    )
-    try:
+    with environment(settings):
         from orchestration.project import prepare_manifest
 
         prepare_manifest(force=True)
         from orchestration.definitions import defs
 
-        result = defs.resolve_job_def("warehouse_job").execute_in_process(
-            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+        result = (
+            defs()
+            .resolve_job_def("warehouse_job")
+            .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
         )
         truths = json.loads((landing / "planted_truths.json").read_text())
         yield PipelineRun(landing=landing, db=db, truths=truths, success=result.success)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @pytest.fixture

@@ -111,12 +111,12 @@ def test_unknown_size_is_refused():
 
 
 def test_loader_connection_reads_settings_from_the_environment(tmp_path, monkeypatch):
-    from contact_warehouse.loading.loader import connect
+    from contact_warehouse.loading.loader import connect_for_loading
 
     db = tmp_path / "warehouse.duckdb"
     for name in (THREADS_ENV, MEMORY_LIMIT_ENV, TEMP_DIR_ENV):
         monkeypatch.delenv(name, raising=False)
-    with connect(db) as con:
+    with connect_for_loading(db) as con:
         threads, memory, temp, order = con.execute(
             "select current_setting('threads'), current_setting('memory_limit'), "
             "current_setting('temp_directory'), current_setting('preserve_insertion_order')"
@@ -129,7 +129,7 @@ def test_loader_connection_reads_settings_from_the_environment(tmp_path, monkeyp
     monkeypatch.setenv(THREADS_ENV, "1")
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
     monkeypatch.setenv(TEMP_DIR_ENV, str(tmp_path / "spill"))
-    with connect(db) as con:
+    with connect_for_loading(db) as con:
         threads, memory, temp = con.execute(
             "select current_setting('threads'), current_setting('memory_limit'), current_setting('temp_directory')"
         ).fetchone()

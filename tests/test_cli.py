@@ -373,4 +373,4 @@ def test_the_progress_lines_know_the_job_s_step_names() -> None:
     from orchestration.assets.dbt import warehouse_dbt_assets
     from orchestration.checks import CHECK_NAME
 
-    assert warehouse_dbt_assets.op.name == progress.DBT_STEP and progress.CHECK_NAME == CHECK_NAME
+    assert warehouse_dbt_assets().op.name == progress.DBT_STEP and progress.CHECK_NAME == CHECK_NAME

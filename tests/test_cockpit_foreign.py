@@ -56,9 +56,9 @@ def test_cockpit_numbers_of_foreign_exports(warehouse: Path, tmp_path: Path, dbt
     assert handle_seconds == (143 + 15 + 30) + (727 + 30 + 20) + (343 + 35 + 40) + (510 + 0 + 60) + (310 + 45) + (
         235 + 12 + 30
     )
-    # Zendesk ratings good, bad, good, good -> CSAT 5, 1, 5, 5: 3 of 4 satisfied (the rating of the quarantined
-    # call 1007 still counts: the answer itself is valid).
-    assert (csat_answers, csat_satisfied) == (4, 3)
+    # Zendesk ratings good, bad, good, good -> CSAT 5, 1, 5, 5; the rating of call 1007 is rejected with its call
+    # (a source row rejected in one target is rejected in all), so 2 of 3 satisfied.
+    assert (csat_answers, csat_satisfied) == (3, 2)
     # Answered inbound calls: 1001, 1004 and Connect ...0001 (transferred to ...0002); the answered outbound calls
     # 1003 and ...0004 are never transferred and stay out of the transfer rate's denominator.
     assert (transfer_answered, transferred) == (3, 1)

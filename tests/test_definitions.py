@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import dagster as dg
 
 from contact_warehouse.loading.sources import EXPORTS
+from contact_warehouse.settings import TELEMETRY_ENV
 from orchestration.definitions import defs
 
 
 def test_definitions_load_with_a_raw_asset_per_table() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     for export in EXPORTS:
         for table in export.tables:
@@ -18,7 +25,7 @@ def test_definitions_load_with_a_raw_asset_per_table() -> None:
 
 
 def test_staging_models_read_the_raw_assets() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
     by_name = {k.path[-1]: k for k in graph.get_all_asset_keys()}
     parents = {p.to_user_string() for p in graph.get(by_name["stg_phone_system__calls"]).parent_keys}
     assert parents == {"raw/calls"}
@@ -27,14 +34,14 @@ def test_staging_models_read_the_raw_assets() -> None:
 
 
 def test_dbt_tests_are_asset_checks() -> None:
-    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    checks = {key.name for key in defs().resolve_asset_graph().asset_check_keys}
     assert "unique_stg_phone_system__calls_call_id" in checks
 
 
 def test_the_job_takes_a_full_refresh_of_the_incremental_models() -> None:
     from orchestration.cli import build_parser, run_config
 
-    job = defs.resolve_job_def("warehouse_job")
+    job = defs().resolve_job_def("warehouse_job")
     for full_refresh in (False, True):
         validated = dg.validate_run_config(job, run_config(full_refresh))
         assert validated["ops"]["warehouse_dbt_assets"]["config"] == {"full_refresh": full_refresh, "vars": ""}
@@ -65,3 +72,33 @@ def test_old_run_target_folders_are_pruned_but_never_the_current_one(tmp_path) -
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [f.name for f in folders[:3]] + [current.name, "manifest.json"]
     )
+
+
+# Run in a fresh interpreter (this one has imported the definitions already). Dagster and dagster-dbt are imported
+# first: dagster itself runs `file` on import (platform.architecture), which is not ours to judge.
+IMPORT_PROBE = """
+import json, os, subprocess, sys
+import dagster, dagster_dbt
+before = dict(os.environ)
+commands = []
+popen_init = subprocess.Popen.__init__
+def recording_init(self, args, *rest, **kwargs):
+    commands.append([str(a) for a in args] if isinstance(args, (list, tuple)) else [str(args)])
+    popen_init(self, args, *rest, **kwargs)
+subprocess.Popen.__init__ = recording_init
+import orchestration.definitions
+changed = sorted(k for k in set(before) | set(os.environ) if before.get(k) != os.environ.get(k))
+print(json.dumps({"commands": commands, "changed": changed}))
+"""
+
+
+def test_importing_the_definitions_runs_nothing_and_leaves_the_environment_alone() -> None:
+    # As under `dagster dev` (which makes dagster-dbt re-parse the project), with no warehouse setting exported:
+    # the two cases where an import used to run `dbt parse` and export CONTACT_WAREHOUSE_DB.
+    unset = {"CONTACT_WAREHOUSE_DB", *TELEMETRY_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in unset}
+    env |= {"DAGSTER_IS_DEV_CLI": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    result = subprocess.run([sys.executable, "-c", IMPORT_PROBE], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    probe = json.loads(result.stdout.strip().splitlines()[-1])
+    assert probe == {"commands": [], "changed": []}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import defaultdict
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 from dagster_dbt import get_asset_key_for_model
 
-from contact_warehouse.settings import EXPECTATIONS_DIR
+from contact_warehouse.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from orchestration.assets.dbt import warehouse_dbt_assets
 from orchestration.checks import (
     CHECK_NAME,
@@ -38,15 +39,63 @@ LEDGER = EXPECTATIONS_DIR / "stg_loading__load_ledger.json"
 def test_every_suite_parses_and_targets_an_existing_model() -> None:
     suites = read_suites()
     assert {s.model for s in suites} >= {"stg_phone_system__survey_answers", "stg_loading__load_ledger"}
-    checks = {key for key in defs.resolve_asset_graph().asset_check_keys if key.name == CHECK_NAME}
+    checks = {key for key in defs().resolve_asset_graph().asset_check_keys if key.name == CHECK_NAME}
     for suite in suites:
         raw = json.loads(suite.path.read_text())
         assert raw["name"] == suite.path.stem
         # GE would silently drop an expectation it cannot build: every one must survive.
         assert len(expectation_suite(suite).expectations) == len(raw["expectations"]), suite.path.name
-        key = get_asset_key_for_model([warehouse_dbt_assets], suite.model)
+        key = get_asset_key_for_model([warehouse_dbt_assets()], suite.model)
         assert dg.AssetCheckKey(key, CHECK_NAME) in checks
-        assert defs.resolve_asset_graph().get(dg.AssetCheckKey(key, CHECK_NAME)).blocking == suite.blocking
+        assert defs().resolve_asset_graph().get(dg.AssetCheckKey(key, CHECK_NAME)).blocking == suite.blocking
+
+
+# A GE expectation on one column, and the dbt rule that says the same of that column: a generic test (without a
+# `where` filter, failing the build) or, for types, the model's enforced contract (expectations/README.md).
+SAME_RULE_IN_DBT = {
+    "expect_column_values_to_not_be_null": "not_null",
+    "expect_column_values_to_be_unique": "unique",
+    "expect_column_values_to_be_in_set": "accepted_values",
+    "expect_column_values_to_be_between": "accepted_range",
+    "expect_column_values_to_be_of_type": "contract",
+    "expect_column_values_to_be_in_type_list": "contract",
+}
+
+
+def dbt_rules_by_column(manifest: dict) -> dict[tuple[str, str], set[str]]:
+    """(model, column) -> the dbt rules that hold on every row of that column."""
+    rules: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model":
+            for column in node["columns"].values():
+                key = (node["name"], column["name"])
+                if node["config"]["contract"]["enforced"] and column.get("data_type"):
+                    rules[key].add("contract")
+                for constraint in column.get("constraints") or []:
+                    kinds = {"not_null", "unique"} if constraint["type"] == "primary_key" else {constraint["type"]}
+                    rules[key] |= kinds
+        elif node["resource_type"] == "test" and node.get("test_metadata") and node.get("attached_node"):
+            config = node["config"]
+            if node.get("column_name") and not config.get("where") and str(config.get("severity")).lower() == "error":
+                model = manifest["nodes"][node["attached_node"]]["name"]
+                rules[(model, node["column_name"])].add(node["test_metadata"]["name"])
+    return rules
+
+
+def test_no_expectation_repeats_a_dbt_test_on_the_same_column() -> None:
+    # dbt tests say keys, nulls, accepted values, fixed ranges, relationships and types; a suite repeating one
+    # costs the nightly run a second read of the table and says nothing new.
+    assert defs is not None  # importing the definitions wrote target/manifest.json
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    rules = dbt_rules_by_column(manifest)
+    assert rules[("fct_engagements", "engagement_id")] >= {"unique", "not_null", "contract"}
+    repeated = [
+        f"{suite.path.name}: {spec['type']}({spec['kwargs']['column']}) repeats dbt's {SAME_RULE_IN_DBT[spec['type']]}"
+        for suite in read_suites()
+        for spec in suite.expectations
+        if SAME_RULE_IN_DBT.get(spec["type"]) in rules.get((suite.model, spec["kwargs"].get("column")), set())
+    ]
+    assert repeated == [], "\n".join(repeated)
 
 
 def test_a_suite_ahead_of_its_model_is_skipped_with_a_warning(tmp_path: Path) -> None:
@@ -57,7 +106,7 @@ def test_a_suite_ahead_of_its_model_is_skipped_with_a_warning(tmp_path: Path) ->
     }
     (tmp_path / "mart_not_built_yet.json").write_text(json.dumps(ahead))
     with pytest.warns(MissingModelWarning, match="mart_not_built_yet"):
-        checks = build_expectation_checks(warehouse_dbt_assets, tmp_path)
+        checks = build_expectation_checks(warehouse_dbt_assets(), tmp_path)
     assert [key.asset_key.path[-1] for check in checks for key in check.check_keys] == [SURVEYS.stem]
 
 
@@ -77,6 +126,31 @@ def test_a_broken_suite_fails_loudly(tmp_path: Path, document: dict, message: st
     path.write_text(json.dumps(document))
     with pytest.raises(SuiteError, match=message):
         expectation_suite(read_suite(path))
+
+
+# A suite of the checks' machinery, independent of the project's suites (which hold only what dbt cannot say).
+SURVEY_RULES = {
+    "name": "survey_rules",
+    "meta": {"severity": "error", "row_id_columns": ["response_id"]},
+    "expectations": [
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "response_id"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "score", "min_value": 0, "max_value": 10}},
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "survey_type", "value_set": ["nps", "csat"]},
+        },
+        {
+            "type": "expect_column_values_to_be_between",
+            "kwargs": {"column": "responded_at", "max_value": {"$PARAMETER": "now"}},
+        },
+    ],
+}
+
+
+def _suite_file(directory: Path, document: dict) -> Path:
+    path = directory / f"{document['name']}.json"
+    path.write_text(json.dumps(document))
+    return path
 
 
 def _survey_frame(**bad: object) -> pd.DataFrame:
@@ -99,9 +173,19 @@ def test_a_clean_frame_passes() -> None:
     assert outcome.evaluated == len(json.loads(SURVEYS.read_text())["expectations"])
 
 
-def test_a_failing_frame_names_each_failing_expectation_with_offending_values() -> None:
+def test_the_survey_suite_fails_on_an_answer_from_the_future() -> None:
+    # What the project's survey suite blocks (dbt cannot know the validation time): it names the row.
+    outcome = validate_frame(read_suite(SURVEYS), _survey_frame(responded_at=pd.Timestamp("2027-01-01")), now=NOW)
+    assert not outcome.passed
+    (failure,) = outcome.failures
+    assert failure["expectation"] == "expect_column_values_to_be_between(responded_at)"
+    assert failure["offending_values"] == ["2027-01-01T00:00:00"]
+    assert failure["offending_rows"] == [{"responded_at": "2027-01-01T00:00:00", "response_id": "r3"}]
+
+
+def test_a_failing_frame_names_each_failing_expectation_with_offending_values(tmp_path: Path) -> None:
     frame = _survey_frame(score=99, survey_type="ces", response_id="r1", responded_at=pd.Timestamp("2027-01-01"))
-    outcome = validate_frame(read_suite(SURVEYS), frame, now=NOW)
+    outcome = validate_frame(read_suite(_suite_file(tmp_path, SURVEY_RULES)), frame, now=NOW)
 
     assert not outcome.passed
     by_name = {f["expectation"]: f for f in outcome.failures}
@@ -145,10 +229,27 @@ def _ledger_row(load_id: str, read: int, loaded: int, rejected: int) -> tuple:
     )
 
 
+# A rule across columns through a derived column (the ledger's reconciliation is a dbt test in the project).
+LEDGER_RECONCILES = {
+    "name": "stg_loading__load_ledger",
+    "meta": {
+        "severity": "error",
+        "row_id_columns": ["load_id", "file_path"],
+        "derived_columns": {"rows_accounted": "rows_loaded + rows_rejected + rows_filtered"},
+    },
+    "expectations": [
+        {
+            "type": "expect_column_pair_values_to_be_equal",
+            "kwargs": {"column_A": "rows_read", "column_B": "rows_accounted"},
+        }
+    ],
+}
+
+
 def test_the_check_fails_with_the_unreconciled_ledger_row_in_its_metadata(tmp_path: Path) -> None:
     db = _ledger_db(tmp_path / "warehouse.duckdb", [_ledger_row("L1", 10, 8, 2), _ledger_row("L2", 10, 7, 2)])
-    suite = read_suite(LEDGER)
-    key = get_asset_key_for_model([warehouse_dbt_assets], suite.model)
+    suite = read_suite(_suite_file(tmp_path, LEDGER_RECONCILES))
+    key = get_asset_key_for_model([warehouse_dbt_assets()], suite.model)
     check = build_expectation_check(suite, key, "staging", "stg_loading__load_ledger")
 
     result = check(dg.build_asset_check_context(), warehouse=WarehouseResource(database=str(db)))
@@ -181,7 +282,7 @@ def test_a_check_reads_only_the_columns_its_suite_names(tmp_path: Path) -> None:
     with duckdb.connect(str(db)) as con:
         con.execute("create schema marts")
         con.execute("create table marts.wide as select 1 as a, 2 as b, 'unused' as c from range(3)")
-    suite = read_suite(SURVEYS)
+    suite = read_suite(_suite_file(tmp_path, SURVEY_RULES))
     assert suite.columns == ["response_id", "score", "survey_type", "responded_at"]
 
     frame = read_model_frame(db, "marts", "wide", {"a_plus_b": "a + b"}, ["b", "a", "not_in_the_table"])

@@ -579,3 +579,52 @@ def test_tickets_planted_behaviour(sample, truths) -> None:
         )
     # A caller the IVR does not identify carries no customer_ref: most are found by it.
     assert found >= len(pairs) // 2
+def test_unresolved_repeats_churn_more(sample, truths) -> None:
+    """Churn driver: customers with an answered call left unresolved churn (CRM churned_at in the period) more
+    than twice as often as customers whose calls were all resolved. Calls are one channel of several and a first
+    contact left unresolved is no driver, so the files show the effect diluted; the generator's own tally of
+    every driver is in the truths."""
+    root, _ = sample
+    end = ts(truths["generator"]["end_date"] + "T23:59:59+00:00") + timedelta(days=1)
+    churned = {}
+    for path in (root / "customers").glob("*.csv"):
+        with open(path, encoding="utf-8", newline="") as f:
+            for r in csv.DictReader(f):
+                if r["churned_at"] and ts(r["churned_at"]) <= end:
+                    churned[r["customer_ref"]] = ts(r["churned_at"])
+    unresolved, resolved_only = Counter(), set()
+    for r in read_csv(root, "calls", truths):
+        if r["direction"] == "inbound" and r["customer_ref"] and r["resolved"]:
+            ref, at = r["customer_ref"], ts(r["started_at"])
+            # The call to cancel (on the churn day, before the CRM's churned_at) is the churn, not its driver.
+            if ref in churned and at >= churned[ref] - timedelta(days=2):
+                continue
+            if r["resolved"] == "false":
+                unresolved[ref] += 1
+            resolved_only.add(ref)
+    frustrated = set(unresolved)
+    served = resolved_only - frustrated
+    rate_frustrated = sum(ref in churned for ref in frustrated) / len(frustrated)
+    rate_served = sum(ref in churned for ref in served) / len(served)
+    assert len(frustrated) >= 100
+    assert rate_frustrated > 2 * rate_served
+    drivers = truths["churn_drivers"]
+    start = ts(truths["generator"]["start_date"] + "T00:00:00+00:00")
+    assert drivers["observed_churned_in_period"] == sum(1 for at in churned.values() if at > start)
+    assert drivers["observed_churn_rate_with_driver"] > 3 * drivers["observed_churn_rate_without_driver"]
+
+
+def test_strong_agent_resolves_its_intent_best(sample, truths) -> None:
+    root, _ = sample
+    codes = _intent_map()
+    intent, strong = truths["strong_agent_intent"], truths["strong_agent"]
+    assert strong != truths["weak_agent"]
+    tally = defaultdict(Counter)
+    for r in read_csv(root, "calls", truths):
+        on_intent = codes.get(("call_disposition", r["disposition"])) == intent
+        if r["direction"] == "inbound" and r["resolved"] and on_intent:
+            tally[r["agent_id"]][r["resolved"]] += 1
+    rates = {a: t["true"] / (t["true"] + t["false"]) for a, t in tally.items() if t["true"] + t["false"] >= 10}
+    assert sum(tally[strong].values()) >= 20
+    assert max(rates, key=rates.get) == strong
+    assert rates[strong] > 0.9 > truths["strong_agent_stats"]["observed_other_rate"]

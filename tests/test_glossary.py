@@ -37,10 +37,10 @@ def test_entries_come_from_column_meta(tmp_path: Path) -> None:
 
 
 def test_committed_glossary_matches_the_dbt_docs() -> None:
-    from orchestration.project import dbt_project, prepare_manifest
+    from orchestration.project import MANIFEST_PATH, prepare_manifest
 
     prepare_manifest(force=True)
-    entries = load_entries(Path(dbt_project.manifest_path))
+    entries = load_entries(MANIFEST_PATH)
     kpis = {e.kpi for e in entries}
     for expected in ("First-contact resolution", "Self-service failure", "Solution effectiveness"):
         assert expected in kpis

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contact_warehouse.loading.loader import connect, load_export
+from contact_warehouse.loading.loader import connect_for_loading, load_export
 from contact_warehouse.loading.sources import EXPORTS
 
 FIXTURE_EXPORTS = Path(__file__).parent / "fixtures" / "exports"
@@ -21,7 +21,7 @@ def landing(tmp_path: Path) -> Path:
 
 
 def _load_all(db: Path, landing: Path) -> dict:
-    con = connect(db)
+    con = connect_for_loading(db)
     try:
         return {e.name: load_export(con, e.name, landing) for e in EXPORTS}
     finally:
@@ -29,7 +29,7 @@ def _load_all(db: Path, landing: Path) -> dict:
 
 
 def _snapshot(db: Path) -> dict[str, list]:
-    con = connect(db)
+    con = connect_for_loading(db)
     try:
         tables = [
             r[0]
@@ -51,7 +51,7 @@ def test_ledger_reconciles_and_quarantine_names_file_line_field(warehouse: Path,
     forms = reports["form_submissions"].files[0]
     assert (forms.rows_read, forms.rows_loaded, forms.rows_rejected) == (2, 1, 1)
 
-    con = connect(warehouse)
+    con = connect_for_loading(warehouse)
     ledger = con.execute(
         """select count(*) filter (where status <> 'ignored'),
                   count(*) filter (where rows_read <> rows_loaded + rows_rejected + rows_filtered)
@@ -94,7 +94,7 @@ def test_header_mismatch_is_refused_whole_and_named(warehouse: Path, landing: Pa
     assert surveys.status == "refused"
     assert "surveys_2026-10-05.csv" in surveys.message
     assert "missing columns ['score', 'comment']" in surveys.message
-    con = connect(warehouse)
+    con = connect_for_loading(warehouse)
     assert con.execute("select status from raw._load_ledger where export = 'surveys'").fetchall() == [("refused",)]
     assert con.execute("select count(*) from raw.surveys").fetchone()[0] == 0
     con.close()
@@ -115,7 +115,7 @@ def test_a_new_file_with_a_known_row_is_loaded_and_kept_apart(warehouse: Path, l
     redelivery.write_text("\n".join([lines[0], lines[1].replace(",true", ",false")]) + "\n")
     report = _load_all(warehouse, landing)["calls"]
     assert [f.status for f in report.files] == ["skipped", "loaded"]
-    con = connect(warehouse)
+    con = connect_for_loading(warehouse)
     versions = con.execute("select resolved, _load_seq from raw.calls where call_id = 'c1' order by _load_seq")
     assert [r[0] for r in versions.fetchall()] == [True, False]
     con.close()
@@ -128,18 +128,22 @@ def test_foreign_exports_load_through_mapping_profiles(warehouse: Path, tmp_path
 
     landing = tmp_path / "foreign_landing"
     shutil.copytree(Path(__file__).parent / "fixtures" / "foreign", landing)
-    con = connect(warehouse)
+    con = connect_for_loading(warehouse)
     calls = load_export(con, "calls", landing, MAPPING_PROFILES_DIR)
     surveys = load_export(con, "surveys", landing, MAPPING_PROFILES_DIR)
     # Rows a profile's filter leaves out (the CTR's chat and monitoring contacts; unrated calls for surveys)
     # are counted: the ledger reconciles with the vendor's file.
     assert (calls.rows_read, calls.rows_loaded, calls.rows_rejected, calls.rows_filtered) == (17, 12, 3, 2)
-    assert (surveys.rows_read, surveys.rows_loaded, surveys.rows_rejected, surveys.rows_filtered) == (8, 4, 0, 4)
-    quarantined = con.execute("select file_path, line, field from raw._quarantine order by file_path, line").fetchall()
-    assert [(Path(f).name, line, field) for f, line, field in quarantined] == [
-        ("ctr_sample.csv", 9, "started_at"),
-        ("zendesk_calls_sample.csv", 7, "started_at"),
-        ("zendesk_calls_sample.csv", 9, "ended_at"),
+    # The rating of Zendesk line 9 is rejected with its call (one verdict per source row, in every target).
+    assert (surveys.rows_read, surveys.rows_loaded, surveys.rows_rejected, surveys.rows_filtered) == (8, 3, 1, 4)
+    quarantined = con.execute(
+        "select export, file_path, line, field from raw._quarantine order by file_path, line, export"
+    ).fetchall()
+    assert [(e, Path(f).name, line, field) for e, f, line, field in quarantined] == [
+        ("calls", "ctr_sample.csv", 9, "calls.started_at"),
+        ("calls", "zendesk_calls_sample.csv", 7, "calls.started_at"),
+        ("calls", "zendesk_calls_sample.csv", 9, "calls.ended_at"),
+        ("surveys", "zendesk_calls_sample.csv", 9, "calls.ended_at"),
     ]
     # Loading again adds nothing: the foreign files are in the ledger under their own hash.
     again = load_export(con, "calls", landing, MAPPING_PROFILES_DIR)
@@ -157,7 +161,7 @@ def test_every_generated_source_loads_with_the_right_row_counts(warehouse: Path,
     landing = tmp_path / "generated"
     summary = generate(landing, customers=200, days=10, seed=3)
     reports = _load_all(warehouse, landing)
-    con = connect(warehouse)
+    con = connect_for_loading(warehouse)
     counts = {
         t: con.execute(f"select count(*) from raw.{t}").fetchone()[0]
         for t in (

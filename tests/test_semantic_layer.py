@@ -44,13 +44,13 @@ def _number(text: str) -> float | None:
 def test_mf_query_matches_the_marts_by_week_and_intent(pipeline_run, tmp_path: Path) -> None:
     assert pipeline_run.success
     rows = _mf_query(
-        pipeline_run.db, tmp_path / "kpis.csv", "fcr_rate,csat,asa_seconds", "metric_time__week,cockpit__intent"
+        pipeline_run.db, tmp_path / "kpis.csv", "fcr_rate,csat_rate,asa_seconds", "metric_time__week,cockpit__intent"
     )
     assert len(rows) > 10
     from_mf = {
         (row["metric_time__week"][:10], row["cockpit__intent"]): (
             _number(row["fcr_rate"]),
-            _number(row["csat"]),
+            _number(row["csat_rate"]),
             _number(row["asa_seconds"]),
         )
         for row in rows
@@ -83,3 +83,33 @@ def test_mf_query_matches_the_marts_by_week_and_intent(pipeline_run, tmp_path: P
             assert _close(mart_value, mf_value), f"{name} {key}: mart {mart_value}, mf {mf_value}"
             compared += mart_value is not None
     assert compared > 30
+
+
+def documented_queries() -> list[list[str]]:
+    """Every `mf query` command of docs/semantic_layer.md, as arguments after `mf`."""
+    import re
+    import shlex
+
+    from contact_warehouse.settings import ROOT
+
+    text = (ROOT / "docs" / "semantic_layer.md").read_text().replace("\\\n", " ")
+    return [shlex.split(line) for line in re.findall(r"^\.\./\.venv/bin/mf (query .+)$", text, re.M)]
+
+
+def test_every_documented_query_runs(pipeline_run) -> None:
+    """The five questions of docs/semantic_layer.md (and the extra one) answer on the generated month."""
+    assert pipeline_run.success
+    queries = documented_queries()
+    assert len(queries) >= 5
+    env = {**os.environ, "CONTACT_WAREHOUSE_DB": str(pipeline_run.db), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    mf = str(MF) if MF.exists() else "mf"
+    for arguments in queries:
+        result = subprocess.run(
+            [mf, *arguments, "--quiet"], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True
+        )
+        assert result.returncode == 0 and "ERROR" not in result.stdout, (
+            arguments,
+            result.stdout[-2000:],
+            result.stderr[-2000:],
+        )
+        assert len(result.stdout.strip().splitlines()) >= 3, (arguments, result.stdout)  # a header, a rule, a row

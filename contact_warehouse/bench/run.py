@@ -36,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from contact_warehouse.engine.sql import sql_literal
 from contact_warehouse.generator.days import Size, add_next_day, generate_data
 from contact_warehouse.settings import ROOT, TELEMETRY_ENV
 
@@ -66,7 +67,7 @@ DEFAULT_SIZES = ("small", "medium", "large")
 
 
 def _sql_list(paths: Iterable[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    return "[" + ", ".join(sql_literal(str(p)) for p in paths) + "]"
 
 
 def measure_floor(landing: Path, scratch: Path, repeats: int = FLOOR_REPEATS) -> dict[str, Any]:

@@ -26,6 +26,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from contact_warehouse.engine.sql import sql_literal
+
 THREADS_ENV = "CONTACT_WAREHOUSE_THREADS"
 MEMORY_LIMIT_ENV = "CONTACT_WAREHOUSE_MEMORY_LIMIT"
 TEMP_DIR_ENV = "CONTACT_WAREHOUSE_TEMP_DIR"
@@ -71,17 +73,19 @@ def warehouse_settings(database: Path | str, *, preserve_insertion_order: bool) 
 def apply_settings(con: Any, settings: dict[str, Any]) -> None:
     for name, value in settings.items():
         literal = str(value).lower() if isinstance(value, bool) else str(value)
-        con.execute(f"set {name} = '{literal.replace(chr(39), chr(39) * 2)}'")
+        con.execute(f"set {name} = {sql_literal(literal)}")
 
 
-def connect(database: Path | str, *, preserve_insertion_order: bool) -> Any:
+def connect(database: Path | str, *, preserve_insertion_order: bool, time_zone: str | None = None) -> Any:
     """A connection to ``database`` with the warehouse's settings (the loader's, the benchmark floor's and the
-    publication's; dbt's come through the ``Plugin``). They are SET on the new connection rather than passed to
-    ``duckdb.connect``: a second connection to an open file with another configuration would be refused."""
+    publication's; dbt's come through the ``Plugin``), and ``time_zone`` when given. They are SET on the new
+    connection rather than passed to ``duckdb.connect``: a second connection to an open file with another
+    configuration would be refused."""
     import duckdb
 
     con = duckdb.connect(str(database))
-    apply_settings(con, warehouse_settings(database, preserve_insertion_order=preserve_insertion_order))
+    settings = warehouse_settings(database, preserve_insertion_order=preserve_insertion_order)
+    apply_settings(con, settings | ({"TimeZone": time_zone} if time_zone else {}))
     return con
 
 

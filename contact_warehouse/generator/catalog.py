@@ -1,8 +1,8 @@
 """Static reference data of the synthetic contact center: intents and every tool's codes for them, the IVR
 tree, queues, FAQ articles and phone-number areas (the texts people write are in :mod:`.texts`).
 
-The intent knowledge base committed in ``dbt_project/knowledge_base`` is derived from this module
-(:func:`intent_rows` and :func:`intent_code_rows`); a test checks that both stay in sync.
+The intent knowledge base committed in ``dbt_project/knowledge_base`` is derived from this module (``INTENTS``
+and :func:`intent_code_rows`); a test checks that every intent and code stays in it.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ QUEUE_AGENT_SHARE: dict[str, float] = {
 # Candidates for the planted truths (the seed picks one of each).
 SLOW_QUEUE_CANDIDATES: tuple[str, ...] = ("accounts", "retention")
 WEAK_AGENT_QUEUES: tuple[str, ...] = ("billing", "tech_support")
+# The strong agent (another agent of this intent's queue, drawn by the seed) resolves this intent's calls best.
+STRONG_AGENT_INTENT = "billing_question"
 
 # IVR: the generic nodes carry no intent; the leaves do.
 GENERIC_IVR_NODES: tuple[str, ...] = ("identify", "main_menu", "billing_menu", "tech_menu", "account_menu")
@@ -374,11 +376,6 @@ for _n, _intent in enumerate(INTENTS):
         ARTICLE_UPDATED[_art.article_id] = (
             f"2026-{1 + (_n * 3 + _k) % 9:02d}-{1 + (_n * 7 + _k * 5) % 27:02d}T{9 + _k:02d}:{(_n * 13) % 60:02d}:00Z"
         )
-
-
-def intent_rows() -> list[tuple[str, str, str]]:
-    """Rows of ``knowledge_base/intents.csv``: intent, description, value_weight."""
-    return [(i.name, i.description, f"{i.value_weight:.1f}") for i in INTENTS]
 
 
 # The help desk's ticket tags per intent (a category tag first, then tags agents add).

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import bisect
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import catalog as cat
 from .clock import Clock
-from .parameters import HOURS_WEEKDAY, HOURS_WEEKEND, OPENING_HOURS, WEAK_RESOLVE
-from .people import Agents
+from .parameters import HOURS_WEEKDAY, HOURS_WEEKEND, OPENING_HOURS, STRONG_RESOLVE, WEAK_RESOLVE
+from .people import Agents, Person
 from .rows import RowWriter
 
 
@@ -32,6 +33,8 @@ class Observed:
     agents: dict[str, list[int]] = field(default_factory=dict)  # agent -> [resolved calls, calls]
     waits: dict[str, list[int]] = field(default_factory=dict)  # queue -> [seconds waited, answered calls]
     outside_hours_calls: list[str] = field(default_factory=list)  # outbound call ids
+    # (agent, intent) -> [resolved inbound calls, inbound calls answered to the end]
+    agent_intents: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
 
 class ContactCenter:
@@ -42,11 +45,16 @@ class ContactCenter:
         self.agents = agents
         self.by_queue = agents.by_queue
         self.weak_agent = agents.weak_agent
+        self.strong_agent = agents.strong_agent
         self.slow_queue = slow_queue
         self.rows = RowWriter(clock, days)
         self.observed = Observed()
         # The dialer's attempts per customer index (written or not): its 7-day limit counts them all.
         self.outbound: dict[int, list[int]] = {}
+        # The customer whose episode is being played (None for anonymous visitors), and who hears of their bad
+        # experiences (the churn drivers).
+        self.customer: Person | None = None
+        self.on_experience: Callable[[Person | None, str, int], None] | None = None
 
         self.intent_cum, self.intent_tot = cumulative(i.share for i in cat.INTENTS)
         self.hours = [cumulative(HOURS_WEEKDAY), cumulative(HOURS_WEEKEND)]
@@ -102,6 +110,16 @@ class ContactCenter:
         arts, cum, tot = (self.art_cum_anon if anon else self.art_cum)[intent.name]
         return arts[min(bisect.bisect_right(cum, rng.random() * tot), len(arts) - 1)]
 
-    def resolves(self, rng: random.Random, agent: str, rate: float) -> bool:
-        """Whether ``agent`` resolves the problem: the weak agent at ``WEAK_RESOLVE``, the others at ``rate``."""
-        return rng.random() < (WEAK_RESOLVE if agent == self.weak_agent else rate)
+    def resolves(self, rng: random.Random, agent: str, rate: float, intent: str | None = None) -> bool:
+        """Whether ``agent`` resolves the problem: the weak agent at ``WEAK_RESOLVE``, the strong agent on its
+        intent (when the caller names the intent) at ``STRONG_RESOLVE``, the others at ``rate``."""
+        if agent == self.weak_agent:
+            rate = WEAK_RESOLVE
+        elif agent == self.strong_agent and intent == cat.STRONG_AGENT_INTENT:
+            rate = STRONG_RESOLVE
+        return rng.random() < rate
+
+    def experience(self, driver: str, t: int) -> None:
+        """The current customer had a bad experience at ``t`` (see ``churn.py``)."""
+        if self.on_experience is not None:
+            self.on_experience(self.customer, driver, t)

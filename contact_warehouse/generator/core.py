@@ -32,6 +32,7 @@ from .channels.forms import form
 from .channels.sms import sms_notify, sms_thread
 from .channels.tickets import TicketDesk
 from .channels.voice import callback_time, inbound_call, outbound_call
+from .churn import ChurnDrivers
 from .clock import Clock
 from .parameters import (
     ANON_CHAT_RATE,
@@ -42,6 +43,7 @@ from .parameters import (
     MAX_SPAN_DAYS,
     NORMAL_FOLLOW,
     SPIKE_FACTOR,
+    STRONG_RESOLVE,
 )
 from .people import NO_CHURN, Person, make_agents, make_customers, make_visitors
 from .truths import planted_truths
@@ -102,6 +104,14 @@ class Simulator:
         for c in self.customers:
             if 0 <= c.churn_day < days:
                 self.churn_on_day.setdefault(c.churn_day, []).append(c.idx)
+        self.churn = ChurnDrivers(seed, self.clock, days, self.customers, self.schedule_churn)
+        self.center.on_experience = self.churn.experience
+
+    def schedule_churn(self, c: Person, day: int) -> None:
+        """Customer ``c`` leaves on ``day``: no new problems after it, and a call to cancel on it."""
+        self.churn_days[c.idx] = day
+        if day < self.days:
+            self.churn_on_day.setdefault(day, []).append(c.idx)
 
     # --- episodes --------------------------------------------------------------------------------------
 
@@ -127,6 +137,7 @@ class Simulator:
         """One problem of customer ``c`` from ``day`` on: up to seven contacts, each channel chosen by how the
         previous contact ended, none later than ``MAX_SPAN_DAYS`` after the first."""
         cc = self.center
+        cc.customer = c
         wd = cc.weekday(day)
         if intent is None:
             intent = cc.pick_intent(rng)
@@ -138,7 +149,7 @@ class Simulator:
         horizon = t + MAX_SPAN_DAYS * 86400
         ch: str | None = self.first_channel(rng, c, intent)
         attempts = 0
-        for _ in range(7):
+        for contact in range(7):
             if ch is None or t >= horizon:
                 return
             if ch == "faq":
@@ -191,6 +202,8 @@ class Simulator:
                     return
             if outcome == "skipped" or outcome == "resolved":
                 return
+            if outcome == "unresolved" and contact > 0:
+                cc.experience("unresolved_repeat", t_end)  # a churn driver (churn.py)
             r = rng.random()
             if outcome == "contained":
                 if r >= 0.12:
@@ -225,6 +238,7 @@ class Simulator:
     def campaign(self, day: int) -> None:
         """The over-contacted customers: a collections dialer calling twice a day for five days."""
         intent = cat.INTENTS_BY_NAME["payment_arrangement"]
+        self.center.customer = None  # the dialer's calls are no customer's experience of service
         for k, c in enumerate(self.over_contacted):
             first = CAMPAIGN_START_DAY + k
             if not first <= day < first + 5:
@@ -237,6 +251,7 @@ class Simulator:
     def anonymous(self, day: int, g: np.random.Generator) -> None:
         """Help-center visits and bot chats of visitors who never identify themselves."""
         cc = self.center
+        cc.customer = None
         wd = cc.weekday(day)
         factor = 1.0 if wd < 5 else 0.6
         rng = random.Random((self.seed << 40) ^ (day << 8) ^ 0xA)
@@ -323,7 +338,26 @@ class Simulator:
             files=self.files,
         )
         truths["tickets"] = self.desk.planted()
+        truths.update(self.churn.truths())
+        truths.update(self.strong_agent_truths())
         return truths
+
+    def strong_agent_truths(self) -> dict:
+        """The strong agent, its intent, and the resolution of that intent's inbound calls the rows show."""
+        cc, intent = self.center, cat.STRONG_AGENT_INTENT
+        seen = {a: v for (a, i), v in cc.observed.agent_intents.items() if i == intent}
+        mine = seen.get(cc.strong_agent, [0, 0])
+        others = [sum(v[k] for a, v in seen.items() if a != cc.strong_agent) for k in (0, 1)]
+        return {
+            "strong_agent": cc.strong_agent,
+            "strong_agent_intent": intent,
+            "strong_agent_stats": {
+                "expected_resolution_rate": STRONG_RESOLVE,
+                "observed_calls": mine[1],
+                "observed_resolution_rate": round(mine[0] / mine[1], 3) if mine[1] else None,
+                "observed_other_rate": round(others[0] / others[1], 3) if others[1] else None,
+            },
+        }
 
 
 def generate(

@@ -30,6 +30,7 @@ SPIKE_FACTOR = 3.0  # Monday 08:00-11:00 volume of the spike intent relative to 
 FAILING_FOLLOW = 0.72  # readers of the failing article who then call or chat within 24 h
 NORMAL_FOLLOW = 0.15
 WEAK_RESOLVE = 0.30  # the weak agent's resolution rate
+STRONG_RESOLVE = 0.95  # the strong agent's resolution rate on calls of the strong agent's intent
 NORMAL_RESOLVE = 0.76  # every other agent's, on calls and SMS
 CHAT_RESOLVE = 0.78  # every other agent's, in chats
 MAX_OUTBOUND_7D = 7  # the dialer's limit of attempts per customer in 7 days (the planted customers exceed it)

@@ -7,7 +7,15 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .catalog import AREA_CODES, QUEUE_AGENT_SHARE, QUEUES, TZ_WEIGHTS, WEAK_AGENT_QUEUES
+from .catalog import (
+    AREA_CODES,
+    INTENTS_BY_NAME,
+    QUEUE_AGENT_SHARE,
+    QUEUES,
+    STRONG_AGENT_INTENT,
+    TZ_WEIGHTS,
+    WEAK_AGENT_QUEUES,
+)
 from .texts import AGENT_NAMES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES
 
 _M64 = (1 << 64) - 1
@@ -203,6 +211,7 @@ class Agents:
     names: dict[str, str]
     by_queue: dict[str, list[str]]
     weak_agent: str
+    strong_agent: str = ""
 
 
 def make_agents(n_customers: int, seed: int) -> Agents:
@@ -218,4 +227,7 @@ def make_agents(n_customers: int, seed: int) -> Agents:
     rng = random.Random(f"agents:{seed}")
     weak_queue = rng.choice(WEAK_AGENT_QUEUES)
     weak = rng.choice(by_queue[weak_queue])
-    return Agents(ids, names, by_queue, weak)
+    # A generator of its own: the weak agent's draw stays what it was before the strong agent existed.
+    srng = random.Random(f"strong-agent:{seed}")
+    strong = srng.choice([a for a in by_queue[INTENTS_BY_NAME[STRONG_AGENT_INTENT].queue] if a != weak])
+    return Agents(ids, names, by_queue, weak, strong)

@@ -64,8 +64,3 @@ def max_record_bytes() -> int:
 def future_tolerance_minutes() -> float:
     """How far after the load time a timestamp may lie (clock skew) before it is quarantined as future."""
     return _env_number(FUTURE_TOLERANCE_ENV, DEFAULT_FUTURE_TOLERANCE_MINUTES)
-
-
-def quote(value: str) -> str:
-    """A SQL string literal (DuckDB never opens a user's path: names are only ever values)."""
-    return "'" + value.replace("'", "''") + "'"

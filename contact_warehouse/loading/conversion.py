@@ -4,15 +4,15 @@ vectorised per column, and write one canonical CSV per target export with each r
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .common import SOURCE_LINE
-from .profiles import UNIT_SECONDS, ColumnSpec, Condition, MappingProfile, TargetMapping
-from .sources import Column
+from .profiles import UNIT_SECONDS, ColumnSpec, Condition, MappingProfile, Test
+from .sources import Column, RawTable
 
 # [[H:]MM:]SS[.fff]: the clock form vendors use in reports, or a plain number of ``unit``.
 _DURATION_RE = r"^(?:(?:(?P<h>\d+):)?(?P<m>\d{1,2}):)?(?P<s>\d+(?:\.\d*)?)$"
@@ -63,16 +63,17 @@ def _localize_into(result: pd.Series, text: pd.Series, rows: pd.Series, fmt: str
     result[rows] = local.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward").dt.tz_convert("UTC")
 
 
-def _parse_timestamps(text: pd.Series, fmt: str | None, tz: str) -> pd.Series:
+def _parse_timestamps(text: pd.Series, formats: tuple[str, ...], tz: str) -> pd.Series:
     """UTC timestamps; NaT where empty or unparseable. Values with an offset keep it; others are in ``tz``.
 
-    Values that do not match ``fmt`` are tried as ISO-8601 too: passed through raw, an ISO value would be
+    Each format is tried in order on the values the earlier ones left unparsed (a column mixing 2015-04-08
+    and 22-04-15). Values that match none are tried as ISO-8601 too: passed through raw, an ISO value would be
     accepted by the loader as UTC, silently shifting a local-time export.
     """
     text = text.str.strip()
     result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us, UTC]")
-    if fmt is not None:
-        _localize_into(result, text, text.ne(""), fmt, None if "%z" in fmt else tz)
+    for fmt in formats:
+        _localize_into(result, text, result.isna() & text.ne(""), fmt, None if "%z" in fmt else tz)
     todo = result.isna() & text.ne("")
     if todo.any() and tz == "UTC":
         _localize_into(result, text, todo, "ISO8601", None)  # naive or not, the values read the same
@@ -143,21 +144,67 @@ class _Rows:
     def holds(self, when: Condition, unless: Condition) -> pd.Series:
         """True where every ``when`` entry matches and no ``unless`` entry does."""
         ok = pd.Series(True, index=self.index)
-        for name, values in when.items():
-            ok &= self.stripped(name).isin(values)
-        for name, values in unless.items():
-            ok &= ~self.stripped(name).isin(values)
+        for name, test in when.items():
+            ok &= self.passes(name, test)
+        for name, test in unless.items():
+            ok &= ~self.passes(name, test)
         return ok
+
+    def passes(self, name: str, test: Test) -> pd.Series:
+        values = self.stripped(name)
+        ok = pd.Series(True, index=self.index)
+        if test.values is not None:
+            ok &= values.isin(test.values)
+        if test.pattern is not None:
+            ok &= values.str.fullmatch(test.pattern).fillna(False).astype(bool)
+        if test.numeric:
+            # A value that is not a number fails every numeric test (NaN compares false).
+            number = pd.to_numeric(values, errors="coerce")
+            for bound, compare in (
+                (test.min, number.ge),
+                (test.max, number.le),
+                (test.below, number.lt),
+                (test.above, number.gt),
+            ):
+                if bound is not None:
+                    ok &= compare(bound)
+        return ok
+
+
+class Rejections:
+    """Source rows a profile rejects before the loader's checks (a reject rule, a negative duration in
+    ``plus``): the first reason per row wins, and the row is rejected in every target."""
+
+    def __init__(self, index: pd.Index) -> None:
+        self.field = pd.Series("", index=index, dtype=object)
+        self.reason = pd.Series("", index=index, dtype=object)
+
+    def add(self, rows: pd.Series, field: str, reason: str | pd.Series) -> None:
+        new = rows.reindex(self.reason.index, fill_value=False).astype(bool) & self.reason.eq("")
+        self.field[new] = field
+        self.reason[new] = reason if isinstance(reason, str) else reason.reindex(self.reason.index)[new]
+
+    def by_line(self, lines: pd.Series) -> dict[int, tuple[str, str]]:
+        hit = self.reason.ne("")
+        return {int(lines[i]): (self.field[i], self.reason[i]) for i in self.reason.index[hit]}
 
 
 class _TargetEvaluator:
     """Computes the canonical columns of one target over a frame of foreign rows (all text)."""
 
-    def __init__(self, profile: MappingProfile, mapping: TargetMapping, rows: _Rows) -> None:
+    def __init__(
+        self,
+        profile: MappingProfile,
+        table: RawTable,
+        columns: dict[str, ColumnSpec],
+        rows: _Rows,
+        rejections: Rejections,
+    ) -> None:
         self.profile = profile
-        self.mapping = mapping
+        self.rejections = rejections
+        self.columns = columns
         self.rows = rows
-        self.by_name = {c.name: c for c in mapping.table.columns}
+        self.by_name = {c.name: c for c in table.columns}
         self.done: dict[str, pd.Series] = {}
 
     def empty(self) -> pd.Series:
@@ -165,38 +212,40 @@ class _TargetEvaluator:
 
     def column(self, name: str) -> pd.Series:
         if name not in self.done:
-            spec = self.mapping.columns.get(name)
+            spec = self.columns.get(name)
             column = self.by_name[name]
-            self.done[name] = self.empty() if spec is None else self.evaluate(spec, column, None, self.profile.timezone)
+            self.done[name] = self.empty() if spec is None else self.evaluate(spec, column, (), self.profile.timezone)
         return self.done[name]
 
-    def evaluate(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
-        fmt, tz = spec.format or fmt, spec.timezone or tz
-        values = self.source(spec, column, fmt, tz)
+    def evaluate(self, spec: ColumnSpec, column: Column, fmts: tuple[str, ...], tz: str) -> pd.Series:
+        fmts, tz = spec.formats or fmts, spec.timezone or tz
+        values = self.source(spec, column, fmts, tz)
         for name in spec.transforms:
             values = TRANSFORMS[name](values, spec)
         if spec.value_map is not None:
             values = values.str.strip().map(spec.value_map).fillna(values)
         # Derived and case values are already canonical; only values read from the file need parsing.
         if column.type == "timestamp" and spec.source in ("from", "const", "template"):
-            stamps = _parse_timestamps(values, fmt, tz)
+            stamps = _parse_timestamps(values, fmts, tz)
+            if spec.rollover_after:
+                stamps = self.rolled_over(stamps, spec.rollover_after)
             values = _pass_through(values, stamps.notna(), _format_utc(stamps))
         if spec.default is not None:
-            values = self.fill_default(values, spec.default, column, fmt, tz)
+            values = self.fill_default(values, spec.default, column, fmts, tz)
         if spec.when or spec.unless:
             values = values.where(self.rows.holds(spec.when, spec.unless), "")
         return values.astype(object)
 
     def fill_default(
-        self, values: pd.Series, default: str | ColumnSpec, column: Column, fmt: str | None, tz: str
+        self, values: pd.Series, default: str | ColumnSpec, column: Column, fmts: tuple[str, ...], tz: str
     ) -> pd.Series:
         empty = values.eq("")
         if not empty.any():
             return values
-        fill = default if isinstance(default, str) else self.evaluate(default, column, fmt, tz)
+        fill = default if isinstance(default, str) else self.evaluate(default, column, fmts, tz)
         return values.where(~empty, fill)
 
-    def source(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
+    def source(self, spec: ColumnSpec, column: Column, fmts: tuple[str, ...], tz: str) -> pd.Series:
         if spec.source == "from":
             joined = self.rows[spec.columns[0]]
             for name in spec.columns[1:]:
@@ -211,17 +260,29 @@ class _TargetEvaluator:
             return out
         if spec.source == "after":
             return self.derive(spec)
-        return self.first_case(spec, column, fmt, tz)
+        return self.first_case(spec, column, fmts, tz)
 
-    def first_case(self, spec: ColumnSpec, column: Column, fmt: str | None, tz: str) -> pd.Series:
+    def first_case(self, spec: ColumnSpec, column: Column, fmts: tuple[str, ...], tz: str) -> pd.Series:
         out = self.empty()
         decided = pd.Series(False, index=self.rows.index)
         for case in spec.cases:
             chosen = ~decided & self.rows.holds(case.when, case.unless)
             if chosen.any():
-                out = out.where(~chosen, self.evaluate(case, column, fmt, tz))
+                out = out.where(~chosen, self.evaluate(case, column, fmts, tz))
             decided |= chosen
         return out
+
+    def rolled_over(self, stamps: pd.Series, base_column: str | ColumnSpec) -> pd.Series:
+        """A time of day written without its date (an end time beside the start's date) that falls before its
+        base timestamp is on the next day: midnight passed in between."""
+        if isinstance(base_column, ColumnSpec):
+            column = Column("rollover_base", "timestamp")
+            base_text = self.evaluate(base_column, column, (), self.profile.timezone)
+        else:
+            base_text = self.column(base_column)
+        base = pd.to_datetime(base_text, format="ISO8601", utc=True, errors="coerce")
+        earlier = stamps.notna() & base.notna() & (stamps < base)
+        return stamps.where(~earlier, stamps + pd.Timedelta(days=1))
 
     def derive(self, spec: ColumnSpec) -> pd.Series:
         """``after`` + ``plus``: empty where the base or a duration is empty (nothing is invented); a
@@ -234,7 +295,9 @@ class _TargetEvaluator:
         for name in spec.plus:
             raw, stripped = self.rows[name], self.rows.stripped(name)
             seconds = _durations(stripped, spec.unit)
-            invalid = seconds.isna() & stripped.ne("")
+            negative = pd.to_numeric(stripped, errors="coerce").lt(0)
+            self.rejections.add(negative, name, "negative duration '" + stripped + "'")
+            invalid = seconds.isna() & stripped.ne("") & ~negative
             bad_raw = bad_raw.where(~(invalid & bad_raw.eq("")), raw)
             usable &= seconds.notna()
             total = total + seconds.fillna(0)
@@ -271,13 +334,17 @@ def _check_header(profile: MappingProfile, src: Path, header: list[str]) -> None
         )
 
 
-def _read_foreign(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.Series]:
-    """The foreign rows as text, and each row's 1-based physical line in the file."""
+def _read_foreign(profile: MappingProfile, src: Path, sample: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """The foreign rows as text, and each row's 1-based physical line in the file; with ``sample``, only the
+    first rows (records after the header, blank lines included)."""
+    if profile.format != "csv":
+        frame, lines = _read_foreign_json(profile, src)
+        return (frame.iloc[:sample], lines.iloc[:sample]) if sample else (frame, lines)
     options = _read_options(profile)
     try:
         header = pd.read_csv(src, nrows=1, **options).iloc[0].tolist()
         _check_header(profile, src, [str(c).strip() for c in header])
-        frame = pd.read_csv(src, **options).iloc[1:]
+        frame = pd.read_csv(src, **options, **({"nrows": sample + 1} if sample else {})).iloc[1:]
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IndexError) as exc:
         raise ForeignFileError(
             f"{src}: cannot be read as CSV by mapping profile '{profile.name}' ({profile.path}): {exc}"
@@ -294,6 +361,20 @@ def _read_foreign(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.
     return frame[~blank], lines[~blank]
 
 
+def _read_foreign_json(profile: MappingProfile, src: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """JSON input: vendors leave out empty fields, so a column no record has is empty, not a header error."""
+    from .json_input import JsonInputError, read_json_rows
+
+    try:
+        frame, lines = read_json_rows(src, profile.encoding, profile.format, profile.records)
+    except (JsonInputError, UnicodeDecodeError) as exc:
+        raise ForeignFileError(f"{exc} (mapping profile '{profile.name}', {profile.path})") from exc
+    for name in profile.foreign_columns():
+        if name not in frame.columns:
+            frame[name] = ""
+    return frame, lines
+
+
 def _embedded_newlines(frame: pd.DataFrame) -> pd.Series:
     """Newlines inside each record's quoted values: each pushes every later record one line down."""
     newlines = pd.Series(0, index=frame.index, dtype="int64")
@@ -305,38 +386,62 @@ def _embedded_newlines(frame: pd.DataFrame) -> pd.Series:
     return newlines
 
 
-def convert_counted(profile: MappingProfile, src: Path, out_dir: Path) -> tuple[dict[str, Path], int, dict[str, int]]:
-    """Convert one foreign file into one canonical CSV per target export, written into ``out_dir``.
+@dataclass
+class Converted:
+    """One foreign file converted: a canonical CSV per target, the file's records (blank lines are none),
+    how many of them each target's filter kept, and the source lines the profile itself rejects, with the
+    field and reason (the loader rejects them in every target)."""
 
-    Each output (``<src stem>.<export>.csv``, UTF-8, comma-separated) has the export's main-table columns
-    then ``_source_line``: the 1-based physical line where the originating record starts in ``src`` (line
-    1 is the first line of the file; quoted values spanning lines are counted). Blank lines are skipped, and
-    so are rows that fail the target's ``when``/``unless`` filter (e.g. calls without a rating for
-    ``surveys``); a target with no rows still gets a header-only file. Values that do not parse (timestamp,
+    paths: dict[str, Path]
+    foreign_rows: int
+    kept: dict[str, int]
+    rejected: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # JSON targets: each record's line in the converted file -> its source line (its group's first line).
+    line_maps: dict[str, dict[int, int]] = field(default_factory=dict)
+    # Targets with group_by: a group's first source line -> every source line of the group.
+    groups: dict[str, dict[int, list[int]]] = field(default_factory=dict)
+
+
+def convert_file(profile: MappingProfile, src: Path, out_dir: Path, sample: int = 0) -> Converted:
+    """Convert one foreign file into one canonical file per target export, written into ``out_dir``.
+
+    A CSV target's output (``<src stem>.<export>.csv``, UTF-8, comma-separated) has the export's main-table
+    columns then ``_source_line``: the 1-based physical line where the originating record starts in ``src``
+    (line 1 is the first line of the file; quoted values spanning lines are counted); a JSON target's output
+    is in the export's own format, with ``Converted.line_maps`` giving each record's source line. Blank lines
+    are skipped, and so are rows that fail the target's ``when``/``unless`` filter (e.g. calls without a rating
+    for ``surveys``); a target with no rows still gets an empty file. Values that do not parse (timestamp,
     duration) are written raw, never raised, so the loader quarantines them with file, line and field.
     Raises ProfileHeaderError when the header lacks a column the profile reads, and ForeignFileError when
-    the file cannot be read as CSV at all (e.g. a row with more fields than the header).
-    Also returns the foreign file's records (blank lines are none) and, per target, how many of them passed
-    its filter: the loader counts the others as filtered, so the ledger reconciles with the vendor's file.
+    the file cannot be read as CSV at all (e.g. a row with more fields than the header). ``sample`` > 0 reads
+    only the first rows (``profile check``).
     """
+    from .assembly import assemble  # the shapes of rows (several per source row, groups, JSON records)
+
     src, out_dir = Path(src), Path(out_dir)
-    frame, lines = _read_foreign(profile, src)
+    frame, lines = _read_foreign(profile, src, sample)
     rows = _Rows(frame)
+    rejections = Rejections(frame.index)
+    for rule in profile.reject:
+        rejections.add(rows.holds(rule.when, rule.unless), rule.field, rule.reason)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    kept: dict[str, int] = {}
-    for export, mapping in profile.mappings.items():
+    converted = Converted({}, len(frame), {})
+    for mapping in profile.mappings.values():
         keep = rows.holds(mapping.when, mapping.unless)
-        evaluator = _TargetEvaluator(profile, mapping, _Rows(frame[keep]))
-        out = pd.DataFrame({name: evaluator.column(name) for name in mapping.table.column_names})
-        out[SOURCE_LINE] = lines[keep].astype("int64")
-        path = out_dir / f"{src.stem}.{export}.csv"
-        out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-        written[export] = path
-        kept[export] = int(keep.sum())
-    return written, len(frame), kept
+        assemble(
+            profile, mapping, _Rows(frame[keep]), lines[keep], rejections, out_dir / src.stem, converted,
+            lambda table, columns, sub: _TargetEvaluator(profile, table, columns, sub, rejections),
+        )  # fmt: skip
+    converted.rejected = rejections.by_line(lines)
+    return converted
+
+
+def convert_counted(profile: MappingProfile, src: Path, out_dir: Path) -> tuple[dict[str, Path], int, dict[str, int]]:
+    """``convert_file`` as (paths, foreign records, records kept per target)."""
+    converted = convert_file(profile, src, out_dir)
+    return converted.paths, converted.foreign_rows, converted.kept
 
 
 def convert(profile: MappingProfile, src: Path, out_dir: Path) -> dict[str, Path]:
-    """Convert one foreign file into one canonical CSV per target export (see ``convert_counted``)."""
-    return convert_counted(profile, src, out_dir)[0]
+    """Convert one foreign file into one canonical CSV per target export (see ``convert_file``)."""
+    return convert_file(profile, src, out_dir).paths

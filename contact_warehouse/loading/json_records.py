@@ -8,7 +8,10 @@ from pathlib import Path
 
 import duckdb
 
-from .common import MAX_RECORD_BYTES_ENV, RAW_RECORD_KEEP, max_record_bytes, quote
+from contact_warehouse.engine.sql import sql_literal
+
+from .common import MAX_RECORD_BYTES_ENV, RAW_RECORD_KEEP, max_record_bytes
+from .rules import _error_cases, _stage_typed
 from .scan import RefusedFileError, _open_binary, _stage_jsonl
 from .sources import JSON_ARRAYS, JSON_PATHS, JSON_SCALAR_ARRAYS, Export, RawTable
 
@@ -20,7 +23,7 @@ def _json_text_columns(table: RawTable, doc: str, key_columns: dict[str, str]) -
         if column.name in key_columns:
             exprs.append(f'{key_columns[column.name]} as "{column.name}"')
         else:
-            exprs.append(f'json_extract_string({doc}, {quote("$." + paths[column.name])}) as "{column.name}"')
+            exprs.append(f'json_extract_string({doc}, {sql_literal("$." + paths[column.name])}) as "{column.name}"')
     return ", ".join(exprs)
 
 
@@ -91,7 +94,7 @@ def _stage_json_children(con: duckdb.DuckDBPyConnection, export: Export) -> list
     """Text temp tables per raw table of the export: (table, temp name, field prefix for errors)."""
     parent = export.main_table
     key = parent.key[0]
-    parent_key_expr = f"json_extract_string(doc, {quote('$.' + JSON_PATHS[parent.name][key])})"
+    parent_key_expr = f"json_extract_string(doc, {sql_literal('$.' + JSON_PATHS[parent.name][key])})"
     con.execute(
         f"create or replace temp table _t_{parent.name} as select _line, "
         f"{_json_text_columns(parent, 'doc', {})} from _recs"
@@ -111,3 +114,59 @@ def _stage_json_children(con: duckdb.DuckDBPyConnection, export: Export) -> list
         )
         staged.append((child, f"_t_{child.name}", f"{array}[]."))
     return staged
+
+
+def stage_json(
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    path: Path,
+    origin: str,
+    loaded_at: str,
+    line_map: dict[int, int] | None = None,
+) -> tuple[int, list[tuple[RawTable, str, str]]]:
+    """Stage a JSON export's file and find each record's first failure (``_errs``: the record's own, then the
+    parent table's, then each nested list's). ``line_map`` renumbers records by the foreign file's lines when the
+    file is a mapping profile's conversion. Returns the records read and the typed relations per table."""
+    records = _stage_json_records(con, export, path, origin)
+    if line_map:
+        con.execute("create or replace temp table _linemap (converted bigint, source bigint)")
+        con.executemany("insert into _linemap values (?, ?)", list(line_map.items()))
+        for temp in ("_recs", "_bad"):
+            con.execute(f"update {temp} set _line = m.source from _linemap m where {temp}._line = m.converted")
+    staged = _stage_json_children(con, export)
+    error_selects = ["select _line, field, reason, 0 as priority from _bad"]
+    staged = [(table, _stage_typed(con, table, temp), prefix) for table, temp, prefix in staged]
+    for priority, (table, temp, prefix) in enumerate(staged, start=1):
+        err_field, err_reason = _error_cases(table, "t", prefix, loaded_at=loaded_at)
+        error_selects.append(
+            f"select _line, {err_field} as field, {err_reason} as reason, {priority} as priority "
+            f"from {temp} t where ({err_field}) is not null"
+        )
+    con.execute(
+        f"""create or replace temp table _errs as
+            select e._line, arg_min(e.field, e.priority) as field, arg_min(e.reason, e.priority) as reason,
+                   coalesce(any_value(r.raw_record), any_value(b.raw_record)) as raw_record
+            from ({" union all ".join(error_selects)}) e
+            left join _recs r using (_line) left join _bad b using (_line)
+            group by e._line"""
+    )
+    return records, staged
+
+
+def force_json_rejections(con: duckdb.DuckDBPyConnection, forced: dict[int, tuple[str, str]]) -> None:
+    """Reject the records of the ``forced`` source lines with the given field and reason (a mapping profile's
+    source row rejected in another target), replacing their own failure."""
+    if not forced:
+        return
+    con.execute("create or replace temp table _forced (line bigint, field varchar, reason varchar)")
+    con.executemany("insert into _forced values (?, ?, ?)", [(line, f, r) for line, (f, r) in forced.items()])
+    con.execute("delete from _errs where _line in (select line from _forced)")
+    con.execute(
+        """insert into _errs
+           select r._line, f.field, f.reason, r.raw_record from _recs r join _forced f on r._line = f.line
+           union all select b._line, f.field, f.reason, b.raw_record from _bad b join _forced f on b._line = f.line"""
+    )
+
+
+def json_failures(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+    return con.execute("select _line, field, reason from _errs order by 1").fetchall()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .common import SETTLE_SECONDS_ENV
 from .profiles import MappingProfile, ProfileError, discover_profiles
-from .sources import EXPORTS_BY_NAME, Export
+from .sources import EXPORTS, Export
 
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
 # Names that writers use while a file is incomplete: never read, never recorded, reported as unsettled.
@@ -74,6 +74,27 @@ def profile_files(landing: Path, profile: MappingProfile) -> list[Path]:
     return _folder_files(landing / profile.folder, profile.file_patterns)
 
 
+def _readable_profiles(profiles_dir: Path | None) -> list[MappingProfile] | None:
+    """The mapping profiles; None when they cannot be read (the loads report the profile error, with its file)."""
+    if profiles_dir is None or not profiles_dir.is_dir():
+        return []
+    try:
+        return discover_profiles(profiles_dir)
+    except ProfileError:
+        return None
+
+
+def readable_files(landing: Path, profiles_dir: Path | None) -> Iterator[tuple[Path, tuple[str, ...]]]:
+    """Every file the loaders read, with the exports its rows load into (several for a mapping profile): the
+    export folders', then the mapping profiles' (none when the profiles cannot be read)."""
+    for export in EXPORTS:
+        for path in export_files(landing, export):
+            yield path, (export.name,)
+    for profile in _readable_profiles(profiles_dir) or []:
+        for path in profile_files(landing, profile):
+            yield path, tuple(profile.targets)
+
+
 def _admit(path: Path, landing: Path, settle: float) -> tuple[str, str] | None:
     """Why a landed file is not read now: ('refused', reason) for a link leaving the landing folder,
     ('unsettled', reason) for a file still being written; None when it may be read."""
@@ -95,14 +116,12 @@ def _admit(path: Path, landing: Path, settle: float) -> tuple[str, str] | None:
 def _read_folders(landing: Path, profiles_dir: Path | None) -> dict[str, tuple[str, list[str]]] | None:
     """Landing subfolders that are read: folder -> (what reads it, its file patterns). None when the mapping
     profiles cannot be read (their folders are then not judged: the profile error is reported by the loads)."""
-    folders = {e.name: (f"export '{e.name}'", list(e.file_patterns)) for e in EXPORTS_BY_NAME.values()}
-    if profiles_dir is not None and profiles_dir.is_dir():
-        try:
-            profiles = discover_profiles(profiles_dir)
-        except ProfileError:
-            return None
-        for profile in profiles:
-            folders[profile.folder] = (f"mapping profile '{profile.name}'", profile.file_patterns)
+    profiles = _readable_profiles(profiles_dir)
+    if profiles is None:
+        return None
+    folders = {e.name: (f"export '{e.name}'", list(e.file_patterns)) for e in EXPORTS}
+    for profile in profiles:
+        folders[profile.folder] = (f"mapping profile '{profile.name}'", profile.file_patterns)
     return folders
 
 

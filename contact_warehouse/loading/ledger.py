@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from .common import DUPLICATES, LEDGER, META_COLUMNS, QUARANTINE, RAW_SCHEMA, SQL_TYPES, quote
+from contact_warehouse.engine.sql import sql_literal
+
+from .common import DUPLICATES, LEDGER, META_COLUMNS, QUARANTINE, RAW_SCHEMA, SQL_TYPES
 from .sources import EXPORTS_BY_NAME, Export, RawTable
 
 LEDGER_COLUMNS = (
@@ -27,6 +29,7 @@ LEDGER_COLUMNS = (
     "rows_filtered",
     "rows_duplicate",
     "reason",
+    "profile",
 )
 # Statuses written to the ledger; ``skipped`` (already there) and ``unsettled`` (still being written) are not.
 RECORDED_STATUSES = ("loaded", "refused", "ignored")
@@ -49,6 +52,7 @@ class FileResult:
     message: str = ""
     rows_filtered: int = 0
     rows_duplicate: int = 0
+    profile: str | None = None  # the mapping profile that read the file; None for a canonical export's file
 
     @property
     def reason(self) -> str:
@@ -106,6 +110,8 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"alter table {LEDGER} add column if not exists rows_filtered bigint default 0")
     con.execute(f"alter table {LEDGER} add column if not exists rows_duplicate bigint")
     con.execute(f"alter table {LEDGER} add column if not exists reason varchar")
+    # NULL: a canonical export's file, or a foreign file loaded before the column existed.
+    con.execute(f"alter table {LEDGER} add column if not exists profile varchar")
     con.execute(
         f"""create table if not exists {QUARANTINE} (
             load_id varchar, export varchar, raw_table varchar, file_path varchar, line bigint,
@@ -129,8 +135,9 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 def _quarantine(con: duckdb.DuckDBPyConnection, export: Export, table: RawTable, ctx: dict, select: str) -> int:
     before = con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0]
     con.execute(
-        f"""insert into {QUARANTINE} select {quote(ctx["load_id"])}, {quote(export.name)}, {quote(table.name)},
-            {quote(ctx["file"])}, q.*, {quote(ctx["at"])}::timestamp from ({select}) q"""
+        f"""insert into {QUARANTINE} select {sql_literal(ctx["load_id"])}, {sql_literal(export.name)},
+            {sql_literal(table.name)}, {sql_literal(ctx["file"])}, q.*, {sql_literal(ctx["at"])}::timestamp
+            from ({select}) q"""
     )
     return con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0] - before
 
@@ -169,6 +176,7 @@ def _record_ledger(con: duckdb.DuckDBPyConnection, ctx: dict, result: FileResult
         "rows_filtered": result.rows_filtered,
         "rows_duplicate": result.rows_duplicate if result.status == "loaded" else None,
         "reason": result.message or None,
+        "profile": result.profile,
     }
     con.execute(
         f"insert into {LEDGER} ({', '.join(LEDGER_COLUMNS)}) values ({', '.join('?' * len(LEDGER_COLUMNS))})",
@@ -182,14 +190,17 @@ def _new_context(con: duckdb.DuckDBPyConnection, file: str) -> dict:
     return {"load_id": f"{now:%Y%m%dT%H%M%S%f}-{seq}", "seq": seq, "file": file, "at": now.isoformat(sep=" ")}
 
 
-def _already_loaded(con: duckdb.DuckDBPyConnection, export: str, sha: str) -> bool:
+def _already_loaded(con: duckdb.DuckDBPyConnection, export: str, sha: str, profile: str | None = None) -> bool:
     """Loaded, or refused for its content: the same bytes would be refused again. Ignored files and refusals
-    for an unexpected error are not final."""
+    for an unexpected error are not final. Through a mapping profile, only that profile's loads count: a second
+    profile reading the same file is a different mapping (a ledger row from before profiles were recorded,
+    NULL, counts for every profile, so upgrading loads nothing twice)."""
     return bool(
         con.execute(
             f"""select count(*) from {LEDGER} where export = ? and file_sha256 = ?
+                and (? is null or coalesce(profile, ?) = ?)
                 and (status = 'loaded'
                      or status = 'refused' and coalesce(reason, message, '') not like '%' || ? || '%')""",
-            [export, sha, RETRIED],
+            [export, sha, profile, profile, profile, RETRIED],
         ).fetchone()[0]
     )

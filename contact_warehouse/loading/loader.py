@@ -33,10 +33,12 @@ from pathlib import Path
 
 import duckdb
 
-from contact_warehouse.engine.duckdb_settings import connect as connect_warehouse
+from contact_warehouse.engine.duckdb_settings import connect
+from contact_warehouse.engine.sql import sql_literal
 
-from .common import SOURCE_LINE, max_record_bytes, quote, settle_seconds
-from .json_records import _stage_json_children, _stage_json_records
+from .common import settle_seconds
+from .csv_stage import force_rejections, stage_csv
+from .json_records import force_json_rejections, stage_json
 from .landing import _admit, _in_progress, _marker_sha, export_files, profile_files, sha256_of, unread_files
 from .ledger import (
     LEDGER,
@@ -51,8 +53,8 @@ from .ledger import (
     ensure_raw_schema,
 )
 from .profiles import discover_profiles
-from .rules import _error_cases, _insert_rows, _stage_typed
-from .scan import RefusedFileError, _scan_csv
+from .rules import _insert_rows
+from .scan import RefusedFileError
 from .sources import EXPORTS_BY_NAME, Export
 
 log = logging.getLogger(__name__)
@@ -60,67 +62,35 @@ log = logging.getLogger(__name__)
 # loader._record_duplicates or loader._record_ledger to simulate an out-of-memory error or a killed process.
 
 
-def connect(db_path: Path | str) -> duckdb.DuckDBPyConnection:
-    # Threads, memory limit and spill folder from the environment, as dbt's (engine/duckdb_settings.py).
-    con = connect_warehouse(db_path, preserve_insertion_order=True)
-    # Offsets in the exports are honoured; a timestamp without offset is read as UTC (DECISIONS.md).
-    con.execute("set TimeZone = 'UTC'")
-    return con
+def connect_for_loading(db_path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A connection the loader writes with: the warehouse's settings (engine/duckdb_settings.py, as dbt's), rows
+    kept in file order, and UTC: offsets in the exports are honoured, a timestamp without one is UTC (DECISIONS.md)."""
+    return connect(db_path, preserve_insertion_order=True, time_zone="UTC")
 
 
-def _load_csv(con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: str, ctx: dict) -> tuple:
+def _load_csv(
+    con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: str, ctx: dict, forced: dict | None = None
+) -> tuple:
     table = export.main_table
-    with tempfile.TemporaryDirectory(prefix="contact_warehouse_load_") as tmp:
-        clean = Path(tmp) / "records.csv"
-        records, bad, has_line_column = _scan_csv(path, ctx["file"], table, clean)
-        line_name = SOURCE_LINE if has_line_column else "_line"
-        columns = {**{n: "VARCHAR" for n in table.column_names}, line_name: "VARCHAR"}
-        spec = "{" + ", ".join(f"{quote(n)}: '{t}'" for n, t in columns.items()) + "}"
-        # The file is the clean copy written above (a safe temporary name): well-formed by construction.
-        con.execute(
-            f"""create or replace temp table _text as
-                select * exclude ({line_name}), try_cast({line_name} as bigint) as _line
-                from read_csv({quote(str(clean))}, columns = {spec}, header = true, auto_detect = false,
-                              delim = ',', quote = '"', escape = '"', max_line_size = {2 * max_record_bytes() + 1024},
-                              parallel = false)"""
-        )
-    con.execute("create or replace temp table _rej (line bigint, field varchar, reason varchar, raw_record varchar)")
-    if bad:
-        con.executemany("insert into _rej values (?, ?, ?, ?)", bad)
-    text = _stage_typed(con, table, "_text")
-    err_field, err_reason = _error_cases(table, "t", loaded_at=ctx["at"])
-    raw_record = ", ".join(f"coalesce(t.\"{c}\", '')" for c in table.column_names)
-    con.execute(
-        f"""create or replace temp table _errs as
-            select _line, {err_field} as field, {err_reason} as reason, concat_ws(',', {raw_record}) as raw_record
-            from {text} t where ({err_field}) is not null"""
-    )
+    records, text = stage_csv(con, table, path, ctx["file"], ctx["at"])
+    force_rejections(con, table, text, forced or {})
     loaded = _insert_rows(con, table, text, "t._line not in (select _line from _errs)", meta)
     rejected = _quarantine(con, export, table, ctx, "select _line, field, reason, raw_record from _errs")
     rejected += _quarantine(con, export, table, ctx, "select line, field, reason, raw_record from _rej")
     return records, loaded, rejected
 
 
-def _load_json(con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: str, ctx: dict) -> tuple:
-    records = _stage_json_records(con, export, path, ctx["file"])
-    staged = _stage_json_children(con, export)
-    # The record-level error comes first, then the parent table's, then each child's (priority order).
-    error_selects = ["select _line, field, reason, 0 as priority from _bad"]
-    staged = [(table, _stage_typed(con, table, temp), prefix) for table, temp, prefix in staged]
-    for priority, (table, temp, prefix) in enumerate(staged, start=1):
-        err_field, err_reason = _error_cases(table, "t", prefix, loaded_at=ctx["at"])
-        error_selects.append(
-            f"select _line, {err_field} as field, {err_reason} as reason, {priority} as priority "
-            f"from {temp} t where ({err_field}) is not null"
-        )
-    con.execute(
-        f"""create or replace temp table _errs as
-            select e._line, arg_min(e.field, e.priority) as field, arg_min(e.reason, e.priority) as reason,
-                   coalesce(any_value(r.raw_record), any_value(b.raw_record)) as raw_record
-            from ({" union all ".join(error_selects)}) e
-            left join _recs r using (_line) left join _bad b using (_line)
-            group by e._line"""
-    )
+def _load_json(
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    path: Path,
+    meta: str,
+    ctx: dict,
+    forced: dict | None = None,
+    line_map: dict | None = None,
+) -> tuple:
+    records, staged = stage_json(con, export, path, ctx["file"], ctx["at"], line_map)
+    force_json_rejections(con, forced or {})
     loaded = 0
     for table, temp, _ in staged:
         count = _insert_rows(con, table, temp, "t._line not in (select _line from _errs)", meta)
@@ -150,24 +120,34 @@ def load_file(
     origin: Path | None = None,
     origin_sha256: str | None = None,
     rows_filtered: int = 0,
+    profile: str | None = None,
+    forced: dict[int, tuple[str, str]] | None = None,
+    line_map: dict[int, int] | None = None,
 ) -> FileResult:
     """Load one file of an export in one transaction. ``origin`` names the user's file when ``path`` is a
-    canonical conversion of it (mapping profiles), whose filter dropped ``rows_filtered`` of its records; the
-    ledger and quarantine always name the user's file. Any failure reading the file refuses it (recorded with
-    the reason); it never stops the export."""
+    canonical conversion of it by mapping profile ``profile``, whose filter dropped ``rows_filtered`` of its
+    records and which rejects the ``forced`` source lines (field, reason) in every target; the ledger and
+    quarantine always name the user's file. Any failure reading the file refuses it (recorded with the
+    reason); it never stops the export."""
     origin = origin or path
     sha = origin_sha256 or sha256_of(origin)
-    if _already_loaded(con, export.name, sha):
+    if _already_loaded(con, export.name, sha, profile):
         return FileResult(export.name, str(origin), sha, "skipped", message="already in the ledger")
     stat_before = _stat_key(origin)
     con.execute("begin transaction")
     try:
         ctx = _new_context(con, str(origin))
-        meta = f"{quote(str(origin))}, t._line, {quote(ctx['load_id'])}, {ctx['seq']}, {quote(ctx['at'])}::timestamp"
-        result = FileResult(export.name, str(origin), sha, "loaded", rows_filtered=rows_filtered)
+        meta = (
+            f"{sql_literal(str(origin))}, t._line, {sql_literal(ctx['load_id'])}, {ctx['seq']}, "
+            f"{sql_literal(ctx['at'])}::timestamp"
+        )
+        result = FileResult(export.name, str(origin), sha, "loaded", rows_filtered=rows_filtered, profile=profile)
         try:
-            loader = _load_csv if export.format == "csv" else _load_json
-            records, result.rows_loaded, result.rows_rejected = loader(con, export, path, meta, ctx)
+            if export.format == "csv":
+                records, result.rows_loaded, result.rows_rejected = _load_csv(con, export, path, meta, ctx, forced)
+            else:
+                loaded_json = _load_json(con, export, path, meta, ctx, forced, line_map)
+                records, result.rows_loaded, result.rows_rejected = loaded_json
             result.rows_read = records + rows_filtered
             if records != result.rows_loaded + result.rows_rejected:
                 raise AssertionError(
@@ -179,7 +159,7 @@ def load_file(
             message = str(refused)
             if not isinstance(refused, RefusedFileError):
                 message = f"{origin}: cannot be decompressed: {type(refused).__name__}: {refused}"
-            result = FileResult(export.name, str(origin), sha, "refused", message=message)
+            result = FileResult(export.name, str(origin), sha, "refused", message=message, profile=profile)
             result.message = result.message.replace(str(path), str(origin))
             con.execute("rollback")
             con.execute("begin transaction")
@@ -199,18 +179,25 @@ def load_file(
         # An unexpected error may be transient (memory): unlike a refusal for the file's content, it is
         # retried on the next run (and recorded again).
         reason = f"{origin}: {RETRIED}: {type(exc).__name__}: {exc}"
-        return record_file(con, export.name, origin, sha, "refused", reason.replace(str(path), str(origin)))
+        reason = reason.replace(str(path), str(origin))
+        return record_file(con, export.name, origin, sha, "refused", reason, profile)
 
 
 def record_file(
-    con: duckdb.DuckDBPyConnection, export: str, path: Path, sha: str, status: str, reason: str
+    con: duckdb.DuckDBPyConnection,
+    export: str,
+    path: Path,
+    sha: str,
+    status: str,
+    reason: str,
+    profile: str | None = None,
 ) -> FileResult:
     """Record a file that is not loaded (refused before reading, or ignored) in a transaction of its own."""
     try:
         size = path.lstat().st_size
     except OSError:
         size = None
-    result = FileResult(export, str(path), sha, status, message=reason)
+    result = FileResult(export, str(path), sha, status, message=reason, profile=profile)
     con.execute("begin transaction")
     try:
         _record_ledger(con, _new_context(con, str(path)), result, size)  # type: ignore[arg-type]
@@ -269,7 +256,8 @@ def _load_through_profiles(
     con: duckdb.DuckDBPyConnection, export: Export, landing: Path, profiles_dir: Path, settle: float
 ) -> list[FileResult]:
     # pandas is imported only when a mapping profile converts a file.
-    from .conversion import ForeignFileError, convert_counted
+    from .conversion import ForeignFileError, convert_file
+    from .profile_check import rejections_in_all_targets
 
     results = []
     for profile in discover_profiles(profiles_dir):
@@ -284,26 +272,35 @@ def _load_through_profiles(
                 sha = _marker_sha("link", src) if verdict is not None else sha256_of(src)
             except OSError as exc:
                 verdict, sha = ("refused", f"{src}: cannot be read: {exc}"), _marker_sha("unreadable", src)
-            if _already_loaded(con, export.name, sha):
+            # The same file mapped by a second profile is that profile's load, not a repeat of the first.
+            if _already_loaded(con, export.name, sha, profile.name):
                 results.append(FileResult(export.name, str(src), sha, "skipped", message="already in the ledger"))
                 continue
             if verdict is not None:
-                results.append(record_file(con, export.name, src, sha, *verdict))
+                results.append(record_file(con, export.name, src, sha, *verdict, profile.name))
                 continue
             with tempfile.TemporaryDirectory() as tmp:
                 try:
-                    converted, foreign_rows, kept = convert_counted(profile, src, Path(tmp))
+                    converted = convert_file(profile, src, Path(tmp))
+                    forced = rejections_in_all_targets(profile, converted, str(src))
                 except ForeignFileError as refused:
-                    results.append(record_file(con, export.name, src, sha, "refused", str(refused)))
+                    results.append(record_file(con, export.name, src, sha, "refused", str(refused), profile.name))
                     continue
                 except Exception as exc:  # noqa: BLE001 - one unreadable foreign file is its own refusal
                     reason = f"{src}: mapping profile '{profile.name}' cannot convert it: {type(exc).__name__}: {exc}"
-                    results.append(record_file(con, export.name, src, sha, "refused", reason))
+                    results.append(record_file(con, export.name, src, sha, "refused", reason, profile.name))
                     continue
-                filtered = foreign_rows - kept[export.name]
                 results.append(
                     load_file(
-                        con, export, converted[export.name], origin=src, origin_sha256=sha, rows_filtered=filtered
+                        con,
+                        export,
+                        converted.paths[export.name],
+                        origin=src,
+                        origin_sha256=sha,
+                        rows_filtered=converted.foreign_rows - converted.kept[export.name],
+                        profile=profile.name,
+                        forced=forced,
+                        line_map=converted.line_maps.get(export.name),
                     )
                 )
     return results

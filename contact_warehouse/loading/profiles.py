@@ -1,68 +1,12 @@
-"""Mapping profiles: load a tool's own CSV export by describing how it differs from a canonical export.
+"""Mapping profiles: load a tool's own export by describing how it differs from the canonical exports.
 
-A profile is one YAML file in ``mapping_profiles/``; its file stem is its name. It reads every file matching
-``file_patterns`` in the landing subfolder ``folder`` and converts each into one canonical CSV per target
-export (docs/domain.md section 1), which the loader then validates and loads like any other file.
-This module reads and validates profiles (YAML, no pandas); ``conversion.py`` applies them to a file.
-
-YAML schema (every key except ``targets`` is optional)::
-
-    description: free text
-    folder: zendesk_talk          # landing subfolder read; default: the profile's name (file stem)
-    file_patterns: ["*.csv"]      # glob patterns inside folder; default ["*.csv"]
-    delimiter: ","                # default ","
-    encoding: utf-8-sig           # default utf-8-sig (plain UTF-8, with or without a byte-order mark)
-    header_row: 1                 # physical line of the header; lines above it are skipped; default 1
-    timezone: America/New_York    # IANA zone of timestamps written without offset; default UTC
-    targets:                      # canonical export -> how to fill its main table
-      <export>:                   # a CSV export of sources.py: calls, ivr_events, sms, surveys, ...
-        when: {<col>: [values]}   # optional row filter: keep rows whose foreign columns all match
-        unless: {<col>: [values]} # optional row filter: drop rows where any listed column matches
-        columns:
-          <canonical column>: <foreign column>     # shorthand for {from: <foreign column>}
-          <canonical column>: <column spec>
-
-A column spec has exactly one source:
-    from: <col> | [<col>, ...]    foreign column; several are joined with one space (a date and a time)
-    const: <value>                the same value on every row
-    template: "{id}-rating"       text with {foreign column} placeholders
-    after: <canonical column>     a timestamp of the same target, plus the durations in ``plus``
-    cases: [<spec>, ...]          per row, the first spec whose when/unless hold (none: empty)
-and optional modifiers, applied in this order:
-    transform: <name> | [names]   duration (to whole seconds, rounded), lower, upper, strip
-    map: {vendor: ours}           value map on the stripped value; unmapped values pass through unchanged
-    format: "%m/%d/%Y %I:%M:%S %p"   strptime format of a timestamp column (values not matching it are
-                                  still tried as ISO-8601; default: ISO-8601 only)
-    timezone: <IANA zone>         zone of this timestamp column when its values carry no offset
-    default: <value> | <spec>     used where the value is '' (a constant, or a spec evaluated there)
-    when / unless: {<col>: [values]}  the value is empty on rows where the condition fails
-    plus: <col> | [cols]          (with after) durations: seconds (``unit``) or [H:]MM:SS
-    unit: seconds | milliseconds | minutes   unit of plain-number durations; default seconds
-
-Timestamps are written in UTC as ``2026-10-05T13:14:03Z``. A derived (``after``) timestamp is empty where
-its base or one of its durations is empty; a duration or timestamp that does not parse is written raw.
-Values in ``when``/``unless`` lists are compared with the stripped foreign value; ``""`` means empty.
-Scalars stay text except ``true``/``false``/``null`` (so ``Y``, ``no``, ``01`` are kept as written).
-
-Example::
-
-    timezone: America/New_York
-    targets:
-      calls:
-        columns:
-          call_id: id
-          started_at: {from: [call_date, call_time], format: "%m/%d/%Y %I:%M:%S %p"}
-          answered_at: {after: started_at, plus: wait_seconds}
-          ended_at: {after: answered_at, plus: talk_time}        # talk_time like 0:02:23
-          status: {from: outcome, map: {ANSWERED: completed, HUNGUP: abandoned}}
-          resolved: {from: solved, map: {Y: true, N: false}}
-          direction: {const: inbound}
-      surveys:
-        unless: {rating: [""]}                                    # one answer per rated call
-        columns:
-          response_id: {template: "{id}-rating"}
-          survey_type: {const: csat}
-          ...
+A profile is one YAML file in ``mapping_profiles/`` (or ``CONTACT_WAREHOUSE_PROFILES``); its file stem is its
+name. It reads every file matching ``file_patterns`` in the landing subfolder ``folder`` and converts each into
+the canonical exports it targets (docs/domain.md section 1), which the loader then validates and loads like any
+other file. The format (version 2; version 1 files load unchanged) is documented with one worked example per
+feature in docs/mapping_profiles.md. This module reads and validates profiles (YAML, no pandas): first the
+keys, against the schema of ``profile_schema.py``, then what the values mean; every error names the file, the
+line and the key. ``conversion.py`` applies a profile to a file.
 """
 
 from __future__ import annotations
@@ -70,125 +14,60 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from .profile_model import (
+    ChildMapping,
+    ColumnSpec,
+    Condition,
+    MappingProfile,
+    RejectRule,
+    RowVariant,
+    TargetMapping,
+    Test,
+)
+from .profile_schema import check_schema, line_of, read_yaml, split_where
 from .sources import EXPORTS_BY_NAME, Column, RawTable
 
+__all__ = [
+    "ChildMapping",
+    "ColumnSpec",
+    "Condition",
+    "MappingProfile",
+    "ProfileError",
+    "RejectRule",
+    "RowVariant",
+    "TargetMapping",
+    "Test",
+    "discover_profiles",
+    "load_profile",
+]
+
 SOURCE_KEYS = ("from", "const", "template", "after", "cases")
-MODIFIER_KEYS = ("plus", "unit", "transform", "map", "format", "timezone", "default", "when", "unless")
-PROFILE_KEYS = ("description", "folder", "file_patterns", "delimiter", "encoding", "header_row", "timezone", "targets")
-TARGET_KEYS = ("columns", "when", "unless")
+MODIFIER_KEYS = (
+    "plus", "unit", "transform", "map", "format", "timezone", "default", "when", "unless", "rollover_after",
+    "aggregate",
+)  # fmt: skip
+AGGREGATES = ("first", "last", "min", "max")
+INPUT_FORMATS = ("csv", "json", "jsonl")
+DEFAULT_PATTERNS = {"csv": ["*.csv"], "json": ["*.json"], "jsonl": ["*.jsonl", "*.ndjson"]}
 UNIT_SECONDS = {"seconds": 1.0, "milliseconds": 0.001, "minutes": 60.0}
 # The value transforms conversion.py implements (its TRANSFORMS has exactly these keys).
 TRANSFORM_NAMES = ("duration", "lower", "strip", "upper")
 CSV_EXPORTS = tuple(name for name, export in EXPORTS_BY_NAME.items() if export.format == "csv")
+# Columns of a JSON export's nested list that the loader fills from the parent record and the position.
+CHILD_KEYS = {"chat_messages": ("conversation_id", "message_index"), "chat_tags": ("conversation_id", "tag_index")}
+CHILD_KEYS["form_answers"] = ("response_id", "answer_index")
 
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]+)\}")
 
 
 class ProfileError(ValueError):
-    """A mapping profile file is invalid; the message names the file and the offending key."""
-
-
-# ------------------------------------------------------------------------------------------ model
-
-
-Condition = dict[str, frozenset[str]]
-
-
-@dataclass
-class ColumnSpec:
-    """How one canonical column is computed from a foreign row (see the module docstring)."""
-
-    source: str  # one of SOURCE_KEYS
-    columns: tuple[str, ...] = ()  # from
-    const: str = ""
-    template: tuple[tuple[bool, str], ...] = ()  # (is_placeholder, text)
-    after: str = ""
-    plus: tuple[str, ...] = ()
-    cases: tuple[ColumnSpec, ...] = ()
-    transforms: tuple[str, ...] = ()
-    value_map: dict[str, str] | None = None
-    format: str | None = None
-    timezone: str | None = None
-    unit: str = "seconds"
-    default: str | ColumnSpec | None = None
-    when: Condition = field(default_factory=dict)
-    unless: Condition = field(default_factory=dict)
-
-    def children(self) -> list[ColumnSpec]:
-        return [*self.cases, *([self.default] if isinstance(self.default, ColumnSpec) else [])]
-
-    def foreign_columns(self) -> list[str]:
-        own = [*self.columns, *(text for is_col, text in self.template if is_col), *self.plus]
-        own += [*self.when, *self.unless]
-        return own + [c for child in self.children() for c in child.foreign_columns()]
-
-    def after_refs(self) -> list[str]:
-        own = [self.after] if self.after else []
-        return own + [ref for child in self.children() for ref in child.after_refs()]
-
-
-@dataclass
-class TargetMapping:
-    """How one canonical export's main table is filled from a foreign file."""
-
-    export: str
-    columns: dict[str, ColumnSpec]
-    when: Condition = field(default_factory=dict)
-    unless: Condition = field(default_factory=dict)
-
-    @property
-    def table(self) -> RawTable:
-        return EXPORTS_BY_NAME[self.export].main_table
-
-    def foreign_columns(self) -> list[str]:
-        return [*self.when, *self.unless, *(c for spec in self.columns.values() for c in spec.foreign_columns())]
-
-
-@dataclass
-class MappingProfile:
-    name: str
-    path: Path
-    mappings: dict[str, TargetMapping]
-    folder: str
-    file_patterns: list[str] = field(default_factory=lambda: ["*.csv"])
-    delimiter: str = ","
-    encoding: str = "utf-8-sig"
-    header_row: int = 1
-    timezone: str = "UTC"
-    description: str = ""
-
-    @property
-    def targets(self) -> list[str]:
-        """Canonical export names this profile writes, in file order."""
-        return list(self.mappings)
-
-    def foreign_columns(self) -> list[str]:
-        """Every foreign column the profile reads, once each, in first-use order."""
-        return list(dict.fromkeys(c for m in self.mappings.values() for c in m.foreign_columns()))
-
-
-# ---------------------------------------------------------------------------------------- loading
-
-
-class _ProfileYamlLoader(yaml.SafeLoader):
-    """YAML where only true/false/null are typed: vendor codes like Y, N, no, off, 007 stay text."""
-
-    yaml_implicit_resolvers: dict = {}
-
-
-_ProfileYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_ProfileYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
-)
+    """A mapping profile file is invalid; the message names the file, the line and the offending key."""
 
 
 def _text(value: Any) -> str:
@@ -201,13 +80,16 @@ def _text(value: Any) -> str:
 
 
 class _Parser:
-    """Validates one profile file; every error names the file and the key path."""
+    """Validates what one profile file's values mean; every error names the file, the line and the key path."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, lines: dict | None = None) -> None:
         self.path = path
+        self.lines = lines or {}
 
     def fail(self, where: str, problem: str) -> ProfileError:
-        return ProfileError(f"{self.path}: {where}: {problem}")
+        line = line_of(self.lines, split_where(where))
+        at = f", line {line}" if line else ""
+        return ProfileError(f"{self.path}{at}: {where}: {problem}")
 
     def mapping(self, raw: Any, where: str, allowed: Iterable[str], what: str = "key", of: str = "") -> dict:
         if not isinstance(raw, dict):
@@ -226,11 +108,29 @@ class _Parser:
 
     def condition(self, raw: Any, where: str) -> Condition:
         if not isinstance(raw, dict) or not raw:
-            raise self.fail(where, "expected a mapping of foreign column -> value or list of values")
-        return {
-            str(col): frozenset(_text(v).strip() for v in (vals if isinstance(vals, list) else [vals]))
-            for col, vals in raw.items()
-        }
+            raise self.fail(where, "expected a mapping of foreign column -> values or tests (in, pattern, min, ...)")
+        return {str(col): self.test(tests, f"{where}.{col}") for col, tests in raw.items()}
+
+    def test(self, raw: Any, where: str) -> Test:
+        if not isinstance(raw, dict):
+            raw = {"in": raw if isinstance(raw, list) else [raw]}
+        values = frozenset(_text(v).strip() for v in raw["in"]) if "in" in raw else None
+        pattern = raw.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern))
+            except re.error as exc:
+                raise self.fail(f"{where}.pattern", f"not a regular expression: {exc}") from None
+        bounds = {}
+        for key in ("min", "max", "below", "above"):
+            if raw.get(key) is not None:
+                try:
+                    bounds[key] = float(raw[key])
+                except (TypeError, ValueError):
+                    raise self.fail(f"{where}.{key}", f"expected a number, got {raw[key]!r}") from None
+        if values is None and pattern is None and not bounds:
+            raise self.fail(where, "expected values or at least one test (in, pattern, min, max, below, above)")
+        return Test(values=values, pattern=None if pattern is None else str(pattern), **bounds)
 
     def timezone(self, raw: Any, where: str) -> str:
         try:
@@ -240,7 +140,6 @@ class _Parser:
         return str(raw)
 
     def profile(self, raw: Any) -> MappingProfile:
-        raw = self.mapping(raw, "profile", PROFILE_KEYS)
         if "targets" not in raw:
             raise self.fail("targets", "missing: name at least one canonical export to write")
         name = self.path.stem
@@ -258,10 +157,13 @@ class _Parser:
         delimiter = str(raw.get("delimiter", ","))
         if len(delimiter) != 1:
             raise self.fail("delimiter", f"expected one character, got {delimiter!r}")
-        json_targets = [t for t in raw["targets"] or {} if t in EXPORTS_BY_NAME and t not in CSV_EXPORTS]
-        if json_targets:
-            raise self.fail(f"targets.{json_targets[0]}", "a JSON export; profiles can only write CSV exports")
-        targets = self.mapping(raw["targets"], "targets", CSV_EXPORTS, "target export")
+        reject = [self.reject(rule, f"reject[{i}]") for i, rule in enumerate(raw.get("reject") or [])]
+        input_format = str(raw.get("format", "csv"))
+        if input_format not in INPUT_FORMATS:
+            raise self.fail("format", f"unknown input format {input_format!r} (known: {', '.join(INPUT_FORMATS)})")
+        if raw.get("records") and input_format == "csv":
+            raise self.fail("records", "only for JSON input (format: json or jsonl)")
+        targets = self.mapping(raw["targets"], "targets", list(EXPORTS_BY_NAME), "target export")
         if not targets:
             raise self.fail("targets", "name at least one canonical export to write")
         return MappingProfile(
@@ -269,35 +171,77 @@ class _Parser:
             path=self.path,
             mappings={export: self.target(export, spec) for export, spec in targets.items()},
             folder=folder,
-            file_patterns=list(self.names(raw.get("file_patterns", ["*.csv"]), "file_patterns")),
+            file_patterns=list(self.names(raw.get("file_patterns", DEFAULT_PATTERNS[input_format]), "file_patterns")),
             delimiter=delimiter,
             encoding=encoding,
             header_row=int(header_row),
             timezone=self.timezone(raw.get("timezone", "UTC"), "timezone"),
             description=_text(raw.get("description")),
+            version=int(raw.get("version", 1)),
+            format=input_format,
+            records=str(raw.get("records") or ""),
+            reject=reject,
+        )
+
+    def reject(self, raw: dict, where: str) -> RejectRule:
+        if "when" not in raw and "unless" not in raw:
+            raise self.fail(where, "a reject rule needs when or unless (which rows it rejects)")
+        return RejectRule(
+            field=str(raw["field"]),
+            reason=str(raw["reason"]),
+            when=self.condition(raw["when"], f"{where}.when") if "when" in raw else {},
+            unless=self.condition(raw["unless"], f"{where}.unless") if "unless" in raw else {},
         )
 
     def target(self, export: str, raw: Any) -> TargetMapping:
         where = f"targets.{export}"
-        raw = self.mapping(raw, where, TARGET_KEYS)
-        table = EXPORTS_BY_NAME[export].main_table
-        columns_raw = self.mapping(
-            raw.get("columns", {}), f"{where}.columns", table.column_names, "canonical column", f" of export '{export}'"
-        )
-        by_name = {c.name: c for c in table.columns}
-        columns = {
-            name: self.spec(spec, f"{where}.columns.{name}", by_name[name]) for name, spec in columns_raw.items()
-        }
-        missing = [c.name for c in table.columns if c.required and c.name not in columns]
-        if missing:
-            raise self.fail(f"{where}.columns", f"required canonical column(s) not mapped: {', '.join(missing)}")
-        self.check_after(where, columns, by_name)
+        raw = raw or {}
+        tables = EXPORTS_BY_NAME[export].tables
+        if raw.get("children") and len(tables) == 1:
+            raise self.fail(f"{where}.children", f"'{export}' is a CSV export: it has no nested lists")
+        children = []
+        for name, child in (raw.get("children") or {}).items():
+            table = next((t for t in tables[1:] if t.name == name), None)
+            if table is None:
+                known = ", ".join(t.name for t in tables[1:])
+                raise self.fail(f"{where}.children.{name}", f"unknown nested list '{name}' (known: {known})")
+            children.append(ChildMapping(table, self.variants(table, child or {}, f"{where}.children.{name}")))
         return TargetMapping(
             export,
-            columns,
+            self.variants(tables[0], raw, where),
             when=self.condition(raw["when"], f"{where}.when") if "when" in raw else {},
             unless=self.condition(raw["unless"], f"{where}.unless") if "unless" in raw else {},
+            group_by=self.names(raw["group_by"], f"{where}.group_by") if raw.get("group_by") else (),
+            children=children,
         )
+
+    def variants(self, table: RawTable, raw: dict, where: str) -> list[RowVariant]:
+        """The rows a source row writes into ``table``: one, or one per entry of ``rows`` whose condition holds
+        (each entry's columns override the shared ``columns``)."""
+        shared = raw.get("columns") or {}
+        if not raw.get("rows"):
+            return [RowVariant(self.columns(table, shared, f"{where}.columns"))]
+        variants = []
+        for i, entry in enumerate(raw["rows"]):
+            at = f"{where}.rows[{i}]"
+            columns = self.columns(table, {**shared, **(entry.get("columns") or {})}, f"{at}.columns")
+            when = self.condition(entry["when"], f"{at}.when") if "when" in entry else {}
+            unless = self.condition(entry["unless"], f"{at}.unless") if "unless" in entry else {}
+            variants.append(RowVariant(columns, when, unless))
+        return variants
+
+    def columns(self, table: RawTable, raw: Any, where: str) -> dict[str, ColumnSpec]:
+        # A nested list's key and position come from its parent record and its place in the list.
+        filled = CHILD_KEYS.get(table.name, ())
+        allowed = [c for c in table.column_names if c not in filled]
+        columns_raw = self.mapping(raw, where, allowed, "canonical column", f" of table '{table.name}'")
+        by_name = {c.name: c for c in table.columns}
+        columns = {name: self.spec(spec, f"{where}.{name}", by_name[name]) for name, spec in columns_raw.items()}
+        missing = [c.name for c in table.columns if c.required and c.name not in columns and c.name not in filled]
+        if missing:
+            raise self.fail(where, f"required canonical column(s) not mapped: {', '.join(missing)}")
+        self.check_after(where.removesuffix(".columns"), columns, by_name)
+        return columns
 
     def check_after(self, where: str, columns: dict[str, ColumnSpec], by_name: dict[str, Column]) -> None:
         """``after`` must name a mapped timestamp column of the same target, without cycles."""
@@ -323,7 +267,6 @@ class _Parser:
     def spec(self, raw: Any, where: str, column: Column) -> ColumnSpec:
         if isinstance(raw, str):
             raw = {"from": raw}
-        raw = self.mapping(raw, where, SOURCE_KEYS + MODIFIER_KEYS)
         sources = [k for k in SOURCE_KEYS if k in raw]
         if len(sources) != 1:
             raise self.fail(where, f"needs exactly one of {', '.join(SOURCE_KEYS)}, got {sources or 'none'}")
@@ -379,10 +322,21 @@ class _Parser:
             if not isinstance(raw["map"], dict) or not raw["map"]:
                 raise self.fail(f"{where}.map", "expected a mapping of vendor value -> canonical value")
             spec.value_map = {_text(k).strip(): _text(v) for k, v in raw["map"].items()}
-        for key in ("format", "timezone"):
+        for key in ("format", "timezone", "rollover_after"):
             if key in raw and column.type != "timestamp":
                 raise self.fail(f"{where}.{key}", f"only for timestamp columns; {column.name} is {column.type}")
-        spec.format = str(raw["format"]) if "format" in raw else None
+        if "format" in raw:
+            spec.formats = self.names(raw["format"], f"{where}.format")
+        rollover = raw.get("rollover_after") or ""
+        if isinstance(rollover, dict):
+            spec.rollover_after = self.spec(rollover, f"{where}.rollover_after", column)
+        else:
+            spec.rollover_after = str(rollover)
+        aggregate = raw.get("aggregate", "first")
+        spec.aggregate = tuple(_text(v) for v in aggregate) if isinstance(aggregate, list) else str(aggregate)
+        if isinstance(spec.aggregate, str) and spec.aggregate not in AGGREGATES:
+            known = ", ".join(AGGREGATES)
+            raise self.fail(f"{where}.aggregate", f"unknown aggregate {spec.aggregate!r} (known: {known})")
         spec.timezone = self.timezone(raw["timezone"], f"{where}.timezone") if "timezone" in raw else None
         spec.unit = str(raw.get("unit", "seconds"))
         if spec.unit not in UNIT_SECONDS:
@@ -391,18 +345,24 @@ class _Parser:
             default = raw["default"]
             is_spec = isinstance(default, dict)
             spec.default = self.spec(default, f"{where}.default", column) if is_spec else _text(default)
+            if isinstance(spec.default, ColumnSpec) and spec.default.source == "const" and len(default) == 1:
+                spec.default = spec.default.const  # {const: x} as a default is the constant x
         spec.when = self.condition(raw["when"], f"{where}.when") if "when" in raw else {}
         spec.unless = self.condition(raw["unless"], f"{where}.unless") if "unless" in raw else {}
 
 
 def load_profile(path: Path) -> MappingProfile:
-    """Read and validate one profile file; raises ProfileError naming the file and the bad key."""
+    """Read and validate one profile file; raises ProfileError naming the file, the line and the bad key."""
     path = Path(path)
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_ProfileYamlLoader)  # a SafeLoader
+        raw, lines = read_yaml(path.read_text(encoding="utf-8"))  # a SafeLoader
     except yaml.YAMLError as exc:
         raise ProfileError(f"{path}: not valid YAML: {exc}") from exc
-    return _Parser(path).profile(raw)
+    try:
+        check_schema(path, raw, lines)
+    except ValueError as exc:
+        raise ProfileError(str(exc)) from None
+    return _Parser(path, lines).profile(raw)
 
 
 def discover_profiles(profiles_dir: Path) -> list[MappingProfile]:

@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 
 import duckdb
 
-from .common import RAW_SCHEMA, SQL_TYPES, future_tolerance_minutes, quote
+from contact_warehouse.engine.sql import sql_literal
+
+from .common import RAW_SCHEMA, SQL_TYPES, future_tolerance_minutes
 from .sources import Column, RawTable
 
 PARSE_FAILURE = {
@@ -90,7 +92,7 @@ def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str =
         case(
             rule.field,
             f"coalesce({violated}, false)",
-            f'{quote(rule.reason + " ")} || chr(39) || {alias}."{rule.field}" || chr(39)',
+            f'{sql_literal(rule.reason + " ")} || chr(39) || {alias}."{rule.field}" || chr(39)',
         )
     if not field_cases:
         return "null", "null"

@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 
 from contact_warehouse.engine.duckdb_settings import connect
+from contact_warehouse.engine.sql import sql_identifier, sql_literal
+from contact_warehouse.publication.grains import add_grain_views
 from contact_warehouse.settings import make_private
 
 PUBLISHED_SCHEMA = "marts"  # the only schema that leaves the build file: never raw, staging or intermediate
@@ -44,14 +46,6 @@ class Publication:
     published_at: datetime
     tables: dict[str, int] = field(default_factory=dict)  # marts table -> row count
     checks: tuple[CheckOutcome, ...] = ()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _temp_path(serving: Path, run_id: str) -> Path:
@@ -114,29 +108,31 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, table: str, target: str) -> N
         [PUBLISHED_SCHEMA, table],
     ).fetchall():
         if comment:
-            con.execute(f"comment on table {target} is {_literal(comment)}")
+            con.execute(f"comment on table {target} is {sql_literal(comment)}")
     for column, comment in con.execute(
         "select column_name, comment from duckdb_columns() "
         "where database_name = 'build' and schema_name = ? and table_name = ? and comment is not null",
         [PUBLISHED_SCHEMA, table],
     ).fetchall():
-        con.execute(f"comment on column {target}.{_quote(column)} is {_literal(comment)}")
+        con.execute(f"comment on column {target}.{sql_identifier(column)} is {sql_literal(comment)}")
 
 
 def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, published_at: datetime, checks) -> dict:
-    con.execute(f"attach {_literal(str(build_db))} as build (read_only)")
+    con.execute(f"attach {sql_literal(str(build_db))} as build (read_only)")
     try:
         tables = published_tables(con, "build")
         con.execute(f"create schema {PUBLISHED_SCHEMA}")
         counts = {}
         for table in tables:
-            target = f"{PUBLISHED_SCHEMA}.{_quote(table)}"
+            target = f"{PUBLISHED_SCHEMA}.{sql_identifier(table)}"
             # Views are materialised: what they read stays behind in the build file.
-            con.execute(f"create table {target} as select * from build.{PUBLISHED_SCHEMA}.{_quote(table)}")
+            con.execute(f"create table {target} as select * from build.{PUBLISHED_SCHEMA}.{sql_identifier(table)}")
             counts[table] = con.execute(f"select count(*) from {target}").fetchone()[0]
             _copy_comments(con, table, target)
     finally:
         con.execute("detach build")
+    for table in tables:
+        add_grain_views(con, PUBLISHED_SCHEMA, table)
     con.execute(f"create schema {META_SCHEMA}")
     con.execute(
         f"""create table {PUBLICATION_TABLE} (
@@ -147,8 +143,8 @@ def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, publishe
             checks struct(asset_key varchar, check_name varchar, passed boolean, severity varchar)[] not null)"""
     )
     for column, comment in PUBLICATION_COMMENTS.items():
-        con.execute(f"comment on column {PUBLICATION_TABLE}.{column} is {_literal(comment)}")
-    con.execute(f"comment on table {PUBLICATION_TABLE} is {_literal(PUBLICATION_TABLE_COMMENT)}")
+        con.execute(f"comment on column {PUBLICATION_TABLE}.{column} is {sql_literal(comment)}")
+    con.execute(f"comment on table {PUBLICATION_TABLE} is {sql_literal(PUBLICATION_TABLE_COMMENT)}")
     con.execute(
         f"insert into {PUBLICATION_TABLE} values (?, ?, 'published', ?, ?)",
         [

@@ -52,13 +52,6 @@ class Serving:
         if missing:
             raise MartMissing(*missing)
 
-    def first_of(self, *marts: str) -> str:
-        """The first of several possible names of a mart that the file holds."""
-        for mart in marts:
-            if mart in self.tables:
-                return mart
-        raise MartMissing(marts[0])
-
     def column(self, mart: str, *candidates: str) -> str:
         """The first of several possible names of a column that the mart has."""
         self.require(mart)

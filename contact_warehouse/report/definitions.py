@@ -35,10 +35,6 @@ class Definitions:
             return f"{column}: {description}"
         return f"{model}.{column}: not in the glossary."
 
-    def kpi_name(self, model: str, column: str, default: str) -> str:
-        entry = self.kpis.get((model, column))
-        return entry.kpi if entry else default
-
     def model(self, name: str) -> str:
         """The first sentence(s) of a model's description, markdown stripped."""
         text = self.models.get(name, "")

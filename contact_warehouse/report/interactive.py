@@ -1,21 +1,24 @@
 """The filterable part of the cockpit: day-grain rows of the marts embedded in the page as JSON, re-summed in the
 browser for the filters (date range, channel, queue, intent, agent).
 
-Only counts travel: every rate the page shows is a ratio of two of the mart's own count columns, the same ratio
-the mart's rate column holds (`RATES` names them; tests/test_report.py checks each pair against the mart's rate
-column row by row). A panel filters only by the dimensions its mart has and says which filters it ignores.
+Only counts travel: every rate the page shows is a metric of the semantic layer (`report.metrics`), the ratio of
+two measures summed over the rows the filters keep; tests/test_report.py checks each against the mart's rate
+column row by row, and that no KPI formula is written in the report. A panel filters only by the dimensions its
+mart has and says which filters it ignores.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import re
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
 from contact_warehouse.report.data import SCHEMA, MartMissing, Serving
 from contact_warehouse.report.definitions import Definitions
 from contact_warehouse.report.kpis import FCR_MATURITY, Series
+from contact_warehouse.report.metrics import metric
 from contact_warehouse.report.panels import PLOTLY_CONFIG, Panel
 
 DAILY_MART = "mart_cockpit_daily"
@@ -26,14 +29,16 @@ FILTERS = ("date", "channel", "queue", "intent", "agent")
 # The industry convention (80 % of calls answered within 20 s) when the serving file does not carry the target.
 DEFAULT_TARGET_SHARE = 0.8
 DEFAULT_TARGET_SECONDS = 20
+_IDENTIFIERS = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 
 
 @dataclass(frozen=True)
 class Rate:
-    """A rate as the mart defines it: scale × sum(numerator columns) / sum(denominator column).
+    """A KPI as the semantic layer defines it: sum(numerator measure) / sum(denominator measure) over the rows the
+    filters keep. `column` is the metric's name, which is also the mart's rate column; `measures` gives each
+    measure's SQL over the mart's row (a column, or an expression such as NPS's 100 * (promoters - detractors)).
 
-    A numerator column written '-name' is subtracted (NPS: promoters - detractors). `column` is the mart's own rate
-    column this ratio reproduces."""
+    `numerator` is a tuple and `scale` 1 for the page's script, which sums the numerator terms and divides."""
 
     column: str
     label: str
@@ -42,49 +47,46 @@ class Rate:
     unit: str  # count, pct, nps, seconds, duration
     scale: float = 1.0
     higher_is_better: bool | None = None
+    measures: dict[str, str] = field(default_factory=dict)
 
 
+def metric_rate(name: str, label: str, unit: str, higher_is_better: bool | None = None) -> Rate:
+    """The page's rate for one metric of the semantic layer: its measures, never a formula of the report's own."""
+    kpi = metric(name)
+    parts = [kpi.numerator] + ([kpi.denominator] if kpi.denominator else [])
+    return Rate(name, label, (kpi.numerator.name,), kpi.denominator.name if kpi.denominator else None, unit,
+                higher_is_better=higher_is_better, measures={m.name: m.expr for m in parts})  # fmt: skip
+
+
+# Which metrics each view shows, with the label and unit it shows them in and which way is good: presentation only.
 DAILY_RATES = [
-    Rate("interactions", "Volume (interactions)", ("interactions",), None, "count"),
-    Rate("nps", "NPS", ("promoters", "-detractors"), "nps_answers", "nps", 100.0, True),
-    Rate("csat", "CSAT (top-two box)", ("csat_satisfied",), "csat_answers", "pct", higher_is_better=True),
-    Rate("fcr_rate", "First-contact resolution", ("fcr_engagements",), "closed_engagements", "pct",
-         higher_is_better=True),
-    Rate("repeat_contact_rate", "Repeat contacts", ("repeat_interactions",), "known_intent_interactions", "pct",
-         higher_is_better=False),
-    Rate("asa_seconds", "Average speed of answer", ("answer_seconds",), "answered_calls", "seconds",
-         higher_is_better=False),
-    Rate("abandonment_rate", "Abandonment", ("abandoned_calls",), "calls_entered_queue", "pct",
-         higher_is_better=False),
-    Rate("service_level", "Service level", ("answered_within_service_level",), "calls_entered_queue", "pct",
-         higher_is_better=True),
-    Rate("aht_seconds", "Average handle time", ("handle_seconds",), "handled_contacts", "duration",
-         higher_is_better=False),
-    Rate("transfer_rate", "Transfer rate", ("transferred_calls",), "transfer_answered_calls", "pct",
-         higher_is_better=False),
-    Rate("self_service_failure_rate", "Self-service failure", ("failed_self_service_uses",), "self_service_uses",
-         "pct", higher_is_better=False),
-    Rate("negative_sentiment_share", "Negative sentiment", ("negative_interactions",), "scored_interactions", "pct",
-         higher_is_better=False),
-]  # fmt: skip
+    metric_rate("interactions", "Volume (interactions)", "count"),
+    metric_rate("nps", "NPS", "nps", True),
+    metric_rate("csat_rate", "CSAT (top-two box)", "pct", True),
+    metric_rate("fcr_rate", "First-contact resolution", "pct", True),
+    metric_rate("repeat_contact_rate", "Repeat contacts", "pct", False),
+    metric_rate("asa_seconds", "Average speed of answer", "seconds", False),
+    metric_rate("abandonment_rate", "Abandonment", "pct", False),
+    metric_rate("service_level", "Service level", "pct", True),
+    metric_rate("aht_seconds", "Average handle time", "duration", False),
+    metric_rate("transfer_rate", "Transfer rate", "pct", False),
+    metric_rate("self_service_failure_rate", "Self-service failure", "pct", False),
+    metric_rate("negative_sentiment_share", "Negative sentiment", "pct", False),
+]
 QUEUE_RATES = [
-    Rate("service_level", "Service level", ("answered_within_service_level",), "calls_entered_queue", "pct",
-         higher_is_better=True),
-    Rate("asa_seconds", "ASA", ("answer_seconds",), "answered_calls", "seconds", higher_is_better=False),
-    Rate("abandonment_rate", "Abandonment", ("abandoned_calls",), "calls_entered_queue", "pct",
-         higher_is_better=False),
-    Rate("aht_seconds", "AHT", ("handle_seconds",), "handled_contacts", "duration", higher_is_better=False),
-    Rate("dead_air_rate", "Dead air", ("dead_air_calls",), "answered_legs", "pct", higher_is_better=False),
-]  # fmt: skip
+    metric_rate("service_level", "Service level", "pct", True),
+    metric_rate("asa_seconds", "ASA", "seconds", False),
+    metric_rate("abandonment_rate", "Abandonment", "pct", False),
+    metric_rate("aht_seconds", "AHT", "duration", False),
+    metric_rate("dead_air_rate", "Dead air", "pct", False),
+]
 AGENT_RATES = [
-    Rate("aht_seconds", "AHT", ("handle_seconds",), "handled_contacts", "duration", higher_is_better=False),
-    Rate("fcr_rate", "FCR", ("fcr_engagements",), "closed_engagements", "pct", higher_is_better=True),
-    Rate("csat_rate", "CSAT", ("csat_satisfied",), "csat_answers", "pct", higher_is_better=True),
-    Rate("transfer_out_rate", "Transfer-out", ("transferred_calls",), "handled_inbound_calls", "pct",
-         higher_is_better=False),
-    Rate("negative_sentiment_share", "Negative sentiment", ("negative_interactions",), "scored_interactions", "pct",
-         higher_is_better=False),
-]  # fmt: skip
+    metric_rate("aht_seconds", "AHT", "duration", False),
+    metric_rate("fcr_rate", "FCR", "pct", True),
+    metric_rate("csat_rate", "CSAT", "pct", True),
+    metric_rate("transfer_out_rate", "Transfer-out", "pct", False),
+    metric_rate("negative_sentiment_share", "Negative sentiment", "pct", False),
+]
 # Each agent rate's coaching flag and the team's rate that week (the flag's comparison), from the mart.
 AGENT_FLAGS = {
     "fcr_rate": ("is_low_fcr", "team_fcr_rate"),
@@ -93,7 +95,7 @@ AGENT_FLAGS = {
     "negative_sentiment_share": ("is_high_negative_sentiment", "team_negative_sentiment_share"),
 }
 # The trend charts: the headline KPIs, drawn from the daily mart.
-TREND_RATES = ["interactions", "nps", "csat", "fcr_rate", "asa_seconds", "abandonment_rate", "service_level",
+TREND_RATES = ["interactions", "nps", "csat_rate", "fcr_rate", "asa_seconds", "abandonment_rate", "service_level",
                "self_service_failure_rate"]  # fmt: skip
 
 
@@ -108,10 +110,9 @@ def daily_definition(defs: Definitions, column: str) -> str:
     return defs.of(source, column) if source and not known else defs.of(DAILY_MART, column)
 
 
-def count_columns(rates: list[Rate]) -> list[str]:
-    names = [c.lstrip("-") for rate in rates for c in rate.numerator]
-    names += [rate.denominator for rate in rates if rate.denominator]
-    return list(dict.fromkeys(names))
+def count_columns(rates: list[Rate]) -> dict[str, str]:
+    """Every measure the rates divide, with its SQL over the mart's row."""
+    return {name: expr for rate in rates for name, expr in rate.measures.items()}
 
 
 def _number(value: Any) -> int | float | None:
@@ -123,13 +124,17 @@ def _number(value: Any) -> int | float | None:
     return int(number) if number.is_integer() else round(number, 6)
 
 
-def _dataset(db: Serving, mart: str, dims: dict[str, str], counts: list[str], where: str, extra: list[str]) -> dict:
-    """The mart's rows (grouped by `dims`, counts summed) in columns; each dimension dictionary-encoded (a list of
-    its values and one index per row) to keep the page small."""
-    present = [c for c in counts if c in db.tables[mart]]
-    kept = [c for c in extra if c in db.tables[mart]]
+def _dataset(
+    db: Serving, mart: str, dims: dict[str, str], counts: dict[str, str], where: str, extra: list[str]
+) -> dict:
+    """The mart's rows (grouped by `dims`, each measure summed) in columns; each dimension dictionary-encoded (a
+    list of its values and one index per row) to keep the page small. A measure whose columns the mart lacks is
+    listed as missing."""
+    columns = db.tables[mart]
+    present = [c for c, expr in counts.items() if set(_IDENTIFIERS.findall(expr)) <= columns]
+    kept = [c for c in extra if c in columns and c not in present]
     select = [f'cast({expr} as varchar) as "{name}"' for name, expr in dims.items()]
-    select += [f'sum({c}) as "{c}"' for c in present] + [f'max({c}) as "{c}"' for c in kept]
+    select += [f'sum({counts[c]}) as "{c}"' for c in present] + [f'max({c}) as "{c}"' for c in kept]
     frame = db.frame(
         f"select {', '.join(select)} from {SCHEMA}.{mart} where {where} "
         f"group by {', '.join(str(i + 1) for i in range(len(dims)))} order by 1"
@@ -211,7 +216,8 @@ def page_data(db: Serving, defs: Definitions, first: date | None, last: date | N
         "queues": (QUEUE_MART, {"date": "period_start", "channel": "channel", "queue": "queue", "agent": "agent_id",
                                 "intent": "intent"}, count_columns(QUEUE_RATES), "period_grain = 'day'", []),
         "agents": (AGENT_MART, {"week": "week_start", "agent": "agent_id"},
-                   ["handled_contacts", "handled_calls", "handled_chats", *count_columns(AGENT_RATES)], "true",
+                   {"handled_contacts": "handled_contacts", "handled_calls": "handled_calls",
+                    "handled_chats": "handled_chats", **count_columns(AGENT_RATES)}, "true",
                    [*[c for pair in AGENT_FLAGS.values() for c in pair], "coaching_flags",
                     *[r.column for r in AGENT_RATES]]),
     }  # fmt: skip

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from contact_warehouse.report.data import SCHEMA, MartMissing, Serving
+from contact_warehouse.report.metrics import metric
 
 # First-contact resolution needs engagement_window_days of hindsight: a period counts once this share of its
 # engagements is closed (recent days have almost none, and the few that are closed are the quickly resolved).
 FCR_MATURITY = 0.8
+DAILY_MART = "mart_cockpit_daily"  # the headline KPIs' day rows, with every metric's measures
 
 
 @dataclass(frozen=True)
@@ -21,7 +23,7 @@ class Kpi:
     key: str
     label: str
     mart: str
-    numerator: str  # SQL aggregate over the mart's rows of one period
+    numerator: str  # SQL aggregate over the mart's rows of one period (from the semantic layer: metric_kpi)
     denominator: str | None  # None: the KPI is a count
     unit: str  # count, pct, nps, seconds
     higher_is_better: bool | None
@@ -91,14 +93,53 @@ def calendar(db: Serving, marts: list[str]) -> Calendar:
     return Calendar(first, last)
 
 
+def _periods(db: Serving, mart: str) -> str:
+    """The mart's day and week rows: its own roll-up rows, or for a day-grain mart (`activity_date`, such as
+    mart_cockpit_daily) its days and the weeks (from Monday) they fall in."""
+    if "period_grain" in db.tables[mart]:
+        return f"(select * from {SCHEMA}.{mart} where period_grain in ('day', 'week'))"
+    week = "cast(date_trunc('week', activity_date) as date)"
+    return (
+        f"(select 'day' as period_grain, activity_date as period_start, * from {SCHEMA}.{mart} union all "
+        f"select 'week' as period_grain, {week} as period_start, * from {SCHEMA}.{mart})"
+    )
+
+
+def metric_kpi(
+    key: str, name: str, label: str, unit: str, higher_is_better: bool | None, definition: tuple[str, str]
+) -> Kpi:
+    """A headline KPI summed from mart_cockpit_daily with the semantic layer's definition of metric `name`."""
+    kpi = metric(name)
+    denominator = f"sum({kpi.denominator.expr})" if kpi.denominator else None
+    mature = None
+    if name == "fcr_rate":  # a period's FCR counts once FCR_MATURITY of its engagements are closed
+        mature = (
+            f"sum({kpi.denominator.expr})" if kpi.denominator else "1",
+            f"sum({metric('engagements').numerator.expr})",
+        )
+    return Kpi(key, label, DAILY_MART, f"sum({kpi.numerator.expr})", denominator, unit, higher_is_better, definition,
+               mature)  # fmt: skip
+
+
+def metric_total(db: Serving, name: str) -> Point | None:
+    """Metric `name` over every day of mart_cockpit_daily (None without the mart): its measures summed, divided
+    by Point.value."""
+    if not db.has(DAILY_MART):
+        return None
+    kpi = metric(name)
+    denominator = f"sum({kpi.denominator.expr})" if kpi.denominator else "null"
+    numerator, total = db.rows(f"select sum({kpi.numerator.expr}), {denominator} from {SCHEMA}.{DAILY_MART}")[0]
+    return Point(float(numerator or 0), None if kpi.denominator is None else float(total or 0))
+
+
 def load_series(db: Serving, kpi: Kpi) -> Series:
     db.require(kpi.mart)
     denominator = kpi.denominator or "null"
     closed, total = kpi.mature or ("1", "1")
     rows = db.rows(
         f"""select period_grain, period_start, {kpi.numerator}, {denominator}, {closed}, {total}
-            from {SCHEMA}.{kpi.mart}
-            where period_grain in ('day', 'week') and ({kpi.where})
+            from {_periods(db, kpi.mart)} as periods
+            where ({kpi.where})
             group by period_grain, period_start"""
     )
     series = Series(kpi)

@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 from plotly.offline import get_plotlyjs
 
-from contact_warehouse.report import figures, interactive, tickets, voice
+from contact_warehouse.report import figures, interactive, intraday, predictions, tickets, voice
 from contact_warehouse.report.data import MartMissing, Serving
 from contact_warehouse.report.definitions import Definitions, load_definitions
-from contact_warehouse.report.kpis import Calendar, Kpi, Series, calendar
+from contact_warehouse.report.kpis import Calendar, Series, calendar, metric_kpi
 from contact_warehouse.report.panels import Panel, build
 from contact_warehouse.report.script import PAGE_SCRIPT
 from contact_warehouse.report.template import PAGE
@@ -20,22 +20,22 @@ from contact_warehouse.report.tiles import Tile, build_tile
 
 REPORT_NAME = "index.html"
 
+# The headline tiles: which metrics, labelled how, and whose glossary entry defines them (presentation only; the
+# figures are the semantic layer's metrics summed from mart_cockpit_daily).
 HEADLINE_KPIS = [
-    Kpi(key="volume", label="Volume (interactions)", mart="mart_resolution", numerator="sum(interactions)",
-        denominator=None, unit="count", higher_is_better=None, definition=("mart_resolution", "interactions")),
-    Kpi(key="nps", label="NPS", mart="mart_satisfaction", numerator="100.0 * sum(promoters - detractors)",
-        denominator="sum(nps_answers)", unit="nps", higher_is_better=True, definition=("mart_satisfaction", "nps")),
-    Kpi(key="csat", label="CSAT (top-two box)", mart="mart_satisfaction", numerator="sum(csat_satisfied)",
-        denominator="sum(csat_answers)", unit="pct", higher_is_better=True, definition=("mart_satisfaction", "csat")),
-    Kpi(key="fcr", label="First-contact resolution", mart="mart_resolution", numerator="sum(fcr_engagements)",
-        denominator="sum(closed_engagements)", unit="pct", higher_is_better=True,
-        definition=("mart_resolution", "fcr_rate"), mature=("sum(closed_engagements)", "sum(engagements)")),
+    metric_kpi("volume", "interactions", "Volume (interactions)", "count", None, ("mart_resolution", "interactions")),
+    metric_kpi("nps", "nps", "NPS", "nps", True, ("mart_satisfaction", "nps")),
+    metric_kpi("csat", "csat_rate", "CSAT (top-two box)", "pct", True, ("mart_satisfaction", "csat_rate")),
+    metric_kpi("fcr", "fcr_rate", "First-contact resolution", "pct", True, ("mart_resolution", "fcr_rate")),
+    metric_kpi("asa", "asa_seconds", "Average speed of answer", "seconds", False,
+               ("mart_queue_performance", "asa_seconds")),
+    metric_kpi("abandonment", "abandonment_rate", "Abandonment", "pct", False,
+               ("mart_queue_performance", "abandonment_rate")),
+    metric_kpi("service_level", "service_level", "Service level", "pct", True,
+               ("mart_queue_performance", "service_level")),
+    metric_kpi("self_service_failure", "self_service_failure_rate", "Self-service failure", "pct", False,
+               ("mart_self_service_failure", "self_service_failure_rate")),
 ]  # fmt: skip
-SELF_SERVICE_KPI = Kpi(
-    key="self_service_failure", label="Self-service failure", mart="mart_self_service_failure",
-    numerator="sum(failed_uses)", denominator="sum(self_service_uses)", unit="pct", higher_is_better=False,
-    definition=("mart_self_service_failure", "self_service_failure_rate"),
-)  # fmt: skip
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Section:
 
 def headline(db: Serving, defs: Definitions) -> tuple[Calendar | None, list[Tile], list[Series]]:
     """The tiles of every headline KPI, and the day and week series behind them (for the trends)."""
-    kpis = HEADLINE_KPIS + voice.queue_kpis(db) + [SELF_SERVICE_KPI]
+    kpis = HEADLINE_KPIS
     try:
         cal = calendar(db, [k.mart for k in kpis])
     except (MartMissing, duckdb.Error):
@@ -68,6 +68,18 @@ def sections(db: Serving, defs: Definitions, data: dict) -> list[Section]:
         Section("Your selection", [interactive.selection_panel(defs, data)]),
         Section("Trends: daily, with the weekly roll-up", interactive.trend_panels(defs, data), small=True),
         Section("Queues against the service-level target", interactive.queue_panels(defs, data)),
+        Section(
+            "Staffing: intraday, forecast and Erlang C",
+            [
+                build(
+                    "staffing-intraday",
+                    "Offered vs forecast, required vs actual agents, service level per interval",
+                    p(intraday.intraday, db, defs),
+                    wide=True,
+                ),
+                build("staffing-accuracy", "Forecast backtest per queue", p(intraday.accuracy, db, defs), wide=True),
+            ],
+        ),  # fmt: skip
         Section(
             "When and how customers get in touch",
             [
@@ -117,6 +129,7 @@ def sections(db: Serving, defs: Definitions, data: dict) -> list[Section]:
                 build("hierarchy-funnel", "Customer hierarchy", p(figures.hierarchy_funnel, db, defs)),
             ],
         ),
+        Section("Closing the loop: predictions, routing, coaching", predictions.panels(db, defs)),
         Section(
             "Compliance",
             [

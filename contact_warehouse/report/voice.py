@@ -14,20 +14,9 @@ import plotly.graph_objects as go
 
 from contact_warehouse.report.data import SCHEMA, Serving
 from contact_warehouse.report.definitions import Definitions
-from contact_warehouse.report.kpis import Kpi
+from contact_warehouse.report.kpis import metric_total
 from contact_warehouse.report.panels import Content, style
 
-QUEUE_MART = "mart_queue_performance"
-QUEUE_COLUMNS = {
-    "queued": ("calls_entered_queue", "queued_calls", "calls_queued"),
-    "answered": ("answered_calls", "calls_answered"),
-    "wait": ("answer_seconds", "answer_wait_seconds", "speed_of_answer_seconds"),
-    "abandoned": ("abandoned_calls", "calls_abandoned"),
-    "within_sl": ("answered_within_service_level", "answered_within_sl"),
-    "asa": ("asa_seconds", "average_speed_of_answer_seconds"),
-    "abandonment": ("abandonment_rate",),
-    "service_level": ("service_level", "service_level_rate"),
-}
 IVR_PATHS_MART = "mart_ivr_paths"
 IVR_NODES_MART = "mart_ivr_node_dwell"
 IVR_CONTAINMENT_MART = "mart_ivr_containment"
@@ -51,28 +40,6 @@ def whole_range(db: Serving, mart: str) -> str:
         return "true"
     grains = {g for (g,) in db.rows(f"select distinct period_grain from {SCHEMA}.{mart}")}
     return "period_grain = 'all'" if "all" in grains else "period_grain = 'day'"
-
-
-def queue_kpis(db: Serving) -> list[Kpi]:
-    """ASA, abandonment and service level, summed from the queue mart's counts (its first spellings when absent:
-    the tiles then say the mart is missing)."""
-    if db.has(QUEUE_MART):
-        col = {role: next((n for n in names if n in db.tables[QUEUE_MART]), names[0])
-               for role, names in QUEUE_COLUMNS.items()}  # fmt: skip
-    else:
-        col = {role: names[0] for role, names in QUEUE_COLUMNS.items()}
-    mart = QUEUE_MART
-    return [
-        Kpi(key="asa", label="Average speed of answer", mart=mart, numerator=f"sum({col['wait']})",
-            denominator=f"sum({col['answered']})", unit="seconds", higher_is_better=False,
-            definition=(mart, col["asa"])),
-        Kpi(key="abandonment", label="Abandonment", mart=mart, numerator=f"sum({col['abandoned']})",
-            denominator=f"sum({col['queued']})", unit="pct", higher_is_better=False,
-            definition=(mart, col["abandonment"])),
-        Kpi(key="service_level", label="Service level", mart=mart, numerator=f"sum({col['within_sl']})",
-            denominator=f"sum({col['queued']})", unit="pct", higher_is_better=True,
-            definition=(mart, col["service_level"])),
-    ]  # fmt: skip
 
 
 # ------------------------------------------------------------------------------------------ IVR
@@ -199,12 +166,9 @@ def transfer_paths(db: Serving, defs: Definitions) -> Content:
     fig = _sankey({(f"from {a}", f"to {b}"): float(n) for a, b, n in rows})
     caption = f"The most common transfer paths, whole data range. {defs.of(mart, col['count'])}"
     if db.has(TRANSFERS_MART):
-        transferred, answered = db.rows(
-            f"select sum(transferred_calls), sum(answered_calls) from {SCHEMA}.{TRANSFERS_MART} "
-            "where period_grain = 'day'"
-        )[0]
-        if answered:
-            caption += f" Transfer rate over the range: {transferred / answered:.1%}."
+        total = metric_total(db, "transfer_rate")
+        if total is not None and total.value is not None:
+            caption += f" Transfer rate over the range: {total.value:.1%}."
         caption += f" {defs.of(TRANSFERS_MART, 'transfer_rate')}"
     return fig, caption
 

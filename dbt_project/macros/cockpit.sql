@@ -52,11 +52,34 @@
     case when {{ denominator }} > 0 then cast({{ numerator }} as double) / {{ denominator }} end
 {%- endmacro %}
 
+{% macro fcr_status(closed, open_, resolution_unknown, engagements, window_closes_on) -%}
+    {#- Why a period's FCR is what it is, beside the rate (NULL for several reasons): 'ok'; 'provisional: window
+        closes D' (a rate, but engagements of the period are still inside their window); 'not yet mature: window
+        closes D' (no engagement closed yet: D is when the last one closes); 'no resolution data' (the exports do
+        not say whether the first contact resolved the problem); 'no eligible contacts' (unknown intent, outbound
+        only); 'no engagements' (a row of interactions only). -#}
+    case
+        when {{ closed }} > 0 and {{ open_ }} = 0 then 'ok'
+        when {{ closed }} > 0
+            then {{ dbt.concat([
+                "'provisional: window closes '", "cast(" ~ window_closes_on ~ " as " ~ dbt.type_string() ~ ")"
+            ]) }}
+        when {{ open_ }} > 0
+            then {{ dbt.concat([
+                "'not yet mature: window closes '", "cast(" ~ window_closes_on ~ " as " ~ dbt.type_string() ~ ")"
+            ]) }}
+        when {{ resolution_unknown }} > 0 then 'no resolution data'
+        when {{ engagements }} > 0 then 'no eligible contacts'
+        else 'no engagements'
+    end
+{%- endmacro %}
+
 {% macro period_rollup(daily_relation, dimensions, measures, date_column='activity_date', with_total=false) -%}
     {#- Re-aggregates a daily table of additive counts to day, week (Monday) and month, and with_total to one
-        'all' period starting on the first date of the data. Every measure must be a sum-able count or total, so any rate
-        computed afterwards is exact at every grain. Measures are summed as bigint; name a type after a colon
-        for others ('compound_sum:double'). -#}
+        'all' period starting on the first date of the data. Every measure must be a sum-able count or total, so
+        any rate computed afterwards is exact at every grain. Measures are summed as bigint; name a type after a
+        colon for others ('compound_sum:double'), and an aggregate after a second colon for a measure that is not
+        a sum ('fcr_window_closes_on:date:max'). -#}
     {%- set grains = [('day', date_column),
                       ('week', 'cast(' ~ dbt.date_trunc('week', date_column) ~ ' as date)'),
                       ('month', 'cast(' ~ dbt.date_trunc('month', date_column) ~ ' as date)')] -%}
@@ -72,7 +95,8 @@
         {%- endfor %}
         {%- for measure in measures %}
         {%- set parts = measure.split(':') %}
-        cast(sum({{ parts[0] }}) as {{ parts[1] if parts | length > 1 else 'bigint' }}) as {{ parts[0] }}
+        cast({{ parts[2] if parts | length > 2 else 'sum' }}({{ parts[0] }})
+            as {{ parts[1] if parts | length > 1 else 'bigint' }}) as {{ parts[0] }}
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ daily_relation }}

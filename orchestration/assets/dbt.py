@@ -1,9 +1,11 @@
 """The dbt project as Dagster assets: dbt sources map onto the raw loader assets, dbt tests become asset
-checks, and one `dbt build` runs everything selected."""
+checks, and one `dbt build` runs everything selected. Built on first use (``warehouse_dbt_assets()``): the
+decorator reads the manifest, which importing this module must not require (orchestration/project.py)."""
 
 import json
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from contact_warehouse.settings import parse_dbt_vars
 from orchestration.assets.raw import raw_asset_key
 from orchestration.progress import dbt_failure_cause
 from orchestration.project import dbt_project
+from orchestration.retries import DBT_RETRY, only_transient_retries
 
 
 class WarehouseDbtTranslator(DagsterDbtTranslator):
@@ -44,15 +47,33 @@ class DbtBuildConfig(dg.Config):
 
 
 translator = WarehouseDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+# The op's name: the step key in run logs and run config, and the prefix of its per-run dbt target folders.
+DBT_ASSETS_NAME = "warehouse_dbt_assets"
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    dagster_dbt_translator=translator,
-    project=dbt_project,
-    pool="warehouse_writer",
-)
-def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+@cache
+def warehouse_dbt_assets() -> dg.AssetsDefinition:
+    """Every dbt model, seed and test of the manifest as one multi-asset (built once per process)."""
+    project = dbt_project()
+    return dbt_assets(
+        manifest=project.manifest_path,
+        dagster_dbt_translator=translator,
+        project=project,
+        name=DBT_ASSETS_NAME,
+        pool="warehouse_writer",
+        retry_policy=DBT_RETRY,
+    )(dbt_build_with_retries)
+
+
+def dbt_build_with_retries(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator:
+    # Retried only when dbt failed on a transient cause (the build file locked by another process): a failed test
+    # or model fails the same way again.
+    with only_transient_retries():
+        yield from dbt_build(context, dbt, config)
+
+
+# One `dbt build` of what the run selected; dagster-dbt turns its events into materializations and checks.
+def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator:
     args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
     if config.vars:
         try:
@@ -80,7 +101,7 @@ def prune_run_targets(target_root: Path, keep: int, current: Path) -> list[Path]
     """Remove all but the newest ``keep`` per-run dbt target folders (``warehouse_dbt_assets-<run>-<id>``, about
     18 MB each on the sample: a nightly schedule would pile them up), never ``current``. Returns those removed."""
     runs = sorted(
-        (path for path in target_root.glob(f"{warehouse_dbt_assets.op.name}-*") if path.is_dir()),
+        (path for path in target_root.glob(f"{DBT_ASSETS_NAME}-*") if path.is_dir()),
         key=lambda path: path.stat().st_mtime,
         reverse=True,
     )

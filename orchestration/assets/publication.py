@@ -4,14 +4,17 @@ Downstream of every dbt asset, so blocking checks (GE suites of severity error, 
 fails, this step does not run and the serving file keeps the last good publication.
 """
 
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
 
 from contact_warehouse.publication.publish import CheckOutcome, publish
+from contact_warehouse.routing import export_routing_csv
 from contact_warehouse.settings import serving_db
 from orchestration.assets.dbt import warehouse_dbt_assets
 from orchestration.resources import WarehouseLockResource, WarehouseResource
+from orchestration.retries import STEP_RETRY, only_transient_retries
 
 PUBLICATION_KEY = dg.AssetKey(["serving", "publication"])
 
@@ -30,18 +33,24 @@ def run_check_outcomes(instance: dg.DagsterInstance, run_id: str) -> list[CheckO
     return [outcomes[key] for key in sorted(outcomes)]
 
 
-@dg.asset(
-    key=PUBLICATION_KEY,
-    deps=sorted(warehouse_dbt_assets.keys),
-    group_name="serving",
-    kinds={"duckdb"},
-    pool="warehouse_writer",
-    description=(
-        "The marts of the build file, copied into a new DuckDB file with meta.publication, then swapped into "
-        "place atomically (CONTACT_WAREHOUSE_SERVING_DB, default data/serving.duckdb)."
-    ),
-)
-def publication(
+@cache
+def publication() -> dg.AssetsDefinition:
+    """The publication asset, downstream of every dbt asset (so known once the manifest is read)."""
+    return dg.asset(
+        key=PUBLICATION_KEY,
+        deps=sorted(warehouse_dbt_assets().keys),
+        group_name="serving",
+        kinds={"duckdb"},
+        pool="warehouse_writer",
+        retry_policy=STEP_RETRY,
+        description=(
+            "The marts of the build file, copied into a new DuckDB file with meta.publication, then swapped into "
+            "place atomically (CONTACT_WAREHOUSE_SERVING_DB, default data/serving.duckdb)."
+        ),
+    )(publish_marts)
+
+
+def publish_marts(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, warehouse_lock: WarehouseLockResource
 ) -> dg.MaterializeResult:
     checks = run_check_outcomes(context.instance, context.run_id)
@@ -50,7 +59,9 @@ def publication(
         names = ", ".join(f"{c.asset_key}:{c.check_name}" for c in failed)
         raise dg.Failure(description=f"Not published: checks of severity ERROR failed: {names}")
     build = Path(warehouse.database_path())
-    result = publish(build, serving_db(), run_id=context.run_id, checks=checks)
+    with only_transient_retries():  # the gate's Failure above is final: a retry would find the same checks
+        result = publish(build, serving_db(), run_id=context.run_id, checks=checks)
+    routing_files = export_routing_csv(result.path)  # for the routing engine, beside the serving file
     context.log.info(
         f"Published {len(result.tables)} marts tables from {build} to {result.path} "
         f"(lock {warehouse_lock.database_path()}.lock held by this run)."
@@ -63,5 +74,6 @@ def publication(
             "row_counts": dg.MetadataValue.json(result.tables),
             "checks_recorded": dg.MetadataValue.int(len(checks)),
             "checks_failed_warn": dg.MetadataValue.int(sum(not c.passed for c in checks)),
+            "routing_files": dg.MetadataValue.json([str(p) for p in routing_files]),
         }
     )

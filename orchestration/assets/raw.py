@@ -8,6 +8,7 @@ import dagster as dg
 from contact_warehouse.loading.loader import LoadReport, load_export
 from contact_warehouse.loading.sources import EXPORTS, Export
 from orchestration.resources import WarehouseResource
+from orchestration.retries import STEP_RETRY, only_transient_retries
 
 RAW_GROUP = "raw"
 
@@ -38,13 +39,14 @@ def build_raw_asset(export: Export) -> dg.AssetsDefinition:
         for table in export.tables
     ]
 
-    @dg.multi_asset(name=f"load_{export.name}", specs=specs, pool="warehouse_writer")
+    @dg.multi_asset(name=f"load_{export.name}", specs=specs, pool="warehouse_writer", retry_policy=STEP_RETRY)
     def _load(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-        con = warehouse.connect()
-        try:
-            report = load_export(con, export.name, Path(warehouse.landing_path()), Path(warehouse.profiles_path()))
-        finally:
-            con.close()
+        with only_transient_retries():
+            con = warehouse.connect()
+            try:
+                report = load_export(con, export.name, Path(warehouse.landing_path()), Path(warehouse.profiles_path()))
+            finally:
+                con.close()
         for refused in report.by_status("refused"):
             context.log.error(f"Refused file: {refused.message}")
         if report.rows_rejected:

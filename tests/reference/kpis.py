@@ -21,8 +21,8 @@ from tests.reference.hierarchy import Hierarchy
 # channel, dated when the conversation closed. Flip to False to count survey-tool answers only.
 CSAT_INCLUDES_CHAT_RATINGS = True
 MEDIUM = {
-    "ivr": "phone",
-    "voice": "phone",
+    "ivr": "voice",
+    "voice": "voice",
     "chat": "chat",
     "sms": "sms",
     "faq": "faq",
@@ -85,7 +85,9 @@ def transfer_rate(h: Hierarchy) -> pd.DataFrame:
         transferred=("parent_call_id", lambda s: s.notna().any()),
     )
     roots = calls[calls["call_id"] == calls["root_call_id"]].set_index("call_id")
-    roots = roots.assign(dated=roots["queued_at"].fillna(roots["started_at"]))
+    # A call is dated by its first leg's start, when the customer dialled (docs/kpis.md, "Which day"): a call that
+    # rang before midnight and queued after it belongs to the day it came in.
+    roots = roots.assign(dated=roots["started_at"])
     per_call = per_call.join(roots[["direction", "queue", "dated"]])
     answered = per_call[(per_call["direction"] == "inbound") & per_call["answered"]].copy()
     answered["n"] = 1
@@ -439,7 +441,7 @@ def channel_mix(h: Hierarchy) -> pd.DataFrame:
 
 
 def solution_effectiveness(h: Hierarchy) -> pd.DataFrame:
-    """Per starting medium (IVR and voice are one medium, phone): closed engagements (resolved, or unresolved past
+    """Per starting medium (IVR and voice are one medium, voice): closed engagements (resolved, or unresolved past
     their window) resolved within one medium, over closed engagements."""
     e = h.engagements
     closed = e[e["is_resolved"] | e["window_complete"]].copy()
@@ -502,7 +504,8 @@ def customer_segments(h: Hierarchy) -> pd.DataFrame:
     own = i[i["is_customer_initiated"]]
     for customer, starts in own.sort_values("started_at").groupby("customer_key")["started_at"]:
         values = starts.to_list()
-        if any(values[k + 2] - values[k] <= timedelta(days=30) for k in range(len(values) - 2)):
+        # windows are half-open (docs/kpis.md, "Windows"): the third contact must start before 30 days are over
+        if any(values[k + 2] - values[k] < timedelta(days=30) for k in range(len(values) - 2)):
             frequent.add(customer)
     crm = h.exports["customers"].set_index("customer_ref")
     high = {c for c in with_contacts if crm["value_tier"].get(h.identity.crm_of_customer.get(c)) == "high"}

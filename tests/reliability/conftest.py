@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from contact_warehouse.loading.loader import LoadReport, connect, load_export
+from contact_warehouse.loading.loader import LoadReport, connect_for_loading, load_export
 from contact_warehouse.loading.sources import EXPORTS
 
 
@@ -23,7 +23,7 @@ def load_all(warehouse: Path) -> Callable[..., dict[str, LoadReport]]:
     """Load every export of a landing folder into the test's warehouse, as the nightly raw assets do."""
 
     def load(landing: Path, profiles_dir: Path | None = None) -> dict[str, LoadReport]:
-        con = connect(warehouse)
+        con = connect_for_loading(warehouse)
         try:
             return {e.name: load_export(con, e.name, landing, profiles_dir) for e in EXPORTS}
         finally:
@@ -37,7 +37,7 @@ def query(warehouse: Path) -> Callable[..., list[tuple]]:
     """Run one query on the test's warehouse (read after the loads, on a connection of its own)."""
 
     def run(sql: str, params: list | None = None) -> list[tuple]:
-        con = connect(warehouse)
+        con = connect_for_loading(warehouse)
         try:
             return con.execute(sql, params or []).fetchall()
         finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from contact_warehouse.loading.loader import connect, ensure_raw_schema
+from contact_warehouse.loading.loader import connect_for_loading, ensure_raw_schema
 from contact_warehouse.settings import DBT_PROJECT_DIR, MAPPING_PROFILES_DIR, dbt_executable
 
 CALLS_HEADER = (
@@ -132,7 +132,7 @@ def test_an_existing_ledger_gains_the_new_columns(tmp_path: Path) -> None:
         con.execute(
             "insert into raw._load_ledger values ('l1', 1, 'calls', 'x.csv', 'ab', 1, 3, 2, 1, 'loaded', '', now())"
         )
-    con = connect(db)
+    con = connect_for_loading(db)
     try:
         ensure_raw_schema(con)
         ensure_raw_schema(con)  # idempotent

@@ -39,6 +39,8 @@ def survey(
         if kind == "nps":
             score = rng.choice(_NPS_GOOD if resolved else _NPS_BAD)
             good, bad = score >= 9, score <= 6
+            if bad:
+                cc.experience("detractor", tr)  # a churn driver (churn.py)
         else:
             score = rng.choice(_CSAT_GOOD if resolved else _CSAT_BAD)
             good, bad = score >= 4, score <= 2

@@ -51,6 +51,18 @@ def disposition(cc: ContactCenter, rng: random.Random, intent: cat.Intent) -> st
     return intent.dispositions[0] if r < 0.7 else rng.choice(intent.dispositions)
 
 
+def completed(answered_at: int, ended_at: int, hold: int, silence: int, wrap: int) -> dict[str, int | str]:
+    """The call row's fields of an answered call that ended normally (inbound leg or outbound call)."""
+    return {
+        "answered_at": answered_at,
+        "ended_at": ended_at,
+        "hold_seconds": hold,
+        "silence_seconds": silence,
+        "wrap_seconds": wrap,
+        "status": "completed",
+    }
+
+
 def callback_time(cc: ContactCenter, rng: random.Random, t: int, tzi: int, spread: int) -> int:
     """An outbound attempt at or after ``t``, within opening hours (hence within calling hours)."""
     t = cc.next_open(t, tzi) + int(rng.random() * spread)
@@ -167,17 +179,7 @@ def inbound_call(cc: ContactCenter, rng: random.Random, c: Person, intent: cat.I
         te = ta + talk + hold
         if not ref and rng.random() < 0.85:
             ref = c.ref
-        answered = partial(
-            leg,
-            customer_ref=ref,
-            agent_id=agent,
-            answered_at=ta,
-            ended_at=te,
-            hold_seconds=hold,
-            silence_seconds=sil,
-            wrap_seconds=wrap,
-            status="completed",
-        )
+        answered = partial(leg, customer_ref=ref, agent_id=agent, **completed(ta, te, hold, sil, wrap))
         written = cc.rows.in_period(ts, tzi)
         if written:
             st = cc.observed.waits.setdefault(queue, [0, 0])
@@ -190,7 +192,7 @@ def inbound_call(cc: ContactCenter, rng: random.Random, c: Person, intent: cat.I
             queue = intent.transfer_to if queue == intent.queue else "retention"
             ts, tq = te, te + 1 + int(rng.random() * 3)
             continue
-        resolved = cc.resolves(rng, agent, NORMAL_RESOLVE)
+        resolved = cc.resolves(rng, agent, NORMAL_RESOLVE, intent.name)
         disp = disposition(cc, rng, intent)
         res = "" if rng.random() < 0.04 else "true" if resolved else "false"
         cc.rows.call(answered(disposition=disp, resolved=res), tzi)
@@ -198,6 +200,9 @@ def inbound_call(cc: ContactCenter, rng: random.Random, c: Person, intent: cat.I
             sa = cc.observed.agents.setdefault(agent, [0, 0])
             sa[0] += resolved
             sa[1] += 1
+            si = cc.observed.agent_intents.setdefault((agent, intent.name), [0, 0])
+            si[0] += resolved
+            si[1] += 1
         if disp == "tech_dispatch":
             sms_notify(cc, rng, c, intent, te + 60)
         respondent = frm if frm != "anonymous" else c.ref
@@ -253,16 +258,7 @@ def outbound_call(
         te = ta + talk + hold
         resolved = cc.resolves(rng, agent, NORMAL_RESOLVE)
         res = "" if rng.random() < 0.05 else "true" if resolved else "false"
-        row = outbound(
-            answered_at=ta,
-            ended_at=te,
-            hold_seconds=hold,
-            silence_seconds=sil,
-            wrap_seconds=wrap,
-            status="completed",
-            disposition=disposition(cc, rng, intent),
-            resolved=res,
-        )
+        row = outbound(**completed(ta, te, hold, sil, wrap), disposition=disposition(cc, rng, intent), resolved=res)
         cc.rows.call(row, tzi)
         survey(cc, rng, "voice", call_id, c.phone, te, tzi, resolved, 0.1)
         return ("resolved" if resolved else "unresolved"), te + wrap

@@ -1,6 +1,6 @@
 {#- Every call leg with the first leg of its call (root_call_id), following parent_call_id up to
     var('max_transfer_depth') legs: all legs of a call, transfers included, stay one contact. -#}
-{% set depth = var('max_transfer_depth', 6) %}
+{% set depth = var('max_transfer_depth') %}
 
 with legs as (
     select * from {{ ref('stg_phone_system__calls') }}

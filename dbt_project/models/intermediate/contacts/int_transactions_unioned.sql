@@ -101,16 +101,16 @@ call_legs as (
         or calls_with_ivr.call_id is null
 ),
 
+last_messages as (
+    {{ chat_last_messages() }}
+),
+
 conversations as (
     select
         conversations.*,
-        messages.last_message_at
+        last_messages.last_message_at
     from {{ ref('stg_chat__conversations') }} as conversations
-    left join (
-        select conversation_id, max(sent_at) as last_message_at
-        from {{ ref('stg_chat__messages') }}
-        group by conversation_id
-    ) as messages on conversations.conversation_id = messages.conversation_id
+    left join last_messages on conversations.conversation_id = last_messages.conversation_id
 ),
 
 chat_bot as (
@@ -187,8 +187,9 @@ sms as (
         min(sent_at) as started_at,
         max(sent_at) as ended_at,
         false as is_resolved,
-        case when max(case when direction = 'inbound' then 1 else 0 end) = 1 then 'conversation' else 'outbound_only' end
-            as outcome,
+        case
+            when max(case when direction = 'inbound' then 1 else 0 end) = 1 then 'conversation' else 'outbound_only'
+        end as outcome,
         true as is_assisted,
         cast(null as varchar) as queue,
         min(agent_id) as agent_id,

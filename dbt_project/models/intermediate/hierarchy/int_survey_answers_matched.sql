@@ -8,21 +8,21 @@ with survey_tool as (
     from {{ ref('stg_phone_system__survey_answers') }}
 ),
 
+last_messages as (
+    {{ chat_last_messages() }}
+),
+
 chat_ratings as (
     select
         'chat_rating:' || conversations.conversation_id as response_id,
         'csat' as survey_type,
         'chat' as channel,
         conversations.conversation_id as contact_id,
-        coalesce(conversations.closed_at, messages.last_message_at, conversations.created_at) as responded_at,
+        coalesce(conversations.closed_at, last_messages.last_message_at, conversations.created_at) as responded_at,
         conversations.rating as score,
         'chat_rating' as answer_source
     from {{ ref('stg_chat__conversations') }} as conversations
-    left join (
-        select conversation_id, max(sent_at) as last_message_at
-        from {{ ref('stg_chat__messages') }}
-        group by conversation_id
-    ) as messages on conversations.conversation_id = messages.conversation_id
+    left join last_messages on conversations.conversation_id = last_messages.conversation_id
     where conversations.rating is not null
 ),
 

@@ -1,7 +1,7 @@
 {#- Connected components of the identifier graph by iterative min-label propagation: each identifier takes
     the smallest label among itself and its neighbours, var('identity_max_hops') times (unrolled, so it builds
     on adapters without recursive CTEs). A test checks convergence: no edge joins two labels. -#}
-{% set hops = var('identity_max_hops', 12) %}
+{% set hops = var('identity_max_hops') %}
 
 with usable as (
     select occurrences.record_type, occurrences.record_id, occurrences.identifier_node

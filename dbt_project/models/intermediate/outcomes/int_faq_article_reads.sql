@@ -34,23 +34,9 @@ reads as (
     group by visits.transaction_id, views.article_id, visits.customer_key, article_intents.intent
 ),
 
--- As for every self-service use: only an assisted contact the customer started, after the visit ended.
-assisted as (
-    select customer_key, started_at, effective_intent as intent
-    from {{ ref('fct_transactions') }}
-    where is_assisted and is_customer_initiated
-),
-
+-- The same rule as for every self-service use, after the visit ended.
 followed as (
-    select reads.article_read_id, min(assisted.started_at) as first_assisted_at
-    from reads
-    inner join assisted
-        on reads.customer_key = assisted.customer_key
-        and reads.intent = assisted.intent
-        and reads.intent <> 'unmapped'
-        and assisted.started_at >= reads.visit_ended_at
-        and assisted.started_at < {{ dbt.dateadd('hour', var('deflection_window_hours'), 'reads.visit_ended_at') }}
-    group by reads.article_read_id
+    {{ assisted_contacts_after('reads', 'article_read_id', 'visit_ended_at') }}
 )
 
 select

@@ -3,7 +3,8 @@
 -- after the use ended and within var('deflection_window_hours') of it: a self-service failure. Only contacts the
 -- customer started count: a one-time code texted during a login self-service call, a reminder or a callback is
 -- the company's message, not the customer needing help (DECISIONS.md).
--- Intent of both sides: the transaction's own intent, else its interaction's (DECISIONS.md).
+-- Intent of both sides: the transaction's own intent, else its interaction's (DECISIONS.md). The rule is the macro
+-- assisted_contacts_after (macros/self_service.sql), shared with int_faq_article_reads.
 with transactions as (
     select * from {{ ref('fct_transactions') }}
 ),
@@ -28,26 +29,8 @@ uses as (
         or (transaction_type = 'ivr' and outcome = 'contained')
 ),
 
-assisted as (
-    select transaction_id, customer_key, effective_intent as intent, started_at
-    from transactions
-    where is_assisted and is_customer_initiated
-),
-
 followed as (
-    select
-        uses.use_id,
-        min(assisted.started_at) as first_assisted_at,
-        count(*) as assisted_contacts
-    from uses
-    inner join assisted
-        on uses.customer_key = assisted.customer_key
-        and uses.intent = assisted.intent
-        -- Without a known intent there is no "same problem" to fail on.
-        and uses.intent not in ('unknown', 'unmapped')
-        and assisted.started_at >= uses.ended_at
-        and assisted.started_at < {{ dbt.dateadd('hour', var('deflection_window_hours'), 'uses.ended_at') }}
-    group by uses.use_id
+    {{ assisted_contacts_after('uses', 'use_id', 'ended_at') }}
 )
 
 select

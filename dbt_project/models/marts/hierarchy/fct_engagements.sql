@@ -36,7 +36,8 @@ aggregated as (
         max(case when is_resolved then 1 else 0 end) = 1 as is_resolved,
         max(resolved_at) as resolved_at,
         max(resolution_method) as resolution_method,
-        max(case when interaction_sequence = 1 and is_resolved then 1 else 0 end) = 1 as is_resolved_by_first_interaction,
+        max(case when interaction_sequence = 1 and is_resolved then 1 else 0 end) = 1
+            as is_resolved_by_first_interaction,
         max(case when interaction_sequence = 1 and is_resolution_known then 1 else 0 end) = 1
             as is_first_resolution_known,
         max(case when is_resolved then 1 else 0 end) = 1
@@ -88,6 +89,7 @@ select
     -- export says whether the first contact solved it.
     with_next.intent not in ('unknown', 'unmapped') and not with_next.is_outbound_only
         and with_next.is_first_resolution_known as is_fcr_eligible,
+    with_next.is_first_resolution_known,
     case
         when with_next.window_ends_at > data_window.data_end_at then null
         -- 'unmapped' (codes the knowledge base does not know) is no more a known problem than 'unknown'.

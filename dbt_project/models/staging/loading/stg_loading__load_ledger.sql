@@ -19,7 +19,8 @@ renamed as (
         status as load_status,
         coalesce(reason, nullif(message, '')) as reason,
         message,
-        loaded_at
+        loaded_at,
+        profile as mapping_profile
     from source
 )
 

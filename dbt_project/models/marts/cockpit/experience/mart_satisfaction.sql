@@ -52,7 +52,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || channel || '|' || intent || '|' || agent_id") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || channel || '|' || intent
+        || '|' || agent_id") }}
         as satisfaction_key,
     period_grain,
     period_start,
@@ -66,8 +67,8 @@ select
     {{ safe_ratio('100 * (promoters - detractors)', 'nps_answers') }} as nps,
     csat_answers,
     csat_satisfied,
-    {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat,
+    {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat_rate,
     csat_score_sum,
-    {{ safe_ratio('csat_score_sum', 'csat_answers') }} as csat_mean_score,
+    {{ safe_ratio('csat_score_sum', 'csat_answers') }} as csat_score_mean,
     invalid_answers
 from rolled_up

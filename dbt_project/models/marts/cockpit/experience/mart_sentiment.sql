@@ -42,7 +42,7 @@ select
     positive_interactions,
     customer_texts,
     compound_sum,
-    {{ safe_ratio('negative_interactions', 'scored_interactions') }} as negative_interaction_share,
-    {{ safe_ratio('positive_interactions', 'scored_interactions') }} as positive_interaction_share,
+    {{ safe_ratio('negative_interactions', 'scored_interactions') }} as negative_sentiment_share,
+    {{ safe_ratio('positive_interactions', 'scored_interactions') }} as positive_sentiment_share,
     {{ safe_ratio('compound_sum', 'scored_interactions') }} as mean_compound
 from rolled_up

@@ -17,7 +17,7 @@
 {%- set local_started_at = 'started_at' if var('reporting_timezone') | upper == 'UTC'
     else convert_from_utc('started_at', "'" ~ var('reporting_timezone') ~ "'") %}
 {%- set monday = "cast('1900-01-01' as date)" %}  {#- a Monday before any data: day counts stay positive -#}
-{%- set min_hour_contacts = var('volume_pattern_min_hour_contacts', 10) %}
+{%- set min_hour_contacts = var('volume_pattern_min_hour_contacts') %}
 
 with interactions as (
     select

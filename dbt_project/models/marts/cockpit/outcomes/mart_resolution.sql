@@ -18,6 +18,14 @@ with engagements as (
         sum(case when is_first_contact_resolved then 1 else 0 end) as fcr_engagements,
         sum(case when is_resolution_known then 1 else 0 end) as resolution_known_engagements,
         sum(case when is_resolved then 1 else 0 end) as resolved_engagements,
+        -- Why FCR may be NULL (fcr_status): engagements still inside their window, and engagements with a known
+        -- intent whose first contact's resolution the exports do not give.
+        sum(case when is_fcr_eligible and not is_window_complete then 1 else 0 end) as fcr_open_engagements,
+        sum(
+            case when intent not in ('unknown', 'unmapped') and not is_first_resolution_known then 1 else 0 end
+        ) as resolution_unknown_engagements,
+        max(case when is_fcr_eligible and not is_window_complete then {{ reporting_date('window_ends_at') }} end)
+            as fcr_window_closes_on,
         0 as interactions,
         0 as known_intent_interactions,
         0 as repeat_interactions
@@ -46,6 +54,9 @@ interactions as (
         0 as fcr_engagements,
         0 as resolution_known_engagements,
         0 as resolved_engagements,
+        0 as fcr_open_engagements,
+        0 as resolution_unknown_engagements,
+        cast(null as date) as fcr_window_closes_on,
         count(*) as interactions,
         sum(case when intent not in ('unknown', 'unmapped') then 1 else 0 end) as known_intent_interactions,
         sum(
@@ -68,7 +79,8 @@ daily as (
 rolled_up as (
     {{ period_rollup('daily', ['intent', 'first_channel'],
         ['engagements', 'closed_engagements', 'fcr_engagements', 'resolution_known_engagements',
-         'resolved_engagements', 'interactions', 'known_intent_interactions', 'repeat_interactions']) }}
+         'resolved_engagements', 'fcr_open_engagements', 'resolution_unknown_engagements',
+         'fcr_window_closes_on:date:max', 'interactions', 'known_intent_interactions', 'repeat_interactions']) }}
 )
 
 select
@@ -76,6 +88,8 @@ select
         as resolution_key,
     rolled_up.*,
     {{ safe_ratio('fcr_engagements', 'closed_engagements') }} as fcr_rate,
+    {{ fcr_status('closed_engagements', 'fcr_open_engagements', 'resolution_unknown_engagements', 'engagements',
+                  'fcr_window_closes_on') }} as fcr_status,
     {{ safe_ratio('repeat_interactions', 'known_intent_interactions') }} as repeat_contact_rate,
     {{ safe_ratio('resolved_engagements', 'resolution_known_engagements') }} as resolution_rate
 from rolled_up

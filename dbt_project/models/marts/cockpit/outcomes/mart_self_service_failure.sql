@@ -7,19 +7,21 @@ with daily as (
         use_type,
         intent,
         count(*) as self_service_uses,
-        sum(case when is_failed then 1 else 0 end) as failed_uses
+        sum(case when is_failed then 1 else 0 end) as failed_self_service_uses
     from {{ ref('int_self_service_uses') }}
     where is_intent_known
     group by 1, 2, 3
 ),
 
 rolled_up as (
-    {{ period_rollup('daily', ['use_type', 'intent'], ['self_service_uses', 'failed_uses'], with_total=true) }}
+    {{ period_rollup(
+        'daily', ['use_type', 'intent'], ['self_service_uses', 'failed_self_service_uses'], with_total=true
+    ) }}
 )
 
 select
     {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || use_type || '|' || intent") }}
         as self_service_failure_key,
     rolled_up.*,
-    {{ safe_ratio('failed_uses', 'self_service_uses') }} as self_service_failure_rate
+    {{ safe_ratio('failed_self_service_uses', 'self_service_uses') }} as self_service_failure_rate
 from rolled_up

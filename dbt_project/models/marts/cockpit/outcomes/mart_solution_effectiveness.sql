@@ -1,11 +1,11 @@
 -- Solution effectiveness per intent and starting channel: the share of closed engagements resolved without
 -- changing channel, and a priority that weights the rest by the intent's value_weight, to rank what to fix
 -- first (docs/domain.md section 5). Channels are compared as media: the IVR and the agent leg of a call are one
--- phone contact, the bot and agent parts of a chat one chat (DECISIONS.md).
+-- voice contact, the bot and agent parts of a chat one chat (DECISIONS.md).
 with media as (
     select
         interactions.engagement_id,
-        count(distinct case when transactions.channel in ('ivr', 'voice') then 'phone' else transactions.channel end)
+        count(distinct case when transactions.channel in ('ivr', 'voice') then 'voice' else transactions.channel end)
             as media_count
     from {{ ref('fct_transactions') }} as transactions
     inner join {{ ref('fct_interactions') }} as interactions
@@ -16,7 +16,7 @@ with media as (
 engagements as (
     select
         engagements.*,
-        case when engagements.first_channel in ('ivr', 'voice') then 'phone' else engagements.first_channel end
+        case when engagements.first_channel in ('ivr', 'voice') then 'voice' else engagements.first_channel end
             as starting_medium,
         media.media_count
     from {{ ref('fct_engagements') }} as engagements
@@ -52,7 +52,8 @@ weighted as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || weighted.intent || '|' || starting_medium") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || weighted.intent
+        || '|' || starting_medium") }}
         as effectiveness_key,
     weighted.*,
     rank() over (partition by period_grain, period_start order by fix_priority_score desc, intent, starting_medium)

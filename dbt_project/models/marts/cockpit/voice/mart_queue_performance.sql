@@ -1,17 +1,20 @@
 -- Queue performance per period, channel, queue, agent and intent (docs/domain.md section 5):
 --   ASA               = mean of answered_at - queued_at over ANSWERED calls (legs that queued and were answered);
 --   abandonment rate  = calls abandoned in the queue / calls that entered the queue (IVR hang-ups never queued);
---   service level     = calls answered within var('service_level_seconds') / calls that entered the queue;
+--   service level     = calls answered within the queue's service_level_seconds / calls that entered the queue
+--                       (knowledge_base/queue_service_levels.csv, else var('service_level_seconds'));
 --   AHT               = (talk + hold + wrap) / answered call legs and agent chats (chats: their agent part);
 --   dead air          = answered calls whose silence_seconds exceed var('dead_air_seconds') / answered calls.
 -- A leg is dated by when it entered the queue (else when it was answered).
 with legs as (
     select
         legs.*,
-        coalesce(transactions.intent, 'unknown') as intent
+        coalesce(transactions.intent, 'unknown') as intent,
+        coalesce(targets.service_level_seconds, {{ var('service_level_seconds') }}) as queue_service_level_seconds
     from {{ ref('int_call_legs_chained') }} as legs
     left join {{ ref('fct_transactions') }} as transactions
         on transactions.transaction_id = 'call:' || legs.call_id
+    left join {{ ref('int_queue_service_levels') }} as targets on legs.queue = targets.queue
     where legs.queued_at is not null or legs.answered_at is not null
 ),
 
@@ -34,7 +37,7 @@ voice_daily as (
         sum(
             case
                 when queued_at is not null and answered_at is not null
-                    and {{ seconds_between('queued_at', 'answered_at') }} <= {{ var('service_level_seconds') }}
+                    and {{ seconds_between('queued_at', 'answered_at') }} <= queue_service_level_seconds
                     then 1
                 else 0
             end
@@ -91,12 +94,17 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || channel || '|' || queue || '|' || agent_id || '|' || intent") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || channel || '|' || rolled_up.queue
+        || '|' || agent_id || '|' || intent") }}
         as queue_performance_key,
     rolled_up.*,
     {{ safe_ratio('answer_seconds', 'answered_calls') }} as asa_seconds,
     {{ safe_ratio('abandoned_calls', 'calls_entered_queue') }} as abandonment_rate,
     {{ safe_ratio('answered_within_service_level', 'calls_entered_queue') }} as service_level,
     {{ safe_ratio('handle_seconds', 'handled_contacts') }} as aht_seconds,
-    {{ safe_ratio('dead_air_calls', 'answered_legs') }} as dead_air_rate
+    {{ safe_ratio('dead_air_calls', 'answered_legs') }} as dead_air_rate,
+    -- The queue's target, defined once in knowledge_base/queue_service_levels.csv (the report compares with it).
+    targets.service_level_target,
+    targets.service_level_seconds
 from rolled_up
+left join {{ ref('int_queue_service_levels') }} as targets on rolled_up.queue = targets.queue

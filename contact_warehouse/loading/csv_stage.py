@@ -1,0 +1,75 @@
+"""One canonical CSV file's records checked in DuckDB, without loading them: the clean copy as text
+(``_text``), its typed values, the records the scan refused (``_rej``) and the records a value check fails
+(``_errs``). The loader inserts the rest; a mapping profile's check (``profile_check``) only reads the failures."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+from contact_warehouse.engine.sql import sql_literal
+
+from .common import SOURCE_LINE, max_record_bytes
+from .rules import _error_cases, _stage_typed
+from .scan import _scan_csv
+from .sources import RawTable
+
+
+def raw_record_sql(table: RawTable, alias: str = "t") -> str:
+    return "concat_ws(',', " + ", ".join(f"coalesce({alias}.\"{c}\", '')" for c in table.column_names) + ")"
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, file: str, loaded_at: str) -> tuple:
+    """Stage ``path``; returns (records read, the typed relation's name). Raises RefusedFileError."""
+    with tempfile.TemporaryDirectory(prefix="contact_warehouse_load_") as tmp:
+        clean = Path(tmp) / "records.csv"
+        records, bad, has_line_column = _scan_csv(path, file, table, clean)
+        line_name = SOURCE_LINE if has_line_column else "_line"
+        columns = {**{n: "VARCHAR" for n in table.column_names}, line_name: "VARCHAR"}
+        spec = "{" + ", ".join(f"{sql_literal(n)}: '{t}'" for n, t in columns.items()) + "}"
+        # The file is the clean copy written above (a safe temporary name): well-formed by construction.
+        con.execute(
+            f"""create or replace temp table _text as
+                select * exclude ({line_name}), try_cast({line_name} as bigint) as _line
+                from read_csv({sql_literal(str(clean))}, columns = {spec}, header = true, auto_detect = false,
+                              delim = ',', quote = '"', escape = '"', max_line_size = {2 * max_record_bytes() + 1024},
+                              parallel = false)"""
+        )
+    con.execute("create or replace temp table _rej (line bigint, field varchar, reason varchar, raw_record varchar)")
+    if bad:
+        con.executemany("insert into _rej values (?, ?, ?, ?)", bad)
+    text = _stage_typed(con, table, "_text")
+    err_field, err_reason = _error_cases(table, "t", loaded_at=loaded_at)
+    con.execute(
+        f"""create or replace temp table _errs as
+            select _line, {err_field} as field, {err_reason} as reason, {raw_record_sql(table)} as raw_record
+            from {text} t where ({err_field}) is not null"""
+    )
+    return records, text
+
+
+def force_rejections(
+    con: duckdb.DuckDBPyConnection, table: RawTable, text: str, forced: dict[int, tuple[str, str]]
+) -> None:
+    """Reject every record of the ``forced`` source lines with the given field and reason, replacing the
+    record's own failure: a source row rejected in one target of a mapping profile is rejected in all, with
+    one reason."""
+    if not forced:
+        return
+    con.execute("create or replace temp table _forced (line bigint, field varchar, reason varchar)")
+    con.executemany("insert into _forced values (?, ?, ?)", [(line, f, r) for line, (f, r) in forced.items()])
+    con.execute("delete from _errs where _line in (select line from _forced)")
+    con.execute(
+        f"""insert into _errs select t._line, f.field, f.reason, {raw_record_sql(table)}
+            from {text} t join _forced f on t._line = f.line"""
+    )
+    con.execute("update _rej set field = f.field, reason = f.reason from _forced f where _rej.line = f.line")
+
+
+def failures(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+    """(line, field, reason) of every staged record that fails, by line."""
+    return con.execute(
+        "select _line, field, reason from _errs union all select line, field, reason from _rej order by 1"
+    ).fetchall()

@@ -1,0 +1,1 @@
+"""Staffing: interval volumes, forecasts and the agents each queue needs (Erlang C)."""

@@ -1,0 +1,46 @@
+{#- The semantic layer's metric definitions (models/marts/semantic/_semantic__models.yml) compiled into SQL, so that a
+    mart's rate column is the metric itself, not a second copy of its formula. -#}
+
+{% macro _semantic_measure(name) -%}
+    {#- A measure's SQL expression over the rows of its semantic model (its `expr`, else its name). -#}
+    {%- for semantic_model in graph.semantic_models.values() -%}
+        {%- for measure in semantic_model.measures if measure.name == name -%}
+            {{ return(measure.expr or measure.name) }}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("semantic layer: no measure named '" ~ name ~ "'") }}
+{%- endmacro %}
+
+{% macro _semantic_metric(name) -%}
+    {%- for metric in graph.metrics.values() if metric.name == name -%}
+        {{ return(metric) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("semantic layer: no metric named '" ~ name ~ "'") }}
+{%- endmacro %}
+
+{% macro metric_sql(name, aggregate=false) -%}
+    {#- The SQL of a simple or ratio metric over a relation whose rows carry its measures' columns: a simple
+        metric is its measure, a ratio is safe_ratio(numerator, denominator) (NULL when the denominator is 0).
+        aggregate=true sums each measure first (a roll-up). Before execution (parsing) the graph is empty: NULL. -#}
+    {%- if not execute -%}
+        {{ return('cast(null as double)') }}
+    {%- endif -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {#- dbt gives unit tests an empty graph: no metric to compile. A unit test checks the counts; the rates
+            are the metrics', checked against MetricFlow by tests/test_semantic_layer.py. -#}
+        {{ return('cast(null as double)') }}
+    {%- endif -%}
+    {%- set metric = _semantic_metric(name) -%}
+    {%- if metric.type == 'simple' -%}
+        {%- set expression = _semantic_measure(metric.type_params.measure.name) -%}
+        {{ return('sum(' ~ expression ~ ')' if aggregate else expression) }}
+    {%- elif metric.type == 'ratio' -%}
+        {%- set numerator = metric_sql(metric.type_params.numerator.name, aggregate) -%}
+        {%- set denominator = metric_sql(metric.type_params.denominator.name, aggregate) -%}
+        {{ return(safe_ratio('(' ~ numerator ~ ')', '(' ~ denominator ~ ')')) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "metric_sql: metric '" ~ name ~ "' is " ~ metric.type ~ "; write it as a ratio"
+        ) }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,27 @@
+{#- Building blocks of the staffing marts: reporting-zone intervals of a UTC timestamp. -#}
+
+{% macro reporting_timestamp(timestamp_expression) -%}
+    {#- A UTC timestamp on the reporting zone's wall clock (var('reporting_timezone')), without zone. -#}
+    {%- if var('reporting_timezone') | upper == 'UTC' -%}
+        cast({{ timestamp_expression }} as timestamp)
+    {%- else -%}
+        cast({{ convert_from_utc(timestamp_expression, "'" ~ var('reporting_timezone') ~ "'") }} as timestamp)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro reporting_interval_start_utc(timestamp_expression, minutes) -%}
+    {#- The UTC start of the reporting-zone interval of `minutes` (15, 30, 60) holding a UTC timestamp: the
+        timestamp minus the seconds its local wall clock is into its local interval. Keyed in UTC, the two
+        01:00-01:30 intervals of a night when the clocks go back stay two intervals; every zone whose offset is a
+        multiple of `minutes` has its local intervals on the same UTC grid. -#}
+    {%- set seconds = minutes * 60 -%}
+    {%- set truncated = dbt.date_trunc('second', timestamp_expression) -%}
+    {%- set local_seconds = dbt.datediff(
+        "cast('1970-01-01' as timestamp)", reporting_timestamp(truncated), 'second'
+    ) -%}
+    {{ dbt.dateadd(
+        'second',
+        '-1 * (' ~ local_seconds ~ ' - floor(' ~ local_seconds ~ ' / ' ~ seconds ~ '.0) * ' ~ seconds ~ ')',
+        'cast(' ~ truncated ~ ' as timestamp)'
+    ) }}
+{%- endmacro %}

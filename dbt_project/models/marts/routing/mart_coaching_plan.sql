@@ -1,0 +1,133 @@
+-- The coaching plan: per agent, the intents on which the agent's FCR, CSAT or handle time is worse than the
+-- agent's peers on the same intent over the whole period, by the agent scorecard's rule (coaching_flag: a gap of
+-- var('coaching_rate_gap'), at least var('coaching_min_sample') contacts, outside the Wilson interval) and, for
+-- handle time, its counterpart for means (coaching_flag_mean). One row per agent x intent with at least one flag,
+-- each figure beside the contacts behind it and the peers' figure.
+with legs as (
+    select
+        'call:' || call_id as transaction_id,
+        {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
+        + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0) as handle_seconds
+    from {{ ref('int_call_legs_chained') }}
+    where answered_at is not null
+),
+
+-- Handle time: answered call legs (both directions: an agent's outbound call is work) and agent chats.
+work as (
+    select
+        transactions.agent_id,
+        transactions.effective_intent as intent,
+        count(*) as handled_contacts,
+        sum(coalesce(legs.handle_seconds, transactions.duration_seconds)) as handle_seconds,
+        sum(
+            cast(coalesce(legs.handle_seconds, transactions.duration_seconds) as double)
+            * coalesce(legs.handle_seconds, transactions.duration_seconds)
+        ) as handle_seconds_squared
+    from {{ ref('fct_transactions') }} as transactions
+    left join legs on transactions.transaction_id = legs.transaction_id
+    where transactions.agent_id is not null
+        and (legs.transaction_id is not null or transactions.transaction_type = 'chat_agent')
+    group by 1, 2
+),
+
+-- FCR: the engagements the agent handled first, as in the scorecard.
+resolution as (
+    select
+        interactions.last_agent_id as agent_id,
+        engagements.intent,
+        sum(case when engagements.is_first_contact_resolved is not null then 1 else 0 end) as closed_engagements,
+        sum(case when engagements.is_first_contact_resolved then 1 else 0 end) as fcr_engagements
+    from {{ ref('fct_engagements') }} as engagements
+    inner join {{ ref('fct_interactions') }} as interactions
+        on engagements.engagement_id = interactions.engagement_id and interactions.sequence_in_engagement = 1
+    where interactions.last_agent_id is not null
+    group by 1, 2
+),
+
+csat as (
+    select
+        transactions.agent_id,
+        transactions.effective_intent as intent,
+        count(*) as csat_answers,
+        sum(case when answers.is_csat_satisfied then 1 else 0 end) as csat_satisfied
+    from {{ ref('fct_survey_answers') }} as answers
+    inner join {{ ref('fct_transactions') }} as transactions on answers.transaction_id = transactions.transaction_id
+    where answers.survey_type = 'csat' and answers.is_valid_score and transactions.agent_id is not null
+    group by 1, 2
+),
+
+pairs as (
+    select agent_id, intent from work
+    union
+    select agent_id, intent from resolution
+    union
+    select agent_id, intent from csat
+),
+
+combined as (
+    select
+        pairs.agent_id,
+        pairs.intent,
+        cast(coalesce(resolution.closed_engagements, 0) as bigint) as closed_engagements,
+        cast(coalesce(resolution.fcr_engagements, 0) as bigint) as fcr_engagements,
+        cast(coalesce(csat.csat_answers, 0) as bigint) as csat_answers,
+        cast(coalesce(csat.csat_satisfied, 0) as bigint) as csat_satisfied,
+        cast(coalesce(work.handled_contacts, 0) as bigint) as handled_contacts,
+        cast(coalesce(work.handle_seconds, 0) as bigint) as handle_seconds,
+        coalesce(work.handle_seconds_squared, 0) as handle_seconds_squared
+    from pairs
+    left join work on pairs.agent_id = work.agent_id and pairs.intent = work.intent
+    left join resolution on pairs.agent_id = resolution.agent_id and pairs.intent = resolution.intent
+    left join csat on pairs.agent_id = csat.agent_id and pairs.intent = csat.intent
+    where pairs.intent not in ('unknown', 'unmapped')
+),
+
+peers as (
+    select
+        intent,
+        {{ safe_ratio('sum(fcr_engagements)', 'sum(closed_engagements)') }} as peer_fcr_rate,
+        {{ safe_ratio('sum(csat_satisfied)', 'sum(csat_answers)') }} as peer_csat_rate,
+        {{ safe_ratio('sum(handle_seconds)', 'sum(handled_contacts)') }} as peer_aht_seconds,
+        sum(handle_seconds_squared) as peer_handle_seconds_squared,
+        sum(handled_contacts) as peer_handled_contacts
+    from combined
+    group by intent
+),
+
+flagged as (
+    select
+        combined.agent_id,
+        combined.intent,
+        combined.closed_engagements,
+        combined.fcr_engagements,
+        {{ safe_ratio('combined.fcr_engagements', 'combined.closed_engagements') }} as fcr_rate,
+        peers.peer_fcr_rate,
+        combined.csat_answers,
+        combined.csat_satisfied,
+        {{ safe_ratio('combined.csat_satisfied', 'combined.csat_answers') }} as csat_rate,
+        peers.peer_csat_rate,
+        combined.handled_contacts,
+        {{ safe_ratio('combined.handle_seconds', 'combined.handled_contacts') }} as aht_seconds,
+        peers.peer_aht_seconds,
+        {{ coaching_flag('combined.fcr_engagements', 'combined.closed_engagements',
+                         safe_ratio('combined.fcr_engagements', 'combined.closed_engagements'),
+                         'peers.peer_fcr_rate', 'lower') }} as is_low_fcr,
+        {{ coaching_flag('combined.csat_satisfied', 'combined.csat_answers',
+                         safe_ratio('combined.csat_satisfied', 'combined.csat_answers'),
+                         'peers.peer_csat_rate', 'lower') }} as is_low_csat,
+        {{ coaching_flag_mean('combined.handle_seconds', 'combined.handle_seconds_squared',
+                              'combined.handled_contacts', 'peers.peer_aht_seconds',
+                              'peers.peer_handle_seconds_squared', 'peers.peer_handled_contacts') }} as is_high_aht
+    from combined
+    inner join peers on combined.intent = peers.intent
+)
+
+select
+    {{ dbt.hash("agent_id || '|' || intent") }} as coaching_key,
+    flagged.*,
+    cast(
+        (case when is_low_fcr then 1 else 0 end) + (case when is_low_csat then 1 else 0 end)
+        + (case when is_high_aht then 1 else 0 end) as integer
+    ) as coaching_flags
+from flagged
+where is_low_fcr or is_low_csat or is_high_aht

@@ -1,0 +1,107 @@
+-- Routing recommendations per customer segment x intent: every agent who served the intent, with resolution,
+-- CSAT and handle time and the count behind each, ranked by the Wilson lower bound of the resolution rate (at
+-- var('coaching_confidence_z') standard errors) so that a few lucky contacts never crown an agent; ties go to
+-- the higher CSAT lower bound, then the shorter handle time. Only agents with at least
+-- var('routing_min_contacts') contacts of known resolution in the cell are ranked; the first
+-- var('routing_top_agents') are recommended (the routing engine's CSV, docs/predictions.md).
+with legs as (
+    select
+        'call:' || call_id as transaction_id,
+        {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
+        + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0) as handle_seconds
+    from {{ ref('int_call_legs_chained') }}
+    where answered_at is not null
+),
+
+-- The agent's work on a customer's problem: answered inbound call legs the agent did not hand on, agent chats.
+handled as (
+    select
+        transactions.transaction_id,
+        transactions.agent_id,
+        transactions.customer_key,
+        transactions.effective_intent as intent,
+        transactions.is_resolved,
+        transactions.is_resolution_known,
+        coalesce(legs.handle_seconds, transactions.duration_seconds) as handle_seconds
+    from {{ ref('fct_transactions') }} as transactions
+    left join legs on transactions.transaction_id = legs.transaction_id
+    where transactions.agent_id is not null
+        and transactions.effective_intent not in ('unknown', 'unmapped')
+        and (
+            (transactions.transaction_type = 'call_leg' and transactions.direction = 'inbound'
+                and transactions.outcome = 'answered')
+            or transactions.transaction_type = 'chat_agent'
+        )
+),
+
+csat as (
+    select
+        transaction_id,
+        count(*) as csat_answers,
+        sum(case when is_csat_satisfied then 1 else 0 end) as csat_satisfied
+    from {{ ref('fct_survey_answers') }}
+    where survey_type = 'csat' and is_valid_score and transaction_id is not null
+    group by transaction_id
+),
+
+-- Each contact counts in its customer's segment (fct_customer_journeys.segment) and in 'all'.
+segmented as (
+    select handled.*, journeys.segment
+    from handled
+    inner join {{ ref('fct_customer_journeys') }} as journeys on handled.customer_key = journeys.customer_key
+    union all
+    select handled.*, 'all' as segment
+    from handled
+),
+
+cells as (
+    select
+        segmented.segment,
+        segmented.intent,
+        segmented.agent_id,
+        count(*) as contacts,
+        sum(case when segmented.is_resolution_known then 1 else 0 end) as resolution_known_contacts,
+        sum(case when segmented.is_resolution_known and segmented.is_resolved then 1 else 0 end) as resolved_contacts,
+        coalesce(sum(csat.csat_answers), 0) as csat_answers,
+        coalesce(sum(csat.csat_satisfied), 0) as csat_satisfied,
+        sum(segmented.handle_seconds) as handle_seconds
+    from segmented
+    left join csat on segmented.transaction_id = csat.transaction_id
+    group by 1, 2, 3
+),
+
+rated as (
+    select
+        segment,
+        intent,
+        agent_id,
+        cast(contacts as bigint) as contacts,
+        cast(resolution_known_contacts as bigint) as resolution_known_contacts,
+        cast(resolved_contacts as bigint) as resolved_contacts,
+        {{ safe_ratio('resolved_contacts', 'resolution_known_contacts') }} as resolution_rate,
+        {{ wilson_bound('resolved_contacts', 'resolution_known_contacts', 'lower') }} as resolution_lower_bound,
+        cast(csat_answers as bigint) as csat_answers,
+        {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat_rate,
+        {{ wilson_bound('csat_satisfied', 'csat_answers', 'lower') }} as csat_lower_bound,
+        {{ safe_ratio('handle_seconds', 'contacts') }} as aht_seconds,
+        resolution_known_contacts >= {{ var('routing_min_contacts') }} as is_eligible
+    from cells
+),
+
+ranked as (
+    select
+        rated.*,
+        case when is_eligible then
+            row_number() over (
+                partition by segment, intent, is_eligible
+                order by resolution_lower_bound desc, csat_lower_bound desc nulls last, aht_seconds asc, agent_id
+            )
+        end as agent_rank
+    from rated
+)
+
+select
+    {{ dbt.hash("segment || '|' || intent || '|' || agent_id") }} as routing_key,
+    ranked.*,
+    coalesce(agent_rank <= {{ var('routing_top_agents') }}, false) as is_recommended
+from ranked

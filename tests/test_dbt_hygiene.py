@@ -1,0 +1,99 @@
+"""The dbt project's house rules that dbt itself does not enforce, read from the source files (no build):
+every var is declared once in dbt_project.yml, YAML is hand-written (no anchors), contracts are set per folder."""
+
+from __future__ import annotations
+
+import configparser
+import re
+from pathlib import Path
+
+import yaml
+
+from contact_warehouse.settings import DBT_PROJECT_DIR
+
+# Folders dbt reads SQL and YAML from (dbt_project.yml's model-, macro- and test-paths).
+SOURCE_DIRS = ("models", "macros", "tests")
+# `var('name')` or `var("name", default)`: the name, and whether a default follows.
+# libyaml when installed: the scan reads every YAML file event by event.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+VAR_CALL = re.compile(r"""\bvar\(\s*['"]([A-Za-z_]\w*)['"]\s*(,)?""")
+
+
+def _dbt_files(*patterns: str) -> list[Path]:
+    return sorted(
+        path for folder in SOURCE_DIRS for pattern in patterns for path in (DBT_PROJECT_DIR / folder).rglob(pattern)
+    )
+
+
+def _project() -> dict:
+    return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+
+
+def _var_calls() -> list[tuple[str, int, str, bool]]:
+    """(file, line, var name, has a default) for every var() call in the project's SQL and YAML."""
+    calls = []
+    for path in _dbt_files("*.sql", "*.yml", "*.yaml"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            calls += [
+                (str(path.relative_to(DBT_PROJECT_DIR)), number, match[1], bool(match[2]))
+                for match in VAR_CALL.finditer(line)
+            ]
+    return calls
+
+
+def test_every_var_used_is_declared_in_dbt_project_yml() -> None:
+    declared = set(_project()["vars"])
+    calls = _var_calls()
+    assert len({name for _, _, name, _ in calls}) >= 10, "the scan must see the project's vars"
+    undeclared = [f"{file}:{line}: {name}" for file, line, name, _ in calls if name not in declared]
+    assert undeclared == [], "declare these vars (with their default) in dbt_project/dbt_project.yml"
+
+
+def test_no_var_default_is_hidden_in_sql() -> None:
+    # A default in SQL is a second value for the same parameter: dbt_project.yml's wins, and the two drift apart.
+    hidden = [f"{file}:{line}: {name}" for file, line, name, has_default in _var_calls() if has_default]
+    assert hidden == [], "write var('name') and keep the default in dbt_project/dbt_project.yml"
+
+
+def _model_yaml() -> dict[Path, dict]:
+    return {path: yaml.safe_load(path.read_text(encoding="utf-8")) or {} for path in _dbt_files("*.yml")}
+
+
+def test_contracts_are_set_per_folder_not_per_model() -> None:
+    marts = _project()["models"]["contact_warehouse"]["marts"]
+    assert marts["+contract"] == {"enforced": True}
+    per_model = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}: {model['name']}"
+        for path, document in _model_yaml().items()
+        for model in document.get("models") or []
+        if "contract" in (model.get("config") or {})
+    ]
+    assert per_model == [], "set +contract on the folder in dbt_project/dbt_project.yml"
+
+
+def test_no_dbt_yaml_uses_anchors_or_aliases() -> None:
+    # Hand-written YAML: a reader sees every test and row where it applies, not behind `*id001`.
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", *_dbt_files("*.yml", "*.yaml")]
+    found = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}:{event.start_mark.line + 1}"
+        for path in files
+        for event in yaml.parse(path.read_text(encoding="utf-8"), Loader=FAST_LOADER)
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None)
+    ]
+    assert len(files) > 20
+    assert found == [], "write the YAML out by hand (no &anchors or *aliases)"
+
+
+def test_sql_source_lines_fit_the_line_length() -> None:
+    # sqlfluff's LT05 measures the rendered SQL (dbt's macros expand there), so it is off in .sqlfluff; the limit
+    # holds on what people read and edit: the source.
+    config = configparser.ConfigParser()
+    config.read(DBT_PROJECT_DIR.parent / ".sqlfluff")
+    limit = config.getint("sqlfluff", "max_line_length")
+    long_lines = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}:{number}: {len(line)}"
+        for path in _dbt_files("*.sql")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if len(line) > limit
+    ]
+    assert long_lines == [], f"wrap these lines at {limit} characters"
