@@ -579,6 +579,8 @@ def test_tickets_planted_behaviour(sample, truths) -> None:
         )
     # A caller the IVR does not identify carries no customer_ref: most are found by it.
     assert found >= len(pairs) // 2
+
+
 def test_unresolved_repeats_churn_more(sample, truths) -> None:
     """Churn driver: customers with an answered call left unresolved churn (CRM churned_at in the period) more
     than twice as often as customers whose calls were all resolved. Calls are one channel of several and a first
