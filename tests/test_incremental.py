@@ -248,6 +248,10 @@ def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse, dbt)
             "stg_phone_system__ivr_events",
             "stg_phone_system__sms_messages",
             "stg_phone_system__survey_answers",
+            "stg_tickets__messages",
+            "stg_tickets__status_changes",
+            "stg_tickets__tags",
+            "stg_tickets__tickets",
         ]
     )
     # The nightly run read only the new loads: its SQL filters on the watermark.

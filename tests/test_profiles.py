@@ -340,7 +340,7 @@ targets:
             "      score: score\n      mood: feeling\n",
             "targets.surveys.columns.mood: unknown canonical column 'mood'",
         ),
-        ("  surveys:", "  tickets:", "targets.tickets: unknown target export 'tickets'"),
+        ("  surveys:", "  faxes:", "targets.faxes: unknown target export 'faxes'"),
         (
             "  surveys:",
             "  chat_conversations:",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from contact_warehouse.loading.loader import connect, load_export
+from contact_warehouse.loading.loader import connect_for_loading as connect, load_export
 
 
 def ticket(ticket_id: str, **changes) -> dict:

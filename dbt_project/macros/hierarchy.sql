@@ -19,7 +19,9 @@
 
 {% macro convert_to_utc(local_timestamp_expression, timezone_expression) -%}
     {#- A wall-clock time in a time zone -> the UTC timestamp (naive, like every stored timestamp). -#}
-    {{ return(adapter.dispatch('convert_to_utc', 'contact_warehouse')(local_timestamp_expression, timezone_expression)) }}
+    {{ return(adapter.dispatch('convert_to_utc', 'contact_warehouse')(
+        local_timestamp_expression, timezone_expression
+    )) }}
 {%- endmacro %}
 
 {% macro default__convert_to_utc(local_timestamp_expression, timezone_expression) -%}

@@ -7,7 +7,9 @@ with changes as (
         coalesce(tickets.group_name, 'none') as ticket_group,
         changes.status,
         {{ reporting_date('changes.changed_at') }} as from_date,
-        {{ reporting_date("lead(changes.changed_at) over (partition by changes.ticket_id order by changes.change_index)") }}
+        {{ reporting_date(
+            "lead(changes.changed_at) over (partition by changes.ticket_id order by changes.change_index)"
+        ) }}
             as until_date
     from {{ ref('stg_tickets__status_changes') }} as changes
     inner join {{ ref('stg_tickets__tickets') }} as tickets on changes.ticket_id = tickets.ticket_id

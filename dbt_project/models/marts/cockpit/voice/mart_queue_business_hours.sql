@@ -43,7 +43,8 @@ daily as (
         sum(
             case
                 when placed.is_in_hours = 1 and legs.answered_at is not null
-                    and {{ seconds_between('legs.queued_at', 'legs.answered_at') }} <= {{ var('service_level_seconds') }}
+                    and {{ seconds_between('legs.queued_at', 'legs.answered_at') }}
+                    <= {{ var('service_level_seconds') }}
                     then 1
                 else 0
             end
