@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from contact_warehouse.loading.loader import connect_for_loading as connect, load_export
+from contact_warehouse.loading.loader import connect_for_loading as connect
+from contact_warehouse.loading.loader import load_export
 
 
 def ticket(ticket_id: str, **changes) -> dict:
