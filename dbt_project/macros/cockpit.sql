@@ -142,3 +142,11 @@
         false
     )
 {%- endmacro %}
+
+{% macro leg_handle_seconds() -%}
+    {#- An answered call leg's handle time, one definition for every mart that counts it (AHT, occupancy, coaching,
+        routing): talk (answered to end, or nothing when the end is missing) + hold + wrap seconds. Only meaningful
+        where answered_at is not null; the caller says what an unanswered leg counts. -#}
+    {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
+    + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0)
+{%- endmacro %}

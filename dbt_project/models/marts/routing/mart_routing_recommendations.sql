@@ -7,8 +7,7 @@
 with legs as (
     select
         'call:' || call_id as transaction_id,
-        {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
-        + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0) as handle_seconds
+        {{ leg_handle_seconds() }} as handle_seconds
     from {{ ref('int_call_legs_chained') }}
     where answered_at is not null
 ),

@@ -32,8 +32,7 @@ measured as (
             as answer_seconds,
         case
             when answered_at is not null
-                then {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
-                + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0)
+                then {{ leg_handle_seconds() }}
         end as handle_seconds
     from legs
 ),

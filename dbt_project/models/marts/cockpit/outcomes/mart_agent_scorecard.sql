@@ -17,8 +17,7 @@ call_work as (
         count(*) as handled_calls,
         0 as handled_chats,
         sum(
-            {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
-            + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0)
+            {{ leg_handle_seconds() }}
         ) as handle_seconds,
         sum(case when root_direction = 'inbound' then 1 else 0 end) as handled_inbound_calls,
         sum(case when root_direction = 'inbound' and transfers_out > 0 then 1 else 0 end) as transferred_calls

@@ -48,8 +48,7 @@ voice_daily as (
         sum(
             case
                 when answered_at is not null
-                    then {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
-                    + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0)
+                    then {{ leg_handle_seconds() }}
                 else 0
             end
         ) as handle_seconds,
