@@ -250,6 +250,10 @@ def _sms_transactions(exports: Exports) -> pd.DataFrame:
     rows = []
     for (thread, day), group in sms.groupby(["thread_id", "day"], sort=False):
         inbound = (group["direction"] == "inbound").any()
+        # docs/kpis.md "Who started the contact": the day's first message decides who started it (DECISIONS "Who
+        # started the contact is part of every KPI"). An agent's answer that opens the next day continues the
+        # customer's question of the day before, already counted; a customer replying to a reminder answers it.
+        opened_by_customer = group["direction"].iloc[0] == "inbound"
         agents = group["agent_id"].dropna()
         rows.append(
             {
@@ -262,8 +266,7 @@ def _sms_transactions(exports: Exports) -> pd.DataFrame:
                 "intent": None,
                 "is_resolved": False,
                 "outcome": "conversation" if inbound else "outbound_only",
-                # the customer wrote that day: a customer-initiated contact; else a company text (codes, reminders)
-                "direction": "inbound" if inbound else "outbound",
+                "direction": "inbound" if opened_by_customer else "outbound",
                 "agent_id": agents.iloc[0] if len(agents) else None,
                 "source_id": thread,
             }

@@ -66,9 +66,7 @@ def _fmt(value: object) -> str:
 
 
 # Known disagreements, each still to explain (stop note): the case runs and reports, without failing the suite.
-KNOWN_DISAGREEMENTS = {
-    "seed101-customer_segments-segment": "frequent contacters on seed 101 with tickets: mart 254, reference 255",
-}
+KNOWN_DISAGREEMENTS: dict[str, str] = {}
 CASES = [
     pytest.param(
         dataset,

@@ -186,3 +186,44 @@ def test_a_blocked_number_keeps_its_unidentified_callers_apart(tmp_path: Path, r
         assert customers["CAk1"] != customers["CAk2"]
     else:  # three customers may share a number: it links them all
         assert customers["CAx1"] == customers["CAx2"] == customers["CAk1"] == customers["CAk2"]
+
+
+def text(message_id: str, thread: str, phone: str, sent_at: str, inbound: bool, body: str = "hello") -> dict:
+    """One text of ``thread`` between the customer's ``phone`` and the company, sent at ``sent_at`` (UTC)."""
+    return {
+        "message_id": message_id, "thread_id": thread, "direction": "inbound" if inbound else "outbound",
+        "from_number": phone if inbound else COMPANY, "to_number": COMPANY if inbound else phone,
+        "sent_at": sent_at, "agent_id": "" if inbound else "A003", "body": body,
+        "status": "received" if inbound else "delivered",
+    }  # fmt: skip
+
+
+def test_a_thread_day_opened_by_the_agents_answer_is_not_the_customers_contact(tmp_path: Path) -> None:
+    """docs/kpis.md "Who started the contact": a text thread-day is customer-initiated when its first message came
+    from the customer. Both customers text one evening and call the next afternoon. C1's next morning opens with
+    the agent's answer (C1 then replies): that day is the company's, so C1 started 2 interactions, not 3, and is no
+    frequent contacter. C2 writes first the next morning: 3 customer-initiated interactions, a frequent contacter
+    (seed 101's customer C000118 had C1's shape)."""
+    next_day = "2026-10-06"
+    c1, c2 = "+12025550101", "+12025550102"
+    h = _landing(
+        tmp_path,
+        sms=[
+            text("SM1", "TH1", c1, f"{DAY}T22:00:00Z", inbound=True, body="what do I need to open an account"),
+            text("SM2", "TH1", c1, f"{next_day}T08:00:00Z", inbound=False, body="Can you confirm your account?"),
+            text("SM3", "TH1", c1, f"{next_day}T08:05:00Z", inbound=True, body="one moment"),
+            text("SM4", "TH2", c2, f"{DAY}T22:00:00Z", inbound=True, body="what do I need to open an account"),
+            text("SM5", "TH2", c2, f"{next_day}T08:00:00Z", inbound=True, body="anyone there?"),
+            text("SM6", "TH2", c2, f"{next_day}T08:05:00Z", inbound=False, body="Can you confirm your account?"),
+        ],
+        calls=[
+            call("CA1", c1, "15:00") | {"started_at": f"{next_day}T15:00:00Z", "queued_at": f"{next_day}T15:00:10Z",
+                                        "answered_at": f"{next_day}T15:00:30Z", "ended_at": f"{next_day}T15:05:00Z"},
+            call("CA2", c2, "15:00") | {"started_at": f"{next_day}T15:00:00Z", "queued_at": f"{next_day}T15:00:10Z",
+                                        "answered_at": f"{next_day}T15:00:30Z", "ended_at": f"{next_day}T15:05:00Z"},
+        ],
+    )  # fmt: skip
+    initiated = h.interactions.set_index("interaction_id")["is_customer_initiated"]
+    assert not initiated[f"sms:TH1:{next_day}"]
+    assert initiated[f"sms:TH1:{DAY}"] and initiated[f"sms:TH2:{DAY}"] and initiated[f"sms:TH2:{next_day}"]
+    assert _value(kpis.customer_segments(h), "segment=frequent_contacter")[0] == 1
