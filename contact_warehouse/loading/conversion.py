@@ -78,8 +78,9 @@ def _parse_timestamps(text: pd.Series, formats: tuple[str, ...], tz: str) -> pd.
     if todo.any() and tz == "UTC":
         _localize_into(result, text, todo, "ISO8601", None)  # naive or not, the values read the same
     elif todo.any():
-        has_offset = pd.Series(False, index=text.index)
-        has_offset[todo] = text[todo].str.contains(_OFFSET_RE, regex=True)
+        # Reindexed, not set through the mask: a Series set through a boolean mask is aligned to the whole index
+        # first, and the NaN of the other rows upcast the bool mask (pandas' FutureWarning).
+        has_offset = text[todo].str.contains(_OFFSET_RE, regex=True).reindex(text.index, fill_value=False)
         _localize_into(result, text, has_offset, "ISO8601", None)
         _localize_into(result, text, todo & ~has_offset, "ISO8601", tz)
     return result
