@@ -264,6 +264,14 @@ def repeat_contact(h: Hierarchy) -> pd.DataFrame:
     return _slices(known, "rep", "n", ["intent", "first_channel"], "started_at")
 
 
+def resolution_rate(h: Hierarchy) -> pd.DataFrame:
+    """Resolved engagements over engagements whose resolution is known (docs/kpis.md "Resolution rate": all
+    engagements, whatever their intent or initiator; an export that never reports resolution gives no data)."""
+    e = h.engagements[h.engagements["resolution_known"]].assign(n=1)
+    e["resolved"] = e["is_resolved"].astype(int)
+    return _slices(e, "resolved", "n", ["intent", "first_channel"], "started_at")
+
+
 def interactions_volume(h: Hierarchy) -> pd.DataFrame:
     """Interactions started, per intent (the volume-patterns contacts summed over weekdays and hours)."""
     i = h.interactions.assign(n=1)
