@@ -24,11 +24,20 @@ def test_the_weak_agent_has_the_lowest_fcr(pipeline_run) -> None:
            order by fcr"""
     )
     assert rates[0][0] == pipeline_run.truths["weak_agent"], rates[:3]
-    flagged = pipeline_run.query(
-        "select count(*) from marts.mart_agent_scorecard where agent_id = ? and is_low_fcr",
+    # Coaching flags are per agent-week. Of the month's 4 weeks the last cannot be judged (its engagements are
+    # still inside their 7-day window at the data's end: FCR NULL, no flag); in the other 3 the weak agent closes
+    # 10-20 engagements. At his observed FCR (~0.38 against the team's ~0.65) one week clears the flag's rule (gap
+    # 0.15, 95 % Wilson bound) with a probability of about 0.43 (10 engagements) to 0.67 (20): the former "flagged
+    # in at least 2 weeks" held here (3 of 3) but would fail on about 45 % of generated months with a correct model;
+    # at least 1 of 3 fails on about 10 %. The month-long flag is the coaching plan's (test_routing.py); the weekly
+    # counts behind each flag are compared with the independent reference (agent_fcr_rate per agent_week).
+    weeks = pipeline_run.query(
+        "select week_start, closed_engagements, is_low_fcr from marts.mart_agent_scorecard where agent_id = ?",
         [pipeline_run.truths["weak_agent"]],
-    )[0][0]
-    assert flagged >= 2
+    )
+    flagged = {week for week, _, low in weeks if low}
+    judged = {week for week, closed, _ in weeks if closed >= 5}  # coaching_min_sample
+    assert flagged and flagged <= judged, weeks
 
 
 def test_fcr_is_computed_over_closed_engagements_only(pipeline_run) -> None:

@@ -489,9 +489,15 @@ def agent_csat(h: Hierarchy) -> pd.DataFrame:
 
 
 def agent_fcr(h: Hierarchy) -> pd.DataFrame:
-    """FCR of the closed, eligible engagements whose first interaction the agent handled (its last agent)."""
+    """FCR of the closed, eligible engagements whose first interaction the agent handled (its last agent), per
+    agent and per agent-week (the scorecard's grain, where coaching flags are set; weeks from Monday, by the
+    engagement's start)."""
     frame = fcr_frame(h)
-    return _slices(frame[frame["first_agent_id"].notna()], "fcr", "n", ["first_agent_id"])
+    frame = frame[frame["first_agent_id"].notna()].copy()
+    day = frame["started_at"].dt.floor("D")
+    week = (day - pd.to_timedelta(day.dt.dayofweek, unit="D")).dt.strftime("%Y-%m-%d")
+    frame["agent_week"] = frame["first_agent_id"] + "/" + week
+    return _slices(frame, "fcr", "n", ["first_agent_id", "agent_week"])
 
 
 def agent_negative_sentiment(h: Hierarchy) -> pd.DataFrame:
