@@ -15,19 +15,11 @@ import pandas as pd
 import pytest
 from dagster_dbt import get_asset_key_for_model
 
+from contact_warehouse.quality.suites import SuiteError, read_suite, read_suites
+from contact_warehouse.quality.validation import expectation_suite, validate_frame
 from contact_warehouse.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from orchestration.assets.dbt import warehouse_dbt_assets
-from orchestration.checks import (
-    CHECK_NAME,
-    MissingModelWarning,
-    SuiteError,
-    build_expectation_check,
-    build_expectation_checks,
-    expectation_suite,
-    read_suite,
-    read_suites,
-    validate_frame,
-)
+from orchestration.checks import CHECK_NAME, MissingModelWarning, build_expectation_check, build_expectation_checks
 from orchestration.definitions import defs
 from orchestration.resources import WarehouseResource
 
@@ -276,7 +268,7 @@ def test_the_check_fails_when_the_table_is_missing(tmp_path: Path) -> None:
 
 
 def test_a_check_reads_only_the_columns_its_suite_names(tmp_path: Path) -> None:
-    from orchestration.checks import read_model_frame
+    from contact_warehouse.quality.frames import read_model_frame
 
     db = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(db)) as con:
