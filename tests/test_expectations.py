@@ -90,6 +90,33 @@ def test_no_expectation_repeats_a_dbt_test_on_the_same_column() -> None:
     assert repeated == [], "\n".join(repeated)
 
 
+# Rules on one column that a dbt generic test says whatever the column: they belong in the model's YAML even when no
+# dbt test holds them yet (the check above only sees rules written twice).
+ONE_COLUMN_DBT_RULES = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_column_values_to_be_in_set",
+}
+
+
+def test_no_suite_keeps_a_one_column_rule_dbt_can_say() -> None:
+    # A range between fixed numbers is dbt's accepted_range; GE keeps ranges relative to the run ({"$PARAMETER"}).
+    found = [
+        f"{suite.path.name}: {spec['type']}({spec['kwargs']['column']})"
+        for suite in read_suites()
+        for spec in suite.expectations
+        if spec["kwargs"].get("column")
+        and (
+            spec["type"] in ONE_COLUMN_DBT_RULES
+            or (
+                spec["type"] == "expect_column_values_to_be_between"
+                and not any(isinstance(spec["kwargs"].get(k), dict) for k in ("min_value", "max_value"))
+            )
+        )
+    ]
+    assert found == [], "write these as dbt tests (expectations/README.md):\n" + "\n".join(found)
+
+
 def test_a_suite_ahead_of_its_model_is_skipped_with_a_warning(tmp_path: Path) -> None:
     shutil.copy(SURVEYS, tmp_path / SURVEYS.name)
     ahead = {
