@@ -4,6 +4,7 @@
 # cluster. Does nothing when initdb is already there (on PATH or under /usr/lib/postgresql/<version>/bin); prints
 # the folder of the server programs. Exit 3 when there is no apt-get (not Debian).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/apt_install.sh"
 
 find_bindir() {
     if command -v initdb >/dev/null 2>&1; then
@@ -22,15 +23,5 @@ find_bindir() {
 if find_bindir; then
     exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "postgres_setup: apt-get not found; install PostgreSQL's server (initdb, pg_ctl) yourself" >&2
-    exit 3
-fi
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then
-    SUDO="sudo -n"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq postgresql
+apt_install postgres_setup "install PostgreSQL's server (initdb, pg_ctl) yourself" postgresql
 find_bindir

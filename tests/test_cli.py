@@ -340,7 +340,7 @@ def test_the_cause_of_a_failure_is_the_root_cause_not_its_consequence(tmp_path: 
 
     from dagster._utils.error import SerializableErrorInfo
 
-    from orchestration.progress import cause_of, dbt_failure_cause
+    from contact_warehouse.operations.causes import cause_of, dbt_failure_cause
 
     disk = SerializableErrorInfo("duckdb.IOException: IO Error: could not write: No space left on device\n", [], "")
     rollback = SerializableErrorInfo(
@@ -369,7 +369,7 @@ def test_the_cause_of_a_failure_is_the_root_cause_not_its_consequence(tmp_path: 
 
 
 def test_the_progress_lines_know_the_job_s_step_names() -> None:
-    from orchestration import progress
+    from contact_warehouse.operations import run_lines as progress
     from orchestration.assets.dbt import warehouse_dbt_assets
     from orchestration.checks import CHECK_NAME
 

@@ -109,7 +109,9 @@ def test_the_nightly_job_publishes_and_writes_the_report(pipeline_run) -> None:
 
 def test_every_expectation_suite_passes_on_the_generated_month(pipeline_run) -> None:
     """The suites hold only what dbt tests cannot say (expectations/README.md); each one that exists passes."""
-    from orchestration.checks import read_model_frame, read_suites, validate_frame
+    from contact_warehouse.quality.frames import read_model_frame
+    from contact_warehouse.quality.suites import read_suites
+    from contact_warehouse.quality.validation import validate_frame
 
     failed = {}
     suites = [s for s in read_suites() if s.model.startswith(("mart_", "fct_"))]

@@ -15,19 +15,11 @@ import pandas as pd
 import pytest
 from dagster_dbt import get_asset_key_for_model
 
+from contact_warehouse.quality.suites import SuiteError, read_suite, read_suites
+from contact_warehouse.quality.validation import expectation_suite, validate_frame
 from contact_warehouse.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from orchestration.assets.dbt import warehouse_dbt_assets
-from orchestration.checks import (
-    CHECK_NAME,
-    MissingModelWarning,
-    SuiteError,
-    build_expectation_check,
-    build_expectation_checks,
-    expectation_suite,
-    read_suite,
-    read_suites,
-    validate_frame,
-)
+from orchestration.checks import CHECK_NAME, MissingModelWarning, build_expectation_check, build_expectation_checks
 from orchestration.definitions import defs
 from orchestration.resources import WarehouseResource
 
@@ -96,6 +88,33 @@ def test_no_expectation_repeats_a_dbt_test_on_the_same_column() -> None:
         if SAME_RULE_IN_DBT.get(spec["type"]) in rules.get((suite.model, spec["kwargs"].get("column")), set())
     ]
     assert repeated == [], "\n".join(repeated)
+
+
+# Rules on one column that a dbt generic test says whatever the column: they belong in the model's YAML even when no
+# dbt test holds them yet (the check above only sees rules written twice).
+ONE_COLUMN_DBT_RULES = {
+    "expect_column_values_to_not_be_null",
+    "expect_column_values_to_be_unique",
+    "expect_column_values_to_be_in_set",
+}
+
+
+def test_no_suite_keeps_a_one_column_rule_dbt_can_say() -> None:
+    # A range between fixed numbers is dbt's accepted_range; GE keeps ranges relative to the run ({"$PARAMETER"}).
+    found = [
+        f"{suite.path.name}: {spec['type']}({spec['kwargs']['column']})"
+        for suite in read_suites()
+        for spec in suite.expectations
+        if spec["kwargs"].get("column")
+        and (
+            spec["type"] in ONE_COLUMN_DBT_RULES
+            or (
+                spec["type"] == "expect_column_values_to_be_between"
+                and not any(isinstance(spec["kwargs"].get(k), dict) for k in ("min_value", "max_value"))
+            )
+        )
+    ]
+    assert found == [], "write these as dbt tests (expectations/README.md):\n" + "\n".join(found)
 
 
 def test_a_suite_ahead_of_its_model_is_skipped_with_a_warning(tmp_path: Path) -> None:
@@ -276,7 +295,7 @@ def test_the_check_fails_when_the_table_is_missing(tmp_path: Path) -> None:
 
 
 def test_a_check_reads_only_the_columns_its_suite_names(tmp_path: Path) -> None:
-    from orchestration.checks import read_model_frame
+    from contact_warehouse.quality.frames import read_model_frame
 
     db = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(db)) as con:

@@ -185,3 +185,44 @@ def test_no_module_over_500_lines():
         f"modules over {MAX_LINES} lines",
         f"no longer over {MAX_LINES} lines (or moved): remove from OVER_MAX_LINES_TODAY",
     )
+
+
+# orchestration/ is thin: a definition there wires a library into Dagster. The CLI is exempt (its parser is a long
+# declaration, its commands call libraries). Dagster-free code over a few lines is library logic in the wrong place.
+THIN_EXEMPT = {"orchestration.cli"}
+MAX_DEFINITION_LINES = 40
+MAX_DAGSTER_FREE_LINES = 15
+
+
+def _dagster_names(tree: ast.Module) -> set[str]:
+    """The names a module binds to Dagster imports (``dg``, ``get_asset_key_for_model``, ...)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names if _is_dagster(alias.name)}
+        elif isinstance(node, ast.ImportFrom) and _is_dagster(node.module or ""):
+            names |= {alias.asname or alias.name for alias in node.names}
+    return names
+
+
+def test_orchestration_definitions_are_thin() -> None:
+    problems = []
+    for module, path in project_modules().items():
+        if module.split(".")[0] != "orchestration" or module in THIN_EXEMPT:
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        dagster = _dagster_names(tree)
+        for node in tree.body:
+            if not isinstance(node, ast.FunctionDef | ast.ClassDef):
+                continue
+            lines = node.end_lineno - node.lineno + 1
+            used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            used |= {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)}
+            if lines > MAX_DEFINITION_LINES:
+                problems.append(f"{module}.{node.name}: {lines} lines (at most {MAX_DEFINITION_LINES})")
+            elif not used & dagster and lines > MAX_DAGSTER_FREE_LINES:
+                problems.append(
+                    f"{module}.{node.name}: {lines} lines without Dagster (a library's, at most "
+                    f"{MAX_DAGSTER_FREE_LINES} here)"
+                )
+    assert not problems, "move the logic into contact_warehouse/:\n" + "\n".join(problems)

@@ -257,7 +257,7 @@ def test_a_load_that_fails_on_bad_input_is_not_retried(warehouse: Path) -> None:
 
 
 def test_the_steps_that_may_fail_for_a_moment_have_a_retry_policy() -> None:
-    from orchestration import progress
+    from contact_warehouse.operations import run_lines as progress
     from orchestration.definitions import defs as build_defs
 
     defs = build_defs()

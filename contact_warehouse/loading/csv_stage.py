@@ -12,7 +12,7 @@ import duckdb
 from contact_warehouse.engine.sql import sql_literal
 
 from .common import SOURCE_LINE, max_record_bytes
-from .rules import _error_cases, _stage_typed
+from .rules import _error_cases, _stage_typed, replace_forced_errors
 from .scan import _scan_csv
 from .sources import RawTable
 
@@ -58,12 +58,10 @@ def force_rejections(
     one reason."""
     if not forced:
         return
-    con.execute("create or replace temp table _forced (line bigint, field varchar, reason varchar)")
-    con.executemany("insert into _forced values (?, ?, ?)", [(line, f, r) for line, (f, r) in forced.items()])
-    con.execute("delete from _errs where _line in (select line from _forced)")
-    con.execute(
-        f"""insert into _errs select t._line, f.field, f.reason, {raw_record_sql(table)}
-            from {text} t join _forced f on t._line = f.line"""
+    replace_forced_errors(
+        con,
+        forced,
+        f"select t._line, f.field, f.reason, {raw_record_sql(table)} from {text} t join _forced f on t._line = f.line",
     )
     con.execute("update _rej set field = f.field, reason = f.reason from _forced f where _rej.line = f.line")
 

@@ -11,7 +11,7 @@ import duckdb
 from contact_warehouse.engine.sql import sql_literal
 
 from .common import MAX_RECORD_BYTES_ENV, RAW_RECORD_KEEP, max_record_bytes
-from .rules import _error_cases, _stage_typed
+from .rules import _error_cases, _stage_typed, replace_forced_errors
 from .scan import RefusedFileError, _open_binary, _stage_jsonl
 from .sources import JSON_ARRAYS, JSON_PATHS, JSON_SCALAR_ARRAYS, Export, RawTable
 
@@ -158,13 +158,11 @@ def force_json_rejections(con: duckdb.DuckDBPyConnection, forced: dict[int, tupl
     source row rejected in another target), replacing their own failure."""
     if not forced:
         return
-    con.execute("create or replace temp table _forced (line bigint, field varchar, reason varchar)")
-    con.executemany("insert into _forced values (?, ?, ?)", [(line, f, r) for line, (f, r) in forced.items()])
-    con.execute("delete from _errs where _line in (select line from _forced)")
-    con.execute(
-        """insert into _errs
-           select r._line, f.field, f.reason, r.raw_record from _recs r join _forced f on r._line = f.line
-           union all select b._line, f.field, f.reason, b.raw_record from _bad b join _forced f on b._line = f.line"""
+    replace_forced_errors(
+        con,
+        forced,
+        """select r._line, f.field, f.reason, r.raw_record from _recs r join _forced f on r._line = f.line
+           union all select b._line, f.field, f.reason, b.raw_record from _bad b join _forced f on b._line = f.line""",
     )
 
 

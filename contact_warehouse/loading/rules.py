@@ -103,3 +103,13 @@ def _insert_rows(con: duckdb.DuckDBPyConnection, table: RawTable, text_relation:
     typed = ", ".join(_typed(c.name) for c in table.columns)
     con.execute(f"insert into {RAW_SCHEMA}.{table.name} select {typed}, {meta} from {text_relation} t where {where}")
     return con.execute(f"select count(*) from {text_relation} t where {where}").fetchone()[0]
+
+
+def replace_forced_errors(con: duckdb.DuckDBPyConnection, forced: dict[int, tuple[str, str]], errors_sql: str) -> None:
+    """Stage ``forced`` (source line -> (field, reason)) as the temp table ``_forced`` and replace the staged
+    failures (``_errs``) of those lines by the rows of ``errors_sql`` (line, field, reason, raw record; it joins
+    ``_forced``): a mapping profile's source row rejected in one target is rejected in all, with one reason."""
+    con.execute("create or replace temp table _forced (line bigint, field varchar, reason varchar)")
+    con.executemany("insert into _forced values (?, ?, ?)", [(line, f, r) for line, (f, r) in forced.items()])
+    con.execute("delete from _errs where _line in (select line from _forced)")
+    con.execute(f"insert into _errs {errors_sql}")

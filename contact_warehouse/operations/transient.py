@@ -15,7 +15,7 @@ TRANSIENT_MESSAGE = re.compile(
     re.IGNORECASE,
 )
 TRANSIENT_ERRNO = {errno.EAGAIN, errno.EBUSY, errno.ETIMEDOUT, errno.ESTALE, errno.ECONNRESET, errno.EINTR}
-# What the user must fix; a retry only delays the message (progress.py's root causes).
+# What the user must fix; a retry only delays the message (causes.py's root causes).
 PERMANENT_MESSAGE = re.compile(
     r"No space left on device|Disk quota exceeded|Permission denied|Read-only file system|Out of Memory",
     re.IGNORECASE,

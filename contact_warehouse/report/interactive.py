@@ -248,6 +248,14 @@ def _export(table: str) -> str:
     return f'<button type="button" class="csv" data-table="{table}">Download CSV</button>'
 
 
+def _table(name: str) -> str:
+    """An empty table the page's script fills from the selection (``table-<name>``), with its CSV download."""
+    return (
+        f'<div class="table-wrap"><table class="data" id="table-{name}"></table></div>'
+        f'<div class="actions">{_export(name)}</div>'
+    )
+
+
 def trend_panels(defs: Definitions, data: dict) -> list[Panel]:
     """One small chart per headline KPI, drawn by the page's script from the daily mart."""
     rates = {r.column: r for r in DAILY_RATES}
@@ -295,10 +303,7 @@ def queue_panels(defs: Definitions, data: dict) -> list[Panel]:
         f"{defs.of(QUEUE_MART, 'service_level')} The line is the target share; green queues meet it. Queues with "
         "no call entering them in the selection (chat) are left out."
     )
-    table = (
-        f'{note}<div class="table-wrap"><table class="data" id="table-queues"></table></div>'
-        f'<div class="actions">{_export("queues")}</div>'
-    )
+    table = note + _table("queues")
     table_caption = " ".join(defs.of(QUEUE_MART, r.column) for r in QUEUE_RATES)
     dims = ("date", "channel", "queue", "agent", "intent")
     return [
@@ -322,9 +327,7 @@ def agent_panel(defs: Definitions, data: dict) -> Panel:
     html = (
         '<p class="sub">One row per agent and week (Monday), the weeks that overlap the date range, the latest first. '
         "Beside every rate: n, its denominator. Red: a coaching flag (worse than the team that week by more than the "
-        "coaching gap, on enough contacts; hover for the team's rate).</p>"
-        f'{warning}<div class="table-wrap"><table class="data" id="table-agents"></table></div>'
-        f'<div class="actions">{_export("agents")}</div>'
+        "coaching gap, on enough contacts; hover for the team's rate).</p>" + warning + _table("agents")
     )
     caption = " ".join(defs.of(AGENT_MART, r.column) for r in AGENT_RATES) + f" {defs.of(AGENT_MART, 'coaching_flags')}"
     return Panel("agent-scorecard", "Agent scorecard and coaching flags", caption, html, wide=True,

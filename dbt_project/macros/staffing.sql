@@ -25,3 +25,15 @@
         'cast(' ~ truncated ~ ' as timestamp)'
     ) }}
 {%- endmacro %}
+
+{% macro contract_columns(expressions={}) -%}
+    {#- Every column of the model's contract (its entry in _<folder>__models.yml), in the contract's order, cast to
+        its data_type: the column list of a mart over a dbt Python model is written once, in the contract, not
+        again in SQL. `expressions` gives a column's value when it is not the upstream column of the same name. -#}
+    {%- set casts = [] -%}
+    {%- for column in model.columns.values() -%}
+        {%- set expression = expressions.get(column.name, column.name) -%}
+        {%- do casts.append('cast(' ~ expression ~ ' as ' ~ column.data_type ~ ') as ' ~ column.name) -%}
+    {%- endfor -%}
+    {{ casts | join(',\n    ') }}
+{%- endmacro %}

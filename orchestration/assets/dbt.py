@@ -13,9 +13,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtError
 
+from contact_warehouse.operations.causes import dbt_failure_cause
 from contact_warehouse.settings import parse_dbt_vars
 from orchestration.assets.raw import raw_asset_key
-from orchestration.progress import dbt_failure_cause
 from orchestration.project import dbt_project
 from orchestration.retries import DBT_RETRY, only_transient_retries
 

@@ -3,29 +3,16 @@
 -- var('coaching_rate_gap'), at least var('coaching_min_sample') contacts, outside the Wilson interval) and, for
 -- handle time, its counterpart for means (coaching_flag_mean). One row per agent x intent with at least one flag,
 -- each figure beside the contacts behind it and the peers' figure.
-with legs as (
-    select
-        'call:' || call_id as transaction_id,
-        {{ leg_handle_seconds() }} as handle_seconds
-    from {{ ref('int_call_legs_chained') }}
-    where answered_at is not null
-),
-
 -- Handle time: answered call legs (both directions: an agent's outbound call is work) and agent chats.
-work as (
+with work as (
     select
-        transactions.agent_id,
-        transactions.effective_intent as intent,
+        agent_id,
+        intent,
         count(*) as handled_contacts,
-        sum(coalesce(legs.handle_seconds, transactions.duration_seconds)) as handle_seconds,
-        sum(
-            cast(coalesce(legs.handle_seconds, transactions.duration_seconds) as double)
-            * coalesce(legs.handle_seconds, transactions.duration_seconds)
-        ) as handle_seconds_squared
-    from {{ ref('fct_transactions') }} as transactions
-    left join legs on transactions.transaction_id = legs.transaction_id
-    where transactions.agent_id is not null
-        and (legs.transaction_id is not null or transactions.transaction_type = 'chat_agent')
+        sum(handle_seconds) as handle_seconds,
+        sum(cast(handle_seconds as double) * handle_seconds) as handle_seconds_squared
+    from {{ ref('int_agent_contacts_timed') }}
+    where is_answered_leg or transaction_type = 'chat_agent'
     group by 1, 2
 ),
 

@@ -4,32 +4,14 @@
 -- the higher CSAT lower bound, then the shorter handle time. Only agents with at least
 -- var('routing_min_contacts') contacts of known resolution in the cell are ranked; the first
 -- var('routing_top_agents') are recommended (the routing engine's CSV, docs/predictions.md).
-with legs as (
-    select
-        'call:' || call_id as transaction_id,
-        {{ leg_handle_seconds() }} as handle_seconds
-    from {{ ref('int_call_legs_chained') }}
-    where answered_at is not null
-),
-
 -- The agent's work on a customer's problem: answered inbound call legs the agent did not hand on, agent chats.
-handled as (
-    select
-        transactions.transaction_id,
-        transactions.agent_id,
-        transactions.customer_key,
-        transactions.effective_intent as intent,
-        transactions.is_resolved,
-        transactions.is_resolution_known,
-        coalesce(legs.handle_seconds, transactions.duration_seconds) as handle_seconds
-    from {{ ref('fct_transactions') }} as transactions
-    left join legs on transactions.transaction_id = legs.transaction_id
-    where transactions.agent_id is not null
-        and transactions.effective_intent not in ('unknown', 'unmapped')
+with handled as (
+    select transaction_id, agent_id, customer_key, intent, is_resolved, is_resolution_known, handle_seconds
+    from {{ ref('int_agent_contacts_timed') }}
+    where intent not in ('unknown', 'unmapped')
         and (
-            (transactions.transaction_type = 'call_leg' and transactions.direction = 'inbound'
-                and transactions.outcome = 'answered')
-            or transactions.transaction_type = 'chat_agent'
+            (transaction_type = 'call_leg' and direction = 'inbound' and outcome = 'answered')
+            or transaction_type = 'chat_agent'
         )
 ),
 

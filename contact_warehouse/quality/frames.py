@@ -1,0 +1,31 @@
+"""Reading a model's table for validation: a read-only DuckDB connection, closed after."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from contact_warehouse.engine.sql import sql_identifier
+
+
+def read_model_frame(
+    database: Path | str,
+    schema: str,
+    table: str,
+    derived_columns: Mapping[str, str] = (),
+    columns: Sequence[str] | None = None,
+):
+    """Every row of the model as pandas, with the suite's derived columns; the connection is closed after.
+
+    Only ``columns`` that the table has are read (all of them when ``columns`` is None or names none of them): a
+    suite checks a few columns, and the whole of a 10 million event table in pandas cost gigabytes. A named
+    column the table lacks is left for GE to report."""
+    import duckdb
+
+    relation = f"{sql_identifier(schema)}.{sql_identifier(table)}"
+    derived = [f"({expr}) as {sql_identifier(name)}" for name, expr in dict(derived_columns).items()]
+    with duckdb.connect(str(database), read_only=True) as con:
+        present = {row[0] for row in con.execute(f"select * from {relation} limit 0").description}
+        wanted = [sql_identifier(name) for name in columns or () if name in present]
+        sql = f"select {', '.join((wanted or ['*']) + derived)} from {relation}"
+        return con.execute(sql).df()
