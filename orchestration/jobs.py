@@ -7,8 +7,8 @@ starts and released when it ends, whoever launched the run (daemon, UI, ``contac
 
 import dagster as dg
 
-from contact_warehouse.operations.alerts import Alert, first_line, send_alert
-from contact_warehouse.settings import serving_db
+from contact_warehouse.operations.alerts import Alert, claim_run_alert, first_line, send_alert
+from contact_warehouse.settings import serving_db, warehouse_db
 
 
 @dg.failure_hook(required_resource_keys={"warehouse_lock"})
@@ -23,8 +23,12 @@ def report_unpublished(context: dg.HookContext) -> None:
 @dg.failure_hook
 def alert_on_failure(context: dg.HookContext) -> None:
     """The run-failure alert (CONTACT_WAREHOUSE_ALERT_COMMAND / _WEBHOOK): a hook, not a run-failure sensor, so that
-    it fires however the run was started, `contact-warehouse run` included (a sensor needs the daemon). It fires
-    once per step that failed for good (not on a failure that is retried)."""
+    it fires however the run was started, `contact-warehouse run` included (a sensor needs the daemon). It runs for
+    each step that failed for good (not on a failure that is retried) and alerts for the first only: one alert per
+    failed run (contact_warehouse.operations.alerts.claim_run_alert)."""
+    if not claim_run_alert(context.run_id, warehouse_db()):
+        context.log.info(f"Step {context.step_key} failed too; run {context.run_id} was already alerted.")
+        return
     error = context.op_exception
     text = (getattr(error, "description", None) or f"{type(error).__name__}: {error}") if error else "unknown error"
     alert = Alert("run_failure", context.run_id, context.job_name, context.step_key, first_line(text))

@@ -20,7 +20,7 @@ import duckdb
 
 from contact_warehouse.loading.common import LEDGER
 from contact_warehouse.loading.landing import readable_files, sha256_of
-from contact_warehouse.operations.alerts import Alert, send_alert
+from contact_warehouse.operations.alerts import Alert, claim_run_alert, send_alert
 from contact_warehouse.publication.locking import dead_holder, shared_warehouse_lock
 from contact_warehouse.settings import landing_dir, profiles_dir, warehouse_db
 from orchestration.jobs import warehouse_job
@@ -134,7 +134,9 @@ def orphaned_run_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
         "marked failed so that queued runs can start. It published nothing: the serving file is as it was."
     )
     context.instance.report_run_failed(run, message=message)
-    # No step hook ran in a process that died: the run-failure alert is sent from here.
-    for problem in send_alert(Alert("run_failure", run_id, run.job_name, "(run process died)", message)):
-        context.log.warning(f"Alert not delivered: {problem}")
+    # No step hook ran in a process that died: the run-failure alert is sent from here, unless a step that failed
+    # before the process died had sent it (one alert per failed run).
+    if claim_run_alert(run_id, warehouse_db()):
+        for problem in send_alert(Alert("run_failure", run_id, run.job_name, "(run process died)", message)):
+            context.log.warning(f"Alert not delivered: {problem}")
     return dg.SkipReason(f"Marked run {run_id} failed: its process died holding the warehouse.")

@@ -374,3 +374,28 @@ def test_the_progress_lines_know_the_job_s_step_names() -> None:
     from orchestration.checks import CHECK_NAME
 
     assert warehouse_dbt_assets().op.name == progress.DBT_STEP and progress.CHECK_NAME == CHECK_NAME
+
+
+def test_a_file_outside_the_export_folders_is_named_in_the_ledger_not_a_blank_row(tmp_path: Path) -> None:
+    """The bundled sample has planted_truths.json beside its export folders: the loader ledgers it as ignored (no
+    export); the summary named it in a row of zeros without a name."""
+    import io
+
+    from orchestration.progress import RunProgress
+
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema raw")
+        con.execute(
+            "create table raw._load_ledger (export varchar, file_path varchar, status varchar, rows_read bigint, "
+            "rows_loaded bigint, rows_rejected bigint)"
+        )
+        con.execute(
+            "insert into raw._load_ledger values ('calls', '/l/calls/a.csv', 'loaded', 4, 4, 0), "
+            "('', '/l/planted_truths.json', 'ignored', 0, 0, 0)"
+        )
+    out = io.StringIO()
+    RunProgress(out, "run-1", tmp_path / "serving.duckdb", tmp_path / "report")._ledger(db)
+    lines = out.getvalue().splitlines()
+    assert [line.split()[0] for line in lines[1:]] == ["calls", "not"]
+    assert lines[-1].split()[2:] == ["1", "file(s)", "outside", "<landing>/<export>/:", "planted_truths.json"]

@@ -159,6 +159,53 @@ def test_a_run_whose_process_died_is_alerted_by_the_orphaned_run_sensor(
     assert alert["error"].startswith(f"The run's process (pid {int(dead.stdout)}) died holding the warehouse lock")
 
 
+def test_a_run_with_two_failing_steps_sends_one_alert(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two independent steps fail for good in one run: the job's failure hook runs for both, the first alerts, the
+    second stays quiet; the orphaned-run sensor, finding the same run's process dead later, does not alert again."""
+    import dagster as dg
+
+    from contact_warehouse.settings import lock_path_for
+    from orchestration.jobs import alert_on_failure
+    from orchestration.sensors import orphaned_run_sensor
+
+    db, out = tmp_path / "warehouse.duckdb", tmp_path / "alerts.jsonl"
+    monkeypatch.setenv("CONTACT_WAREHOUSE_DB", str(db))
+    monkeypatch.setenv("CONTACT_WAREHOUSE_ALERT_COMMAND", f"cat >> {out}; echo >> {out}")
+    monkeypatch.delenv("CONTACT_WAREHOUSE_ALERT_WEBHOOK", raising=False)
+
+    @dg.op
+    def load_calls() -> None:
+        raise OSError("calls export unreadable")
+
+    @dg.op
+    def load_chats() -> None:
+        raise OSError("chat export unreadable")
+
+    @dg.job(hooks={alert_on_failure}, executor_def=dg.in_process_executor)
+    def two_failures() -> None:
+        load_calls()
+        load_chats()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = two_failures.execute_in_process(instance=instance, raise_on_error=False)
+    failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert sorted(failed) == ["load_calls", "load_chats"]
+    alerts = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    assert len(alerts) == 1 and alerts[0]["run_id"] == result.run_id and alerts[0]["step"] == failed[0]
+
+    # A run whose step failed and alerted, then whose process died holding the warehouse: the sensor marks it
+    # failed without a second alert (claim_run_alert is what the hook did for that step).
+    from contact_warehouse.operations.alerts import claim_run_alert
+
+    run = instance.add_run(dg.DagsterRun(job_name="warehouse_job", status=dg.DagsterRunStatus.STARTED))
+    assert claim_run_alert(run.run_id, db)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock_path_for(db).write_text(json.dumps({"pid": int(dead.stdout), "owner": "killed", "run_id": run.run_id}))
+    orphaned_run_sensor(dg.build_sensor_context(instance=instance))
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert len([line for line in out.read_text().splitlines() if line.strip()]) == 1
+
+
 # ---------------------------------------------------------------------------------------------- retries
 
 

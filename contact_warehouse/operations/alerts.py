@@ -5,6 +5,11 @@ command run with the alert as JSON on its standard input and as ``ALERT_*`` envi
 ``CONTACT_WAREHOUSE_ALERT_WEBHOOK``, a URL the same JSON is POSTed to (its ``text`` field is what Slack,
 Mattermost and Teams-style incoming webhooks display). Sending never raises: an alert that cannot be delivered is
 returned as a problem for the caller to log, so that it never hides the failure it reports.
+
+One alert per failed run, not one per failed step: whoever reports a run failure first (the failure hook of its
+first failed step, or the orphaned-run sensor when the process died) claims the run (``claim_run_alert``, a marker
+file beside the warehouse that the run's process and the Dagster daemon both see); the others stay quiet. The
+first failure is the one to act on; the run's log has the rest.
 """
 
 from __future__ import annotations
@@ -12,9 +17,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from contact_warehouse.settings import alert_command, alert_webhook
 
@@ -22,6 +29,8 @@ from contact_warehouse.settings import alert_command, alert_webhook
 COMMAND_TIMEOUT_SECONDS = 60
 WEBHOOK_TIMEOUT_SECONDS = 15
 MAX_ERROR_CHARS = 500
+# Markers of alerted runs older than this are removed (a run id is never reused; the folder must not grow forever).
+SENT_MARKER_DAYS = 30
 
 
 def first_line(text: object, limit: int = MAX_ERROR_CHARS) -> str:
@@ -66,6 +75,40 @@ def send_alert(alert: Alert, command: str | None = None, webhook: str | None = N
     if webhook:
         problems += _post_webhook(webhook, alert)
     return problems
+
+
+def sent_alerts_dir(database: Path | str) -> Path:
+    """Where the runs already alerted are marked: ``<warehouse>.alerts/`` beside the build file, as its lock."""
+    database = Path(database)
+    return database.with_name(database.name + ".alerts")
+
+
+def claim_run_alert(run_id: str, database: Path | str) -> bool:
+    """True for the first caller for ``run_id`` (it sends the run's alert), False for every later one. The marker
+    is created atomically (O_EXCL), so two reporters cannot both claim it. When the marker cannot be written the
+    caller alerts anyway: an alert sent twice is better than a failure nobody hears of."""
+    directory = sent_alerts_dir(database)
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in run_id) or "_"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        _remove_old_markers(directory)
+        fd = os.open(directory / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return False
+    except OSError:
+        return True
+    os.close(fd)
+    return True
+
+
+def _remove_old_markers(directory: Path) -> None:
+    oldest = time.time() - SENT_MARKER_DAYS * 86400
+    for marker in directory.iterdir():
+        try:
+            if marker.stat().st_mtime < oldest:
+                marker.unlink()
+        except OSError:  # removed by another reporter meanwhile
+            pass
 
 
 def _run_command(command: str, alert: Alert) -> list[str]:

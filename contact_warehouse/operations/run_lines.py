@@ -297,8 +297,16 @@ class RunLines:
                 rows = con.execute(
                     f"""select export, count(*) filter (where status = 'loaded'),
                                count(*) filter (where status = 'refused'), {sums}
-                        from raw._load_ledger group by export order by export"""
+                        from raw._load_ledger where status <> 'ignored' group by export order by export"""
                 ).fetchall()
+                # Files outside the export folders (the sample's planted_truths.json) are in the ledger as ignored:
+                # a line naming them, not a nameless row of zeros.
+                ignored = [
+                    name
+                    for (name,) in con.execute(
+                        "select distinct file_path from raw._load_ledger where status = 'ignored' order by 1"
+                    ).fetchall()
+                ]
         except duckdb.Error as error:
             self.line("ledger:", f"could not be read: {one_line(error, 200)}")
             return
@@ -306,3 +314,6 @@ class RunLines:
         self.out.write(header + "\n")
         for export, files, refused, *values in rows:
             self.out.write(f"{export:<22}{files:>6}{refused:>8}" + "".join(f"{_count(v):>15}" for v in values) + "\n")
+        if ignored:
+            names = ", ".join(Path(name).name for name in ignored[:3]) + (", ..." if len(ignored) > 3 else "")
+            self.out.write(f"{'not read':<22}{len(ignored):>6} file(s) outside <landing>/<export>/: {names}\n")

@@ -26,9 +26,18 @@
         {{ return('cast(null as double)') }}
     {%- endif -%}
     {%- if model.resource_type == 'unit_test' -%}
-        {#- dbt gives unit tests an empty graph: no metric to compile. A unit test checks the counts; the rates
-            are the metrics', checked against MetricFlow by tests/test_semantic_layer.py. -#}
-        {{ return('cast(null as double)') }}
+        {#- dbt gives unit tests a graph without metrics: read the same definitions from the macro written from the
+            semantic YAML (contact_warehouse/report/metrics_macro.py), so unit tests check the marts' rates too. -#}
+        {%- set definition = semantic_metrics_generated().get(name) -%}
+        {%- if definition is none -%}
+            {{ exceptions.raise_compiler_error("semantic layer: no metric named '" ~ name ~ "'") }}
+        {%- endif -%}
+        {%- set numerator = 'sum(' ~ definition.numerator ~ ')' if aggregate else definition.numerator -%}
+        {%- if definition.denominator is none -%}
+            {{ return(numerator) }}
+        {%- endif -%}
+        {%- set denominator = 'sum(' ~ definition.denominator ~ ')' if aggregate else definition.denominator -%}
+        {{ return(safe_ratio('(' ~ numerator ~ ')', '(' ~ denominator ~ ')')) }}
     {%- endif -%}
     {%- set metric = _semantic_metric(name) -%}
     {%- if metric.type == 'simple' -%}

@@ -64,10 +64,10 @@ select
     promoters,
     passives,
     detractors,
-    {{ safe_ratio('100 * (promoters - detractors)', 'nps_answers') }} as nps,
+    {{ metric_sql('nps') }} as nps,
     csat_answers,
     csat_satisfied,
-    {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat_rate,
+    {{ metric_sql('csat_rate') }} as csat_rate,
     csat_score_sum,
     {{ safe_ratio('csat_score_sum', 'csat_answers') }} as csat_score_mean,
     invalid_answers

@@ -139,21 +139,21 @@ weekly as (
 rated as (
     select
         weekly.*,
-        {{ safe_ratio('handle_seconds', 'handled_contacts') }} as aht_seconds,
-        {{ safe_ratio('fcr_engagements', 'closed_engagements') }} as fcr_rate,
-        {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat_rate,
-        {{ safe_ratio('transferred_calls', 'handled_inbound_calls') }} as transfer_out_rate,
-        {{ safe_ratio('negative_interactions', 'scored_interactions') }} as negative_sentiment_share
+        {{ metric_sql('aht_seconds') }} as aht_seconds,
+        {{ metric_sql('fcr_rate') }} as fcr_rate,
+        {{ metric_sql('csat_rate') }} as csat_rate,
+        {{ metric_sql('transfer_out_rate') }} as transfer_out_rate,
+        {{ metric_sql('negative_sentiment_share') }} as negative_sentiment_share
     from weekly
 ),
 
 team as (
     select
         week_start,
-        {{ safe_ratio('sum(fcr_engagements)', 'sum(closed_engagements)') }} as team_fcr_rate,
-        {{ safe_ratio('sum(csat_satisfied)', 'sum(csat_answers)') }} as team_csat_rate,
-        {{ safe_ratio('sum(transferred_calls)', 'sum(handled_inbound_calls)') }} as team_transfer_out_rate,
-        {{ safe_ratio('sum(negative_interactions)', 'sum(scored_interactions)') }} as team_negative_sentiment_share
+        {{ metric_sql('fcr_rate', aggregate=true) }} as team_fcr_rate,
+        {{ metric_sql('csat_rate', aggregate=true) }} as team_csat_rate,
+        {{ metric_sql('transfer_out_rate', aggregate=true) }} as team_transfer_out_rate,
+        {{ metric_sql('negative_sentiment_share', aggregate=true) }} as team_negative_sentiment_share
     from weekly
     group by week_start
 ),

@@ -87,9 +87,9 @@ select
     {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || intent || '|' || first_channel") }}
         as resolution_key,
     rolled_up.*,
-    {{ safe_ratio('fcr_engagements', 'closed_engagements') }} as fcr_rate,
+    {{ metric_sql('fcr_rate') }} as fcr_rate,
     {{ fcr_status('closed_engagements', 'fcr_open_engagements', 'resolution_unknown_engagements', 'engagements',
                   'fcr_window_closes_on') }} as fcr_status,
-    {{ safe_ratio('repeat_interactions', 'known_intent_interactions') }} as repeat_contact_rate,
+    {{ metric_sql('repeat_contact_rate') }} as repeat_contact_rate,
     {{ safe_ratio('resolved_engagements', 'resolution_known_engagements') }} as resolution_rate
 from rolled_up
