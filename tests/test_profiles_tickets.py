@@ -6,21 +6,26 @@ weekdays 08:00-21:00; 2026-10-05 is a Monday, EDT = UTC-4)."""
 
 from __future__ import annotations
 
+import csv
+import os
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import load_landing
+from conftest import load_landing, run_dbt
 
-from contact_warehouse.settings import MAPPING_PROFILES_DIR
+from contact_warehouse.settings import DBT_PROJECT_DIR, MAPPING_PROFILES_DIR
 from orchestration import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "profiles_v2"
 ZENDESK = FIXTURES / "zendesk_tickets" / "tickets_2026-10-07.jsonl"
 CSV = FIXTURES / "ticket_csv" / "tickets_2026-10-07.csv"
 DAY5, DAY6, DAY7 = date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 7)
+MF = Path(sys.executable).parent / "mf"  # the venv's MetricFlow CLI, beside its python
 
 
 def check(profile: str, sample: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -40,14 +45,16 @@ def test_profile_check_reads_both_ticket_exports(capsys: pytest.CaptureFixture[s
     assert "line 6: tickets.solved_at: solved before it was created '2026-10-05T11:00:00Z'" in generic
 
 
-@pytest.fixture
-def built(warehouse: Path, tmp_path: Path, dbt) -> Path:
-    landing = tmp_path / "landing"
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Both samples loaded and the ticket marts built once for the module's tests."""
+    warehouse = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    landing = tmp_path_factory.mktemp("landing")
     for sample in (ZENDESK, CSV):
         (landing / sample.parent.name).mkdir(parents=True)
         shutil.copy(sample, landing / sample.parent.name / sample.name)
     load_landing(warehouse, landing, MAPPING_PROFILES_DIR)
-    dbt(
+    run_dbt(
         [
             "build",
             "--select",
@@ -141,3 +148,45 @@ def test_ticket_profiles_reach_the_ticket_marts(built: Path) -> None:
         (DAY7, "tech_support", 1),
     ]
     assert scores == [("35436", "good"), ("35437", "offered"), ("T-1001", "good"), ("T-1002", None), ("T-1003", "bad")]
+
+
+def test_ticket_metrics_of_the_week_from_the_semantic_layer(built: Path, tmp_path: Path) -> None:
+    """The week of 2026-10-05 over both exports, by hand: first reply (60 + 360) / 2 = 210 business minutes;
+    SLA 1 met of 4 judged (35437 late; T-1001 and T-1002 unanswered past their 8 h and 4 h; T-1003's 24 h not
+    over yet); 4 solved (35436, T-1001, 35437, T-1003): resolution (60 + 240 + 1200 + 780) / 4 = 570 business
+    minutes, 3 agent replies / 4, one touch 1/4 (35436), reopened 1/4 (35437). MetricFlow and the mart's week
+    rows (rates compiled from the same metrics) agree."""
+    names = (
+        "first_reply_business_minutes,sla_attainment_rate,resolution_business_minutes,agent_replies_per_ticket,"
+        "one_touch_resolution_rate,reopen_rate,tickets_created"
+    )
+    expected = {
+        "first_reply_business_minutes": 210.0,
+        "sla_attainment_rate": 0.25,
+        "resolution_business_minutes": 570.0,
+        "agent_replies_per_ticket": 0.75,
+        "one_touch_resolution_rate": 0.25,
+        "reopen_rate": 0.25,
+        "tickets_created": 5.0,
+    }
+    env = {**os.environ, "CONTACT_WAREHOUSE_DB": str(built), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    out = tmp_path / "week.csv"
+    result = subprocess.run(
+        [str(MF), "query", "--metrics", names, "--group-by", "metric_time__week", "--csv", str(out), "--quiet"],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with out.open(newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["metric_time__week"].startswith("2026-10-05")
+    assert {name: float(row[name]) for name in expected} == pytest.approx(expected)
+    # The mart's week rows re-summed across groups, agents, intents and channels give the same rates.
+    with duckdb.connect(str(built), read_only=True) as con:
+        sla, solved_replies, solved = con.execute(
+            """select sum(sla_met_tickets) / sum(sla_judged_tickets), sum(solved_agent_replies), sum(solved_tickets)
+               from marts.mart_ticket_daily where period_grain = 'week'"""
+        ).fetchone()
+    assert (sla, solved_replies, solved) == (0.25, 3, 4)
