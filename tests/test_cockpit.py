@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 
 def test_the_failing_faq_article_has_the_highest_self_service_failure(pipeline_run) -> None:
     ranked = pipeline_run.query(
@@ -84,11 +82,6 @@ def test_calls_outside_calling_hours_are_exactly_the_planted_ones(pipeline_run) 
     assert flagged == set(pipeline_run.truths["outbound_outside_calling_hours"])
 
 
-@pytest.mark.xfail(
-    reason="since tickets and churn-cancel calls joined the generated month, payment_arrangement (21 Monday "
-    "contacts) outranks the planted login_issue spike; to re-plant or re-rank (stop note, issue 18)",
-    strict=False,
-)
 def test_the_monday_spike_intent_ranks_first_in_its_monday_ratio(pipeline_run) -> None:
     top = pipeline_run.query(
         """select intent, hour_of_day, weekday_hour_ratio from marts.mart_volume_patterns

@@ -90,7 +90,7 @@ def _settled(monkeypatch: pytest.MonkeyPatch) -> None:
         ("    columns:\n      call_id", "    colums:\n      call_id", 13, "targets.calls.colums: unknown key 'colums'"),
         ("folder: bank_log", "fodler: bank_log", 3, "fodler: unknown key 'fodler' (allowed: version, description"),
         ('format: "%y%m%d %H:%M:%S", rollover', "fromat: x, rollover", 18, "unknown key 'fromat' (allowed: from,"),
-        ("{pattern: ", "{patern: ", 8, "unknown key 'patern' (allowed: in, pattern, min, max, below, above)"),
+        ("{pattern: ", "{patern: ", 8, "unknown key 'patern' (allowed: in, pattern, min, max, below, above, same_as)"),
         ("    reason: customer", "    reasn: customer", 9, "reject[0].reasn: unknown key 'reasn'"),
         ("version: 2", "version: 7", 2, "version: Value error, unknown version 7"),
         ("rollover_after: started_at", "rollover_after: nowhere", 18, "'nowhere' is not a mapped timestamp column"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
+
 from contact_warehouse.loading.loader import connect_for_loading as connect
 from contact_warehouse.loading.loader import load_export
 
@@ -146,3 +148,75 @@ def test_a_ticket_redelivered_the_next_day_is_loaded_again(warehouse: Path, tmp_
         assert rows == [("open",), ("solved",)]
     finally:
         con.close()
+
+
+def chat(conversation_id: str, tags: list[str]) -> dict:
+    return {
+        "id": conversation_id,
+        "created_at": "2026-10-05T12:00:00Z",
+        "closed_at": "2026-10-05T12:10:00Z",
+        "visitor": {"visitor_id": "v1", "email": "ann@example.com", "phone": None, "customer_ref": "C1"},
+        "bot": {"intent": None, "handed_over_at": None},
+        "agent_id": "A001",
+        "tags": tags,
+        "rating": None,
+        "resolved": True,
+        "messages": [
+            {"id": f"{conversation_id}-m1", "sent_at": "2026-10-05T12:00:00Z", "author": "customer", "text": "hi"}
+        ],
+    }
+
+
+def test_a_redelivery_with_fewer_tags_drops_the_old_extra_ones(warehouse: Path, tmp_path: Path, dbt) -> None:
+    """Child rows of the latest delivery of the parent win (macro latest_delivery_children): a ticket re-delivered
+    with one tag of two, and a shorter status history, keeps only those; a chat re-delivered with fewer tags,
+    or none, likewise. Built once per delivery, as the nightly incremental run does, then from scratch."""
+    landing = tmp_path / "landing"
+    reopened = ticket("T1")["status_changes"][:1]
+    write_lines(landing / "tickets" / "tickets_2026-10-05.jsonl", [json.dumps(ticket("T1"))])
+    write_lines(
+        landing / "chat_conversations" / "chat_conversations_2026-10-05.jsonl",
+        [json.dumps(chat("C1", ["billing", "refund"])), json.dumps(chat("C2", ["vip"]))],
+    )
+    select = ["build", "--select", "stg_tickets__tags", "stg_tickets__status_changes", "stg_chat__tags"]
+
+    def load_and_build(*extra: str) -> dict[str, list[tuple]]:
+        con = connect(warehouse)
+        try:
+            load_export(con, "tickets", landing)
+            load_export(con, "chat_conversations", landing)
+        finally:
+            con.close()
+        dbt([*select, "--exclude", "resource_type:test", "resource_type:unit_test", *extra], warehouse)
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return {
+                "ticket_tags": con.execute(
+                    "select ticket_id, tag from staging.stg_tickets__tags order by all"
+                ).fetchall(),
+                "changes": con.execute(
+                    "select ticket_id, status from staging.stg_tickets__status_changes order by all"
+                ).fetchall(),
+                "chat_tags": con.execute(
+                    "select conversation_id, tag from staging.stg_chat__tags order by all"
+                ).fetchall(),
+            }
+
+    first = load_and_build()
+    assert first == {
+        "ticket_tags": [("T1", "billing"), ("T1", "refund")],
+        "changes": [("T1", "new"), ("T1", "solved")],
+        "chat_tags": [("C1", "billing"), ("C1", "refund"), ("C2", "vip")],
+    }
+    # The next day: the ticket comes again with only its second tag (now at position 0) and its history cut to
+    # the first change; C1 with its second tag only, C2 without tags.
+    write_lines(
+        landing / "tickets" / "tickets_2026-10-06.jsonl",
+        [json.dumps(ticket("T1", tags=["refund"], status="new", status_changes=reopened))],
+    )
+    write_lines(
+        landing / "chat_conversations" / "chat_conversations_2026-10-06.jsonl",
+        [json.dumps(chat("C1", ["refund"])), json.dumps(chat("C2", []))],
+    )
+    expected = {"ticket_tags": [("T1", "refund")], "changes": [("T1", "new")], "chat_tags": [("C1", "refund")]}
+    assert load_and_build() == expected
+    assert load_and_build("--full-refresh") == expected

@@ -30,7 +30,7 @@ from .channels.chat import chat
 from .channels.faq import faq_visit
 from .channels.forms import form
 from .channels.sms import sms_notify, sms_thread
-from .channels.tickets import TicketDesk
+from .channels.tickets import FAQ_TICKET, TicketDesk
 from .channels.voice import callback_time, inbound_call, outbound_call
 from .churn import ChurnDrivers
 from .clock import Clock
@@ -161,6 +161,10 @@ class Simulator:
                     sa[0] += followed
                     sa[1] += 1
                 if not followed:
+                    # The failing article also sends readers to the help desk (after the call/chat draw, so
+                    # every other contact of the month stays as it was).
+                    if article == cat.FAILING_ARTICLE and cc.rows.in_period(t, tzi) and rng.random() < FAQ_TICKET:
+                        self.desk.after_faq(rng, c, intent, t, t_end)
                     return
                 ch = "call" if rng.random() < 0.6 else "chat"
                 t = t_end + (300 + int(rng.random() * 900) if rng.random() < 0.85 else 3600 + int(rng.random() * 72000))

@@ -14,11 +14,10 @@ import pandas as pd
 
 from .common import SOURCE_LINE
 from .profile_model import ColumnSpec, MappingProfile, RowVariant, TargetMapping
-from .sources import EXPORTS_BY_NAME, JSON_PATHS, RawTable
+from .sources import EXPORTS_BY_NAME, JSON_ARRAYS, JSON_PATHS, JSON_SCALAR_ARRAYS, RawTable
 
 _ORDER = "__variant__"
 _ROW = "__row__"
-ARRAYS = {"chat_messages": "messages", "chat_tags": "tags", "form_answers": "answers"}
 
 
 def variant_rows(
@@ -112,11 +111,12 @@ def write_json(
         doc = _nest({c: row[c] for c in table.column_names if c in row}, JSON_PATHS[table.name])
         for name, parts in by_parent.items():
             items = parts.get(row[SOURCE_LINE])
-            if name == "chat_tags":
-                doc[ARRAYS[name]] = [] if items is None else [t for t in items["tag"].tolist() if t != ""]
+            if name in JSON_SCALAR_ARRAYS:  # a list of plain values (tags)
+                column = JSON_SCALAR_ARRAYS[name]
+                doc[JSON_ARRAYS[name]] = [] if items is None else [t for t in items[column].tolist() if t != ""]
             else:
                 elements = [] if items is None else items.to_dict("records")
-                doc[ARRAYS[name]] = [_nest(item, JSON_PATHS[name]) for item in elements]
+                doc[JSON_ARRAYS[name]] = [_nest(item, JSON_PATHS[name]) for item in elements]
         records.append(doc)
         line_map[position + 1 if EXPORTS_BY_NAME[export].format == "jsonl" else position] = int(row[SOURCE_LINE])
     with path.open("w", encoding="utf-8") as handle:

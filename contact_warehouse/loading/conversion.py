@@ -158,6 +158,10 @@ class _Rows:
             ok &= values.isin(test.values)
         if test.pattern is not None:
             ok &= values.str.fullmatch(test.pattern).fillna(False).astype(bool)
+        if test.same_as is not None:
+            # Two empty values are not "the same" person: a comment without an author is nobody's.
+            other = self.stripped(test.same_as)
+            ok &= values.eq(other) & values.ne("")
         if test.numeric:
             # A value that is not a number fails every numeric test (NaN compares false).
             number = pd.to_numeric(values, errors="coerce")

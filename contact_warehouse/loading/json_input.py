@@ -27,16 +27,17 @@ def _scalar(value: Any) -> str:
     return str(value)
 
 
-def _fields(obj: dict, prefix: str, skip: str | None) -> dict[str, str]:
+def _fields(obj: dict, prefix: str, skip: frozenset[str]) -> dict[str, str]:
     """The object's fields as text: nested objects by dotted name, lists of values joined with commas, lists of
-    objects (not on the records path) as their JSON text."""
+    objects (not on a records path) as their JSON text. ``skip`` holds the dotted names on a records path: their
+    elements are rows of their own."""
     out: dict[str, str] = {}
     for key, value in obj.items():
-        if key == skip:
-            continue
         name = f"{prefix}{key}"
+        if name in skip:
+            continue
         if isinstance(value, dict):
-            out.update(_fields(value, f"{name}.", None))
+            out.update(_fields(value, f"{name}.", skip))
         elif isinstance(value, list):
             if all(not isinstance(v, dict | list) for v in value):
                 out[name] = ",".join(_scalar(v) for v in value)
@@ -47,24 +48,36 @@ def _fields(obj: dict, prefix: str, skip: str | None) -> dict[str, str]:
     return out
 
 
-def _walk(obj: Any, path: list[str], prefix: str) -> Iterator[dict[str, str]]:
+def _walk(obj: Any, path: list[str], prefix: str, skip: frozenset[str]) -> Iterator[dict[str, str]]:
     """Rows of one record: an element of a missing or empty list still gives its parent's row (nothing lost)."""
     if not isinstance(obj, dict):
         yield {prefix.rstrip(".") or "value": _scalar(obj)}
         return
-    own = _fields(obj, prefix, path[0] if path else None)
+    own = _fields(obj, prefix, skip)
     children = obj.get(path[0]) if path else None
     if not path or not isinstance(children, list) or not children:
         yield own
         return
     for child in children:
-        for row in _walk(child, path[1:], f"{prefix}{path[0]}."):
+        for row in _walk(child, path[1:], f"{prefix}{path[0]}.", skip):
             yield {**own, **row}
 
 
-def read_json_rows(path: Path, encoding: str, fmt: str, records: str) -> tuple[pd.DataFrame, pd.Series]:
-    """The flattened rows as text and each row's line (see the module docstring)."""
-    steps = [part for part in records.split(".") if part]
+def _paths(records: str | tuple[str, ...]) -> list[list[str]]:
+    """The records paths as lists of steps; several paths must share their first step for a JSON document (the
+    list of records), which is then removed from each."""
+    listed = [records] if isinstance(records, str) else list(records)
+    return [[part for part in one.split(".") if part] for one in listed] or [[]]
+
+
+def read_json_rows(
+    path: Path, encoding: str, fmt: str, records: str | tuple[str, ...]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The flattened rows as text and each row's line (see the module docstring). With several records paths
+    (a ticket's audit events and its tags), each path gives its own rows of the record, one after the other;
+    a row of one path leaves out the lists of the others (they have rows of their own)."""
+    paths = _paths(records)
+    steps = paths[0]
     raw = Path(path).read_bytes()
     text = (gzip.decompress(raw) if Path(path).suffix.lower() == ".gz" else raw).decode(encoding)
     roots: list[tuple[int, Any]] = []
@@ -83,14 +96,17 @@ def read_json_rows(path: Path, encoding: str, fmt: str, records: str) -> tuple[p
         items = doc
         if steps:
             items = doc.get(steps[0]) if isinstance(doc, dict) else None
-            steps = steps[1:]
+            paths = [one[1:] for one in paths]
         if not isinstance(items, list):
             raise JsonInputError(f"{path}: no list of records at '{records or '(top level)'}'")
         roots = [(position, item) for position, item in enumerate(items, start=1)]
+    # Every list on a records path, by its dotted name from the record, is left out of the fields of a row.
+    skip = frozenset(".".join(one[: depth + 1]) for one in paths for depth in range(len(one)))
     rows, lines = [], []
     for line, root in roots:
-        for row in _walk(root, steps, ""):
-            rows.append(row)
-            lines.append(line)
+        for steps in paths:
+            for row in _walk(root, steps, "", skip):
+                rows.append(row)
+                lines.append(line)
     frame = pd.DataFrame(rows, dtype=object).fillna("")
     return frame.reset_index(drop=True), pd.Series(lines, index=frame.index, dtype="int64")

@@ -20,6 +20,7 @@ class Test:
     max: float | None = None
     below: float | None = None
     above: float | None = None
+    same_as: str | None = None  # another foreign column of the same row, whose stripped value must be equal
 
     @property
     def numeric(self) -> bool:
@@ -27,6 +28,11 @@ class Test:
 
 
 Condition = dict[str, Test]
+
+
+def condition_columns(*conditions: Condition) -> list[str]:
+    """The foreign columns the conditions read: each tested column and the columns it is compared with."""
+    return [c for cond in conditions for name, test in cond.items() for c in (name, test.same_as) if c]
 
 
 @dataclass
@@ -65,7 +71,7 @@ class ColumnSpec:
 
     def foreign_columns(self) -> list[str]:
         own = [*self.columns, *(text for is_col, text in self.template if is_col), *self.plus]
-        own += [*self.when, *self.unless]
+        own += condition_columns(self.when, self.unless)
         return own + [c for child in self.children() for c in child.foreign_columns()]
 
     def after_refs(self) -> list[str]:
@@ -84,7 +90,10 @@ class RowVariant:
     unless: Condition = field(default_factory=dict)
 
     def foreign_columns(self) -> list[str]:
-        return [*self.when, *self.unless, *(c for spec in self.columns.values() for c in spec.foreign_columns())]
+        return [
+            *condition_columns(self.when, self.unless),
+            *(c for spec in self.columns.values() for c in spec.foreign_columns()),
+        ]
 
 
 @dataclass
@@ -124,7 +133,7 @@ class TargetMapping:
         return EXPORTS_BY_NAME[self.export].format != "csv"
 
     def foreign_columns(self) -> list[str]:
-        own = [*self.when, *self.unless, *self.group_by]
+        own = [*condition_columns(self.when, self.unless), *self.group_by]
         return own + [c for part in (*self.variants, *self.children) for c in part.foreign_columns()]
 
 
@@ -153,7 +162,8 @@ class MappingProfile:
     version: int = 1
     reject: list[RejectRule] = field(default_factory=list)
     format: str = "csv"  # csv (any delimiter), json (a document) or jsonl (JSON lines)
-    records: str = ""  # JSON input: the dotted path of the lists whose innermost elements are the rows
+    # JSON input: the dotted path (or paths) of the lists whose innermost elements are the rows
+    records: str | tuple[str, ...] = ""
 
     @property
     def targets(self) -> list[str]:
@@ -162,7 +172,7 @@ class MappingProfile:
 
     def foreign_columns(self) -> list[str]:
         """Every foreign column the profile reads, once each, in first-use order."""
-        rules = [c for rule in self.reject for c in (*rule.when, *rule.unless)]
+        rules = [c for rule in self.reject for c in condition_columns(rule.when, rule.unless)]
         return list(dict.fromkeys([*rules, *(c for m in self.mappings.values() for c in m.foreign_columns())]))
 
 

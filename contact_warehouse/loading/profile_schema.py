@@ -101,6 +101,7 @@ class ValueTest(_Strict):
     max: float | None = None
     below: float | None = None
     above: float | None = None
+    same_as: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -196,7 +197,7 @@ class ProfileModel(_Strict):
     timezone: str | None = None
     reject: list[RejectModel] | None = None
     format: str | None = None
-    records: str | None = None
+    records: str | list[str] | None = None
     targets: dict[str, TargetModel | None]
 
     @field_validator("version")

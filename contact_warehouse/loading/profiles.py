@@ -60,8 +60,13 @@ UNIT_SECONDS = {"seconds": 1.0, "milliseconds": 0.001, "minutes": 60.0}
 TRANSFORM_NAMES = ("duration", "lower", "strip", "upper")
 CSV_EXPORTS = tuple(name for name, export in EXPORTS_BY_NAME.items() if export.format == "csv")
 # Columns of a JSON export's nested list that the loader fills from the parent record and the position.
-CHILD_KEYS = {"chat_messages": ("conversation_id", "message_index"), "chat_tags": ("conversation_id", "tag_index")}
-CHILD_KEYS["form_answers"] = ("response_id", "answer_index")
+# Every nested list's table starts with its record's key and the element's position (sources.py).
+CHILD_KEYS = {
+    table.name: tuple(table.column_names[:2])
+    for export in EXPORTS_BY_NAME.values()
+    if export.format != "csv"
+    for table in export.tables[1:]
+}
 
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]+)\}")
 
@@ -128,9 +133,14 @@ class _Parser:
                     bounds[key] = float(raw[key])
                 except (TypeError, ValueError):
                     raise self.fail(f"{where}.{key}", f"expected a number, got {raw[key]!r}") from None
-        if values is None and pattern is None and not bounds:
-            raise self.fail(where, "expected values or at least one test (in, pattern, min, max, below, above)")
-        return Test(values=values, pattern=None if pattern is None else str(pattern), **bounds)
+        same_as = raw.get("same_as")
+        if same_as is not None and (not isinstance(same_as, str) or not same_as):
+            raise self.fail(f"{where}.same_as", "expected the name of a foreign column")
+        if values is None and pattern is None and not bounds and same_as is None:
+            raise self.fail(
+                where, "expected values or at least one test (in, pattern, min, max, below, above, same_as)"
+            )
+        return Test(values=values, pattern=None if pattern is None else str(pattern), same_as=same_as, **bounds)
 
     def timezone(self, raw: Any, where: str) -> str:
         try:
@@ -163,6 +173,9 @@ class _Parser:
             raise self.fail("format", f"unknown input format {input_format!r} (known: {', '.join(INPUT_FORMATS)})")
         if raw.get("records") and input_format == "csv":
             raise self.fail("records", "only for JSON input (format: json or jsonl)")
+        records = self.names(raw["records"], "records") if raw.get("records") else ()
+        if input_format == "json" and len({one.split(".")[0] for one in records}) > 1:
+            raise self.fail("records", "the paths of a JSON document must start at the same list of records")
         targets = self.mapping(raw["targets"], "targets", list(EXPORTS_BY_NAME), "target export")
         if not targets:
             raise self.fail("targets", "name at least one canonical export to write")
@@ -179,7 +192,7 @@ class _Parser:
             description=_text(raw.get("description")),
             version=int(raw.get("version", 1)),
             format=input_format,
-            records=str(raw.get("records") or ""),
+            records=records[0] if len(records) == 1 else records,
             reject=reject,
         )
 

@@ -19,6 +19,8 @@ import yaml
 from contact_warehouse.settings import DBT_PROJECT_DIR
 
 SEMANTIC_YAML = DBT_PROJECT_DIR / "models" / "marts" / "semantic" / "_semantic__models.yml"
+# Every semantic YAML of the folder (the cockpit's in SEMANTIC_YAML, the help desk's in _semantic__tickets.yml).
+SEMANTIC_GLOB = "_semantic__*.yml"
 _IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 
 
@@ -48,14 +50,18 @@ class SemanticLayerError(ValueError):
 
 @functools.cache
 def load_metrics(path: Path = SEMANTIC_YAML) -> dict[str, Metric]:
-    """Every simple and ratio metric of the semantic layer, by name, with its measures' expressions."""
-    document = yaml.safe_load(Path(path).read_text())
+    """Every simple and ratio metric of the semantic layer, by name, with its measures' expressions: those of
+    ``path`` and of the other semantic YAML files beside it."""
+    documents = [
+        yaml.safe_load(p.read_text()) or {} for p in sorted({Path(path), *Path(path).parent.glob(SEMANTIC_GLOB)})
+    ]
     measures = {
         m["name"]: Measure(m["name"], str(m.get("expr") or m["name"]))
+        for document in documents
         for model in document.get("semantic_models", [])
         for m in model.get("measures", [])
     }
-    specs = {m["name"]: m for m in document.get("metrics", [])}
+    specs = {m["name"]: m for document in documents for m in document.get("metrics", [])}
 
     def simple(name: str) -> Measure:
         spec = specs.get(name)

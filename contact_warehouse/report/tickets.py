@@ -1,8 +1,9 @@
 """Ticket and business-hours panels: the help desk's KPIs per week with their sample sizes, the day-end backlog,
 and each queue's calls outside opening hours beside its service level and ASA while open.
 
-Every rate is recomputed here as its mart's numerator over its denominator (the sample size is shown beside it);
-a mart missing from the serving file makes its card "not available".
+Each ticket KPI is a semantic-layer metric (dbt_project/models/marts/semantic/_semantic__tickets.yml, read through
+report.metrics): the table re-sums the metric's measures per week and divides them with kpis.Point (the sample
+size is shown beside it). A mart missing from the serving file makes its card "not available".
 """
 
 from __future__ import annotations
@@ -13,21 +14,23 @@ import plotly.graph_objects as go
 
 from contact_warehouse.report.data import SCHEMA, Serving
 from contact_warehouse.report.definitions import Definitions
+from contact_warehouse.report.kpis import Point
+from contact_warehouse.report.metrics import metric
 from contact_warehouse.report.panels import BAD, GOOD, NEUTRAL, Content, style
 
 TICKETS_MART = "mart_ticket_daily"
 BACKLOG_MART = "mart_ticket_backlog"
 HOURS_MART = "mart_queue_business_hours"
-# (label, numerator, denominator, format): each KPI of mart_ticket_daily with the columns behind it.
+# (semantic-layer metric, format): the ticket table's columns, in order.
 TICKET_KPIS = (
-    ("First reply (business min)", "first_reply_business_minutes_sum", "first_replied_tickets", "minutes"),
-    ("First reply (calendar min)", "first_reply_calendar_minutes_sum", "first_replied_tickets", "minutes"),
-    ("SLA attainment", "sla_met_tickets", "sla_judged_tickets", "rate"),
-    ("Resolution (business min)", "resolution_business_minutes_sum", "solved_tickets", "minutes"),
-    ("Requester wait (business min)", "requester_wait_business_minutes_sum", "solved_tickets", "minutes"),
-    ("Agent replies per ticket", "solved_agent_replies", "solved_tickets", "number"),
-    ("One-touch resolution", "one_touch_tickets", "solved_tickets", "rate"),
-    ("Reopen rate", "reopened_tickets", "solved_tickets", "rate"),
+    ("first_reply_business_minutes", "minutes"),
+    ("first_reply_calendar_minutes", "minutes"),
+    ("sla_attainment_rate", "rate"),
+    ("resolution_business_minutes", "minutes"),
+    ("requester_wait_business_minutes", "minutes"),
+    ("agent_replies_per_ticket", "number"),
+    ("one_touch_resolution_rate", "rate"),
+    ("reopen_rate", "rate"),
 )
 DEFINED_BY = (
     "first_reply_business_minutes",
@@ -49,20 +52,21 @@ def _cell(value: float | None, den: int, kind: str) -> str:
 
 
 def ticket_kpis(db: Serving, defs: Definitions) -> Content:
-    """One row per week: every ticket KPI as its summed numerator over its summed denominator."""
+    """One row per week: every ticket KPI as its metric's summed numerator over its summed denominator."""
     db.require(TICKETS_MART)
-    sums = ", ".join(f"sum({num}), sum({den})" for _, num, den, _ in TICKET_KPIS)
+    metrics = [metric(name) for name, _ in TICKET_KPIS]
+    sums = ", ".join(f"sum({m.numerator.expr}), sum({m.denominator.expr})" for m in metrics if m.denominator)
     rows = db.rows(
         f"""select period_start, {sums} from {SCHEMA}.{TICKETS_MART}
             where period_grain = 'week' group by period_start order by period_start"""
     )
-    head = "".join(f"<th>{escape(label)}</th>" for label, *_ in TICKET_KPIS)
+    head = "".join(f"<th>{escape(m.label)}</th>" for m in metrics)
     body = []
     for row in rows:
         cells = []
-        for k, (_, _, _, kind) in enumerate(TICKET_KPIS):
-            num, den = row[1 + 2 * k], row[2 + 2 * k]
-            cells.append(_cell(num / den if den else None, int(den or 0), kind))
+        for k, (_, kind) in enumerate(TICKET_KPIS):
+            point = Point(row[1 + 2 * k] or 0, row[2 + 2 * k] or 0)
+            cells.append(_cell(point.value, int(point.denominator or 0), kind))
         body.append(f"<tr><td>week of {row[0]:%d %b %Y}</td>{''.join(cells)}</tr>")
     if not body:
         body.append(f'<tr><td colspan="{len(TICKET_KPIS) + 1}">No tickets in the serving file</td></tr>')

@@ -17,6 +17,39 @@
     where _version_rank = 1
 {%- endmacro %}
 
+{% macro latest_delivery_children(relation, parent_relation, parent_key) -%}
+{#- The elements of a JSON export's nested list (a ticket's tags or status changes, a conversation's tags): child
+    rows of the latest delivery of the parent win, all of them and only them. Keeping the latest row per element
+    key instead would keep a re-delivered ticket's old extra tags when the new delivery has fewer. A record's
+    elements carry its load and line, so they are matched to the parent's latest delivery as deduplicate_latest
+    picks it. In an incremental model (unique_key: the parent key) only parents of new loads are read, and
+    drop_redelivered_children (pre_hook) removes the elements of their earlier deliveries first. -#}
+    select children.*
+    from (
+        select * from {{ relation }}
+        {{ new_loads_only() }}
+    ) as children
+    inner join (
+        {{ deduplicate_latest(parent_relation, [parent_key]) }}
+    ) as latest_parent
+        on
+            children.{{ parent_key }} = latest_parent.{{ parent_key }}
+            and children._load_seq = latest_parent._load_seq
+            and children._source_line = latest_parent._source_line
+{%- endmacro %}
+
+{% macro drop_redelivered_children(parent_relation, parent_key) -%}
+{#- Pre-hook of an incremental model built with latest_delivery_children: deletes the elements of every parent
+    delivered again in a load the model has not read yet, so that a delivery with fewer elements, or none, leaves
+    no old ones behind (a delete+insert on the parent key alone misses a parent whose new delivery has none). -#}
+    {%- if is_incremental() %}
+        delete from {{ this }} where {{ parent_key }} in (
+            select {{ parent_key }} from {{ parent_relation }}
+            where _load_seq > (select coalesce(max(_load_seq), 0) from {{ this }})
+        )
+    {%- endif %}
+{%- endmacro %}
+
 {% macro new_loads_only() -%}
 {#- On an incremental run, only the rows of loads after the newest load already in the model. Every row in the
     model comes from a load at or before that watermark, so a newer row is the latest version of its key and

@@ -27,6 +27,10 @@ from ..center import ContactCenter
 from ..people import Person, messy_email, messy_phone, scramble
 from .voice import inbound_call
 
+# Readers of the failing FAQ article who neither call nor chat and then e-mail the help desk (self-service
+# failure through a ticket, planted truth faq_then_ticket); their tickets' numbers start at _FAQ_TICKET_K.
+FAQ_TICKET = 0.8
+_FAQ_TICKET_K = 1 << 20
 TICKET_RATE = 0.012  # new tickets per CRM customer per weekday (weekends 0.5x)
 EMAIL_THEN_CALL = 0.10  # tickets whose requester calls two days later instead of answering the e-mail
 REOPEN = 0.14  # solved tickets the customer reopens
@@ -112,7 +116,12 @@ class TicketDesk:
         self.after_hours_agent = rng.choice(pool)
         self.open: list[Ticket] = []
         self.calls: dict[int, list[tuple[Person, cat.Intent, int, str]]] = {}
-        self.truths: dict[str, list] = {"email_then_call": [], "reopened": [], "after_hours_replies": []}
+        self.truths: dict[str, list] = {
+            "email_then_call": [],
+            "reopened": [],
+            "after_hours_replies": [],
+            "faq_then_ticket": [],
+        }
         self.rows = 0
 
     # --- one ticket ------------------------------------------------------------------------------------
@@ -128,14 +137,28 @@ class TicketDesk:
             ready = cc.next_open(ready, tzi) + int(rng.random() * 7200)
         return ready
 
-    def create(self, rng: random.Random, day: int, k: int, c: Person) -> Ticket:
+    def create(
+        self,
+        rng: random.Random,
+        day: int,
+        k: int,
+        c: Person,
+        intent: cat.Intent | None = None,
+        t0: int | None = None,
+        via: str | None = None,
+    ) -> Ticket:
+        """A ticket of customer ``c`` on ``day``; intent, creation time and channel are drawn unless given (a
+        ticket that follows another contact of the same problem)."""
         cc = self.cc
         tzi = c.tzi
-        intent = cc.pick_intent(rng)
-        t0 = cc.clock.local_to_epoch(tzi, day, cc.pick_secs(rng, cc.weekday(day)))
+        if intent is None:
+            intent = cc.pick_intent(rng)
+        if t0 is None:
+            t0 = cc.clock.local_to_epoch(tzi, day, cc.pick_secs(rng, cc.weekday(day)))
         ticket_id = f"TK{scramble((_K_TICKET << 56) | (day << 40) | k):016x}"
-        r = rng.random()
-        via = "email" if r < 0.72 else "web" if r < 0.92 else "phone" if r < 0.97 else "api"
+        if via is None:
+            r = rng.random()
+            via = "email" if r < 0.72 else "web" if r < 0.92 else "phone" if r < 0.97 else "api"
         priority = rng.choices(("low", "normal", "high", "urgent"), (0.1, 0.65, 0.2, 0.05))[0]
         if intent.name in ("cancel_service", "complaint") and priority in ("low", "normal"):
             priority = "high"
@@ -232,6 +255,20 @@ class TicketDesk:
         tk.last_day = cc.clock.local_day(last, tzi)
         return tk
 
+    def after_faq(self, rng: random.Random, c: Person, intent: cat.Intent, read_at: int, read_end: int) -> None:
+        """Self-service failure through the help desk (planted truth ``faq_then_ticket``): a reader of the failing
+        article who neither calls nor chats e-mails the help desk about the same problem 1 to 6 hours later."""
+        t0 = read_end + 3600 + int(rng.random() * 5 * 3600)
+        if not self.cc.rows.in_period(t0, c.tzi):
+            return
+        day = self.cc.clock.local_day(t0, c.tzi)
+        k = _FAQ_TICKET_K + len(self.truths["faq_then_ticket"])
+        tk = self.create(rng, day, k, c, intent=intent, t0=t0, via="email")
+        self.open.append(tk)
+        self.truths["faq_then_ticket"].append(
+            {"ticket_id": tk.ticket_id, "customer_ref": c.ref, "intent": intent.name, "read_at": read_at}
+        )
+
     # --- one day ---------------------------------------------------------------------------------------
 
     def day(self, day: int) -> None:
@@ -289,4 +326,5 @@ class TicketDesk:
                 {**x, "call_started_at": fmt(x["call_started_at"])} for x in self.truths["email_then_call"]
             ],
             "auto_reply_text": _AUTO_REPLY,
+            "faq_then_ticket": [{**x, "read_at": fmt(x["read_at"])} for x in self.truths["faq_then_ticket"]],
         }

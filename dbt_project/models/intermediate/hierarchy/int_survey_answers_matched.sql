@@ -3,6 +3,10 @@
 -- Answers come from the survey tool and from the chat tool's own 1-5 `rating` of a conversation: both are a
 -- customer rating a contact on the CSAT scale, so CSAT counts both (DECISIONS.md "Chat ratings are CSAT
 -- answers"). A rating is dated when the conversation closed (else its last message, else its start).
+-- A help-desk ticket's good/bad satisfaction rating is a CSAT answer too: good scores 5, bad 1 (the ends of the
+-- scale: good is satisfied in the top-two box, bad is not); an offered rating the requester never gave is no answer
+-- (DECISIONS.md "Ticket ratings are CSAT answers"). It is dated when given and rates the ticket's last request
+-- before it.
 with survey_tool as (
     select response_id, survey_type, channel, contact_id, responded_at, score, 'survey_tool' as answer_source
     from {{ ref('stg_phone_system__survey_answers') }}
@@ -26,10 +30,25 @@ chat_ratings as (
     where conversations.rating is not null
 ),
 
+ticket_ratings as (
+    select
+        'ticket_rating:' || ticket_id as response_id,
+        'csat' as survey_type,
+        'email' as channel,
+        ticket_id as contact_id,
+        coalesce(satisfaction_rated_at, solved_at, updated_at, created_at) as responded_at,
+        case satisfaction_score when 'good' then 5 when 'bad' then 1 end as score,
+        'ticket_rating' as answer_source
+    from {{ ref('stg_tickets__tickets') }}
+    where satisfaction_score in ('good', 'bad')
+),
+
 surveys as (
     select * from survey_tool
     union all
     select * from chat_ratings
+    union all
+    select * from ticket_ratings
 ),
 
 transactions as (
@@ -72,9 +91,30 @@ sms_candidates as (
         and transactions.started_at <= surveys.responded_at
 ),
 
+ticket_candidates as (
+    -- The ticket's last request started before the rating (any request when the rating's time is unknown).
+    select
+        surveys.response_id,
+        transactions.transaction_id,
+        transactions.interaction_id,
+        row_number() over (
+            partition by surveys.response_id order by transactions.started_at desc, transactions.transaction_id desc
+        ) as candidate_rank
+    from surveys
+    inner join transactions
+        on transactions.transaction_type = 'ticket_request'
+        and transactions.source_id = surveys.contact_id
+        and transactions.started_at <= surveys.responded_at
+    where surveys.answer_source = 'ticket_rating'
+),
+
 matches as (
     select * from call_matches
     union all select * from chat_matches
+    union all
+    select response_id, transaction_id, interaction_id, 4 as match_priority
+    from ticket_candidates
+    where candidate_rank = 1
     union all
     select response_id, transaction_id, interaction_id, 3 as match_priority
     from sms_candidates

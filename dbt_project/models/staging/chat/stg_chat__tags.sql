@@ -1,8 +1,11 @@
-{%- set natural_key = ['conversation_id', 'tag_index'] -%}
-{{ config(materialized='incremental', unique_key=natural_key) }}
+{{ config(
+    materialized='incremental',
+    unique_key=['conversation_id'],
+    pre_hook="{{ drop_redelivered_children(source('chat', 'chat_conversations'), 'conversation_id') }}",
+) }}
 
 with source as (
-    {{ deduplicate_latest(source('chat', 'chat_tags'), natural_key) }}
+    {{ latest_delivery_children(source('chat', 'chat_tags'), source('chat', 'chat_conversations'), 'conversation_id') }}
 ),
 
 renamed as (

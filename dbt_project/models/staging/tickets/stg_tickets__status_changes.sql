@@ -1,9 +1,14 @@
-{%- set natural_key = ['ticket_id', 'change_index'] -%}
-{{ config(materialized='incremental', unique_key=natural_key) }}
+{{ config(
+    materialized='incremental',
+    unique_key=['ticket_id'],
+    pre_hook="{{ drop_redelivered_children(source('tickets', 'tickets'), 'ticket_id') }}",
+) }}
 
--- A ticket's status history (the audits' status changes), append-only like the audits it comes from.
+-- A ticket's status history (the audits' status changes) as its latest delivery tells it.
 with source as (
-    {{ deduplicate_latest(source('tickets', 'ticket_status_changes'), natural_key) }}
+    {{ latest_delivery_children(
+        source('tickets', 'ticket_status_changes'), source('tickets', 'tickets'), 'ticket_id'
+    ) }}
 ),
 
 renamed as (

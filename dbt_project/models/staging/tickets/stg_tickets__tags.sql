@@ -1,8 +1,11 @@
-{%- set natural_key = ['ticket_id', 'tag_index'] -%}
-{{ config(materialized='incremental', unique_key=natural_key) }}
+{{ config(
+    materialized='incremental',
+    unique_key=['ticket_id'],
+    pre_hook="{{ drop_redelivered_children(source('tickets', 'tickets'), 'ticket_id') }}",
+) }}
 
 with source as (
-    {{ deduplicate_latest(source('tickets', 'ticket_tags'), natural_key) }}
+    {{ latest_delivery_children(source('tickets', 'ticket_tags'), source('tickets', 'tickets'), 'ticket_id') }}
 ),
 
 renamed as (
