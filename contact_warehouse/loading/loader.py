@@ -35,6 +35,7 @@ import duckdb
 
 from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_literal
+from contact_warehouse.enrichment.apply import enrich_rows, enricher_for, prepare_tables
 
 from .common import settle_seconds
 from .csv_stage import force_rejections, stage_csv
@@ -134,6 +135,10 @@ def load_file(
     if _already_loaded(con, export.name, sha, profile):
         return FileResult(export.name, str(origin), sha, "skipped", message="already in the ledger")
     stat_before = _stat_key(origin)
+    # Enriched columns (E.164 phones, identifier hashes, sentiment) of the export's raw tables: added, or redone
+    # for every row when the key or phone region changed, before this file's rows join them.
+    enricher = enricher_for(con)
+    prepare_tables(con, [table.name for table in export.tables], enricher)
     con.execute("begin transaction")
     try:
         ctx = _new_context(con, str(origin))
@@ -154,6 +159,8 @@ def load_file(
                     f"{origin}: {records} records read but {result.rows_loaded} loaded + "
                     f"{result.rows_rejected} quarantined"
                 )
+            for table in export.tables:
+                enrich_rows(con, table.name, f"_load_id = {sql_literal(ctx['load_id'])}", enricher)
             result.rows_duplicate = _record_duplicates(con, export, ctx)
         except (RefusedFileError, EOFError, gzip.BadGzipFile, zlib.error) as refused:
             message = str(refused)
@@ -232,6 +239,9 @@ def load_export(
     record the landing folder's files that nothing reads as ignored."""
     export = EXPORTS_BY_NAME[export_name]
     ensure_raw_schema(con)
+    # A warehouse loaded before the enriched columns existed, or with another key or phone region, is enriched
+    # again even when no file is new: an analyst's `dbt build` then reads consistent columns.
+    prepare_tables(con, [table.name for table in export.tables])
     settle = settle_seconds()
     report = LoadReport(export_name)
     for path in export_files(landing, export):
