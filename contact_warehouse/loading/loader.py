@@ -35,11 +35,12 @@ import duckdb
 
 from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_literal
-from contact_warehouse.enrichment.apply import enrich_rows, enricher_for, prepare_tables
+from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
 
 from .common import settle_seconds
 from .csv_stage import force_rejections, stage_csv
 from .json_records import force_json_rejections, stage_json
+from .lake import lake_root, sync_lake
 from .landing import _admit, _in_progress, _marker_sha, export_files, profile_files, sha256_of, unread_files
 from .ledger import (
     LEDGER,
@@ -254,6 +255,11 @@ def load_export(
     if profiles_dir is not None and profiles_dir.is_dir():
         report.files.extend(_load_through_profiles(con, export, landing, profiles_dir, settle))
     report.files.extend(record_ignored(con, landing, profiles_dir))
+    # After the files' commits: a load is in the lake only once it is in the ledger; one the lake lacks (a crash
+    # in between, a new lake root) is written by the next run.
+    root = lake_root(database_path(con))
+    if root is not None:
+        sync_lake(con, [export.name], root)
     for result in report.files:
         if result.status in ("refused", "unsettled"):
             log.warning("%s file: %s", result.status.capitalize(), result.message)
