@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,13 +21,6 @@ import duckdb
 
 from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_identifier, sql_literal
-from contact_warehouse.publication.changes import (
-    Published,
-    drop_published,
-    fingerprint,
-    read_fingerprints,
-    write_fingerprints,
-)
 from contact_warehouse.publication.grains import add_grain_views
 from contact_warehouse.settings import make_private
 
@@ -54,7 +46,6 @@ class Publication:
     published_at: datetime
     tables: dict[str, int] = field(default_factory=dict)  # marts table -> row count
     checks: tuple[CheckOutcome, ...] = ()
-    copied: tuple[str, ...] = ()  # the tables copied from the build (the others were unchanged since the last one)
 
 
 def _temp_path(serving: Path, run_id: str) -> Path:
@@ -126,46 +117,22 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, table: str, target: str) -> N
         con.execute(f"comment on column {target}.{sql_identifier(column)} is {sql_literal(comment)}")
 
 
-def _write(
-    con: duckdb.DuckDBPyConnection,
-    build_db: Path,
-    run_id: str,
-    published_at: datetime,
-    checks,
-    previous: dict[str, Published] | None = None,
-) -> tuple[dict, list[str]]:
-    """Write the publication into ``con``'s file: every marts table, or, when ``previous`` holds the fingerprints
-    of the publication the file is a copy of, only the tables that changed (changes.py). Returns the row counts
-    and the tables copied."""
+def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, published_at: datetime, checks) -> dict:
     con.execute(f"attach {sql_literal(str(build_db))} as build (read_only)")
     try:
         tables = published_tables(con, "build")
-        con.execute(f"create schema if not exists {PUBLISHED_SCHEMA}")
-        if previous is not None:
-            con.execute(f"drop schema if exists {META_SCHEMA} cascade")  # rewritten below, for this run
-            for table in sorted(set(previous) - set(tables)):
-                drop_published(con, PUBLISHED_SCHEMA, table, previous[table])
-        counts, fingerprints, copied = {}, {}, []
+        con.execute(f"create schema {PUBLISHED_SCHEMA}")
+        counts = {}
         for table in tables:
-            fingerprints[table], _ = fingerprint(con, "build", PUBLISHED_SCHEMA, table)
-            old = (previous or {}).get(table)
-            if old is not None and old.fingerprint == fingerprints[table]:
-                counts[table] = old.row_count  # the copied file holds it already, with its grain views
-                continue
-            if old is not None:
-                drop_published(con, PUBLISHED_SCHEMA, table, old)
             target = f"{PUBLISHED_SCHEMA}.{sql_identifier(table)}"
             # Views are materialised: what they read stays behind in the build file.
             con.execute(f"create table {target} as select * from build.{PUBLISHED_SCHEMA}.{sql_identifier(table)}")
             counts[table] = con.execute(f"select count(*) from {target}").fetchone()[0]
             _copy_comments(con, table, target)
-            copied.append(table)
     finally:
         con.execute("detach build")
-    published = {table: previous[table] for table in tables if table not in copied} if previous else {}
-    for table in copied:
-        views = add_grain_views(con, PUBLISHED_SCHEMA, table)
-        published[table] = Published(fingerprints[table], counts[table], tuple(views))
+    for table in tables:
+        add_grain_views(con, PUBLISHED_SCHEMA, table)
     con.execute(f"create schema {META_SCHEMA}")
     con.execute(
         f"""create table {PUBLICATION_TABLE} (
@@ -190,19 +157,16 @@ def _write(
             ],
         ],
     )
-    write_fingerprints(con, published)
-    return counts, copied
+    return counts
 
 
 def publish(
     build_db: Path | str, serving_db: Path | str, run_id: str, checks: Sequence[CheckOutcome] = ()
 ) -> Publication:
-    """Copy the marts tables of ``build_db`` into a new file and swap it into ``serving_db``.
+    """Copy every marts table of ``build_db`` into a new file and swap it into ``serving_db``.
 
-    The new file starts as a copy of the serving file when that one has fingerprints (changes.py): then only the
-    tables that changed are copied from the build. The caller guarantees that the build file is not being written
-    (one run at a time) and that the run's blocking checks passed. A marts schema that does not exist yet
-    publishes only ``meta.publication``.
+    The caller guarantees that the build file is not being written (one run at a time) and that the run's
+    blocking checks passed. A marts schema that does not exist yet publishes only ``meta.publication``.
     """
     build_db, serving_db = Path(build_db), Path(serving_db)
     if not build_db.exists():
@@ -211,14 +175,11 @@ def publish(
     _remove_leftovers(serving_db)
     temp = _temp_path(serving_db, run_id)
     published_at = datetime.now(UTC).replace(tzinfo=None)
-    previous = read_fingerprints(serving_db)
     try:
-        if previous is not None:
-            shutil.copyfile(serving_db, temp)  # the last publication; only what changed is replaced in it
         # The warehouse's memory bound: the copy of a 10M-event fct_events must spill, not grow.
         con = connect(temp, preserve_insertion_order=False)
         try:
-            counts, copied = _write(con, build_db, run_id, published_at, checks, previous)
+            counts = _write(con, build_db, run_id, published_at, checks)
             con.execute("checkpoint")
         finally:
             con.close()
@@ -231,7 +192,7 @@ def publish(
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         raise
-    return Publication(serving_db, run_id, published_at, counts, tuple(checks), tuple(copied))
+    return Publication(serving_db, run_id, published_at, counts, tuple(checks))
 
 
 def read_publication(serving_db: Path | str) -> dict | None:

@@ -63,8 +63,7 @@ def publish_marts(
         result = publish(build, serving_db(), run_id=context.run_id, checks=checks)
     routing_files = export_routing_csv(result.path)  # for the routing engine, beside the serving file
     context.log.info(
-        f"Published {len(result.tables)} marts tables ({len(result.copied)} changed and copied) from {build} to "
-        f"{result.path} "
+        f"Published {len(result.tables)} marts tables from {build} to {result.path} "
         f"(lock {warehouse_lock.database_path()}.lock held by this run)."
     )
     return dg.MaterializeResult(
@@ -72,8 +71,6 @@ def publish_marts(
             "serving_file": dg.MetadataValue.path(str(result.path)),
             "tables": dg.MetadataValue.int(len(result.tables)),
             "rows": dg.MetadataValue.int(sum(result.tables.values())),
-            # The others were unchanged since the last publication and kept from it (publication/changes.py).
-            "tables_copied": dg.MetadataValue.int(len(result.copied)),
             "row_counts": dg.MetadataValue.json(result.tables),
             "checks_recorded": dg.MetadataValue.int(len(checks)),
             "checks_failed_warn": dg.MetadataValue.int(sum(not c.passed for c in checks)),
