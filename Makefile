@@ -44,8 +44,9 @@ dev: install manifest
 	mkdir -p $(DAGSTER_STORAGE_DIR)
 	$(BIN)/dagster dev -m orchestration.definitions
 
-## Benchmark floor, full build and nightly increment at ~100k, 1M and 10M events (SIZES=small for a quick run).
-SIZES ?= small,medium,large
+## Benchmark floor, full build and nightly increment at ~100k, 1M and 10M events and 1M-a-month over 120 days
+## (SIZES=small for a quick run).
+SIZES ?= small,medium,long,large
 bench: install
 	$(BIN)/contact-warehouse bench --sizes $(SIZES)
 

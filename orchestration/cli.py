@@ -289,7 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmark floor, full build and nightly increment at growing sizes")
     bench.add_argument(
-        "--sizes", default="small,medium,large", help="comma-separated: small (~100k events), medium (~1M), large"
+        "--sizes",
+        default="small,medium,long,large",
+        help="comma-separated: small (~100k events), medium (~1M), long (medium's days for 120 days, ~4M), large",
     )
     bench.add_argument("--keep", action="store_true", help="keep the work folders under benchmarks/work/")
     bench.set_defaults(func=_cmd_bench)

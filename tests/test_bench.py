@@ -55,7 +55,12 @@ def test_tiny_benchmark_reports_every_field_positive(tiny):
         udf_models = {row["model"] for row in run["udf_models"]}
         assert "stg_phone_system__calls" in udf_models
         assert 0 < run["udf_models_share_of_models"] < 1
-    assert set(result["targets"]) == {"full_build_over_floor", "increment_over_full_build", "peak_rss_gib"}
+    assert set(result["targets"]) == {
+        "full_build_over_floor",
+        "increment_over_full_build",
+        "load_over_floor",
+        "peak_rss_gib",
+    }
 
 
 def test_tiny_benchmark_writes_results_and_cleans_its_work(tiny):
@@ -100,6 +105,29 @@ def test_growth_allows_12x_time_per_10x_events():
     ]
     worse = bench.growth({"m": _result("m", 1_000_000, 100.0), "l": _result("l", 10_000_000, 1300.0)})
     assert worse[0]["met"] is False
+
+
+def _with_increment(name: str, days: int, events: int, increment_seconds: float) -> dict:
+    result = _result(name, events, 10 * increment_seconds)
+    result["data"].update(days=days, increment_events=events // days)
+    result["increment"] = {"wall_seconds": increment_seconds, "cpu_seconds": increment_seconds}
+    return result
+
+
+def test_history_independence_compares_the_increments_of_the_same_daily_volume():
+    results = {
+        "medium": _with_increment("medium", 30, 1_000_000, 100.0),
+        "long": _with_increment("long", 120, 4_000_000, 120.0),
+    }
+    (row,) = bench.history_independence(results)
+    assert (row["short"], row["long"], row["short_days"], row["long_days"]) == ("medium", "long", 30, 120)
+    assert (row["increment_time_ratio"], row["max"], row["met"]) == (1.2, 1.25, True)
+    results["long"]["increment"]["wall_seconds"] = 130.0
+    assert bench.history_independence(results)[0]["met"] is False
+    # Growth compares sizes of the same history length only: medium -> long is not 4x the daily volume.
+    assert bench.growth(results) == []
+    assert bench.history_independence({"medium": results["medium"]}) == []
+    assert "increment on 120 days / on 30 days" in bench.format_table({}, (), bench.history_independence(results))
 
 
 def test_unknown_size_is_refused():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import load_landing
+from conftest import SQL_BUILD, load_landing
 
 from contact_warehouse.settings import MAPPING_PROFILES_DIR
 
@@ -20,7 +20,7 @@ def test_cockpit_numbers_of_foreign_exports(warehouse: Path, tmp_path: Path, dbt
     shutil.copytree(FOREIGN, landing)
     load_landing(warehouse, landing, MAPPING_PROFILES_DIR)
 
-    dbt(["build", "--exclude", "test_type:unit"], warehouse)
+    dbt(SQL_BUILD, warehouse)
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         october = con.execute(

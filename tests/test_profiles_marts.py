@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import load_landing
+from conftest import SQL_BUILD, load_landing
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "profiles_v2"
@@ -30,7 +30,7 @@ def built(warehouse: Path, tmp_path: Path, dbt, monkeypatch: pytest.MonkeyPatch)
     ):
         shutil.copy(path, profiles / path.name)
     load_landing(warehouse, landing, profiles)
-    dbt(["build", "--exclude", "test_type:unit"], warehouse)
+    dbt(SQL_BUILD, warehouse)
     return warehouse
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import load_landing
+from conftest import SQL_BUILD, load_landing
 
 from contact_warehouse.settings import MAPPING_PROFILES_DIR
 
@@ -25,7 +25,7 @@ def built(warehouse: Path, tmp_path: Path, dbt, monkeypatch: pytest.MonkeyPatch)
     for folder in VENDORS:
         shutil.copytree(FIXTURES / folder, landing / folder)
     load_landing(warehouse, landing, MAPPING_PROFILES_DIR)
-    dbt(["build", "--exclude", "test_type:unit"], warehouse)
+    dbt(SQL_BUILD, warehouse)
     return warehouse
 
 

@@ -40,7 +40,7 @@ from contact_warehouse.engine.sql import sql_literal
 from contact_warehouse.generator.days import Size, add_next_day, generate_data
 from contact_warehouse.settings import ROOT, TELEMETRY_ENV
 
-from .analysis import TARGETS, BenchError, growth, summarize_run, targets
+from .analysis import TARGETS, BenchError, growth, history_independence, summarize_run, targets
 from .table import format_table
 
 BENCH_DIR = ROOT / "benchmarks"
@@ -58,9 +58,14 @@ SIZES = {
         Size("small", 5_130, 100_000),
         Size("medium", 51_300, 1_000_000),
         Size("large", 513_000, 10_000_000),
+        # Long history (issue 22): medium's daily volume kept for 120 days; its increment against medium's is the
+        # history-independence ratio (analysis.history_independence).
+        Size("long", 51_300, 4_000_000),
     )
 }
-DEFAULT_SIZES = ("small", "medium", "large")
+# Days of history per size, where not DAYS.
+SIZE_DAYS = {"long": 120}
+DEFAULT_SIZES = ("small", "medium", "long", "large")
 
 
 # ------------------------------------------------------------------------------------------ floor
@@ -242,6 +247,8 @@ def bench_size(
         "ratios": {
             "full_build_over_floor": round(full["wall_seconds"] / floor["seconds"], 3),
             "increment_over_full_build": round(increment["wall_seconds"] / full["wall_seconds"], 3),
+            # Loading against DuckDB reading the same files (issue 22: at most 3x).
+            "load_over_floor": round(full["load_seconds"] / floor["seconds"], 3),
             # The same on CPU time (user + system of every process), which other work on the machine disturbs less.
             "full_build_over_floor_cpu": round(full["cpu_seconds"] / max(floor["cpu_seconds"], 1e-9), 3),
             "increment_over_full_build_cpu": round(increment["cpu_seconds"] / max(full["cpu_seconds"], 1e-9), 3),
@@ -276,6 +283,7 @@ def _write_results(results: dict[str, dict[str, Any]], results_dir: Path) -> dic
         "targets": TARGETS,
         "sizes": dict(sorted(sizes.items(), key=lambda kv: kv[1]["data"]["events"])),
         "growth": growth(sizes),
+        "history": history_independence(sizes),
     }
     latest_path.write_text(json.dumps(summary, indent=2) + "\n")
     return summary
@@ -299,12 +307,13 @@ def run(
     results_dir = Path(results_dir or RESULTS_DIR)
     results: dict[str, dict[str, Any]] = {}
     for name in sizes:
-        results[name] = bench_size(SIZES[name], work_root=work_root, keep=keep, seed=seed, days=days, echo=echo)
+        size_days = SIZE_DAYS.get(name, days)
+        results[name] = bench_size(SIZES[name], work_root=work_root, keep=keep, seed=seed, days=size_days, echo=echo)
         summary = _write_results({name: results[name]}, results_dir)  # written as each size ends
     summary_growth = [g for g in summary["growth"] if g["from"] in results or g["to"] in results]
-    echo(format_table(results, summary_growth))
+    echo(format_table(results, summary_growth, summary["history"]))
     echo(f"\nresults: {results_dir}/latest.json")
     return summary
 
 
-__all__ = ["DEFAULT_SIZES", "SIZES", "bench_size", "measure_floor", "run", "run_job"]
+__all__ = ["DEFAULT_SIZES", "SIZES", "SIZE_DAYS", "bench_size", "measure_floor", "run", "run_job"]

@@ -41,8 +41,9 @@ TABLE_ROWS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("  dbt tests s", lambda r: r["increment"]["dbt_tests_seconds"]),
     ("  orchestration overhead s", lambda r: r["increment"]["dagster_overhead_seconds"]),
     ("  peak RSS GiB", lambda r: r["increment"]["peak_rss_gib"]),
-    ("full build / floor (target <= 4)", lambda r: r["ratios"]["full_build_over_floor"]),
-    ("increment / full build (target <= 0.10)", lambda r: r["ratios"]["increment_over_full_build"]),
+    ("full build / floor (target <= 20)", lambda r: r["ratios"]["full_build_over_floor"]),
+    ("increment / full build (target <= 0.15)", lambda r: r["ratios"]["increment_over_full_build"]),
+    ("load / floor (target <= 3)", lambda r: r["ratios"].get("load_over_floor", "-")),
     ("full build / floor, CPU time", lambda r: r["ratios"]["full_build_over_floor_cpu"]),
     ("increment / full build, CPU time", lambda r: r["ratios"]["increment_over_full_build_cpu"]),
 )
@@ -52,7 +53,11 @@ def _udf_cell(run: dict[str, Any]) -> str:
     return f"{run['udf_models_seconds']:,.1f} ({run['udf_models_share_of_models']:.0%})"
 
 
-def format_table(results: dict[str, dict[str, Any]], growth_rows: Sequence[dict[str, Any]] = ()) -> str:
+def format_table(
+    results: dict[str, dict[str, Any]],
+    growth_rows: Sequence[dict[str, Any]] = (),
+    history_rows: Sequence[dict[str, Any]] = (),
+) -> str:
     names = list(results)
     width = max(len(label) for label, _ in TABLE_ROWS) + 2
     lines = [f"{'':<{width}}" + "".join(f"{name:>16}" for name in names)]
@@ -68,5 +73,12 @@ def format_table(results: dict[str, dict[str, Any]], growth_rows: Sequence[dict[
             f"\ngrowth {row['from']} -> {row['to']}: {row['events_ratio']:.2f}x events, full build "
             f"{row['full_build_time_ratio']:.2f}x time, {row['full_build_cpu_ratio']:.2f}x CPU "
             f"(time at most {row['time_ratio_max']:.2f}x: {verdict})"
+        )
+    for row in history_rows:
+        verdict = "met" if row["met"] else "NOT met"
+        lines.append(
+            f"\nincrement on {row['long_days']} days / on {row['short_days']} days ({row['long']} / {row['short']}): "
+            f"{row['increment_time_ratio']:.2f}x time, {row['increment_cpu_ratio']:.2f}x CPU, "
+            f"{row['increment_events_ratio']:.2f}x new events (at most {row['max']:.2f}x: {verdict})"
         )
     return "\n".join(lines)
