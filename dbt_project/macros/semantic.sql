@@ -23,12 +23,12 @@
         metric is its measure, a ratio is safe_ratio(numerator, denominator) (NULL when the denominator is 0).
         aggregate=true sums each measure first (a roll-up). Before execution (parsing) the graph is empty: NULL. -#}
     {%- if not execute -%}
-        {{ return('cast(null as double)') }}
+        {{ return('cast(null as ' ~ type_double() ~ ')') }}
     {%- endif -%}
     {%- if model.resource_type == 'unit_test' -%}
         {#- dbt gives unit tests an empty graph: no metric to compile. A unit test checks the counts; the rates
             are the metrics', checked against MetricFlow by tests/test_semantic_layer.py. -#}
-        {{ return('cast(null as double)') }}
+        {{ return('cast(null as ' ~ type_double() ~ ')') }}
     {%- endif -%}
     {%- set metric = _semantic_metric(name) -%}
     {%- if metric.type == 'simple' -%}

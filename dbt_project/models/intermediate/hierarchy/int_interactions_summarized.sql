@@ -2,7 +2,7 @@
 -- Intent: the first mapped intent among its transactions in time wins; 'unmapped' if its codes map to
 -- nothing; 'unknown' if it carries no code at all (a text thread alone).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_stale_customers() }}",

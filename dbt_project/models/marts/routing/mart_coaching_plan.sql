@@ -19,7 +19,7 @@ work as (
         count(*) as handled_contacts,
         sum(coalesce(legs.handle_seconds, transactions.duration_seconds)) as handle_seconds,
         sum(
-            cast(coalesce(legs.handle_seconds, transactions.duration_seconds) as double)
+            cast(coalesce(legs.handle_seconds, transactions.duration_seconds) as {{ type_double() }})
             * coalesce(legs.handle_seconds, transactions.duration_seconds)
         ) as handle_seconds_squared
     from {{ ref('fct_transactions') }} as transactions

@@ -1,5 +1,5 @@
 {%- set natural_key = ['ticket_id', 'change_index'] -%}
-{{ config(materialized='incremental', unique_key=natural_key) }}
+{{ config(materialized=incremental_or_table(), unique_key=natural_key) }}
 
 -- A ticket's status history (the audits' status changes), append-only like the audits it comes from.
 with source as (
@@ -8,7 +8,7 @@ with source as (
 
 renamed as (
     select
-        ticket_id || '-' || cast(change_index as varchar) as status_change_id,
+        ticket_id || '-' || cast(change_index as {{ dbt.type_string() }}) as status_change_id,
         ticket_id,
         cast(change_index as integer) as change_index,
         cast(changed_at as timestamp) as changed_at,
