@@ -110,6 +110,8 @@ SETTINGS: dict[str, str] = {
     "CONTACT_WAREHOUSE_LOG_DIR": "run logs folder (default logs/ beside the build file)",
     "CONTACT_WAREHOUSE_PII_KEY": "secret key of the identifier hashes",
     "CONTACT_WAREHOUSE_PII_KEY_FILE": "file holding that key (default pii.key beside the build file)",
+    "CONTACT_WAREHOUSE_PHONE_REGION": "region of phone numbers written without a country code (default US)",
+    "CONTACT_WAREHOUSE_LAKE": "Parquet lake the loader writes raw rows to (default lake/ beside the build file; off)",
     "CONTACT_WAREHOUSE_FILE_GROUP": "group that may read the data files (default: none, owner only)",
     "CONTACT_WAREHOUSE_THREADS": "DuckDB threads",
     "CONTACT_WAREHOUSE_MEMORY_LIMIT": "DuckDB memory limit",

@@ -94,7 +94,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def run_config(full_refresh: bool, dbt_vars: dict | None = None) -> dict:
     """The job's run config: ``full_refresh`` rebuilds the incremental models from all loaded rows (after a
-    change of a var they depend on, such as ``phone_default_region``); ``dbt_vars`` are dbt's ``--vars``."""
+    change of a var they depend on, or of the phone region or the key, which the load applies to the raw
+    tables); ``dbt_vars`` are dbt's ``--vars``."""
     import json
 
     config: dict = {"full_refresh": full_refresh}

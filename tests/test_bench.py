@@ -142,7 +142,7 @@ def test_dbt_profile_uses_the_same_settings_and_defaults(tmp_path, monkeypatch):
     # Set again on every cursor: never the spill folder, which DuckDB refuses once it has spilled.
     assert output["settings"] == {"TimeZone": "UTC", "preserve_insertion_order": False}
     modules = [plugin["module"] for plugin in output["plugins"]]
-    assert modules == ["contact_warehouse.engine.dbt_udfs", "contact_warehouse.engine.duckdb_settings"]
+    assert modules == ["contact_warehouse.engine.duckdb_settings"]
 
     db = tmp_path / "warehouse.duckdb"
     creds = SimpleNamespace(path=str(db))

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 from test_publication import write_landing
 
-from contact_warehouse.engine.dbt_udfs import DEFAULT_PII_KEY
+from contact_warehouse.enrichment.functions import DEFAULT_PII_KEY
 from contact_warehouse.publication.locking import exclusive_warehouse_lock
 from contact_warehouse.settings import DBT_PROJECT_DIR, SETTINGS
 from orchestration.cli import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE
@@ -284,7 +284,7 @@ def key_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_key_file_is_created_owner_only_on_the_first_run_outside_the_demo(key_site: Path) -> None:
-    from contact_warehouse.engine.dbt_udfs import pii_key
+    from contact_warehouse.enrichment.functions import pii_key
     from contact_warehouse.settings import ensure_pii_key
 
     note = ensure_pii_key()
@@ -308,7 +308,7 @@ def test_a_key_created_for_an_existing_warehouse_asks_for_a_full_refresh(key_sit
 def test_a_key_from_the_environment_is_used_and_no_file_is_written(
     key_site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from contact_warehouse.engine.dbt_udfs import pii_key
+    from contact_warehouse.enrichment.functions import pii_key
     from contact_warehouse.settings import ensure_pii_key
 
     monkeypatch.setenv("CONTACT_WAREHOUSE_PII_KEY", "from-the-vault")
@@ -318,7 +318,7 @@ def test_a_key_from_the_environment_is_used_and_no_file_is_written(
 
 
 def test_the_bundled_demo_keeps_the_development_key(key_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from contact_warehouse.engine.dbt_udfs import pii_key
+    from contact_warehouse.enrichment.functions import pii_key
     from contact_warehouse.settings import DEFAULT_LANDING_DIR, ensure_pii_key
 
     monkeypatch.setenv("CONTACT_WAREHOUSE_LANDING", str(DEFAULT_LANDING_DIR))
@@ -328,7 +328,7 @@ def test_the_bundled_demo_keeps_the_development_key(key_site: Path, monkeypatch:
 
 
 def test_dbt_by_hand_on_a_real_warehouse_finds_its_key_file(key_site: Path) -> None:
-    from contact_warehouse.engine.dbt_udfs import pii_key
+    from contact_warehouse.enrichment.functions import pii_key
 
     key_site.parent.mkdir(parents=True)
     (key_site.parent / "pii.key").write_text("beside-the-warehouse\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from conftest import load_landing
 
 from contact_warehouse.loading.sources import CALLS
@@ -41,18 +42,28 @@ def test_phone_numbers_normalise_to_e164_and_bad_ones_are_counted(warehouse: Pat
     assert "WARN 1 phone_normalized_stg_phone_system__calls_from_phone__from_number_raw" in result.stdout
 
 
-def test_default_region_is_a_var(warehouse: Path, tmp_path: Path, dbt) -> None:
+def test_default_region_is_a_setting_and_a_change_reenriches(
+    warehouse: Path, tmp_path: Path, dbt, monkeypatch: pytest.MonkeyPatch
+) -> None:
     landing = tmp_path / "landing"
     (landing / "calls").mkdir(parents=True)
     rows = [_call("g1", "020 7946 0018"), _call("g2", "+1 415 555 0123")]
     (landing / "calls" / "calls_2026-10-05.csv").write_text("\n".join([HEADER, *rows]) + "\n")
+    monkeypatch.setenv("CONTACT_WAREHOUSE_PHONE_REGION", "GB")
     load_landing(warehouse, landing)
 
-    dbt(["run", "--select", "stg_phone_system__calls", "--vars", "{phone_default_region: GB}"], warehouse)
+    dbt(["run", "--select", "stg_phone_system__calls"], warehouse)
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         phones = dict(con.execute("select call_id, from_phone from staging.stg_phone_system__calls").fetchall())
     assert phones == {"g1": "+442079460018", "g2": "+14155550123"}
+
+    # Back to the default region: the next load (no new file) recomputes the raw table's E.164 column.
+    monkeypatch.delenv("CONTACT_WAREHOUSE_PHONE_REGION")
+    load_landing(warehouse, landing)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        raw = dict(con.execute("select call_id, from_number_e164 from raw.calls").fetchall())
+    assert raw == {"g1": None, "g2": "+14155550123"}
 
 
 def test_latest_export_wins_and_emails_are_normalised(warehouse: Path, tmp_path: Path, dbt) -> None:

@@ -35,10 +35,12 @@ import duckdb
 
 from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_literal
+from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
 
 from .common import settle_seconds
 from .csv_stage import force_rejections, stage_csv
 from .json_records import force_json_rejections, stage_json
+from .lake import lake_root, sync_lake
 from .landing import _admit, _in_progress, _marker_sha, export_files, profile_files, sha256_of, unread_files
 from .ledger import (
     LEDGER,
@@ -134,6 +136,10 @@ def load_file(
     if _already_loaded(con, export.name, sha, profile):
         return FileResult(export.name, str(origin), sha, "skipped", message="already in the ledger")
     stat_before = _stat_key(origin)
+    # Enriched columns (E.164 phones, identifier hashes, sentiment) of the export's raw tables: added, or redone
+    # for every row when the key or phone region changed, before this file's rows join them.
+    enricher = enricher_for(con)
+    prepare_tables(con, [table.name for table in export.tables], enricher)
     con.execute("begin transaction")
     try:
         ctx = _new_context(con, str(origin))
@@ -154,6 +160,8 @@ def load_file(
                     f"{origin}: {records} records read but {result.rows_loaded} loaded + "
                     f"{result.rows_rejected} quarantined"
                 )
+            for table in export.tables:
+                enrich_rows(con, table.name, f"_load_id = {sql_literal(ctx['load_id'])}", enricher)
             result.rows_duplicate = _record_duplicates(con, export, ctx)
         except (RefusedFileError, EOFError, gzip.BadGzipFile, zlib.error) as refused:
             message = str(refused)
@@ -232,6 +240,9 @@ def load_export(
     record the landing folder's files that nothing reads as ignored."""
     export = EXPORTS_BY_NAME[export_name]
     ensure_raw_schema(con)
+    # A warehouse loaded before the enriched columns existed, or with another key or phone region, is enriched
+    # again even when no file is new: an analyst's `dbt build` then reads consistent columns.
+    prepare_tables(con, [table.name for table in export.tables])
     settle = settle_seconds()
     report = LoadReport(export_name)
     for path in export_files(landing, export):
@@ -244,6 +255,11 @@ def load_export(
     if profiles_dir is not None and profiles_dir.is_dir():
         report.files.extend(_load_through_profiles(con, export, landing, profiles_dir, settle))
     report.files.extend(record_ignored(con, landing, profiles_dir))
+    # After the files' commits: a load is in the lake only once it is in the ledger; one the lake lacks (a crash
+    # in between, a new lake root) is written by the next run.
+    root = lake_root(database_path(con))
+    if root is not None:
+        sync_lake(con, [export.name], root)
     for result in report.files:
         if result.status in ("refused", "unsettled"):
             log.warning("%s file: %s", result.status.capitalize(), result.message)

@@ -10,7 +10,7 @@ import duckdb
 
 from contact_warehouse.engine.sql import sql_literal
 
-from .common import RAW_SCHEMA, SQL_TYPES, future_tolerance_minutes
+from .common import META_COLUMNS, RAW_SCHEMA, SQL_TYPES, future_tolerance_minutes
 from .sources import Column, RawTable
 
 PARSE_FAILURE = {
@@ -101,5 +101,9 @@ def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str =
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: RawTable, text_relation: str, where: str, meta: str) -> int:
     typed = ", ".join(_typed(c.name) for c in table.columns)
-    con.execute(f"insert into {RAW_SCHEMA}.{table.name} select {typed}, {meta} from {text_relation} t where {where}")
+    # Columns named: the table also has the enriched columns (contact_warehouse/enrichment), filled after.
+    names = ", ".join([f'"{c.name}"' for c in table.columns] + [name for name, _ in META_COLUMNS])
+    con.execute(
+        f"insert into {RAW_SCHEMA}.{table.name} ({names}) select {typed}, {meta} from {text_relation} t where {where}"
+    )
     return con.execute(f"select count(*) from {text_relation} t where {where}").fetchone()[0]

@@ -28,26 +28,8 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro normalize_phone(column) -%}
-    {{ return(adapter.dispatch('normalize_phone', 'contact_warehouse')(column)) }}
-{%- endmacro %}
-
-{% macro default__normalize_phone(column) -%}
-    {#- A UDF of the same name is registered by contact_warehouse/engine/dbt_udfs.py (DuckDB) and must be registered
-        as a Spark UDF on other adapters. -#}
-    normalize_phone({{ column }}, '{{ var("phone_default_region") }}')
-{%- endmacro %}
-
 {% macro normalize_email(column) -%}
     nullif(lower(trim({{ column }})), '')
-{%- endmacro %}
-
-{% macro pii_hash(column) -%}
-    {{ return(adapter.dispatch('pii_hash', 'contact_warehouse')(column)) }}
-{%- endmacro %}
-
-{% macro default__pii_hash(column) -%}
-    pii_hash({{ column }})
 {%- endmacro %}
 
 {% macro has_no_letters(column) -%}

@@ -4,8 +4,9 @@
 --   chat message   -> its chat transaction (bot or agent part), as fct_events assigns it;
 --   text message   -> its sms_thread_day transaction, as fct_events assigns it;
 --   survey comment -> the transaction the answer rates (fct_survey_answers).
--- Each distinct text is scored once; empty texts get no score and no row. The text itself is not carried
--- (customers write phone numbers and e-mails in messages: raw identifiers stay in staging).
+-- The score is computed by the loader in Python (contact_warehouse/enrichment) and read from staging; empty texts
+-- get no score and no row. The text itself is not carried (customers write phone numbers and e-mails in
+-- messages: raw identifiers stay in staging).
 {{ config(materialized='table') }}
 
 with chat_texts as (
@@ -16,7 +17,7 @@ with chat_texts as (
         author as author_role,
         conversation_id as source_id,
         sent_at as written_at,
-        message_text as text_value
+        message_text_sentiment as compound
     from {{ ref('stg_chat__messages') }}
     where author in ('customer', 'agent')
 ),
@@ -29,7 +30,7 @@ sms_texts as (
         'customer' as author_role,
         thread_id as source_id,
         sent_at as written_at,
-        body as text_value
+        body_sentiment as compound
     from {{ ref('stg_phone_system__sms_messages') }}
     where direction = 'inbound'
 ),
@@ -42,7 +43,7 @@ survey_texts as (
         'customer' as author_role,
         response_id as source_id,
         responded_at as written_at,
-        comment as text_value
+        comment_sentiment as compound
     from {{ ref('stg_phone_system__survey_answers') }}
 ),
 
@@ -52,14 +53,6 @@ texts as (
     select * from sms_texts
     union all
     select * from survey_texts
-),
-
-scores as (
-    -- Exports repeat the same short texts ("ok", "thanks") many times: score each distinct text once.
-    select
-        text_value,
-        {{ sentiment_compound('text_value') }} as compound
-    from (select distinct text_value from texts where text_value is not null) as distinct_texts
 ),
 
 message_transactions as (
@@ -84,10 +77,9 @@ scored as (
         texts.author_role,
         texts.source_id,
         texts.written_at,
-        scores.compound
+        texts.compound
     from texts
-    inner join scores on texts.text_value = scores.text_value
-    where scores.compound is not null
+    where texts.compound is not null
 )
 
 select

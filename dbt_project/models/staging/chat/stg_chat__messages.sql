@@ -13,6 +13,7 @@ renamed as (
         cast(sent_at as timestamp) as sent_at,
         lower(author) as author,
         text as message_text,
+        text_sentiment as message_text_sentiment,
         _source_file,
         _load_id,
         _load_seq

@@ -9,8 +9,12 @@ renamed as (
     select
         customer_ref,
         {{ normalize_email('email') }} as email,
-        {{ normalize_phone('phone') }} as phone,
+        -- E.164 form and identifier hashes computed by the loader (contact_warehouse/enrichment).
+        phone_e164 as phone,
         phone as phone_raw,
+        customer_ref_node,
+        email_node,
+        phone_node,
         lower(value_tier) as value_tier,
         timezone,
         cast(created_at as timestamp) as created_at,

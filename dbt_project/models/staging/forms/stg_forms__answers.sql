@@ -13,6 +13,9 @@ renamed as (
         lower(field) as field,
         type as answer_type,
         value as answer_value,
+        -- Computed by the loader for e-mail and phone answers (contact_warehouse/enrichment).
+        value_e164 as answer_e164,
+        value_node as answer_node,
         _load_seq
     from source
 )

@@ -11,6 +11,8 @@ renamed as (
         article_id,
         visitor_id,
         customer_ref,
+        visitor_id_node,
+        customer_ref_node,
         cast(viewed_at as timestamp) as viewed_at,
         cast(seconds_on_page as integer) as seconds_on_page,
         nullif(lower(vote), '') as vote,

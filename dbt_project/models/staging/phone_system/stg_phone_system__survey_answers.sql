@@ -14,15 +14,18 @@ renamed as (
         respondent as respondent_raw,
         -- The respondent is an e-mail (has @), a phone number (no letters) or else a CRM customer_ref.
         case when respondent like '%@%' then {{ normalize_email('respondent') }} end as respondent_email,
-        case
-            when {{ has_no_letters('respondent') }} then {{ normalize_phone('respondent') }}
-        end as respondent_phone,
+        -- E.164 form computed by the loader when the respondent has no letters (contact_warehouse/enrichment).
+        respondent_e164 as respondent_phone,
         case
             when respondent not like '%@%' and not {{ has_no_letters('respondent') }} then trim(respondent)
         end as respondent_customer_ref,
         cast(responded_at as timestamp) as responded_at,
         cast(score as integer) as score,
         comment,
+        comment_sentiment,
+        respondent_email_node,
+        respondent_phone_node,
+        respondent_customer_ref_node,
         _source_file,
         _load_id,
         _load_seq

@@ -1,12 +1,12 @@
-"""dbt-duckdb plugin: the Python functions the dbt project calls as SQL functions.
+"""The enrichment functions: phone normalisation, the keyed identifier hash and VADER sentiment.
 
-Registered on every dbt connection (``plugins`` in ``dbt_project/profiles.yml``). Each function is cached per
-distinct value, because exports repeat the same phone numbers, e-mails and message texts many times.
+Each is cached per distinct value, because exports repeat the same phone numbers, e-mails and message texts many
+times. They used to be DuckDB UDFs registered by a dbt-duckdb plugin; computed here, before dbt, the models need
+no engine-specific function (issue 21) and the key never reaches any engine.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
@@ -14,14 +14,18 @@ from functools import lru_cache
 from pathlib import Path
 
 import phonenumbers
-from dbt.adapters.duckdb.plugins import BasePlugin
-from duckdb import DuckDBPyConnection
-from duckdb.sqltypes import DOUBLE, VARCHAR
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 # The bundled demo's key only (fictional people): a run on any other landing folder uses
 # CONTACT_WAREHOUSE_PII_KEY or a random key file it creates (contact_warehouse.settings.ensure_pii_key).
 DEFAULT_PII_KEY = "contact-warehouse-development-key"
+DEFAULT_PHONE_REGION = "US"
+PHONE_REGION_ENV = "CONTACT_WAREHOUSE_PHONE_REGION"
+
+
+def phone_region() -> str:
+    """The region a phone number written without a country code belongs to (CONTACT_WAREHOUSE_PHONE_REGION)."""
+    return (os.environ.get(PHONE_REGION_ENV, "").strip() or DEFAULT_PHONE_REGION).upper()
 
 
 @lru_cache(maxsize=1_000_000)
@@ -30,7 +34,7 @@ def normalize_phone(raw: str | None, region: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     try:
-        number = phonenumbers.parse(raw, (region or "US").upper())
+        number = phonenumbers.parse(raw, (region or DEFAULT_PHONE_REGION).upper())
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_possible_number(number):
@@ -53,16 +57,15 @@ def _resolve_key(key: str, key_file: str, database: str) -> bytes:
     return secret
 
 
-def pii_key() -> bytes:
+def pii_key(database: Path | str | None = None) -> bytes:
     """The key of the identifier hashes: CONTACT_WAREHOUSE_PII_KEY, else the key file the run named
-    (CONTACT_WAREHOUSE_PII_KEY_FILE), else ``pii.key`` beside the warehouse when it exists (an analyst's
-    ``dbt build`` on a real warehouse), else the demo's development key. It reaches dbt's process through the
-    environment or that file, never through SQL, so compiled SQL and logs never show it."""
+    (CONTACT_WAREHOUSE_PII_KEY_FILE), else ``pii.key`` beside the warehouse (``database``, default
+    CONTACT_WAREHOUSE_DB) when it exists, else the demo's development key. It is read by the loader only: no SQL,
+    log or table ever holds it, only the hashes made with it."""
     env = os.environ
+    db = str(database) if database is not None else env.get("CONTACT_WAREHOUSE_DB", "").strip()
     return _resolve_key(
-        env.get("CONTACT_WAREHOUSE_PII_KEY", "").strip(),
-        env.get("CONTACT_WAREHOUSE_PII_KEY_FILE", "").strip(),
-        env.get("CONTACT_WAREHOUSE_DB", "").strip(),
+        env.get("CONTACT_WAREHOUSE_PII_KEY", "").strip(), env.get("CONTACT_WAREHOUSE_PII_KEY_FILE", "").strip(), db
     )
 
 
@@ -71,11 +74,16 @@ def _hash_with(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def pii_hash(value: str | None) -> str | None:
-    """Keyed hash (HMAC-SHA256) of an identifier, so marts can join on it without holding it."""
+def pii_hash(value: str | None, key: bytes | None = None) -> str | None:
+    """Keyed hash (HMAC-SHA256, hex) of an identifier, so marts can join on it without holding it."""
     if value is None:
         return None
-    return _hash_with(pii_key(), value)
+    return _hash_with(key if key is not None else pii_key(), value)
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short HMAC of a constant: tells whether rows were hashed with this key without revealing it."""
+    return _hash_with(key, "contact-warehouse key fingerprint")[:16]
 
 
 @lru_cache(maxsize=1)
@@ -94,20 +102,3 @@ def sentiment_compound(text: str | None) -> float | None:
     if text is None or not text.strip():
         return None
     return _compound(text)
-
-
-# SQL name, Python function, parameter types, return type.
-FUNCTIONS = (
-    ("normalize_phone", normalize_phone, [VARCHAR, VARCHAR], VARCHAR),
-    ("pii_hash", pii_hash, [VARCHAR], VARCHAR),
-    ("sentiment_compound", sentiment_compound, [VARCHAR], DOUBLE),
-)
-
-
-class Plugin(BasePlugin):
-    def configure_connection(self, conn: DuckDBPyConnection) -> None:
-        for name, func, params, return_type in FUNCTIONS:
-            # dbt may hand the plugin a connection that already has them (reused environment).
-            with contextlib.suppress(Exception):
-                conn.remove_function(name)
-            conn.create_function(name, func, params, return_type, null_handling="special", side_effects=False)

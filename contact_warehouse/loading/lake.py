@@ -1,0 +1,131 @@
+"""The Parquet lake: every raw table's accepted rows as Parquet files that any engine reads (issue 21).
+
+Layout, under the lake root (``CONTACT_WAREHOUSE_LAKE``; default ``lake/`` beside the warehouse file; a URL such
+as ``s3://bucket/lake`` where DuckDB can write it, credentials configured in DuckDB as usual)::
+
+    <root>/<raw table>/export=<export>/load_id=<load id>/data.parquet   one file per load and table
+    <root>/<raw table>/export=none/load_id=none/data.parquet            no rows: the table's columns, for readers
+    <root>/_load_ledger.parquet, _quarantine.parquet, _duplicate_keys.parquet   the loader's own tables, whole
+
+The raw tables in the DuckDB file stay the loader's working copy (validation, ledger, quarantine and the
+enriched columns are computed there, in the file's transaction); ``sync_lake`` then writes every load not yet in
+the lake. ``raw._lake_files`` remembers what was written (per lake root, table and load, with the table's
+enrichment fingerprint): a re-run writes nothing new, a crash between the commit and the write is repaired by the
+next run, and a table enriched again (a new key or phone region) is rewritten whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from contact_warehouse.engine.sql import sql_literal
+
+from .common import DUPLICATES, LEDGER, QUARANTINE, RAW_SCHEMA
+from .sources import EXPORTS_BY_NAME
+
+log = logging.getLogger(__name__)
+
+LAKE_ENV = "CONTACT_WAREHOUSE_LAKE"
+LAKE_OFF = "off"
+LAKE_FILES = f"{RAW_SCHEMA}._lake_files"
+EMPTY_PARTITION = "none"
+LOADER_TABLES = (LEDGER, QUARANTINE, DUPLICATES)
+
+
+def lake_root(database: Path | str | None) -> str | None:
+    """The lake's root: the setting, else ``lake`` beside ``database``; None when the setting is ``off`` or the
+    warehouse is in memory without a setting."""
+    configured = os.environ.get(LAKE_ENV, "").strip()
+    if configured.lower() == LAKE_OFF:
+        return None
+    if configured:
+        return configured.rstrip("/")
+    if database is None or str(database) in ("", ":memory:"):
+        return None
+    return str(Path(database).parent / "lake")
+
+
+def is_url(root: str) -> bool:
+    return "://" in root
+
+
+def partition_path(root: str, table: str, export: str, load_id: str) -> str:
+    return f"{root}/{table}/export={export}/load_id={load_id}/data.parquet"
+
+
+def _copy(con: Any, select: str, target: str) -> None:
+    """Write ``select`` to ``target`` as one Parquet file. A local file is written beside and renamed, so a reader
+    never sees half a file; an object store's upload is atomic already."""
+    if is_url(target):
+        con.execute(f"copy ({select}) to {sql_literal(target)} (format parquet)")
+        return
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    con.execute(f"copy ({select}) to {sql_literal(str(partial))} (format parquet)")
+    os.replace(partial, path)
+
+
+def _fingerprint(con: Any, table: str) -> str:
+    row = con.execute(f"select fingerprint from {RAW_SCHEMA}._enrichment where raw_table = ?", [table]).fetchone()
+    return row[0] if row else ""
+
+
+def sync_lake(con: Any, export_names: list[str], root: str) -> int:
+    """Write to the lake every load of the exports' raw tables that it lacks (or holds with other enrichment),
+    and the loader's own tables whole. Returns the number of files written."""
+    con.execute(
+        f"""create table if not exists {LAKE_FILES} (lake varchar, raw_table varchar, load_id varchar,
+            file_path varchar, rows_written bigint, fingerprint varchar, written_at timestamp)"""
+    )
+    written = 0
+    for name in export_names:
+        for table in EXPORTS_BY_NAME[name].tables:
+            written += _sync_table(con, name, table.name, root)
+    for qualified in LOADER_TABLES:
+        table = qualified.split(".", 1)[1]
+        _copy(con, f"select * from {qualified}", f"{root}/{table}.parquet")
+        written += 1
+    return written
+
+
+def _sync_table(con: Any, export: str, table: str, root: str) -> int:
+    fingerprint = _fingerprint(con, table)
+    done = {
+        load_id
+        for (load_id,) in con.execute(
+            f"select load_id from {LAKE_FILES} where lake = ? and raw_table = ? and fingerprint = ?",
+            [root, table, fingerprint],
+        ).fetchall()
+    }
+    loads = [EMPTY_PARTITION] + [
+        load_id
+        for (load_id,) in con.execute(f"select distinct _load_id from {RAW_SCHEMA}.{table} order by 1").fetchall()
+    ]
+    written = 0
+    for load_id in loads:
+        if load_id in done:
+            continue
+        if load_id == EMPTY_PARTITION:
+            target = partition_path(root, table, EMPTY_PARTITION, EMPTY_PARTITION)
+            select = f"select * from {RAW_SCHEMA}.{table} limit 0"
+        else:
+            target = partition_path(root, table, export, load_id)
+            # In line order, as loaded: a reader sees the rows as the DuckDB table holds them.
+            select = f"select * from {RAW_SCHEMA}.{table} where _load_id = {sql_literal(load_id)} order by _source_line"
+        _copy(con, select, target)
+        rows = con.execute(f"select count(*) from read_parquet({sql_literal(target)})").fetchone()[0]
+        con.execute(
+            f"delete from {LAKE_FILES} where lake = ? and raw_table = ? and load_id = ?", [root, table, load_id]
+        )
+        con.execute(
+            f"insert into {LAKE_FILES} values (?, ?, ?, ?, ?, ?, now()::timestamp)",
+            [root, table, load_id, target, rows, fingerprint],
+        )
+        written += 1
+    if written:
+        log.info("Lake: wrote %d file(s) of raw.%s to %s", written, table, root)
+    return written

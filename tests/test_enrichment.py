@@ -1,0 +1,183 @@
+"""Python enrichment before dbt (contact_warehouse/enrichment): VADER's compound score, None for empty text, cached;
+the loader's enriched raw columns (E.164, keyed identifier hashes, sentiment), redone on a new key."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import load_landing
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from contact_warehouse.enrichment import functions as functions
+from contact_warehouse.enrichment.columns import ENRICHED_COLUMNS
+from contact_warehouse.enrichment.functions import DEFAULT_PII_KEY
+from contact_warehouse.loading.sources import EXPORTS_BY_NAME
+
+SENTENCES = [
+    "This is great, thank you!",
+    "This is terrible and I am angry.",
+    "I still can't log in to my account",
+    "my bill",
+    "VERY helpful agent :)",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    functions._compound.cache_clear()
+    yield
+    functions._compound.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def vader() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+@pytest.mark.parametrize("text", SENTENCES)
+def test_gives_vaders_compound_score(text: str, vader: SentimentIntensityAnalyzer) -> None:
+    assert functions.sentiment_compound(text) == vader.polarity_scores(text)["compound"]
+
+
+def test_known_values() -> None:
+    # Pinned by hand so a lexicon change shows: VADER 3.3.2's values.
+    assert functions.sentiment_compound("This is great, thank you!") == 0.784
+    assert functions.sentiment_compound("This is terrible and I am angry.") == -0.7506
+    assert functions.sentiment_compound("my bill") == 0.0
+
+
+@pytest.mark.parametrize("text", [None, "", "   ", "\n\t"])
+def test_empty_text_has_no_score(text: str | None) -> None:
+    assert functions.sentiment_compound(text) is None
+
+
+def test_one_analyzer_per_process() -> None:
+    assert functions.sentiment_analyzer() is functions.sentiment_analyzer()
+
+
+class _CountingAnalyzer:
+    def __init__(self) -> None:
+        self.inner = SentimentIntensityAnalyzer()
+        self.calls: list[str] = []
+
+    def polarity_scores(self, text: str) -> dict[str, float]:
+        self.calls.append(text)
+        return self.inner.polarity_scores(text)
+
+
+def test_scores_each_distinct_text_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = _CountingAnalyzer()
+    monkeypatch.setattr(functions, "sentiment_analyzer", lambda: spy)
+    texts = ["ok", "thanks", "ok", "ok", "thanks", "", None, "ok"]
+    scores = [functions.sentiment_compound(text) for text in texts]
+    assert sorted(spy.calls) == ["ok", "thanks"]
+    assert scores[0] == scores[2] == scores[3] == scores[7]
+    assert scores[5] is None and scores[6] is None
+
+
+def _node(value: str, key: str = DEFAULT_PII_KEY) -> str:
+    return hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def _landing(tmp_path: Path) -> Path:
+    landing = tmp_path / "landing"
+    for export, rows in {
+        "customers": [
+            "customer_ref,email,phone,value_tier,timezone,created_at,churned_at",
+            "C1,  Jane.Doe@Example.COM ,(415) 555-0123,high,America/New_York,2026-01-01T00:00:00Z,",
+            "C2,,n/a,standard,America/New_York,2026-01-01T00:00:00Z,",
+        ],
+        "surveys": [
+            "response_id,survey_type,channel,contact_id,respondent,responded_at,score,comment",
+            "S1,nps,voice,c1,Bob@Example.org,2026-10-05T09:00:00Z,9,This is great thank you!",
+            "S2,nps,voice,c2,+1 415 555 0199,2026-10-05T09:00:00Z,2,",
+            "S3,nps,voice,c3, C7 ,2026-10-05T09:00:00Z,5,my bill",
+        ],
+    }.items():
+        (landing / export).mkdir(parents=True)
+        (landing / export / f"{export}_2026-10-05.csv").write_text("\n".join(rows) + "\n")
+    return landing
+
+
+def test_the_loader_writes_the_enriched_columns(warehouse: Path, tmp_path: Path) -> None:
+    load_landing(warehouse, _landing(tmp_path))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        customers = con.execute(
+            "select customer_ref, phone_e164, customer_ref_node, email_node, phone_node from raw.customers order by 1"
+        ).fetchall()
+        surveys = con.execute(
+            "select response_id, respondent_e164, respondent_email_node, respondent_phone_node,"
+            " respondent_customer_ref_node, comment_sentiment from raw.surveys order by 1"
+        ).fetchall()
+    assert customers == [
+        (
+            "C1",
+            "+14155550123",
+            _node("customer_ref:C1"),
+            _node("email:jane.doe@example.com"),
+            _node("phone:+14155550123"),
+        ),
+        ("C2", None, _node("customer_ref:C2"), None, None),
+    ]
+    vader = SentimentIntensityAnalyzer()
+    assert surveys == [
+        (
+            "S1",
+            None,
+            _node("email:bob@example.org"),
+            None,
+            None,
+            vader.polarity_scores("This is great thank you!")["compound"],
+        ),
+        ("S2", "+14155550199", None, _node("phone:+14155550199"), None, None),
+        ("S3", None, None, None, _node("customer_ref:C7"), 0.0),
+    ]
+
+
+def test_every_enriched_table_is_a_raw_table_and_every_input_a_column() -> None:
+    tables = {table.name: table for export in EXPORTS_BY_NAME.values() for table in export.tables}
+    for name, columns in ENRICHED_COLUMNS.items():
+        for column in columns:
+            assert set(column.inputs) <= set(tables[name].column_names), (name, column.name)
+
+
+def test_a_new_key_rehashes_every_row_and_the_key_is_stored_nowhere(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing = _landing(tmp_path)
+    load_landing(warehouse, landing)
+    monkeypatch.setenv("CONTACT_WAREHOUSE_PII_KEY", "a-rotated-secret-key")
+    load_landing(warehouse, landing)  # no new file: the tables are redone for the new key
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        node = con.execute("select customer_ref_node from raw.customers where customer_ref = 'C1'").fetchone()[0]
+        tables = con.execute("select table_name from information_schema.tables where table_schema = 'raw'").fetchall()
+        dumps = [str(con.execute(f"select * from raw.{name}").fetchall()) for (name,) in tables]
+    assert node == _node("customer_ref:C1", "a-rotated-secret-key")
+    assert not any("a-rotated-secret-key" in dump for dump in dumps)
+
+
+def test_a_warehouse_loaded_before_enrichment_gets_its_columns_on_the_next_load(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    landing = _landing(tmp_path)
+    load_landing(warehouse, landing)
+    with duckdb.connect(str(warehouse)) as con:  # as an older version left it
+        con.execute("drop table raw._enrichment")
+        for column in ("phone_e164", "customer_ref_node", "email_node", "phone_node"):
+            con.execute(f"alter table raw.customers drop column {column}")
+    load_landing(warehouse, landing)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute("select phone_e164, phone_node from raw.customers where customer_ref = 'C1'").fetchone()
+    assert row == ("+14155550123", _node("phone:+14155550123"))
+
+
+def test_no_dbt_file_reads_the_key() -> None:
+    from contact_warehouse.settings import DBT_PROJECT_DIR
+
+    for path in DBT_PROJECT_DIR.rglob("*"):
+        if path.is_file() and path.suffix in (".sql", ".yml", ".py") and "target" not in path.parts:
+            assert "PII_KEY" not in path.read_text(errors="replace"), path
