@@ -22,7 +22,8 @@
 {% macro default__create_lake_tables(lake) -%}
     {%- set root = (lake or env_var('CONTACT_WAREHOUSE_LAKE', '')).rstrip('/') -%}
     {%- if not root -%}
-        {{ exceptions.raise_compiler_error("create_lake_tables: give --args '{lake: <url>}' or set CONTACT_WAREHOUSE_LAKE") }}
+        {{ exceptions.raise_compiler_error(
+            "create_lake_tables: give --args '{lake: <url>}' or set CONTACT_WAREHOUSE_LAKE") }}
     {%- endif -%}
     {%- set schemas = [] -%}
     {%- for node in graph.sources.values() -%}

@@ -140,7 +140,8 @@ ticket_events as (
         'ticket_status_change',
         'email',
         changes.changed_at,
-        'ticket:' || changes.ticket_id || ':' || cast(coalesce(max(requests.request_number), 1) as {{ dbt.type_string() }}),
+        'ticket:' || changes.ticket_id || ':'
+                || cast(coalesce(max(requests.request_number), 1) as {{ dbt.type_string() }}),
         changes.status
     from {{ ref('stg_tickets__status_changes') }} as changes
     left join ticket_requests as requests

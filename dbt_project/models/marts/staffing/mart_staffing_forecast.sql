@@ -2,7 +2,8 @@
 -- the agents Erlang C needs for the queue's target and the heads to schedule (docs/staffing.md). Made in Python
 -- by int_staffing_forecast (contact_warehouse/staffing); this model types and documents it.
 select
-    {{ dbt.hash("cast(interval_minutes as " ~ dbt.type_string() ~ ") || '|' || cast(interval_start_utc as " ~ dbt.type_string() ~ ") || '|' || queue") }}
+    {{ dbt.hash("cast(interval_minutes as " ~ dbt.type_string() ~ ") || '|'
+            || cast(interval_start_utc as " ~ dbt.type_string() ~ ") || '|' || queue") }}
         as staffing_forecast_key,
     cast(interval_minutes as integer) as interval_minutes,
     cast(interval_start_utc as timestamp) as interval_start_utc,

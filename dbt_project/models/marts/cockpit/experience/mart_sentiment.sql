@@ -30,7 +30,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || first_channel || '|' || intent") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || first_channel
+            || '|' || intent") }}
         as sentiment_key,
     period_grain,
     period_start,

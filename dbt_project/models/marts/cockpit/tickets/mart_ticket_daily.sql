@@ -106,7 +106,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || ticket_group || '|' || agent_id
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || ticket_group
+            || '|' || agent_id
         || '|' || ticket_intent || '|' || ticket_channel") }} as ticket_daily_key,
     rolled_up.*,
     {{ safe_ratio('first_reply_business_minutes_sum', 'first_replied_tickets') }} as first_reply_business_minutes,
