@@ -183,9 +183,9 @@ def ensure_pii_key() -> str | None:
 
     Order: ``CONTACT_WAREHOUSE_PII_KEY``; else the key file (``CONTACT_WAREHOUSE_PII_KEY_FILE``, default
     ``pii.key`` beside the build file); else, for the bundled demo only, the development key; else a random key is
-    written to the key file, readable by its owner only. dbt's process finds the same file by the same rule
-    (``engine.dbt_udfs.pii_key``): the key itself is never passed on. Returns a sentence to show the user
-    when a key file was created."""
+    written to the key file, readable by its owner only. The loader finds the same file by the same rule
+    (``enrichment.functions.pii_key``): dbt never needs the key, which is never passed on. Returns a sentence to
+    show the user when a key file was created."""
     if os.environ.get(PII_KEY_ENV, "").strip():
         return None
     path = pii_key_file()

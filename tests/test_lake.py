@@ -50,7 +50,7 @@ def test_a_load_writes_one_partition_per_export_and_load(warehouse: Path, tiny_l
                 # Every table has its columns in the lake even without rows, for readers' globs.
                 assert (lake / table.name / "export=none" / "load_id=none" / "data.parquet").is_file()
         assert con.execute("select count(*) from raw.calls").fetchone()[0] > 0
-        ledger = con.execute(f"select count(*) from read_parquet('{lake}/_load_ledger.parquet')").fetchone()[0]
+        ledger = con.execute(f"select count(*) from read_parquet('{lake}/_load_ledger/data.parquet')").fetchone()[0]
         assert ledger == con.execute("select count(*) from raw._load_ledger").fetchone()[0]
         columns = [
             row[0]

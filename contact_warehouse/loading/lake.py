@@ -5,7 +5,9 @@ as ``s3://bucket/lake`` where DuckDB can write it, credentials configured in Duc
 
     <root>/<raw table>/export=<export>/load_id=<load id>/data.parquet   one file per load and table
     <root>/<raw table>/export=none/load_id=none/data.parquet            no rows: the table's columns, for readers
-    <root>/_load_ledger.parquet, _quarantine.parquet, _duplicate_keys.parquet   the loader's own tables, whole
+    <root>/_load_ledger/data.parquet (and _quarantine, _duplicate_keys)  the loader's own tables, whole
+
+(Spark skips a file whose name starts with `_`: those tables are folders holding `data.parquet`.)
 
 The raw tables in the DuckDB file stay the loader's working copy (validation, ledger, quarantine and the
 enriched columns are computed there, in the file's transaction); ``sync_lake`` then writes every load not yet in
@@ -87,7 +89,7 @@ def sync_lake(con: Any, export_names: list[str], root: str) -> int:
             written += _sync_table(con, name, table.name, root)
     for qualified in LOADER_TABLES:
         table = qualified.split(".", 1)[1]
-        _copy(con, f"select * from {qualified}", f"{root}/{table}.parquet")
+        _copy(con, f"select * from {qualified}", f"{root}/{table}/data.parquet")
         written += 1
     return written
 

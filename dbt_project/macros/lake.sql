@@ -12,7 +12,8 @@
 
     recursiveFileLookup reads every load's partition folder without adding export/load_id columns (each row has
     its _load_id already); mergeSchema takes the columns of every file, as union_by_name does on DuckDB. The
-    loader's own tables are one file each (`<lake>/_load_ledger.parquet`). New loads need no DDL: the table reads
+    loader's own tables are one file each (`<lake>/_load_ledger/data.parquet`: Spark skips
+    files whose name starts with `_`, not a folder given as the path). New loads need no DDL: the table reads
     the folder at query time (`refresh table` drops Spark's cached file list within one session). -#}
 
 {% macro create_lake_tables(lake=none) -%}
@@ -31,7 +32,7 @@
             {%- do schemas.append(node.schema) -%}
             {%- do run_query('create schema if not exists ' ~ node.schema) -%}
         {%- endif -%}
-        {%- set path = root ~ '/' ~ node.name ~ ('.parquet' if node.source_name == 'loading' else '') -%}
+        {%- set path = root ~ '/' ~ node.name -%}
         {%- set ddl -%}
             create table if not exists {{ node.schema }}.`{{ node.name }}` using parquet
             options (path '{{ path }}', recursiveFileLookup 'true', mergeSchema 'true')
