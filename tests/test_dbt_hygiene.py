@@ -61,7 +61,9 @@ def _model_yaml() -> dict[Path, dict]:
 
 def test_contracts_are_set_per_folder_not_per_model() -> None:
     marts = _project()["models"]["contact_warehouse"]["marts"]
-    assert marts["+contract"] == {"enforced": True}
+    # Enforced where the YAML's DuckDB type names are the engine's own
+    # (DECISIONS.md "Contracts enforced on DuckDB only").
+    assert marts["+contract"] == {"enforced": "{{ target.type == 'duckdb' }}"}
     per_model = [
         f"{path.relative_to(DBT_PROJECT_DIR)}: {model['name']}"
         for path, document in _model_yaml().items()
@@ -93,7 +95,25 @@ def test_sql_source_lines_fit_the_line_length() -> None:
     long_lines = [
         f"{path.relative_to(DBT_PROJECT_DIR)}:{number}: {len(line)}"
         for path in _dbt_files("*.sql")
+        # Written by contact_warehouse.report.metrics_macro from the semantic YAML: nobody edits it by hand.
+        if path.name != "semantic_metrics_generated.sql"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
         if len(line) > limit
     ]
     assert long_lines == [], f"wrap these lines at {limit} characters"
+
+
+# Spelled for DuckDB only: Spark needs a length on varchar and PostgreSQL has no double (issue 21). The portable
+# spellings are dbt.type_string() and type_double() (macros/portable.sql, where the per-engine names live).
+ENGINE_TYPE_CAST = re.compile(r"\bas\s+(varchar|double|string)\b\s*\)", re.IGNORECASE)
+
+
+def test_sql_casts_use_the_portable_type_macros() -> None:
+    found = [
+        f"{path.relative_to(DBT_PROJECT_DIR)}:{number}: {line.strip()}"
+        for path in _dbt_files("*.sql")
+        if path.name != "portable.sql"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if ENGINE_TYPE_CAST.search(line)
+    ]
+    assert found == [], "cast with {{ dbt.type_string() }} / {{ type_double() }}, not an engine's type name"

@@ -70,7 +70,8 @@ def test_sentiment_sums_are_exact_decimals(pipeline_run) -> None:
                where table_schema = 'marts' and column_name = 'compound_sum'"""
         )
     )
-    assert types == {"mart_sentiment": "DECIMAL(18,4)", "mart_message_sentiment": "DECIMAL(18,4)"}
+    # mart_sentiment sums unrounded means at 8 decimals (DECISIONS.md "Sentiment means unrounded").
+    assert types == {"mart_sentiment": "DECIMAL(18,8)", "mart_message_sentiment": "DECIMAL(18,4)"}
 
 
 def test_company_messages_never_make_a_self_service_use_fail(pipeline_run) -> None:

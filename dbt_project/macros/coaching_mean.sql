@@ -3,9 +3,10 @@
         than var('coaching_rate_gap') (relative) above the team's, rests on at least var('coaching_min_sample')
         contacts, and the difference exceeds var('coaching_confidence_z') standard errors (Welch's z on the sums
         and sums of squares). The same gap, sample and confidence as coaching_flag. -#}
-    {%- set mean = 'cast(' ~ total ~ ' as double) / ' ~ trials -%}
-    {%- set var_agent = '(cast(' ~ squares ~ ' as double) / ' ~ trials ~ ' - (' ~ mean ~ ') * (' ~ mean ~ '))' -%}
-    {%- set var_team = '(cast(' ~ team_squares ~ ' as double) / ' ~ team_trials
+    {%- set mean = 'cast(' ~ total ~ ' as ' ~ type_double() ~ ') / ' ~ trials -%}
+    {%- set var_agent = '(cast(' ~ squares ~ ' as ' ~ type_double() ~ ') / ' ~ trials
+        ~ ' - (' ~ mean ~ ') * (' ~ mean ~ '))' -%}
+    {%- set var_team = '(cast(' ~ team_squares ~ ' as ' ~ type_double() ~ ') / ' ~ team_trials
         ~ ' - ' ~ team_mean ~ ' * ' ~ team_mean ~ ')' -%}
     coalesce(
         {{ trials }} >= {{ var('coaching_min_sample') }}

@@ -49,7 +49,7 @@
 {%- endmacro %}
 
 {% macro safe_ratio(numerator, denominator) -%}
-    case when {{ denominator }} > 0 then cast({{ numerator }} as double) / {{ denominator }} end
+    case when {{ denominator }} > 0 then cast({{ numerator }} as {{ type_double() }}) / {{ denominator }} end
 {%- endmacro %}
 
 {% macro fcr_status(closed, open_, resolution_unknown, engagements, window_closes_on) -%}
@@ -95,8 +95,9 @@
         {%- endfor %}
         {%- for measure in measures %}
         {%- set parts = measure.split(':') %}
+        {%- set type_name = parts[1] if parts | length > 1 else 'bigint' %}
         cast({{ parts[2] if parts | length > 2 else 'sum' }}({{ parts[0] }})
-            as {{ parts[1] if parts | length > 1 else 'bigint' }}) as {{ parts[0] }}
+            as {{ type_double() if type_name == 'double' else type_name }}) as {{ parts[0] }}
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from {{ daily_relation }}
@@ -116,7 +117,7 @@
         var('coaching_confidence_z') standard errors; NULL without trials. A small sample gives a wide interval,
         so a rate on a handful of contacts cannot be told apart from the team's. -#}
     {%- set z = var('coaching_confidence_z') -%}
-    {%- set p = 'cast(' ~ successes ~ ' as double) / ' ~ trials -%}
+    {%- set p = 'cast(' ~ successes ~ ' as ' ~ type_double() ~ ') / ' ~ trials -%}
     case when {{ trials }} > 0 then
         ({{ p }} + {{ z }} * {{ z }} / (2.0 * {{ trials }})
             {{ '-' if side == 'lower' else '+' }} {{ z }} * sqrt(

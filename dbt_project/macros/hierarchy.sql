@@ -14,7 +14,7 @@
 
 {% macro ordered_path(expression, order_by) -%}
     {#- Values joined with ' > ' in order (channel paths such as faq > ivr > voice). -#}
-    {{ dbt.listagg(expression, "' > '", "order by " ~ order_by) }}
+    {{ ordered_listagg(expression, "' > '", order_by) }}
 {%- endmacro %}
 
 {% macro convert_to_utc(local_timestamp_expression, timezone_expression) -%}

@@ -81,7 +81,7 @@
 {%- endmacro %}
 
 {% macro default__fingerprint_agg(row_fingerprint) -%}
-    {{ dbt.hash(dbt.listagg(row_fingerprint, "','", 'order by ' ~ row_fingerprint)) }}
+    {{ dbt.hash(ordered_listagg(row_fingerprint, "','", row_fingerprint)) }}
 {%- endmacro %}
 
 {% macro duckdb__fingerprint_agg(row_fingerprint) -%}

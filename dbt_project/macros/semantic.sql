@@ -23,7 +23,7 @@
         metric is its measure, a ratio is safe_ratio(numerator, denominator) (NULL when the denominator is 0).
         aggregate=true sums each measure first (a roll-up). Before execution (parsing) the graph is empty: NULL. -#}
     {%- if not execute -%}
-        {{ return('cast(null as double)') }}
+        {{ return('cast(null as ' ~ type_double() ~ ')') }}
     {%- endif -%}
     {%- if model.resource_type == 'unit_test' -%}
         {#- dbt gives unit tests a graph without metrics: read the same definitions from the macro written from the

@@ -38,8 +38,10 @@ open_days as (
         hours.schedule,
         hours.time_zone,
         days.local_date,
-        cast(cast(days.local_date as varchar) || ' ' || hours.opens_at || ':00' as timestamp) as local_opens_at,
-        cast(cast(days.local_date as varchar) || ' ' || hours.closes_at || ':00' as timestamp) as local_closes_at
+        cast(cast(days.local_date as {{ dbt.type_string() }}) || ' ' || hours.opens_at
+                || ':00' as timestamp) as local_opens_at,
+        cast(cast(days.local_date as {{ dbt.type_string() }}) || ' ' || hours.closes_at
+                || ':00' as timestamp) as local_closes_at
     from days
     inner join hours on {{ iso_weekday('days.local_date') }} = hours.weekday
     left join holidays on hours.schedule = holidays.schedule and days.local_date = holidays.holiday_date
@@ -47,7 +49,7 @@ open_days as (
 )
 
 select
-    schedule || ':' || cast(local_date as varchar) as interval_id,
+    schedule || ':' || cast(local_date as {{ dbt.type_string() }}) as interval_id,
     schedule,
     time_zone,
     local_date,

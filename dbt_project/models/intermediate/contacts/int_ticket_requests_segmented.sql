@@ -66,7 +66,7 @@ solves as (
 )
 
 select
-    bounded.ticket_id || ':' || cast(bounded.request_number as varchar) as request_id,
+    bounded.ticket_id || ':' || cast(bounded.request_number as {{ dbt.type_string() }}) as request_id,
     bounded.ticket_id,
     bounded.request_number,
     bounded.started_at,

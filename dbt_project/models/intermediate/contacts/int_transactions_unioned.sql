@@ -53,8 +53,8 @@ ivr as (
             else 'dropped'
         end as outcome,
         false as is_assisted,
-        cast(null as varchar) as queue,
-        cast(null as varchar) as agent_id,
+        cast(null as {{ dbt.type_string() }}) as queue,
+        cast(null as {{ dbt.type_string() }}) as agent_id,
         'inbound' as direction,
         'customer' as initiated_by,
         true as is_resolution_known
@@ -127,8 +127,8 @@ chat_bot as (
         agent_id is null and coalesce(is_resolved, false) as is_resolved,
         case when agent_id is null then 'bot_only' else 'handed_over' end as outcome,
         false as is_assisted,
-        cast(null as varchar) as queue,
-        cast(null as varchar) as agent_id,
+        cast(null as {{ dbt.type_string() }}) as queue,
+        cast(null as {{ dbt.type_string() }}) as agent_id,
         'inbound' as direction,
         'customer' as initiated_by,
         resolution_reported.chats_report_resolution and (agent_id is not null or is_resolved is not null)
@@ -152,7 +152,7 @@ chat_agent as (
         coalesce(is_resolved, false) as is_resolved,
         'agent' as outcome,
         true as is_assisted,
-        cast(null as varchar) as queue,
+        cast(null as {{ dbt.type_string() }}) as queue,
         agent_id,
         'inbound' as direction,
         'customer' as initiated_by,
@@ -177,11 +177,11 @@ sms_messages as (
 
 sms as (
     select
-        'sms:' || thread_id || ':' || cast(cast(sent_day as date) as varchar) as transaction_id,
+        'sms:' || thread_id || ':' || cast(cast(sent_day as date) as {{ dbt.type_string() }}) as transaction_id,
         'sms_thread_day' as transaction_type,
         thread_id as source_id,
         'sms' as channel,
-        'sms:' || thread_id || ':' || cast(cast(sent_day as date) as varchar) as contact_id,
+        'sms:' || thread_id || ':' || cast(cast(sent_day as date) as {{ dbt.type_string() }}) as contact_id,
         'sms' as record_type,
         min(first_message_id) as record_id,
         min(sent_at) as started_at,
@@ -191,7 +191,7 @@ sms as (
             when max(case when direction = 'inbound' then 1 else 0 end) = 1 then 'conversation' else 'outbound_only'
         end as outcome,
         true as is_assisted,
-        cast(null as varchar) as queue,
+        cast(null as {{ dbt.type_string() }}) as queue,
         min(agent_id) as agent_id,
         case when min(case when direction = 'inbound' then 0 else 1 end) = 0 then 'inbound' else 'outbound' end
             as direction,
@@ -230,8 +230,8 @@ faq as (
             else 'no_vote'
         end as outcome,
         false as is_assisted,
-        cast(null as varchar) as queue,
-        cast(null as varchar) as agent_id,
+        cast(null as {{ dbt.type_string() }}) as queue,
+        cast(null as {{ dbt.type_string() }}) as agent_id,
         'inbound' as direction,
         'customer' as initiated_by,
         true as is_resolution_known
@@ -253,8 +253,8 @@ forms as (
         false as is_resolved,
         'submitted' as outcome,
         true as is_assisted,
-        cast(null as varchar) as queue,
-        cast(null as varchar) as agent_id,
+        cast(null as {{ dbt.type_string() }}) as queue,
+        cast(null as {{ dbt.type_string() }}) as agent_id,
         'inbound' as direction,
         'customer' as initiated_by,
         true as is_resolution_known

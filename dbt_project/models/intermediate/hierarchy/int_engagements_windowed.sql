@@ -3,7 +3,7 @@
 -- contact on that intent (measured from the end of the previous contact); the next contact then opens a new
 -- engagement (docs/domain.md section 4).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_stale_customers() }}",

@@ -4,7 +4,7 @@
 -- Incremental by customer (macros/incremental_customers.sql): a nightly run rebuilds only the customers whose
 -- transactions changed.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_stale_customers() }}",

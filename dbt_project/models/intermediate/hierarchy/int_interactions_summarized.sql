@@ -2,7 +2,7 @@
 -- Intent: the first mapped intent among its transactions in time wins; 'unmapped' if its codes map to
 -- nothing; 'unknown' if it carries no code at all (a text thread alone).
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_stale_customers() }}",
@@ -71,7 +71,7 @@ summarized as (
         count(distinct channel) as channels_count,
         {{ ordered_path("case when previous_channel is null or previous_channel <> channel then channel end",
                         "started_at, transaction_id") }} as channel_path,
-        sum(coalesce(duration_seconds, 0)) / 60.0 as effort_minutes,
+        sum(coalesce(duration_seconds, 0)) / cast(60 as {{ type_double() }}) as effort_minutes,
         max(case when is_assisted then 1 else 0 end) = 1 as is_assisted,
         -- The customer got in touch in this session (not only the company: a callback, a reminder text).
         max(case when initiated_by = 'customer' then 1 else 0 end) = 1 as is_customer_initiated,

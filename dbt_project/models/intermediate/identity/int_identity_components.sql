@@ -47,6 +47,14 @@ numbered_edges as (
     inner join node_numbers as neighbours on edges.neighbour = neighbours.identifier_node
 ),
 
+-- Every node is its own neighbour too: a hop then takes the smallest label over its looped edges, reading the
+-- previous hop once (read twice, the unrolled hops double the plan at each hop: Spark never finished planning).
+looped_edges as (
+    select node, neighbour from numbered_edges
+    union all
+    select distinct node, node from numbered_edges
+),
+
 labels_0 as (
     select distinct node, node as label
     from numbered_edges
@@ -54,11 +62,10 @@ labels_0 as (
 
 {% for hop in range(1, hops + 1) %}
 labels_{{ hop }} as (
-    select labels.node, least(labels.label, coalesce(min(neighbour_labels.label), labels.label)) as label
-    from labels_{{ hop - 1 }} as labels
-    left join numbered_edges as edges on labels.node = edges.node
-    left join labels_{{ hop - 1 }} as neighbour_labels on edges.neighbour = neighbour_labels.node
-    group by labels.node, labels.label
+    select edges.node, min(neighbour_labels.label) as label
+    from looped_edges as edges
+    inner join labels_{{ hop - 1 }} as neighbour_labels on edges.neighbour = neighbour_labels.node
+    group by edges.node
 ),
 {% endfor %}
 

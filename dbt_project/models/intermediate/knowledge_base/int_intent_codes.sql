@@ -10,7 +10,7 @@ with codes as (
 intents as (
     select
         lower(trim(intent)) as intent,
-        cast(value_weight as double) as value_weight
+        cast(value_weight as {{ type_double() }}) as value_weight
     from {{ ref('intents') }}
 )
 

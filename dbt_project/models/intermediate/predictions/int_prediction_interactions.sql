@@ -36,7 +36,7 @@ select
     interactions.effort_minutes,
     cast(coalesce(calls.transfers, 0) as bigint) as transfers,
     cast(coalesce(calls.abandoned_legs, 0) as bigint) as abandoned_legs,
-    cast(calls.wait_seconds as double) as wait_seconds,
+    cast(calls.wait_seconds as {{ type_double() }}) as wait_seconds,
     sentiment.mean_compound as sentiment_compound
 from {{ ref('fct_interactions') }} as interactions
 left join calls on interactions.interaction_id = calls.interaction_id

@@ -28,7 +28,8 @@ summarized as (
 averaged as (
     select
         *,
-        round(cast(compound_sum as double) / customer_texts, 4) as mean_compound
+        -- Unrounded: round() of a double differs between engines at ties (DECISIONS.md "Sentiment means unrounded").
+        cast(compound_sum as {{ type_double() }}) / customer_texts as mean_compound
     from summarized
 )
 
@@ -41,7 +42,7 @@ select
     compound_sum,
     min_compound,
     mean_compound,
-    {{ sentiment_class('mean_compound') }} as sentiment,
+    {{ sentiment_class('compound_sum', 'customer_texts') }} as sentiment,
     first_text_at,
     last_text_at
 from averaged

@@ -19,12 +19,13 @@ configured as (
 
 select
     queues.queue,
-    cast(coalesce(configured.service_level_target, {{ var('service_level_target') }}) as double)
+    cast(coalesce(configured.service_level_target, {{ var('service_level_target') }}) as {{ type_double() }})
         as service_level_target,
     cast(coalesce(configured.service_level_seconds, {{ var('service_level_seconds') }}) as integer)
         as service_level_seconds,
-    cast(coalesce(configured.max_occupancy, {{ var('staffing_max_occupancy') }}) as double) as max_occupancy,
-    cast(coalesce(configured.shrinkage, {{ var('staffing_shrinkage') }}) as double) as shrinkage,
+    cast(coalesce(configured.max_occupancy, {{ var('staffing_max_occupancy') }}) as {{ type_double() }})
+        as max_occupancy,
+    cast(coalesce(configured.shrinkage, {{ var('staffing_shrinkage') }}) as {{ type_double() }}) as shrinkage,
     configured.queue_key is not null as is_configured
 from queues
 left join configured on lower(trim(queues.queue)) = configured.queue_key

@@ -74,8 +74,8 @@ solved as (
 
 daily as (
     select
-        {{ dbt.hash("cast(activity_date as varchar) || '|' || ticket_group || '|' || agent_id || '|' || ticket_intent
-            || '|' || ticket_channel") }} as ticket_day_key,
+        {{ dbt.hash("cast(activity_date as " ~ dbt.type_string() ~ ") || '|' || ticket_group || '|' || agent_id
+            || '|' || ticket_intent || '|' || ticket_channel") }} as ticket_day_key,
         activity_date, ticket_group, agent_id, ticket_intent, ticket_channel,
         sum(tickets_created) as tickets_created,
         sum(first_replied_tickets) as first_replied_tickets,

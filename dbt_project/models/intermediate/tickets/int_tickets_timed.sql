@@ -142,12 +142,12 @@ per_ticket as (
 
 select
     timed.*,
-    per_ticket.first_reply_calendar_seconds / 60.0 as first_reply_calendar_minutes,
-    per_ticket.first_reply_business_seconds / 60.0 as first_reply_business_minutes,
-    per_ticket.resolution_calendar_seconds / 60.0 as resolution_calendar_minutes,
-    per_ticket.resolution_business_seconds / 60.0 as resolution_business_minutes,
-    per_ticket.requester_wait_calendar_seconds / 60.0 as requester_wait_calendar_minutes,
-    per_ticket.requester_wait_business_seconds / 60.0 as requester_wait_business_minutes,
-    per_ticket.unanswered_business_seconds / 60.0 as unanswered_business_minutes
+    per_ticket.first_reply_calendar_seconds / cast(60 as {{ type_double() }}) as first_reply_calendar_minutes,
+    per_ticket.first_reply_business_seconds / cast(60 as {{ type_double() }}) as first_reply_business_minutes,
+    per_ticket.resolution_calendar_seconds / cast(60 as {{ type_double() }}) as resolution_calendar_minutes,
+    per_ticket.resolution_business_seconds / cast(60 as {{ type_double() }}) as resolution_business_minutes,
+    per_ticket.requester_wait_calendar_seconds / cast(60 as {{ type_double() }}) as requester_wait_calendar_minutes,
+    per_ticket.requester_wait_business_seconds / cast(60 as {{ type_double() }}) as requester_wait_business_minutes,
+    per_ticket.unanswered_business_seconds / cast(60 as {{ type_double() }}) as unanswered_business_minutes
 from timed
 left join per_ticket on timed.ticket_id = per_ticket.ticket_id

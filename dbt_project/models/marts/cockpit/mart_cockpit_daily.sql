@@ -71,7 +71,8 @@ daily as (
 ] %}
 
 select
-    {{ dbt.hash("cast(activity_date as varchar) || '|' || channel || '|' || intent") }} as cockpit_key,
+    {{ dbt.hash("cast(activity_date as " ~ dbt.type_string() ~ ") || '|' || channel || '|'
+            || intent") }} as cockpit_key,
     daily.*,
     {%- for rate in rates %}
     {{ metric_sql(rate) }} as {{ rate }}{% if not loop.last %},{% endif %}

@@ -1,6 +1,6 @@
 -- The intent knowledge base: one row per intent with its value weight and how many codes map to it.
 with intents as (
-    select lower(trim(intent)) as intent, description, cast(value_weight as double) as value_weight
+    select lower(trim(intent)) as intent, description, cast(value_weight as {{ type_double() }}) as value_weight
     from {{ ref('intents') }}
 ),
 

@@ -50,13 +50,13 @@ channel_counts as (
 ),
 
 channels_used as (
-    select customer_key, {{ dbt.listagg('channel', "', '", 'order by channel') }} as channels_used
+    select customer_key, {{ ordered_listagg('channel', "', '", 'channel') }} as channels_used
     from (select distinct customer_key, channel from {{ ref('fct_transactions') }}) as distinct_channels
     group by customer_key
 ),
 
 intents_used as (
-    select customer_key, {{ dbt.listagg('intent', "', '", 'order by intent') }} as intents
+    select customer_key, {{ ordered_listagg('intent', "', '", 'intent') }} as intents
     from (select distinct customer_key, intent from engagements) as distinct_intents
     group by customer_key
 ),
@@ -120,7 +120,7 @@ select
     engagement_summary.closed_engagements,
     case
         when engagement_summary.closed_engagements > 0
-            then cast(engagement_summary.fcr_engagements as double) / engagement_summary.closed_engagements
+            then cast(engagement_summary.fcr_engagements as {{ type_double() }}) / engagement_summary.closed_engagements
     end as fcr_rate,
     nps.score as latest_nps_score,
     nps.nps_category as latest_nps_category,

@@ -39,7 +39,7 @@ call_milestones as (
     from leg_parents where answered_at is not null
     union all
     select 'call:' || call_id || ':transferred', 'call_transferred', 'voice', first_transfer_at, transaction_id,
-        cast(transfers_out as varchar)
+        cast(transfers_out as {{ dbt.type_string() }})
     from leg_parents where transfers_out > 0
     union all
     select 'call:' || call_id || ':ended', 'call_ended', 'voice', coalesce(ended_at, started_at), transaction_id,
@@ -53,7 +53,7 @@ sms_events as (
         'sms_' || direction as event_type,
         'sms' as channel,
         sent_at as occurred_at,
-        'sms:' || thread_id || ':' || cast({{ reporting_date('sent_at') }} as varchar)
+        'sms:' || thread_id || ':' || cast({{ reporting_date('sent_at') }} as {{ dbt.type_string() }})
             as transaction_id,
         status as detail
     from {{ ref('stg_phone_system__sms_messages') }}
@@ -130,7 +130,7 @@ ticket_events as (
         'ticket_' || message_kind as event_type,
         'email' as channel,
         sent_at as occurred_at,
-        'ticket:' || ticket_id || ':' || cast(request_number as varchar) as transaction_id,
+        'ticket:' || ticket_id || ':' || cast(request_number as {{ dbt.type_string() }}) as transaction_id,
         author_role as detail
     from {{ ref('int_ticket_messages_sequenced') }}
     union all
@@ -140,7 +140,8 @@ ticket_events as (
         'ticket_status_change',
         'email',
         changes.changed_at,
-        'ticket:' || changes.ticket_id || ':' || cast(coalesce(max(requests.request_number), 1) as varchar),
+        'ticket:' || changes.ticket_id || ':'
+                || cast(coalesce(max(requests.request_number), 1) as {{ dbt.type_string() }}),
         changes.status
     from {{ ref('stg_tickets__status_changes') }} as changes
     left join ticket_requests as requests

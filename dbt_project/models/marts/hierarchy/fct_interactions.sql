@@ -1,6 +1,6 @@
 -- Level 3: one row per interaction (a session of one customer), pointing to its engagement.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_stale_customers() }}",

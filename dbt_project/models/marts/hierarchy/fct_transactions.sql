@@ -1,6 +1,6 @@
 -- Level 2: one row per use of one system, pointing to its interaction.
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_stale_customers() }}",

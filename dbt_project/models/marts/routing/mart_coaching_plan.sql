@@ -10,7 +10,7 @@ with work as (
         intent,
         count(*) as handled_contacts,
         sum(handle_seconds) as handle_seconds,
-        sum(cast(handle_seconds as double) * handle_seconds) as handle_seconds_squared
+        sum(cast(handle_seconds as {{ type_double() }}) * handle_seconds) as handle_seconds_squared
     from {{ ref('int_agent_contacts_timed') }}
     where is_answered_leg or transaction_type = 'chat_agent'
     group by 1, 2

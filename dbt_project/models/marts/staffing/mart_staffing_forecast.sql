@@ -5,7 +5,8 @@
 select
     {{ contract_columns({
         'staffing_forecast_key': dbt.hash(
-            "cast(interval_minutes as varchar) || '|' || cast(interval_start_utc as varchar) || '|' || queue"
+            "cast(interval_minutes as " ~ dbt.type_string() ~ ") || '|' || cast(interval_start_utc as "
+            ~ dbt.type_string() ~ ") || '|' || queue"
         ),
         'activity_date': 'interval_start_local',
         'channel': "'voice'",

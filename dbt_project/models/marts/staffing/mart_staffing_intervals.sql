@@ -69,7 +69,8 @@ counted as (
 )
 
 select
-    {{ dbt.hash("cast(interval_minutes as varchar) || '|' || cast(interval_start_utc as varchar) || '|' || channel
+    {{ dbt.hash("cast(interval_minutes as " ~ dbt.type_string() ~ ") || '|'
+            || cast(interval_start_utc as " ~ dbt.type_string() ~ ") || '|' || channel
         || '|' || queue || '|' || intent") }}
         as staffing_interval_key,
     interval_minutes,

@@ -121,7 +121,8 @@ joined as (
 )
 
 select
-    {{ dbt.hash("cast(joined.interval_minutes as varchar) || '|' || cast(joined.interval_start_utc as varchar)
+    {{ dbt.hash("cast(joined.interval_minutes as " ~ dbt.type_string() ~ ") || '|'
+            || cast(joined.interval_start_utc as " ~ dbt.type_string() ~ ")
         || '|' || joined.channel || '|' || joined.queue") }}
         as staffing_queue_interval_key,
     joined.interval_minutes,

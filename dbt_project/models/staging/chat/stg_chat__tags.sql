@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     unique_key=['conversation_id'],
     pre_hook="{{ drop_redelivered_children(source('chat', 'chat_conversations'), 'conversation_id') }}",
 ) }}
@@ -10,7 +10,7 @@ with source as (
 
 renamed as (
     select
-        conversation_id || '-' || cast(tag_index as varchar) as conversation_tag_id,
+        conversation_id || '-' || cast(tag_index as {{ dbt.type_string() }}) as conversation_tag_id,
         conversation_id,
         cast(tag_index as integer) as tag_index,
         tag,

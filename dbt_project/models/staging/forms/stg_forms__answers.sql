@@ -1,5 +1,5 @@
 {%- set natural_key = ['response_id', 'answer_index'] -%}
-{{ config(materialized='incremental', unique_key=natural_key) }}
+{{ config(materialized=incremental_or_table(), unique_key=natural_key) }}
 
 with source as (
     {{ deduplicate_latest(source('forms', 'form_answers'), natural_key) }}
@@ -7,7 +7,7 @@ with source as (
 
 renamed as (
     select
-        response_id || '-' || cast(answer_index as varchar) as answer_id,
+        response_id || '-' || cast(answer_index as {{ dbt.type_string() }}) as answer_id,
         response_id,
         cast(answer_index as integer) as answer_index,
         lower(field) as field,

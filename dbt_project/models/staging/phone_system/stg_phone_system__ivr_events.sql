@@ -1,5 +1,5 @@
 {%- set natural_key = ['call_id', 'seq'] -%}
-{{ config(materialized='incremental', unique_key=natural_key) }}
+{{ config(materialized=incremental_or_table(), unique_key=natural_key) }}
 
 with source as (
     {{ deduplicate_latest(source('phone_system', 'ivr_events'), natural_key) }}
@@ -7,7 +7,7 @@ with source as (
 
 renamed as (
     select
-        call_id || '-' || cast(seq as varchar) as ivr_event_id,
+        call_id || '-' || cast(seq as {{ dbt.type_string() }}) as ivr_event_id,
         call_id,
         cast(seq as integer) as seq,
         cast(event_at as timestamp) as event_at,

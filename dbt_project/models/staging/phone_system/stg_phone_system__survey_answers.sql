@@ -1,5 +1,5 @@
 {%- set natural_key = ['response_id'] -%}
-{{ config(materialized='incremental', unique_key=natural_key) }}
+{{ config(materialized=incremental_or_table(), unique_key=natural_key) }}
 
 with source as (
     {{ deduplicate_latest(source('phone_system', 'surveys'), natural_key) }}

@@ -1,5 +1,5 @@
 {%- set natural_key = ['message_id'] -%}
-{{ config(materialized='incremental', unique_key=natural_key) }}
+{{ config(materialized=incremental_or_table(), unique_key=natural_key) }}
 
 -- A ticket's comments (the export's `comments`): a help desk never deletes one, so the latest delivery of each
 -- comment id is the comment.

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     unique_key=['ticket_id'],
     pre_hook="{{ drop_redelivered_children(source('tickets', 'tickets'), 'ticket_id') }}",
 ) }}
@@ -13,7 +13,7 @@ with source as (
 
 renamed as (
     select
-        ticket_id || '-' || cast(change_index as varchar) as status_change_id,
+        ticket_id || '-' || cast(change_index as {{ dbt.type_string() }}) as status_change_id,
         ticket_id,
         cast(change_index as integer) as change_index,
         cast(changed_at as timestamp) as changed_at,

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=incremental_or_table(),
     unique_key=['ticket_id'],
     pre_hook="{{ drop_redelivered_children(source('tickets', 'tickets'), 'ticket_id') }}",
 ) }}
@@ -10,7 +10,7 @@ with source as (
 
 renamed as (
     select
-        ticket_id || '-' || cast(tag_index as varchar) as ticket_tag_id,
+        ticket_id || '-' || cast(tag_index as {{ dbt.type_string() }}) as ticket_tag_id,
         ticket_id,
         cast(tag_index as integer) as tag_index,
         tag,

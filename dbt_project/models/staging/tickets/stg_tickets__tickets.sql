@@ -1,5 +1,5 @@
 {%- set natural_key = ['ticket_id'] -%}
-{{ config(materialized='incremental', unique_key=natural_key) }}
+{{ config(materialized=incremental_or_table(), unique_key=natural_key) }}
 
 -- The latest delivery of each ticket: the help desk's incremental export repeats a ticket on every day it
 -- changed, and the last delivery is its state.

@@ -49,7 +49,8 @@ channel_rolled_up as (
 )
 
 select
-    {{ dbt.hash("channel_rolled_up.period_grain || '|' || cast(channel_rolled_up.period_start as varchar)
+    {{ dbt.hash("channel_rolled_up.period_grain || '|'
+            || cast(channel_rolled_up.period_start as " ~ dbt.type_string() ~ ")
         || '|' || channel_rolled_up.intent || '|' || channel_rolled_up.channel") }}
         as channel_mix_key,
     channel_rolled_up.period_grain,

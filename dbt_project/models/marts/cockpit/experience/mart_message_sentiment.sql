@@ -38,7 +38,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || channel || '|' || source_type
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || channel || '|'
+            || source_type
         || '|' || author_role || '|' || intent") }}
         as message_sentiment_key,
     period_grain,

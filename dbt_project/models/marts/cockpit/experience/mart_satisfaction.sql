@@ -52,7 +52,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || channel || '|' || intent
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || channel || '|'
+            || intent
         || '|' || agent_id") }}
         as satisfaction_key,
     period_grain,

@@ -16,8 +16,8 @@ daily as (
         sum(case when sentiment.sentiment = 'neutral' then 1 else 0 end) as neutral_interactions,
         sum(case when sentiment.sentiment = 'positive' then 1 else 0 end) as positive_interactions,
         sum(sentiment.customer_texts) as customer_texts,
-        -- Exact decimal sum of 4-decimal means: a rebuild gives the same figure whatever the row order.
-        sum(cast(sentiment.mean_compound as decimal(18, 4))) as compound_sum
+        -- Exact decimal sum of the means at 8 decimals: a rebuild gives the same figure whatever the row order.
+        sum(cast(sentiment.mean_compound as decimal(18, 8))) as compound_sum
     from {{ ref('int_interaction_sentiment') }} as sentiment
     inner join interactions on sentiment.interaction_id = interactions.interaction_id
     group by 1, 2, 3
@@ -26,11 +26,12 @@ daily as (
 rolled_up as (
     {{ period_rollup('daily', ['first_channel', 'intent'],
         ['scored_interactions', 'negative_interactions', 'neutral_interactions', 'positive_interactions',
-         'customer_texts', 'compound_sum:decimal(18, 4)']) }}
+         'customer_texts', 'compound_sum:decimal(18, 8)']) }}
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || first_channel || '|' || intent") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || first_channel
+            || '|' || intent") }}
         as sentiment_key,
     period_grain,
     period_start,

@@ -126,7 +126,8 @@ ratios as (
 )
 
 select
-    {{ dbt.hash("intent || '|' || cast(iso_weekday as varchar) || '|' || cast(hour_of_day as varchar)") }}
+    {{ dbt.hash("intent || '|' || cast(iso_weekday as " ~ dbt.type_string() ~ ") || '|'
+            || cast(hour_of_day as " ~ dbt.type_string() ~ ")") }}
         as volume_pattern_key,
     intent,
     iso_weekday,

@@ -178,7 +178,7 @@ flagged as (
 )
 
 select
-    {{ dbt.hash("cast(week_start as varchar) || '|' || agent_id") }} as agent_week_key,
+    {{ dbt.hash("cast(week_start as " ~ dbt.type_string() ~ ") || '|' || agent_id") }} as agent_week_key,
     flagged.*,
     cast(
         (case when is_low_fcr then 1 else 0 end) + (case when is_low_csat then 1 else 0 end)

@@ -44,7 +44,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || intent") }} as duplicates_key,
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|'
+            || intent") }} as duplicates_key,
     rolled_up.*,
     {{ safe_ratio('duplicated_submissions', 'form_submissions') }} as cross_channel_duplicate_rate
 from rolled_up

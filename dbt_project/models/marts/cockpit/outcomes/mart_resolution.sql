@@ -84,7 +84,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || intent || '|' || first_channel") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || intent || '|'
+            || first_channel") }}
         as resolution_key,
     rolled_up.*,
     {{ metric_sql('fcr_rate') }} as fcr_rate,

@@ -75,7 +75,8 @@ daily as (
 )
 
 select
-    {{ dbt.hash("cast(activity_date as varchar) || '|' || channel || '|' || intent || '|' || segment") }}
+    {{ dbt.hash("cast(activity_date as " ~ dbt.type_string() ~ ") || '|' || channel || '|' || intent
+        || '|' || segment") }}
         as segment_outcomes_key,
     daily.*,
     -- The rates are the semantic layer's metrics (macro metric_sql), not formulas of their own.

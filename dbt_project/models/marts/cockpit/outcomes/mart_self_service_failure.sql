@@ -20,7 +20,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || use_type || '|' || intent") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || use_type
+            || '|' || intent") }}
         as self_service_failure_key,
     rolled_up.*,
     {{ safe_ratio('failed_self_service_uses', 'self_service_uses') }} as self_service_failure_rate

@@ -28,7 +28,7 @@ rated as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || rated.article_id") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || rated.article_id") }}
         as article_failure_key,
     rated.*,
     articles.title,

@@ -24,7 +24,8 @@ rated as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || bot_intent || '|' || intent") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || bot_intent
+            || '|' || intent") }}
         as bot_intent_failure_key,
     rated.*,
     rank() over (

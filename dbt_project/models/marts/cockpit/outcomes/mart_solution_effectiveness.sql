@@ -52,7 +52,7 @@ weighted as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || weighted.intent
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || weighted.intent
         || '|' || starting_medium") }}
         as effectiveness_key,
     weighted.*,

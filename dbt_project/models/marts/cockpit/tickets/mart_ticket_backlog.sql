@@ -49,7 +49,8 @@ open_at_day_end as (
 )
 
 select
-    {{ dbt.hash("cast(activity_date as varchar) || '|' || ticket_group || '|' || status") }} as backlog_key,
+    {{ dbt.hash("cast(activity_date as " ~ dbt.type_string() ~ ") || '|' || ticket_group || '|'
+            || status") }} as backlog_key,
     activity_date,
     ticket_group,
     status,

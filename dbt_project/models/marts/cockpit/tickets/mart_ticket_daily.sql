@@ -15,7 +15,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || ticket_group || '|' || agent_id
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || ticket_group
+            || '|' || agent_id
         || '|' || ticket_intent || '|' || ticket_channel") }} as ticket_daily_key,
     rolled_up.*,
     {{ metric_sql('first_reply_business_minutes') }} as first_reply_business_minutes,

@@ -20,7 +20,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || intent") }} as containment_key,
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|'
+            || intent") }} as containment_key,
     rolled_up.*,
     {{ safe_ratio('contained_calls', 'ivr_calls') }} as containment_rate,
     {{ safe_ratio('truly_contained_calls', 'ivr_calls') }} as true_containment_rate,

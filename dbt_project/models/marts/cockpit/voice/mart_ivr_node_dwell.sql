@@ -50,7 +50,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || node") }} as node_dwell_key,
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|'
+            || node") }} as node_dwell_key,
     rolled_up.*,
     {{ safe_ratio('dwell_seconds', 'visits') }} as mean_dwell_seconds,
     {{ safe_ratio('drop_offs', 'visits') }} as drop_off_rate

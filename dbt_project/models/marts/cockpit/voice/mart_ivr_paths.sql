@@ -17,7 +17,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || node_path") }} as ivr_path_key,
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|'
+            || node_path") }} as ivr_path_key,
     rolled_up.*,
     rank() over (partition by period_grain, period_start order by ivr_calls desc, node_path) as path_rank
 from rolled_up

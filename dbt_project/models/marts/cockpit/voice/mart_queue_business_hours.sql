@@ -61,7 +61,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || queue") }} as queue_hours_key,
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|'
+            || queue") }} as queue_hours_key,
     rolled_up.*,
     {{ safe_ratio('calls_outside_hours', 'calls_entered_queue') }} as outside_hours_share,
     {{ safe_ratio('answered_within_service_level_in_hours', 'calls_in_hours') }} as service_level_in_hours,

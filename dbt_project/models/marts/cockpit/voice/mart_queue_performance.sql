@@ -93,7 +93,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || channel || '|' || rolled_up.queue
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || channel || '|'
+            || rolled_up.queue
         || '|' || agent_id || '|' || intent") }}
         as queue_performance_key,
     rolled_up.*,

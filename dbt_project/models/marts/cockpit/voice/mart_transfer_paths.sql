@@ -25,7 +25,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || from_queue || '|' || to_queue") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || from_queue
+            || '|' || to_queue") }}
         as transfer_path_key,
     rolled_up.*,
     from_queue || ' > ' || to_queue as transfer_path,

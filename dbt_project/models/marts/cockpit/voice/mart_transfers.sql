@@ -36,7 +36,8 @@ rolled_up as (
 )
 
 select
-    {{ dbt.hash("period_grain || '|' || cast(period_start as varchar) || '|' || queue || '|' || intent") }}
+    {{ dbt.hash("period_grain || '|' || cast(period_start as " ~ dbt.type_string() ~ ") || '|' || queue || '|'
+            || intent") }}
         as transfers_key,
     rolled_up.*,
     {{ safe_ratio('transferred_calls', 'answered_calls') }} as transfer_rate
