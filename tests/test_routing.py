@@ -13,12 +13,6 @@ from contact_warehouse.settings import DBT_PROJECT_DIR
 VARS = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
 
 
-@pytest.mark.xfail(
-    reason="with the Monday spike of 5 (issue 18) the weak agent reaches the 20-contact minimum on login_issue, "
-    "where only 3 agents qualify, and routing recommends every one of its top 3 (A007: resolution lower bound "
-    "0.09 against 0.72 and 0.54); the strong agent still ranks first (tickets18 report)",
-    strict=False,
-)
 def test_planted_strong_agent_is_recommended_first_for_its_intent(pipeline_run) -> None:
     truths = pipeline_run.truths
     ranked = pipeline_run.query(

@@ -3,7 +3,9 @@
 -- var('coaching_confidence_z') standard errors) so that a few lucky contacts never crown an agent; ties go to
 -- the higher CSAT lower bound, then the shorter handle time. Only agents with at least
 -- var('routing_min_contacts') contacts of known resolution in the cell are ranked; the first
--- var('routing_top_agents') are recommended (the routing engine's CSV, docs/predictions.md).
+-- var('routing_top_agents') are recommended (the routing engine's CSV, docs/predictions.md), unless the agent's
+-- resolution is significantly worse than the cell's (the Wilson upper bound under the resolution rate of all the
+-- cell's contacts): with few eligible agents, a top-N rule alone would recommend a clearly weak one.
 -- The agent's work on a customer's problem: answered inbound call legs the agent did not hand on, agent chats.
 with handled as (
     select transaction_id, agent_id, customer_key, intent, is_resolved, is_resolution_known, handle_seconds
@@ -77,12 +79,18 @@ ranked as (
                 partition by segment, intent, is_eligible
                 order by resolution_lower_bound desc, csat_lower_bound desc nulls last, aht_seconds asc, agent_id
             )
-        end as agent_rank
+        end as agent_rank,
+        {{ wilson_bound('resolved_contacts', 'resolution_known_contacts', 'upper') }}
+        < {{ safe_ratio(
+            'sum(resolved_contacts) over (partition by segment, intent)',
+            'sum(resolution_known_contacts) over (partition by segment, intent)'
+        ) }} as is_worse_than_cell
     from rated
 )
 
 select
     {{ dbt.hash("segment || '|' || intent || '|' || agent_id") }} as routing_key,
-    ranked.*,
-    coalesce(agent_rank <= {{ var('routing_top_agents') }}, false) as is_recommended
+    segment, intent, agent_id, contacts, resolution_known_contacts, resolved_contacts, resolution_rate,
+    resolution_lower_bound, csat_answers, csat_rate, csat_lower_bound, aht_seconds, is_eligible, agent_rank,
+    coalesce(agent_rank <= {{ var('routing_top_agents') }} and not is_worse_than_cell, false) as is_recommended
 from ranked
