@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 
-import pytest
 import yaml
 
 from contact_warehouse.routing import CUSTOMER_ROUTING_CSV, ROUTING_CSV, export_routing_csv
