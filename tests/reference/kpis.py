@@ -16,10 +16,14 @@ import numpy as np
 import pandas as pd
 
 from tests.reference.hierarchy import Hierarchy
+from tests.reference.tickets import rating_answers
 
 # DECISIONS.md "Chat ratings are CSAT answers": the chat export's own 1-5 `rating` is a CSAT answer of the chat
 # channel, dated when the conversation closed. Flip to False to count survey-tool answers only.
 CSAT_INCLUDES_CHAT_RATINGS = True
+# docs/kpis.md (CSAT), DECISIONS "Ticket ratings are CSAT answers": a help-desk ticket's good / bad rating is a CSAT
+# answer (5 / 1) of the email channel (tickets.rating_answers). Flip to False to leave them out.
+CSAT_INCLUDES_TICKET_RATINGS = True
 MEDIUM = {
     "ivr": "voice",
     "voice": "voice",
@@ -193,6 +197,8 @@ def _answers(h: Hierarchy, kind: str) -> pd.DataFrame:
             }
         )
         answers = pd.concat([answers, ratings], ignore_index=True)
+    if kind == "csat" and CSAT_INCLUDES_TICKET_RATINGS and h.exports.tickets:
+        answers = pd.concat([answers, rating_answers(h.exports.tickets, h.transactions)], ignore_index=True)
     answers["n"] = 1
     answers["channel"] = answers["channel"].fillna("unknown")
     return answers

@@ -227,3 +227,56 @@ def test_a_thread_day_opened_by_the_agents_answer_is_not_the_customers_contact(t
     assert not initiated[f"sms:TH1:{next_day}"]
     assert initiated[f"sms:TH1:{DAY}"] and initiated[f"sms:TH2:{DAY}"] and initiated[f"sms:TH2:{next_day}"]
     assert _value(kpis.customer_segments(h), "segment=frequent_contacter")[0] == 1
+
+
+def ticket(ticket_id: str, n: int, rating: dict | None, comments: list[tuple[str, str, str]], **fields: str) -> dict:
+    """A solved ticket of customer ``n``; ``comments`` are (HH:MM on DAY, role end-user or agent, agent id)."""
+    return {
+        "id": ticket_id, "subject": "bill", "created_at": f"{DAY}T{comments[0][0]}:00Z",
+        "updated_at": f"{DAY}T23:00:00Z", "solved_at": f"{DAY}T22:00:00Z", "closed_at": None,
+        "via": {"channel": "email"}, "status": "solved", "priority": "normal",
+        "requester": {"email": f"c{n}@example.com", "phone": None, "customer_ref": None},
+        "assignee_id": "A001", "group": "billing", "tags": ["billing"], "satisfaction_rating": rating,
+        "status_changes": [{"created_at": f"{DAY}T22:00:00Z", "author_role": "agent", "previous_value": "open",
+                            "value": "solved"}],
+        "comments": [
+            {"id": f"{ticket_id}-{k}", "created_at": f"{DAY}T{at}:00Z", "author_role": role,
+             "author_id": agent or None, "public": True, "body": "text"}
+            for k, (at, role, agent) in enumerate(comments)
+        ],
+    } | fields  # fmt: skip
+
+
+def test_ticket_ratings_are_csat_answers_of_the_last_request_before_them(tmp_path: Path) -> None:
+    """docs/kpis.md CSAT: good scores 5, bad 1; offered and unoffered are no answer; a rating is dated when given,
+    else at the ticket's solve, on channel email, and rates the ticket's last request started before it. T1's
+    good rating (11:30) rates its second request (11:00, answered by A008), not the first (A007); T2's bad rating
+    has no date: the solve (22:00) dates it, for A009; T3 (offered) and T4 (unoffered) count nowhere."""
+    two_requests = [("09:00", "end-user", ""), ("10:00", "agent", "A007"), ("11:00", "end-user", ""),
+                    ("12:00", "agent", "A008")]  # fmt: skip
+    one_request = [("09:00", "end-user", ""), ("10:00", "agent", "A009")]
+    folder = tmp_path / "tickets"
+    folder.mkdir()
+    (folder / f"tickets_{DAY}.jsonl").write_text(
+        "".join(
+            json.dumps(t) + "\n"
+            for t in [
+                ticket("T1", 1, {"score": "good", "created_at": f"{DAY}T11:30:00Z"}, two_requests),
+                ticket("T2", 2, {"score": "bad", "created_at": None}, one_request),
+                ticket("T3", 3, {"score": "offered", "created_at": None}, one_request),
+                ticket("T4", 4, {"score": "unoffered", "created_at": None}, one_request),
+            ]
+        )
+    )
+    h = _landing(tmp_path, calls=[call("CA1", "+12025550105", "08:00")])  # the reference reads a call log
+    assert _value(kpis.csat(h), "all") == (1, 2)
+    assert _value(kpis.csat(h), "channel=email") == (1, 2)
+    assert _value(kpis.csat_mean(h), "all") == (6, 2)
+    assert _value(kpis.agent_csat(h), "agent_id=A008") == (1, 1)
+    assert _value(kpis.agent_csat(h), "agent_id=A009") == (0, 1)
+    assert "agent_id=A007" not in set(kpis.agent_csat(h)["slice"])
+    kpis.CSAT_INCLUDES_TICKET_RATINGS = False
+    try:
+        assert "channel=email" not in set(kpis.csat(h)["slice"])
+    finally:
+        kpis.CSAT_INCLUDES_TICKET_RATINGS = True

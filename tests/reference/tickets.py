@@ -109,3 +109,41 @@ def transactions(tickets: list[dict], intent_of) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows)
+
+
+# docs/kpis.md (CSAT) and DECISIONS "Ticket ratings are CSAT answers": good scores 5 (satisfied), bad 1 (not);
+# offered (asked, never answered), unoffered and a null rating are no answer.
+RATING_SCORES = {"good": 5.0, "bad": 1.0}
+
+
+def rating_answers(tickets: list[dict], transactions: pd.DataFrame) -> pd.DataFrame:
+    """The help desk's satisfaction ratings as CSAT answers of the `email` channel: dated when given, else at the
+    ticket's solve (its `solved_at`; a given rating with neither date is dated at the export's `updated_at`, a case
+    the docs leave open); each rates the ticket's last request started before it, whose agent it counts for (none
+    when no request started before it: the answer still counts, for no agent)."""
+    requests = transactions[transactions["transaction_type"] == "ticket_request"] if len(transactions) else None
+    rows = []
+    for t in tickets:
+        rating = t.get("satisfaction_rating") or {}
+        score = RATING_SCORES.get(rating.get("score")) if isinstance(rating, dict) else None
+        if score is None:
+            continue
+        stamp = rating.get("created_at") or t.get("solved_at") or t.get("updated_at")
+        rated_at = to_utc(pd.Series([stamp]))[0]
+        rated = None
+        if requests is not None:
+            own = requests[(requests["source_id"] == t["id"]) & (requests["started_at"] < rated_at)]
+            if len(own):
+                rated = own.sort_values(["started_at", "transaction_id"]).iloc[-1]
+        rows.append(
+            {
+                "survey_type": "csat",
+                "channel": "email",
+                "score": score,
+                "responded_at": rated_at,
+                "transaction_id": None if rated is None else rated["transaction_id"],
+                "agent_id": None if rated is None else rated["agent_id"],
+            }
+        )
+    columns = ["survey_type", "channel", "score", "responded_at", "transaction_id", "agent_id"]
+    return pd.DataFrame(rows, columns=columns)
