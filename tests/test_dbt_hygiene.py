@@ -117,3 +117,22 @@ def test_sql_casts_use_the_portable_type_macros() -> None:
         if ENGINE_TYPE_CAST.search(line)
     ]
     assert found == [], "cast with {{ dbt.type_string() }} / {{ type_double() }}, not an engine's type name"
+
+
+# PostgreSQL's identifiers are at most 63 bytes (NAMEDATALEN - 1), and dbt names a unit test's relation after the
+# test: the `unit` materialization calls `this.incorporate(type='table')` with the test's name as identifier, and
+# dbt-postgres's PostgresRelation rejects an identifier over 63 characters ("Relation name ... is longer than 63
+# characters"). The temporary table it then creates appends `__dbt_tmp<time>` but cuts the name to fit, so the
+# limit is the name itself. (dbt adds `_v<n>` for a versioned model; the project versions none.)
+POSTGRES_MAX_IDENTIFIER = 63
+
+
+def test_unit_test_names_fit_postgres_relation_names() -> None:
+    names = [
+        (str(path.relative_to(DBT_PROJECT_DIR)), test["name"])
+        for path, document in _model_yaml().items()
+        for test in document.get("unit_tests") or []
+    ]
+    assert len(names) > 30, "the scan must see the project's unit tests"
+    too_long = [f"{file}: {name} ({len(name)})" for file, name in names if len(name) > POSTGRES_MAX_IDENTIFIER]
+    assert too_long == [], f"shorten these unit-test names to {POSTGRES_MAX_IDENTIFIER} characters (PostgreSQL)"

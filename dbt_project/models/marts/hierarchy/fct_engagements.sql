@@ -11,13 +11,17 @@ data_window as (
 ),
 
 surveys as (
+    -- The documented double on every engine: PostgreSQL's avg() of integers is numeric (a unit test's expected
+    -- 4.0 then differs from its 4.0000000000000000).
     select
         engagement_id,
         count(*) as survey_answers_count,
         max(case when survey_type = 'nps' then responded_at end) as last_nps_at,
         max(case when survey_type = 'csat' then responded_at end) as last_csat_at,
-        avg(case when survey_type = 'csat' and is_valid_score then score end) as csat_score_mean,
-        avg(case when survey_type = 'nps' and is_valid_score then score end) as nps_score_mean
+        cast(avg(case when survey_type = 'csat' and is_valid_score then score end) as {{ type_double() }})
+            as csat_score_mean,
+        cast(avg(case when survey_type = 'nps' and is_valid_score then score end) as {{ type_double() }})
+            as nps_score_mean
     from {{ ref('fct_survey_answers') }}
     where engagement_id is not null
     group by engagement_id
