@@ -51,10 +51,10 @@ def test_tiny_benchmark_reports_every_field_positive(tiny):
         assert len(run["top_models"]) == 10
         assert all(row["seconds"] >= 0 for row in run["top_models"])
         assert run["steps"]["warehouse_dbt_assets"] > 0
-        # The Python UDFs are found in the models that call them.
-        udf_models = {row["model"] for row in run["udf_models"]}
-        assert "stg_phone_system__calls" in udf_models
-        assert 0 < run["udf_models_share_of_models"] < 1
+        # The dbt Python models are told apart from the SQL ones.
+        python_models = {row["model"] for row in run["python_models"]}
+        assert "int_prediction_rows" in python_models and "stg_phone_system__calls" not in python_models
+        assert 0 < run["python_models_share_of_models"] < 1
     assert set(result["targets"]) == {
         "full_build_over_floor",
         "increment_over_full_build",

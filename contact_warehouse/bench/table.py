@@ -31,7 +31,7 @@ TABLE_ROWS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("  expectations s", lambda r: r["full_build"]["expectations_seconds"]),
     ("  publication s", lambda r: r["full_build"]["publication_seconds"]),
     ("  orchestration overhead s", lambda r: r["full_build"]["dagster_overhead_seconds"]),
-    ("  UDF models s (share of models)", lambda r: _udf_cell(r["full_build"])),
+    ("  dbt Python models s (share of models)", lambda r: _python_cell(r["full_build"])),
     ("  peak RSS GiB", lambda r: r["full_build"]["peak_rss_gib"]),
     ("increment events", lambda r: r["data"]["increment_events"]),
     ("increment s (wall)", lambda r: r["increment"]["wall_seconds"]),
@@ -49,8 +49,10 @@ TABLE_ROWS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
 )
 
 
-def _udf_cell(run: dict[str, Any]) -> str:
-    return f"{run['udf_models_seconds']:,.1f} ({run['udf_models_share_of_models']:.0%})"
+def _python_cell(run: dict[str, Any]) -> str:
+    if "python_models_seconds" not in run:  # results saved before the Python models were measured
+        return "-"
+    return f"{run['python_models_seconds']:,.1f} ({run['python_models_share_of_models']:.0%})"
 
 
 def format_table(

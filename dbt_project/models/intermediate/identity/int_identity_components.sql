@@ -52,7 +52,7 @@ numbered_edges as (
 looped_edges as (
     select node, neighbour from numbered_edges
     union all
-    select distinct node, node from numbered_edges
+    select distinct node, node as neighbour from numbered_edges
 ),
 
 labels_0 as (
