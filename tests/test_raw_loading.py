@@ -188,3 +188,20 @@ def test_every_generated_source_loads_with_the_right_row_counts(warehouse: Path,
     assert quarantined == planted
     assert sum(r.rows_rejected for r in reports.values()) == len(planted)
     con.close()
+
+
+def test_a_column_added_by_a_later_version_reaches_an_existing_warehouse(warehouse: Path) -> None:
+    """A warehouse created before raw.tickets had `history_exported` gets the column (NULL in its old rows) the
+    next time the loader opens it, instead of failing the load or the staging model that reads it."""
+    import duckdb
+
+    from contact_warehouse.loading.ledger import ensure_raw_schema
+
+    con = duckdb.connect(str(warehouse))
+    ensure_raw_schema(con)
+    con.execute("insert into raw.tickets (ticket_id, created_at, status) values ('T1', '2026-10-05 10:00', 'new')")
+    con.execute("alter table raw.tickets drop column history_exported")
+    ensure_raw_schema(con)
+    rows = con.execute("select ticket_id, history_exported from raw.tickets").fetchall()
+    con.close()
+    assert rows == [("T1", None)]

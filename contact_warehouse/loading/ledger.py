@@ -122,11 +122,23 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
             load_id varchar, export varchar, raw_table varchar, file_path varchar, key_columns varchar,
             key_value varchar, occurrences bigint, first_line bigint, kept_line bigint, loaded_at timestamp)"""
     )
+    existing = set(
+        con.execute(
+            "select table_name, column_name from information_schema.columns where table_schema = ?", [RAW_SCHEMA]
+        ).fetchall()
+    )
     for export in EXPORTS_BY_NAME.values():
         for table in export.tables:
             cols = [f'"{c.name}" {SQL_TYPES[c.type]}' for c in table.columns]
             cols += [f"{name} {sql_type}" for name, sql_type in META_COLUMNS]
             con.execute(f"create table if not exists {RAW_SCHEMA}.{table.name} ({', '.join(cols)})")
+            # A column a later version declares is added to an existing warehouse's table (NULL in older rows).
+            known = {column for name, column in existing if name == table.name}
+            for column in table.columns:
+                if known and column.name not in known:
+                    con.execute(
+                        f'alter table {RAW_SCHEMA}.{table.name} add column "{column.name}" {SQL_TYPES[column.type]}'
+                    )
 
 
 # ------------------------------------------------------------------------------------------ recording

@@ -333,6 +333,9 @@ TICKETS = Export(
                 "group_name",
                 "satisfaction_score",
                 "satisfaction_rated_at:timestamp",
+                # false: the export is one row per ticket without its messages and status history (a
+                # spreadsheet report), so reply and status KPIs are not available; empty: they are exported.
+                "history_exported:boolean",
             ),
             key=("ticket_id",),
             rules=(
@@ -460,6 +463,7 @@ JSON_PATHS: dict[str, dict[str, str]] = {
         "group_name": "group",
         "satisfaction_score": "satisfaction_rating.score",
         "satisfaction_rated_at": "satisfaction_rating.created_at",
+        "history_exported": "history_exported",
     },
     "ticket_comments": {
         "comment_id": "id",

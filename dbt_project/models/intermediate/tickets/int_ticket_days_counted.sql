@@ -50,7 +50,8 @@ created as (
         end as sla_judged_tickets,
         0 as solved_tickets, 0 as resolution_business_minutes_sum, 0 as resolution_calendar_minutes_sum,
         0 as requester_wait_business_minutes_sum, 0 as requester_wait_calendar_minutes_sum,
-        0 as solved_agent_replies, 0 as one_touch_tickets, 0 as reopened_tickets
+        0 as solved_agent_replies, 0 as one_touch_tickets, 0 as reopened_tickets,
+        0 as solved_tickets_with_history
     from described
 ),
 
@@ -64,10 +65,13 @@ solved as (
         coalesce(resolution_calendar_minutes, 0),
         coalesce(requester_wait_business_minutes, 0),
         coalesce(requester_wait_calendar_minutes, 0),
-        agent_replies,
+        coalesce(agent_replies, 0),
         -- One touch: solved by an agent with a single public reply and never reopened.
         case when is_solved_by_agent and agent_replies = 1 and reopens = 0 then 1 else 0 end,
-        case when reopens > 0 then 1 else 0 end
+        case when reopens > 0 then 1 else 0 end,
+        -- The denominator of the KPIs a ticket without exported history cannot tell (replies, one touch, reopens,
+        -- requester wait): such a ticket is no data there, not a zero.
+        case when history_exported then 1 else 0 end
     from described
     where solved_at is not null
 ),
@@ -90,7 +94,8 @@ daily as (
         sum(requester_wait_calendar_minutes_sum) as requester_wait_calendar_minutes_sum,
         sum(solved_agent_replies) as solved_agent_replies,
         sum(one_touch_tickets) as one_touch_tickets,
-        sum(reopened_tickets) as reopened_tickets
+        sum(reopened_tickets) as reopened_tickets,
+        sum(solved_tickets_with_history) as solved_tickets_with_history
     from (
         select * from created
         union all

@@ -3,7 +3,10 @@
 --   resolution    creation -> the latest solve, for a ticket solved or closed now
 --   requester wait the time the ticket spent new, open or on hold (waiting for the help desk) before its latest
 --                 solve, for a ticket solved or closed now
---   unanswered    creation -> the data's end, for a ticket without any agent reply yet (how late it already is)
+--   unanswered    creation -> its solve, or the data's end while unsolved, for a ticket without any agent reply
+--                 (how late it already is, or was when solved unanswered)
+-- A ticket whose export has no message or status history (history_exported false: a one-row-per-ticket report)
+-- has no first reply, unanswered time, agent replies, reopens or requester wait: not known, not zero.
 -- Business minutes count the overlap with the opening intervals of the ticket's group's schedule
 -- (int_queue_schedules, else `default`); a duration outside the business calendar's days has none (NULL).
 with tickets as (
@@ -66,8 +69,9 @@ timed as (
         tickets.satisfaction_score,
         coalesce(schedules.schedule, 'default') as schedule,
         replies.first_reply_at,
-        coalesce(replies.agent_replies, 0) as agent_replies,
-        coalesce(solves.reopens, 0) as reopens,
+        tickets.history_exported,
+        case when tickets.history_exported then coalesce(replies.agent_replies, 0) end as agent_replies,
+        case when tickets.history_exported then coalesce(solves.reopens, 0) end as reopens,
         tickets.status in ('solved', 'closed') as is_solved,
         case when tickets.status in ('solved', 'closed') then solves.last_solved_at end as solved_at,
         tickets.status in ('solved', 'closed')
@@ -86,16 +90,18 @@ spans as (
     select ticket_id, schedule, 'resolution', created_at, solved_at
     from timed where solved_at is not null
     union all
-    select timed.ticket_id, timed.schedule, 'unanswered', timed.created_at, data_end.data_end_at
+    select timed.ticket_id, timed.schedule, 'unanswered', timed.created_at,
+        coalesce(timed.solved_at, data_end.data_end_at)
     from timed
     cross join data_end
-    where timed.first_reply_at is null and data_end.data_end_at > timed.created_at
+    where timed.first_reply_at is null and timed.history_exported
+        and coalesce(timed.solved_at, data_end.data_end_at) > timed.created_at
     union all
     select timed.ticket_id, timed.schedule, 'requester_wait', changes.changed_at,
         least(coalesce(changes.next_changed_at, timed.solved_at), timed.solved_at)
     from timed
     inner join changes on timed.ticket_id = changes.ticket_id
-    where timed.solved_at is not null and changes.status in ('new', 'open', 'hold')
+    where timed.solved_at is not null and timed.history_exported and changes.status in ('new', 'open', 'hold')
         and changes.changed_at < timed.solved_at
 ),
 

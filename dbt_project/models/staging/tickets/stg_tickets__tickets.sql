@@ -31,6 +31,8 @@ renamed as (
         group_name,
         lower(satisfaction_score) as satisfaction_score,
         cast(satisfaction_rated_at as timestamp) as satisfaction_rated_at,
+        -- Only an export that says so lacks the messages and status history (a one-row-per-ticket report).
+        coalesce(history_exported, true) as history_exported,
         _source_file,
         _load_id,
         _load_seq

@@ -11,7 +11,7 @@ rolled_up as (
         'first_reply_calendar_minutes_sum:double', 'sla_met_tickets', 'sla_judged_tickets', 'solved_tickets',
         'resolution_business_minutes_sum:double', 'resolution_calendar_minutes_sum:double',
         'requester_wait_business_minutes_sum:double', 'requester_wait_calendar_minutes_sum:double',
-        'solved_agent_replies', 'one_touch_tickets', 'reopened_tickets']) }}
+        'solved_agent_replies', 'one_touch_tickets', 'reopened_tickets', 'solved_tickets_with_history']) }}
 )
 
 select
