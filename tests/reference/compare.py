@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from tests.reference import kpis
+from tests.reference import kpis, ticket_kpis
 from tests.reference.exports import read_exports
 from tests.reference.hierarchy import Hierarchy, build
 
@@ -66,6 +66,7 @@ def _sql(table: str, num: str, den: str | None, dims: tuple[str, ...], where: st
 
 
 QUEUE = "mart_queue_performance"
+TICKET_DIMS = ("group:ticket_group", "agent:agent_id", "intent:ticket_intent", "channel:ticket_channel")
 VOICE = "period_grain = 'day' and channel = 'voice'"
 FIGURES: list[Figure] = [
     Figure("transfer_rate", "rate", kpis.transfer_rate,
@@ -184,6 +185,40 @@ FIGURES: list[Figure] = [
     Figure("positive_text_share", "rate", kpis.positive_text_share,
            _sql("mart_message_sentiment", "positive_texts", "scored_texts",
                 ("text_kind:source_type || '/' || author_role",)), ("text_kind",)),
+    # The help desk's own KPIs (docs/kpis.md "Tickets"): creation-dated and solve-dated counts, per group, assignee,
+    # intent and channel, and the backlog at each day's end (a snapshot per day, group and status).
+    *[
+        Figure(f"ticket_{name}", kind, reference, _sql("mart_ticket_daily", num, den, (*TICKET_DIMS, DAY)),
+               ("group", "agent", "intent", "channel", "day"), headline)
+        for name, kind, reference, num, den, headline in [
+            ("tickets_created", "count", ticket_kpis.tickets_created, "tickets_created", None, False),
+            ("first_reply_business_minutes", "mean", ticket_kpis.first_reply_business,
+             "first_reply_business_minutes_sum", "first_replied_tickets", True),
+            ("first_reply_calendar_minutes", "mean", ticket_kpis.first_reply_calendar,
+             "first_reply_calendar_minutes_sum", "first_replied_tickets", False),
+            ("sla_attainment_rate", "rate", ticket_kpis.sla_attainment, "sla_met_tickets", "sla_judged_tickets",
+             True),
+            ("solved_tickets", "count", ticket_kpis.tickets_solved, "solved_tickets", None, False),
+            ("resolution_business_minutes", "mean", ticket_kpis.resolution_business,
+             "resolution_business_minutes_sum", "solved_tickets", False),
+            ("resolution_calendar_minutes", "mean", ticket_kpis.resolution_calendar,
+             "resolution_calendar_minutes_sum", "solved_tickets", False),
+            ("requester_wait_business_minutes", "mean", ticket_kpis.requester_wait_business,
+             "requester_wait_business_minutes_sum", "solved_tickets_with_history", False),
+            ("requester_wait_calendar_minutes", "mean", ticket_kpis.requester_wait_calendar,
+             "requester_wait_calendar_minutes_sum", "solved_tickets_with_history", False),
+            ("agent_replies_per_ticket", "mean", ticket_kpis.agent_replies_per_ticket, "solved_agent_replies",
+             "solved_tickets_with_history", False),
+            ("one_touch_resolution_rate", "rate", ticket_kpis.one_touch, "one_touch_tickets",
+             "solved_tickets_with_history", False),
+            ("reopen_rate", "rate", ticket_kpis.reopen_rate, "reopened_tickets", "solved_tickets_with_history",
+             False),
+        ]
+    ],
+    Figure("ticket_backlog", "count", ticket_kpis.backlog,
+           _sql("mart_ticket_backlog", "open_tickets", None,
+                ("day:cast(activity_date as varchar)", "group:ticket_group", "status"), "true"),
+           ("day", "group", "status")),
     # The daily cockpit re-assembles the headline KPIs from the marts above: the same figures, overall and per day.
     *[
         Figure(f"cockpit_daily_{name}", kind, reference,

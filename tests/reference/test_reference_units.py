@@ -10,6 +10,7 @@ import csv
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.reference import kpis
@@ -280,3 +281,173 @@ def test_ticket_ratings_are_csat_answers_of_the_last_request_before_them(tmp_pat
         assert "channel=email" not in set(kpis.csat(h)["slice"])
     finally:
         kpis.CSAT_INCLUDES_TICKET_RATINGS = True
+
+
+# --- the help desk's own KPIs (docs/kpis.md "Tickets"): tickets_kpis.timed on hand-made tickets --------------------
+
+
+def desk_ticket(ticket_id: str, created: str, priority: str, events: list[tuple], **fields: object) -> dict:
+    """A ticket created at ``created`` (UTC, "YYYY-MM-DD HH:MM") by its requester's message; ``events`` are
+    (time, kind) with kind reply (an agent's public reply), note (an agent's internal note), auto (the system's
+    public auto-reply), requester (a requester message) or a status ("solved", "open", ... set by an agent; a
+    status after a requester's message is set by the requester; "solved/system" is the automation's solve)."""
+
+    def iso(at: str) -> str:
+        return at.replace(" ", "T") + ":00Z"
+
+    comments = [{"id": f"{ticket_id}-0", "created_at": iso(created), "author_role": "end-user", "author_id": None,
+                 "public": True, "body": "help"}]  # fmt: skip
+    changes = [{"created_at": iso(created), "author_role": "end-user", "previous_value": None, "value": "new"}]
+    status, role = "new", "agent"
+    for k, (at, kind) in enumerate(events, start=1):
+        if kind in ("reply", "note", "auto", "requester"):
+            author = {"reply": "agent", "note": "agent", "auto": "system", "requester": "end-user"}[kind]
+            comments.append({"id": f"{ticket_id}-{k}", "created_at": iso(at), "author_role": author,
+                             "author_id": "A001" if author == "agent" else None, "public": kind != "note",
+                             "body": "text"})  # fmt: skip
+            role = "end-user" if kind == "requester" else "agent"
+        else:
+            value, _, by = kind.partition("/")
+            changes.append({"created_at": iso(at), "author_role": by or role, "previous_value": status, "value": value})
+            status, role = value, "agent"
+    solves = [c["created_at"] for c in changes if c["value"] == "solved"]
+    ticket = {
+        "id": ticket_id, "subject": "help", "created_at": iso(created), "updated_at": None,
+        "solved_at": solves[-1] if status in ("solved", "closed") else None, "closed_at": None,
+        "via": {"channel": "email"}, "status": status, "priority": priority,
+        "requester": {"email": "c1@example.com", "phone": None, "customer_ref": None}, "assignee_id": "A001",
+        "group": "billing", "tags": [], "satisfaction_rating": None, "status_changes": changes, "comments": comments,
+    }  # fmt: skip
+    return ticket | fields
+
+
+def _timed(tickets: list[dict]) -> pd.DataFrame:
+    from tests.reference.ticket_kpis import timed
+
+    return timed(tickets, lambda codes: None).set_index("ticket_id")
+
+
+def test_first_reply_counts_business_minutes_across_a_weekend_dst_change_and_holidays() -> None:
+    """`default` is New York (Mon-Fri 08-21, Sat 09-18, Sun 10-16): T1, created Friday 30 October 2026 at 19:00
+    EDT (23:00 UTC), answered Sunday 1 November at 15:30 UTC, the day daylight saving ends (Sunday opens 10:00 EST,
+    15:00 UTC): 120 (Friday) + 540 (Saturday) + 30 = 690 business minutes, 2430 calendar minutes; the system's
+    auto-reply and an agent's internal note before it are no reply. Normal priority's target is 8 business hours:
+    missed. T2's group tech_support follows west_coast_support (Los Angeles, Mon-Fri 07-19, closed Thanksgiving and
+    the day after): created Wednesday 25 November at 12:00 PST, answered Monday 30 November at 08:00 PST: 420 + 60
+    = 480 business minutes, 6960 calendar; its high priority's 4 hours are missed too."""
+    t1 = desk_ticket(
+        "T1",
+        "2026-10-30 23:00",
+        "normal",
+        [("2026-10-30 23:01", "auto"), ("2026-10-31 15:00", "note"), ("2026-11-01 15:30", "reply")],
+    )
+    t2 = desk_ticket("T2", "2026-11-25 20:00", "high", [("2026-11-30 16:00", "reply")], group="tech_support")
+    frame = _timed([t1, t2])
+    assert frame.at["T1", "first_reply_business_minutes"] == pytest.approx(690)
+    assert frame.at["T1", "first_reply_calendar_minutes"] == pytest.approx(2430)
+    assert frame.at["T2", "first_reply_business_minutes"] == pytest.approx(480)
+    assert frame.at["T2", "first_reply_calendar_minutes"] == pytest.approx(6960)
+    assert frame["sla_judged"].tolist() == [1, 1] and frame["sla_met"].tolist() == [0, 0]
+
+
+def test_sla_judges_unanswered_tickets_once_past_their_target() -> None:
+    """The data's end is the export's latest comment or status change (T4's reply, Monday 2 November 19:00 UTC).
+    T1 (urgent, 1 business hour) has only an auto-reply since 14:00 UTC: 300 business minutes unanswered, a miss.
+    T2 (low, 24 business hours) since 17:00 UTC is unanswered but not late: not judged. T3 (normal, 8 hours) was
+    solved unanswered after 60 business minutes: judged by its unanswered time until the solve, so not judged. T4
+    (normal) answered after 5 hours: met."""
+    frame = _timed([
+        desk_ticket("T1", "2026-11-02 14:00", "urgent", [("2026-11-02 14:01", "auto")]),
+        desk_ticket("T2", "2026-11-02 17:00", "low", []),
+        desk_ticket("T3", "2026-11-02 14:00", "normal", [("2026-11-02 15:00", "solved")]),
+        desk_ticket("T4", "2026-11-02 14:00", "normal", [("2026-11-02 19:00", "reply")]),
+    ])  # fmt: skip
+    assert frame["unanswered_business_minutes"].round(6).tolist()[:3] == [300, 120, 60]
+    assert frame["sla_judged"].tolist() == [1, 0, 0, 1]
+    assert frame["sla_met"].tolist() == [0, 0, 0, 1]
+    assert frame["first_replied"].tolist() == [0, 0, 0, 1]
+
+
+def test_reopens_one_touch_replies_and_requester_wait() -> None:
+    """T1: answered and solved Tuesday 3 November 15:00 UTC, reopened by the requester Wednesday 14:00, answered and
+    solved at 15:00: 2 replies, reopened, not one-touch; it waited new 14:00-15:00 Tuesday and open 14:00-15:00
+    Wednesday (120 minutes, in opening hours), not while solved; resolution Tuesday 14:00 to Wednesday 15:00 (its
+    latest solve) is 1500 calendar minutes and 720 + 120 = 840 business minutes (Tuesday closes 21:00 EST, 02:00
+    UTC). T2: one reply, solved by the agent: one-touch. T3: one reply, left pending, solved by the automation: not
+    one-touch (and the pending day is no wait)."""
+    frame = _timed([
+        desk_ticket("T1", "2026-11-03 14:00", "normal", [
+            ("2026-11-03 15:00", "reply"), ("2026-11-03 15:00", "solved"), ("2026-11-04 14:00", "requester"),
+            ("2026-11-04 14:00", "open"), ("2026-11-04 15:00", "reply"), ("2026-11-04 15:00", "solved")]),
+        desk_ticket("T2", "2026-11-03 14:00", "normal",
+                    [("2026-11-03 14:30", "reply"), ("2026-11-03 14:30", "solved")]),
+        desk_ticket("T3", "2026-11-03 14:00", "normal", [
+            ("2026-11-03 14:30", "reply"), ("2026-11-03 14:30", "pending"), ("2026-11-04 14:30", "solved/system")]),
+    ])  # fmt: skip
+    assert frame["solved_agent_replies"].tolist() == [2, 1, 1]
+    assert frame["reopened"].tolist() == [1, 0, 0]
+    assert frame["one_touch"].tolist() == [0, 1, 0]
+    assert frame["requester_wait_calendar_minutes"].tolist() == pytest.approx([120, 30, 30])
+    assert frame["requester_wait_business_minutes"].tolist() == pytest.approx([120, 30, 30])
+    assert frame.at["T1", "resolution_calendar_minutes"] == pytest.approx(1500)
+    assert frame.at["T1", "resolution_business_minutes"] == pytest.approx(840)
+    assert frame.at["T1", "solved_at"] == pd.Timestamp("2026-11-04 15:00")
+
+
+def test_a_one_row_per_ticket_report_is_no_data_in_the_reply_and_status_kpis(tmp_path: Path) -> None:
+    """mapping_profiles/ticket_csv.yml: T-1 (solved two days later, never answered as far as the report tells) counts
+    in tickets created, solved and resolution time (Tuesday 14:00 to Thursday 14:00 UTC: 2880 calendar minutes), but
+    not in first reply, SLA (a ticket with history unanswered that long would be a miss), replies, one-touch,
+    reopens or requester wait; T-2 (open) is in the backlog as `new`, its only known status (its history is
+    what the row tells). A row with an
+    unreadable creation time and one solved before its creation are rejected."""
+    from collections import Counter
+
+    from tests.reference.ticket_kpis import backlog_rows
+    from tests.reference.tickets import read_ticket_csv
+
+    folder = tmp_path / "ticket_csv"
+    folder.mkdir()
+    header = ("Ticket ID,Subject,Created At,Updated At,Solved At,Status,Priority,Channel,Requester Email,"
+              "Requester Phone,Customer Ref,Assignee ID,Group,Category,Satisfaction")  # fmt: skip
+    rows = [
+        "T-1,Charged twice,2026-11-03 14:00:00,2026-11-05 14:00:00,2026-11-05 14:00:00,Solved,Normal,Email,"
+        "ann@example.com,,,A1,billing,cat_billing,Good",
+        "T-2,No tone,2026-11-04 14:00:00,2026-11-04 14:00:00,,Open,High,Phone,,+1 415 555 0101,,A2,billing,,",
+        "T-3,Refund,yesterday,2026-11-04 09:00:00,,New,Normal,Email,cy@example.com,,,,billing,,",
+        "T-4,Cancel,2026-11-04 10:00:00,2026-11-04 11:00:00,2026-11-03 11:00:00,Solved,Urgent,Web,d@example.com,,,"
+        "A2,,,",
+    ]
+    (folder / "tickets_2026-11-05.csv").write_text("\n".join([header, *rows]) + "\n")
+    rejected: Counter = Counter()
+    tickets = read_ticket_csv(tmp_path, rejected)
+    assert rejected["ticket_csv"] == 2
+    frame = _timed(tickets)
+    assert frame["created"].tolist() == [1, 1] and frame["solved"].tolist() == [1, 0]
+    assert frame.at["T-1", "resolution_calendar_minutes"] == pytest.approx(2880)
+    assert frame.at["T-1", "channel"] == "email" and frame.at["T-2", "channel"] == "voice"
+    for column in ("first_replied", "sla_judged", "solved_with_history", "one_touch", "reopened"):
+        assert frame[column].sum() == 0, column
+    assert frame["requester_wait_calendar_minutes"].isna().all()
+    backlog = backlog_rows(tickets)
+    # T-1 is new at the end of 3 and 4 November (solved on the 5th), T-2 on the 4th and 5th (the export's end)
+    assert backlog[["day", "status"]].values.tolist() == [["2026-11-03", "new"], ["2026-11-04", "new"],
+                                                          ["2026-11-04", "new"], ["2026-11-05", "new"]]  # fmt: skip
+
+
+def test_the_backlog_is_each_days_last_status() -> None:
+    """T1 is new on Monday 2 November, pending at Tuesday's end, solved Wednesday; T2 (created Tuesday 23:30 UTC,
+    reopened Wednesday after a solve) is open at the end of Tuesday and Wednesday; the days run to the export's end
+    (Wednesday)."""
+    from tests.reference.ticket_kpis import backlog_rows
+
+    tickets = [
+        desk_ticket("T1", "2026-11-02 14:00", "normal",
+                    [("2026-11-03 10:00", "reply"), ("2026-11-03 10:00", "pending"), ("2026-11-04 10:00", "solved")]),
+        desk_ticket("T2", "2026-11-03 23:30", "normal",
+                    [("2026-11-03 23:40", "open"), ("2026-11-04 08:00", "solved"), ("2026-11-04 09:00", "requester"),
+                     ("2026-11-04 09:00", "open")]),
+    ]  # fmt: skip
+    counts = backlog_rows(tickets).groupby(["day", "status"]).size().to_dict()
+    assert counts == {("2026-11-02", "new"): 1, ("2026-11-03", "pending"): 1, ("2026-11-03", "open"): 1,
+                      ("2026-11-04", "open"): 1}  # fmt: skip

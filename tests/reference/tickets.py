@@ -8,8 +8,10 @@ resolution is known once an agent answered it or the ticket is solved or closed.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +38,85 @@ def read_tickets(landing: Path, rejected: Counter) -> list[dict]:
                 continue
             tickets.pop(item["id"], None)
             tickets[item["id"]] = item
+    for item in read_ticket_csv(landing, rejected):
+        tickets.pop(item["id"], None)
+        tickets[item["id"]] = item
     return list(tickets.values())
+
+
+# mapping_profiles/ticket_csv.yml: a help desk's one-row-per-ticket report (landing folder `ticket_csv`), times
+# "%Y-%m-%d %H:%M:%S" in UTC. What one row tells becomes the ticket's history, as the profile documents: the
+# requester's opening message (its subject) at creation, `new` at creation and `solved` at its solve time; its
+# messages and status history are not exported (`history_exported` false).
+CSV_CHANNELS = {"email", "web", "phone", "api", "chat"}
+
+
+def _csv_time(value: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S").strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def read_ticket_csv(landing: Path, rejected: Counter) -> list[dict]:
+    out = []
+    for path in sorted((landing / "ticket_csv").glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                row = {k: (v or "").strip() for k, v in row.items()}
+                try:
+                    created, solved = _csv_time(row["Created At"]), _csv_time(row["Solved At"])
+                    status = row["Status"].lower()
+                    if not row["Ticket ID"] or created is None or status not in STATUSES:
+                        raise ValueError("missing id, created_at or status")
+                    if solved is not None and solved < created:
+                        raise ValueError("solved before it was created")
+                    if row["Channel"] and row["Channel"].lower() not in CSV_CHANNELS:
+                        raise ValueError("unknown channel")
+                except (ValueError, KeyError):
+                    rejected["ticket_csv"] += 1
+                    continue
+                changes = [{"created_at": created, "author_role": None, "previous_value": None, "value": "new"}]
+                if solved is not None:
+                    changes.append(
+                        {"created_at": solved, "author_role": None, "previous_value": "new", "value": "solved"}
+                    )
+                score = row["Satisfaction"].lower()
+                out.append(
+                    {
+                        "id": row["Ticket ID"],
+                        "subject": row["Subject"],
+                        "created_at": created,
+                        "updated_at": _csv_time(row["Updated At"]),
+                        "solved_at": solved,
+                        "closed_at": None,
+                        "via": {"channel": row["Channel"].lower() or None},
+                        "status": status,
+                        "priority": row["Priority"].lower() or None,
+                        "requester": {
+                            "email": row["Requester Email"] or None,
+                            "phone": row["Requester Phone"] or None,
+                            "customer_ref": row["Customer Ref"] or None,
+                        },
+                        "assignee_id": row["Assignee ID"] or None,
+                        "group": row["Group"] or None,
+                        "tags": [row["Category"]] if row["Category"] else [],
+                        "satisfaction_rating": {"score": score} if score else None,
+                        "history_exported": False,
+                        "status_changes": changes,
+                        "comments": [
+                            {
+                                "id": f"{row['Ticket ID']}-opening",
+                                "created_at": created,
+                                "author_role": "end-user",
+                                "author_id": None,
+                                "public": True,
+                                "body": row["Subject"],
+                            }
+                        ],
+                    }
+                )
+    return out
 
 
 def identity_records(tickets: list[dict]) -> list[tuple[str, list[Identifier]]]:
