@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from tests.reference import kpis, ticket_kpis
+from tests.reference import kpis, queue_hours, ticket_kpis
 from tests.reference.exports import read_exports
 from tests.reference.hierarchy import Hierarchy, build
 
@@ -219,6 +219,16 @@ FIGURES: list[Figure] = [
            _sql("mart_ticket_backlog", "open_tickets", None,
                 ("day:cast(activity_date as varchar)", "group:ticket_group", "status"), "true"),
            ("day", "group", "status")),
+    # Calls and business hours (docs/kpis.md): queue entries outside the queue's opening hours, SL and ASA inside.
+    Figure("outside_hours_share", "rate", queue_hours.outside_hours_share,
+           _sql("mart_queue_business_hours", "calls_outside_hours", "calls_entered_queue", ("queue", DAY)),
+           ("queue", "day")),
+    Figure("service_level_in_hours", "rate", queue_hours.service_level_in_hours,
+           _sql("mart_queue_business_hours", "answered_within_service_level_in_hours", "calls_in_hours",
+                ("queue", DAY)), ("queue", "day")),
+    Figure("asa_in_hours_seconds", "mean", queue_hours.asa_in_hours,
+           _sql("mart_queue_business_hours", "answer_seconds_in_hours", "answered_in_hours", ("queue", DAY)),
+           ("queue", "day")),
     # The daily cockpit re-assembles the headline KPIs from the marts above: the same figures, overall and per day.
     *[
         Figure(f"cockpit_daily_{name}", kind, reference,
