@@ -342,12 +342,17 @@ def test_first_reply_counts_business_minutes_across_a_weekend_dst_change_and_hol
         [("2026-10-30 23:01", "auto"), ("2026-10-31 15:00", "note"), ("2026-11-01 15:30", "reply")],
     )
     t2 = desk_ticket("T2", "2026-11-25 20:00", "high", [("2026-11-30 16:00", "reply")], group="tech_support")
-    frame = _timed([t1, t2])
+    # T3: written Thursday 29 October 21:30 EDT (after closing), answered 22:00 EDT: no opening minute, so 0 business
+    # minutes (the part of the duration inside opening hours), not its 30 calendar minutes, and met.
+    t3 = desk_ticket("T3", "2026-10-30 01:30", "normal", [("2026-10-30 02:00", "reply")])
+    frame = _timed([t1, t2, t3])
     assert frame.at["T1", "first_reply_business_minutes"] == pytest.approx(690)
     assert frame.at["T1", "first_reply_calendar_minutes"] == pytest.approx(2430)
     assert frame.at["T2", "first_reply_business_minutes"] == pytest.approx(480)
     assert frame.at["T2", "first_reply_calendar_minutes"] == pytest.approx(6960)
-    assert frame["sla_judged"].tolist() == [1, 1] and frame["sla_met"].tolist() == [0, 0]
+    assert frame.at["T3", "first_reply_business_minutes"] == 0
+    assert frame.at["T3", "first_reply_calendar_minutes"] == pytest.approx(30)
+    assert frame["sla_judged"].tolist() == [1, 1, 1] and frame["sla_met"].tolist() == [0, 0, 1]
 
 
 def test_sla_judges_unanswered_tickets_once_past_their_target() -> None:
