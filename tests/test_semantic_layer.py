@@ -120,7 +120,7 @@ def test_queue_sliced_metrics_match_mart_queue_performance(pipeline_run, tmp_pat
 
 
 def test_segment_sliced_metrics_match_the_marts(pipeline_run, tmp_path: Path) -> None:
-    """`--group-by segment` (semantic model segment_day) gives each segment's weekly FCR and CSAT from the
+    """`--group-by segment` (semantic model outcome_day) gives each segment's weekly FCR and CSAT from the
     engagements and answers of its customers; mart_segment_outcomes' counts summed over segments are
     mart_resolution's and mart_satisfaction's (so the segment split loses and adds nothing)."""
     assert pipeline_run.success
@@ -169,6 +169,89 @@ def test_segment_sliced_metrics_match_the_marts(pipeline_run, tmp_path: Path) ->
               or coalesce(by_segment.satisfied, 0) <> coalesce(marts.satisfied, 0)"""
     )
     assert differences == []
+
+
+def test_agent_sliced_outcomes_match_the_scorecard(pipeline_run, tmp_path: Path) -> None:
+    """`--group-by agent` gives FCR and CSAT per agent and week equal to mart_agent_scorecard's (the engagement's
+    first interaction's agent, the rated transaction's agent), NPS per agent from the answers of the transactions
+    each agent handled, and the agents' counts add up to every closed engagement and answer once (agent 'none' for
+    those without an agent): the split neither loses nor double counts."""
+    assert pipeline_run.success
+    rows = _mf_query(
+        pipeline_run.db,
+        tmp_path / "agents.csv",
+        "fcr_rate,csat_rate,nps,closed_engagements,csat_answers,nps_answers",
+        "metric_time__week,agent",
+    )
+    from_mf = {(row["metric_time__week"][:10], row["agent"]): row for row in rows}
+    scorecard = pipeline_run.query(
+        """select cast(week_start as varchar), agent_id, fcr_rate, csat_rate, closed_engagements, csat_answers
+           from marts.mart_agent_scorecard"""
+    )
+    compared = 0
+    for week, agent, fcr, csat_rate, closed, answers in scorecard:
+        row = from_mf.get((week, agent))
+        if row is None:  # an agent-week of calls only: no engagement of theirs closed, no answer rates them
+            assert closed == 0 and answers == 0, f"mf query has no row for {(week, agent)}"
+            continue
+        for name, mart_value in (("fcr_rate", fcr), ("csat_rate", csat_rate)):
+            assert _close(mart_value, _number(row[name])), f"{name} {(week, agent)}: mart {mart_value}, mf {row[name]}"
+            compared += mart_value is not None
+    assert compared > 100
+    assert {agent for _, agent in from_mf} - {agent for _, agent, *_ in scorecard} == {"none"}
+    # NPS per agent and week, from the answers and the transactions they rate (no mart has it).
+    nps = pipeline_run.query(
+        """select cast({week} as varchar), coalesce(transactions.agent_id, 'none'),
+                  100.0 * (sum(case when score >= 9 then 1 else 0 end) - sum(case when score <= 6 then 1 else 0 end))
+                  / count(*)
+           from marts.fct_survey_answers as answers
+           left join marts.fct_transactions as transactions using (transaction_id)
+           where survey_type = 'nps' and is_valid_score group by 1, 2""".format(week=_local_week("responded_at"))
+    )
+    assert len(nps) > 50
+    for week, agent, value in nps:
+        assert _close(value, _number(from_mf[(week, agent)]["nps"])), (week, agent, value, from_mf[(week, agent)])
+    # Every closed engagement and valid answer in exactly one agent's row.
+    totals = pipeline_run.query(
+        """select (select count(is_first_contact_resolved) from marts.fct_engagements),
+                  (select count(*) from marts.fct_survey_answers where is_valid_score and survey_type = 'csat'),
+                  (select count(*) from marts.fct_survey_answers where is_valid_score and survey_type = 'nps')"""
+    )[0]
+    summed = tuple(sum(int(row[c] or 0) for row in rows) for c in ("closed_engagements", "csat_answers", "nps_answers"))
+    assert summed == totals
+
+
+def test_transfer_rate_by_queue_matches_mart_transfers(pipeline_run, tmp_path: Path) -> None:
+    """`--group-by queue` gives the weekly transfer rate per queue of mart_transfers (a call in the queue of its first
+    leg, once), re-summed over intents and divided last."""
+    assert pipeline_run.success
+    rows = _mf_query(pipeline_run.db, tmp_path / "transfers.csv", "transfer_rate", "metric_time__week,queue")
+    marts = pipeline_run.query(
+        """select cast(period_start as varchar), queue, sum(transferred_calls) * 1.0 / nullif(sum(answered_calls), 0)
+           from marts.mart_transfers where period_grain = 'week' group by 1, 2"""
+    )
+    assert {row[1] for row in marts} >= {"billing", "sales", "tech_support"}
+    assert _compare(rows, ("metric_time__week", "queue"), ("transfer_rate",), marts) > 10
+
+
+def test_a_slice_a_kpi_cannot_take_is_refused(pipeline_run) -> None:
+    """A transferred call passes through several agents, an engagement through no queue: `mf query` refuses transfer
+    rate by agent and FCR by queue with a message naming the slice, instead of counting a call once per agent."""
+    assert pipeline_run.success
+    env = {**os.environ, "CONTACT_WAREHOUSE_DB": str(pipeline_run.db), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+    mf = str(MF) if MF.exists() else "mf"
+    for metric, slice_, offered in (("transfer_rate", "agent", "'queue'"), ("fcr_rate", "queue", "'segment'")):
+        result = subprocess.run(
+            [mf, "query", "--metrics", metric, "--group-by", slice_, "--quiet"],
+            cwd=DBT_PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, (metric, slice_, output[-2000:])
+        assert "does not match any of the available group-by-items" in output, output[-2000:]
+        assert offered in output, output[-2000:]  # the slices it can take are listed
 
 
 def _local_week(column: str) -> str:
