@@ -70,16 +70,16 @@ def split(rows: pd.DataFrame, horizon_days: int) -> tuple[pd.Timestamp | None, p
     """The cut-off and the training and evaluation rows. Among the prediction times whose outcome is known, the
     later part (about half of what the horizon's gap leaves) is evaluated; training rows' outcomes end by the
     cut-off."""
-    known = rows[rows["label_known"]]
-    times = sorted(known["snapshot_at"].unique())
+    known = rows["label_known"].to_numpy(dtype=bool)  # a mask, not a copy of the rows (memory, issue 22)
+    times = sorted(rows.loc[known, "snapshot_at"].unique())
     if not times:
-        return None, known.iloc[0:0], known.iloc[0:0]
+        return None, rows.iloc[0:0], rows.iloc[0:0]
     first, last = pd.Timestamp(times[0]), pd.Timestamp(times[-1])
     span_days = (last - first) / DAY
     eval_days = max(0, int((span_days - horizon_days) // 2))
     cutoff = last - eval_days * DAY
-    train = known[known["snapshot_at"] + horizon_days * DAY <= cutoff]
-    test = known[known["snapshot_at"] >= cutoff]
+    train = rows[known & (rows["snapshot_at"] + horizon_days * DAY <= cutoff).to_numpy()]
+    test = rows[known & (rows["snapshot_at"] >= cutoff).to_numpy()]
     return cutoff, train, test
 
 
