@@ -11,10 +11,12 @@ import pytest
 from contact_warehouse.predictions import (
     CHURN,
     REPEAT_CONTACT,
+    ROW_COLUMNS,
     TASK_FEATURES,
     evaluation,
     frames_from,
     prediction_rows,
+    typed,
 )
 from contact_warehouse.predictions.features import (
     CUSTOMER_FEATURES,
@@ -24,7 +26,7 @@ from contact_warehouse.predictions.features import (
     open_engagements,
 )
 from contact_warehouse.predictions.models import brier_difference_interval, held_out_predictions, make_model, split
-from contact_warehouse.predictions.snapshots import churn_rows, repeat_rows
+from contact_warehouse.predictions.snapshots import churn_rows, customer_features_at, repeat_rows, snapshot_times
 
 # The generated month is 28 days: a 30-day churn horizon leaves nothing to learn from, so the library is tested
 # with a 7-day horizon (the nightly marts keep the var's 30 and say insufficient_history, tested below).
@@ -113,6 +115,28 @@ def test_features_ignore_everything_after_the_prediction_time(frames, day) -> No
         a, b = a.set_index(key).sort_index(), b.set_index(key).sort_index()
         assert len(a) > 20
         pd.testing.assert_frame_equal(a[cols], b[cols])
+
+
+def rows_all_at_once(frames: Frames, window_days: int, horizon_days: int) -> pd.DataFrame:
+    """The rows by their definition, on the string keys and every prediction time at once (``prediction_rows``
+    before issue 22): what the memory-lean ``prediction_rows`` must reproduce row for row."""
+    times = snapshot_times(frames)
+    features = customer_features_at(frames, times)
+    repeat = repeat_rows(frames, times, window_days, features).assign(model_name=REPEAT_CONTACT)
+    churn = churn_rows(frames, times, horizon_days, features).assign(model_name=CHURN)
+    repeat["horizon_days"], churn["horizon_days"] = window_days, horizon_days
+    return typed(pd.concat([repeat, churn], ignore_index=True), ROW_COLUMNS)
+
+
+@pytest.mark.parametrize("null_key", [False, True], ids=["coded_keys", "a_null_customer_key"])
+def test_prediction_rows_equal_the_rows_computed_all_at_once(frames, null_key) -> None:
+    """Per prediction time on integer keys, assembled from compact parts (issue 22), the rows are exactly those of
+    the definition, in the same order, with the same types; a NULL key (not coded) too."""
+    if null_key:
+        interactions = frames.interactions.copy()
+        interactions.loc[interactions.index[len(interactions) // 2], "customer_key"] = None
+        frames = Frames(interactions, frames.surveys, frames.customers)
+    pd.testing.assert_frame_equal(prediction_rows(frames, 3, 5), rows_all_at_once(frames, 3, 5), check_exact=True)
 
 
 @pytest.mark.parametrize("task", [REPEAT_CONTACT, CHURN])
