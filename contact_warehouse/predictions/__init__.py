@@ -187,12 +187,7 @@ def _assemble(
 
 
 def _task(rows: pd.DataFrame, task: str) -> tuple[pd.DataFrame, int | None]:
-    """The task's rows, with only the columns its training and scoring read: the marts read the whole of
-    ``int_prediction_rows`` (issue 22: copying every column of it was most of their memory)."""
-    needed = ["snapshot_at", "horizon_days", "label", "label_known", "customer_key", TASK_KEY[task]]
-    needed += ["intent"] if task == REPEAT_CONTACT else []
-    needed += [c for c in TASK_FEATURES[task] if c not in needed]
-    sub = rows.loc[rows["model_name"] == task, [c for c in dict.fromkeys(needed) if c in rows]]
+    sub = rows[rows["model_name"] == task]
     return sub, (int(sub["horizon_days"].iloc[0]) if len(sub) else None)
 
 
