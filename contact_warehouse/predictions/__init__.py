@@ -9,11 +9,12 @@ the marts train on those rows: ``evaluation`` and ``calibration`` (time-based sp
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .features import CUSTOMER_FEATURES, ENGAGEMENT_FEATURES, Frames
 from .models import evaluate_task, score
-from .snapshots import churn_rows, customer_features_at, repeat_rows, snapshot_times
+from .snapshots import Coded, Part, coded, parts_at, snapshot_times
 
 REPEAT_CONTACT, CHURN = "repeat_contact", "churn"
 TASK_FEATURES = {REPEAT_CONTACT: (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES), CHURN: CUSTOMER_FEATURES}
@@ -115,13 +116,74 @@ def frames_from(interactions: pd.DataFrame, surveys: pd.DataFrame, customers: pd
 
 def prediction_rows(frames: Frames, window_days: int, horizon_days: int) -> pd.DataFrame:
     """Both tasks' rows at every prediction time: repeat contact on the engagements open then (within
-    ``window_days``), churn of the CRM customers (within ``horizon_days``)."""
+    ``window_days``), churn of the CRM customers (within ``horizon_days``). The repeat-contact rows first, each
+    task's in time order.
+
+    Memory (issue 22): one prediction time at a time on integer keys, kept as compact parts (coded keys, one float
+    block), then copied once into the result, each part freed as it is copied; the key strings are shared, not
+    copied per row. The values are those of ``repeat_rows`` and ``churn_rows`` over all the times at once."""
     times = snapshot_times(frames) if len(frames.interactions) else []
-    features = customer_features_at(frames, times)
-    repeat = repeat_rows(frames, times, window_days, features).assign(model_name=REPEAT_CONTACT)
-    churn = churn_rows(frames, times, horizon_days, features).assign(model_name=CHURN)
-    repeat["horizon_days"], churn["horizon_days"] = window_days, horizon_days
-    return typed(pd.concat([repeat, churn], ignore_index=True), ROW_COLUMNS)
+    code = coded(frames)
+    repeat: list[Part] = []
+    churn: list[Part] = []
+    for t in times:
+        r, c = parts_at(code.frames, t, window_days, horizon_days)
+        repeat += [r] if r is not None else []
+        churn += [c] if c is not None else []
+    return _assemble(repeat, churn, code, frames, window_days, horizon_days)
+
+
+def _strings(values: list[np.ndarray | None], lengths: list[int], decode: np.ndarray | None) -> pd.arrays.StringArray:
+    """One string column from the parts' (coded) values; NULL where a part has none."""
+    out = np.full(sum(lengths), None, dtype=object)
+    pos = 0
+    for v, n in zip(values, lengths, strict=True):
+        if v is not None and n:
+            out[pos : pos + n] = decode[v] if decode is not None else v
+        pos += n
+    return pd.array(out, dtype="string")
+
+
+def _assemble(
+    repeat: list[Part], churn: list[Part], code: Coded, frames: Frames, window_days: int, horizon_days: int
+) -> pd.DataFrame:
+    """The rows of ``ROW_COLUMNS``, typed as ``typed`` types them, from the parts (each freed once copied)."""
+    parts = [*repeat, *churn]
+    lengths = [len(p) for p in parts]
+    n, n_repeat = sum(lengths), sum(len(p) for p in repeat)
+    names = (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES)
+    # Feature x row, so that each column of the frame built on its transpose is contiguous (no copy by pandas).
+    block = np.full((len(names), n), np.nan)
+    first_customer = len(ENGAGEMENT_FEATURES)
+    pos = 0
+    for p, size in zip(parts, lengths, strict=True):
+        start = 0 if p.features.shape[1] == len(names) else first_customer
+        block[start:, pos : pos + size] = p.features.T
+        p.features = np.empty((0, 0))
+        pos += size
+    out = pd.DataFrame(block.T, columns=list(names), copy=False)
+
+    horizons = np.where(np.arange(n) < n_repeat, window_days, horizon_days)
+    snapshot = np.repeat(np.array([p.snapshot_at for p in parts], dtype="datetime64[us]"), lengths)
+    snapshot = snapshot.astype("datetime64[us]") if n else np.array([], dtype="datetime64[us]")
+    task = np.full(n, CHURN, dtype=object)
+    task[:n_repeat] = REPEAT_CONTACT
+    lead = {
+        "model_name": pd.array(task, dtype="string"),
+        "snapshot_at": snapshot,
+        "horizon_days": pd.array(horizons, dtype="Int64"),
+        "engagement_id": _strings([p.engagement_id for p in parts], lengths, code.engagement_ids),
+        "customer_key": _strings([p.customer_key for p in parts], lengths, code.customer_keys),
+        "customer_ref": _strings([p.customer_ref for p in parts], lengths, None),
+        "intent": _strings([p.intent for p in parts], lengths, None),
+    }
+    for i, (name, values) in enumerate(lead.items()):
+        out.insert(i, name, values)
+    label = np.concatenate([p.label for p in parts]) if parts else np.array([], dtype=bool)
+    out["label"] = pd.array(label, dtype="boolean")
+    known = snapshot + horizons.astype("timedelta64[D]") <= np.datetime64(frames.data_end) if n else label
+    out["label_known"] = pd.array(known, dtype="boolean")
+    return out
 
 
 def _task(rows: pd.DataFrame, task: str) -> tuple[pd.DataFrame, int | None]:

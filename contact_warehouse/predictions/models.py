@@ -70,16 +70,16 @@ def split(rows: pd.DataFrame, horizon_days: int) -> tuple[pd.Timestamp | None, p
     """The cut-off and the training and evaluation rows. Among the prediction times whose outcome is known, the
     later part (about half of what the horizon's gap leaves) is evaluated; training rows' outcomes end by the
     cut-off."""
-    known = rows[rows["label_known"]]
-    times = sorted(known["snapshot_at"].unique())
+    known = rows["label_known"].to_numpy(dtype=bool)  # a mask, not a copy of the rows (memory, issue 22)
+    times = sorted(rows.loc[known, "snapshot_at"].unique())
     if not times:
-        return None, known.iloc[0:0], known.iloc[0:0]
+        return None, rows.iloc[0:0], rows.iloc[0:0]
     first, last = pd.Timestamp(times[0]), pd.Timestamp(times[-1])
     span_days = (last - first) / DAY
     eval_days = max(0, int((span_days - horizon_days) // 2))
     cutoff = last - eval_days * DAY
-    train = known[known["snapshot_at"] + horizon_days * DAY <= cutoff]
-    test = known[known["snapshot_at"] >= cutoff]
+    train = rows[known & (rows["snapshot_at"] + horizon_days * DAY <= cutoff).to_numpy()]
+    test = rows[known & (rows["snapshot_at"] >= cutoff).to_numpy()]
     return cutoff, train, test
 
 
@@ -106,6 +106,31 @@ def _calibration(task: str, scorer: str, y: np.ndarray, p: np.ndarray) -> list[d
                 }
             )
     return out
+
+
+def held_out_predictions(
+    train: pd.DataFrame, test: pd.DataFrame, cols: list[str], model: Pipeline | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The evaluation rows' outcomes (0/1) and the probabilities of the model (``make_model`` unless given) and of
+    the baseline, both trained on ``train``."""
+    model = (model or make_model()).fit(train[cols].astype(float), train["label"].astype(int))
+    p_model = model.predict_proba(test[cols].astype(float))[:, 1]
+    return test["label"].to_numpy(dtype=int), p_model, Baseline().fit(train).predict(test)
+
+
+def brier_difference_interval(
+    y: np.ndarray, p_model: np.ndarray, p_base: np.ndarray, groups: np.ndarray, draws: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """95 % interval of Brier(model) - Brier(baseline) by a paired bootstrap that resamples whole ``groups``
+    (customers): a customer's rows at consecutive prediction times share their features and often their outcome,
+    so resampling rows would understate the noise. Below zero: the model's probabilities are better."""
+    codes, _ = pd.factorize(pd.Series(groups))
+    diff = (p_model - y) ** 2 - (p_base - y) ** 2
+    sums, counts = np.bincount(codes, diff), np.bincount(codes)
+    picks = np.random.default_rng(seed).integers(0, len(sums), (draws, len(sums)))
+    means = sums[picks].sum(axis=1) / counts[picks].sum(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def evaluate_task(task: str, rows: pd.DataFrame, features: tuple[str, ...], horizon_days: int) -> TaskResult:
@@ -147,10 +172,7 @@ def evaluate_task(task: str, rows: pd.DataFrame, features: tuple[str, ...], hori
                 }
             )
         return result
-    y = test["label"].to_numpy(dtype=int)
-    model = make_model().fit(train[cols].astype(float), train["label"].astype(int))
-    p_model = model.predict_proba(test[cols].astype(float))[:, 1]
-    p_base = Baseline().fit(train).predict(test)
+    y, p_model, p_base = held_out_predictions(train, test, cols)
     (auc_m, brier_m), (auc_b, brier_b) = _metrics(y, p_model), _metrics(y, p_base)
     beats = auc_m is not None and auc_b is not None and auc_m > auc_b and brier_m < brier_b
     for scorer, version, auc, brier, p in (

@@ -6,9 +6,12 @@ end (the time the nightly scores are for). A row's label is known when its horiz
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
-from .features import DAY, Frames, customer_features, open_engagements
+from .features import CUSTOMER_FEATURES, DAY, ENGAGEMENT_FEATURES, Frames, customer_features, open_engagements
 
 WARMUP_DAYS = 7  # the first week has no history to describe a customer with
 
@@ -73,3 +76,79 @@ def _with_label_known(parts: list[pd.DataFrame], horizon_days: int, frames: Fram
     out = pd.concat(parts, ignore_index=True)
     out["label_known"] = out["snapshot_at"] + horizon_days * DAY <= frames.data_end
     return out
+
+
+@dataclass(frozen=True)
+class Coded:
+    """The frames with ``customer_key`` and ``engagement_id`` as integer codes, and the strings to decode them.
+
+    Codes follow the keys' sorted order, so every groupby, sort and index intersection gives the rows in the same
+    order as on the strings: the rows are those of the string frames, row for row. Grouping ~1M interactions on
+    64-character strings at every prediction time was most of ``int_prediction_rows``' time (issue 22)."""
+
+    frames: Frames
+    customer_keys: np.ndarray | None  # None: not coded (a NULL key; the frames are the original ones)
+    engagement_ids: np.ndarray | None
+
+
+def coded(frames: Frames) -> Coded:
+    """``frames`` with integer keys and categorical intent and channel (equality and ``isin`` on codes); left as
+    they are when a key is NULL (fct_interactions' keys are tested not null: a NULL would group differently)."""
+    it, sv, cu = frames.interactions, frames.surveys, frames.customers
+    if it["customer_key"].isna().any() or it["engagement_id"].isna().any() or sv["customer_key"].isna().any():
+        return Coded(frames, None, None)
+    if cu["customer_key"].isna().any():
+        return Coded(frames, None, None)
+    keys = pd.Index(pd.concat([it["customer_key"], sv["customer_key"], cu["customer_key"]]).unique()).sort_values()
+    engagement_codes, engagement_ids = pd.factorize(it["engagement_id"], sort=True)
+    it = it.assign(
+        customer_key=keys.get_indexer(it["customer_key"]),
+        engagement_id=engagement_codes,
+        intent=it["intent"].astype("category"),
+        first_channel=it["first_channel"].astype("category"),
+    )
+    sv = sv.assign(customer_key=keys.get_indexer(sv["customer_key"]))
+    cu = cu.assign(customer_key=keys.get_indexer(cu["customer_key"]))
+    return Coded(Frames(it, sv, cu), keys.to_numpy(dtype=object), np.asarray(engagement_ids, dtype=object))
+
+
+@dataclass
+class Part:
+    """One task's rows at one prediction time, compact: keys still coded, features as one float block."""
+
+    snapshot_at: pd.Timestamp
+    customer_key: np.ndarray
+    engagement_id: np.ndarray | None
+    intent: np.ndarray | None
+    customer_ref: np.ndarray | None
+    features: np.ndarray  # rows x the task's features (ENGAGEMENT_FEATURES then CUSTOMER_FEATURES, or the latter)
+    label: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.customer_key)
+
+
+def parts_at(frames: Frames, t: pd.Timestamp, window_days: int, horizon_days: int) -> tuple[Part | None, Part | None]:
+    """The repeat-contact and churn rows at ``t`` (``repeat_rows``, ``churn_rows``), as parts; the customer
+    features are computed once for both and dropped after."""
+    feats = {t: customer_features(frames, t)}
+    out: list[Part | None] = []
+    for rows, cols in (
+        (repeat_rows(frames, [t], window_days, feats), (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES)),
+        (churn_rows(frames, [t], horizon_days, feats), CUSTOMER_FEATURES),
+    ):
+        if "customer_key" not in rows:  # no row at t
+            out.append(None)
+            continue
+        out.append(
+            Part(
+                snapshot_at=t,
+                customer_key=rows["customer_key"].to_numpy(),
+                engagement_id=rows["engagement_id"].to_numpy() if "engagement_id" in rows else None,
+                intent=rows["intent"].astype(object).to_numpy() if "intent" in rows else None,
+                customer_ref=rows["customer_ref"].to_numpy(dtype=object) if "customer_ref" in rows else None,
+                features=rows[list(cols)].to_numpy(dtype="float64"),
+                label=rows["label"].to_numpy(dtype=bool),
+            )
+        )
+    return out[0], out[1]

@@ -1,0 +1,60 @@
+"""Measure ``int_prediction_rows`` alone, outside dbt (issue 22): ``python -m contact_warehouse.predictions.bench``.
+
+``dump WAREHOUSE DIR`` writes the three relations the dbt model reads (as it reads them) to Parquet files in DIR;
+``rows DIR OUT [WINDOW HORIZON]`` computes the prediction rows from them as the model does, writes them to OUT
+(Parquet, for an equality check between two versions of the code) and prints the CPU seconds and peak RSS of the
+computation. Run ``rows`` under ``/usr/bin/time -v`` for the process's own figures; on a shared machine read
+CPU seconds and RSS, not wall time.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+from . import frames_from, prediction_rows
+
+# The dbt model's inputs (dbt_project/models/intermediate/predictions/int_prediction_rows.py).
+INPUTS = {
+    "interactions": "select * from intermediate.int_prediction_interactions",
+    "surveys": "select customer_key, responded_at, survey_type, score from marts.fct_survey_answers "
+    "where is_valid_score and customer_key is not null",
+    "customers": "select customer_key, customer_ref, value_tier, crm_created_at, churned_at from marts.dim_customers",
+}
+
+
+def dump(warehouse: Path, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for name, sql in INPUTS.items():
+            con.sql(sql).write_parquet(str(folder / f"{name}.parquet"))
+
+
+def rows(folder: Path, out: Path, window_days: int = 7, horizon_days: int = 30) -> None:
+    with duckdb.connect() as con:
+        frames = {name: con.sql(f"select * from read_parquet('{folder / name}.parquet')").df() for name in INPUTS}
+    began, cpu = time.perf_counter(), time.process_time()
+    result = prediction_rows(
+        frames_from(frames["interactions"], frames["surveys"], frames["customers"]), window_days, horizon_days
+    )
+    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    with duckdb.connect() as con:
+        con.register("result", result)
+        con.sql("select * from result").write_parquet(str(out))
+    print(f"{len(result):,} rows; prediction_rows {cpu:.1f} s CPU ({seconds:.1f} s wall); peak RSS {peak:.2f} GiB")
+
+
+if __name__ == "__main__":
+    command, *args = sys.argv[1:] or ["help"]
+    if command == "dump" and len(args) == 2:
+        dump(Path(args[0]), Path(args[1]))
+    elif command == "rows" and len(args) in (2, 4):
+        rows(Path(args[0]), Path(args[1]), *(int(a) for a in args[2:]))
+    else:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
