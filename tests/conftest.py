@@ -5,13 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from contact_warehouse.settings import DBT_PROJECT_DIR, TELEMETRY_ENV, dbt_executable
+from contact_warehouse.settings import DBT_PROJECT_DIR, DEFAULT_LANDING_DIR, TELEMETRY_ENV, dbt_executable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 # The generated month the pipeline tests share: large enough for every planted truth to show.
@@ -159,3 +161,92 @@ def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("DAGSTER_STORAGE_DIR", str(home / "storage"))
     return home
+
+
+# ------------------------------------------------------------------------ `contact-warehouse run`, as users run it
+
+CLI = str(Path(sys.executable).parent / "contact-warehouse")
+
+
+def user_env(**settings: str) -> dict[str, str]:
+    """The environment of a user's shell: no project setting but those given; an ephemeral Dagster instance."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACT_WAREHOUSE_") and k != "DAGSTER_HOME"}
+    return {**env, **settings}
+
+
+def cli(*args: str, env: dict[str, str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """One `contact-warehouse run` (a subprocess) into a fresh warehouse, and the files it made: shared, read-only."""
+
+    root: Path
+    landing: Path
+    db: Path
+    result: subprocess.CompletedProcess
+    started: float  # time.time() when the run started
+
+    @property
+    def lines(self) -> list[str]:
+        return self.result.stdout.splitlines()
+
+    def summary(self, label: str) -> str:
+        (line,) = [line for line in self.lines if line.startswith(label)]
+        return line[len(label) :].strip()
+
+    @property
+    def serving(self) -> Path:
+        return self.db.parent / "serving.duckdb"
+
+    @property
+    def report(self) -> Path:
+        return self.db.parent / "report" / "index.html"
+
+    @property
+    def log(self) -> Path:
+        return Path(self.summary("log:"))
+
+    def succeeded(self) -> CliRun:
+        """This run, after failing the calling test with the run's own output when it did not succeed."""
+        if self.result.returncode != 0:
+            pytest.fail(
+                f"contact-warehouse run exited {self.result.returncode}:\n{self.result.stdout}{self.result.stderr}"
+            )
+        return self
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """The README's `make run` (`contact-warehouse run`: the bundled sample in seeds/, the demo's key) into a fresh
+    warehouse folder; the suite's one build of the sample, whose serving file and report the report and serving-file
+    tests read."""
+    root = tmp_path_factory.mktemp("sample_run")
+    db = root / "data" / "warehouse.duckdb"
+    started = time.time()
+    result = cli("run", "--db", str(db), env=user_env(), cwd=root, timeout=1800)
+    return CliRun(root, DEFAULT_LANDING_DIR, db, result, started)
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """`contact-warehouse run` on the small landing folder (tests/small_landing.py) outside the demo (so with a random
+    key in pii.key), a var at its default value passed through to dbt build; shared by the CLI and publication
+    tests, which copy its warehouse when they change it."""
+    from small_landing import write_landing
+
+    root = tmp_path_factory.mktemp("small_run")
+    landing = write_landing(root / "landing")
+    db = root / "data" / "warehouse.duckdb"
+    started = time.time()
+    result = cli(
+        "run",
+        "--landing",
+        str(landing),
+        "--vars",
+        "{session_gap_minutes: 30}",
+        env=user_env(CONTACT_WAREHOUSE_DB=str(db)),
+        cwd=root,
+    )
+    return CliRun(root, landing, db, result, started)

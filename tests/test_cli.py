@@ -1,7 +1,8 @@
-"""`contact-warehouse run` as a user runs it (a subprocess on a small landing folder, a temporary warehouse): one
-line per step, the full log in a file it names, a summary ending with the paths, private files, a random PII key
-outside the demo; one-line errors with their own exit codes before any work; a failed run names what failed
-first. One successful run is shared by the module."""
+"""`contact-warehouse run` as a user runs it (a subprocess, a temporary warehouse): on the bundled sample as the
+README gives it, one line per step and a summary ending with the paths in under 60 lines; on a small landing folder,
+the full log in a file it names, private files, a random PII key outside the demo, a failed run naming what failed
+first; one-line errors with their own exit codes before any work. The successful runs are the session's
+(conftest.py: `sample_run`, `small_run`)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,19 @@ import hmac
 import os
 import shutil
 import stat
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
-from test_publication import write_landing
+from conftest import CliRun, cli, user_env
+from small_landing import write_landing
 
 from contact_warehouse.enrichment.functions import DEFAULT_PII_KEY
 from contact_warehouse.publication.locking import exclusive_warehouse_lock
 from contact_warehouse.settings import DBT_PROJECT_DIR, SETTINGS
 from orchestration.cli import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE
 
-CLI = str(Path(sys.executable).parent / "contact-warehouse")
 EXPORTS = (
     "calls",
     "chat_conversations",
@@ -39,84 +37,63 @@ EXPORTS = (
 )
 
 
-def user_env(**settings: str) -> dict[str, str]:
-    """The environment of a user's shell: no project setting but those given; an ephemeral Dagster instance."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTACT_WAREHOUSE_") and k != "DAGSTER_HOME"}
-    return {**env, **settings}
-
-
-def cli(*args: str, env: dict[str, str], cwd: Path, timeout: float = 900) -> subprocess.CompletedProcess:
-    return subprocess.run([CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-
-
-@dataclass(frozen=True)
-class CliRun:
-    root: Path
-    landing: Path
-    result: subprocess.CompletedProcess
-    started: float  # time.time() when the run started
-
-    @property
-    def db(self) -> Path:
-        return self.root / "data" / "warehouse.duckdb"
-
-    @property
-    def lines(self) -> list[str]:
-        return self.result.stdout.splitlines()
-
-    def summary(self, label: str) -> str:
-        (line,) = [line for line in self.lines if line.startswith(label)]
-        return line[len(label) :].strip()
-
-
-@pytest.fixture(scope="module")
-def cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
-    root = tmp_path_factory.mktemp("cli")
-    landing = write_landing(root / "landing")
-    env = user_env(CONTACT_WAREHOUSE_DB=str(root / "data" / "warehouse.duckdb"))
-    started = time.time()
-    # A var at its default value: passed through to dbt build without changing a number.
-    result = cli("run", "--landing", str(landing), "--vars", "{session_gap_minutes: 30}", env=env, cwd=root)
-    return CliRun(root, landing, result, started)
-
-
-def test_a_run_prints_one_line_per_step_and_ends_with_the_paths(cli_run: CliRun) -> None:
-    result = cli_run.result
+def test_the_readme_run_on_the_sample_prints_under_60_lines_ending_with_the_paths(sample_run: CliRun) -> None:
+    """`make run` as the README gives it, on the bundled sample (seeds/): one line per step, each export's new files,
+    dbt's and the expectations' counts, the publication, then the summary ending with the paths and the outcome."""
+    result = sample_run.result
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(cli_run.lines) < 60, result.stdout
+    assert len(sample_run.lines) < 60, result.stdout
     assert result.stderr == ""
-    for export in EXPORTS:
-        (line,) = [line for line in cli_run.lines if line.split()[:2] == ["load", export]]
-        assert "1 new file" in line and "rows read" in line and "loaded" in line and "rejected" in line
-    dbt = cli_run.summary("dbt build")
+    assert "DEBUG" not in result.stdout and "dagster" not in result.stdout.lower()
+    exports = sorted(path.name for path in sample_run.landing.iterdir() if path.is_dir())
+    assert len(exports) >= 10  # every export of the sample, tickets included
+    for export in exports:
+        files = sum(1 for path in (sample_run.landing / export).iterdir() if path.is_file())
+        (line,) = [line for line in sample_run.lines if line.split()[:2] == ["load", export]]
+        assert f"{files} new file{'' if files == 1 else 's'}" in line, line
+        assert "rows read" in line and "loaded" in line and "rejected" in line, line
+    dbt = sample_run.summary("dbt build")
     assert "models" in dbt and "passed, 0 failed" in dbt
-    assert "suites passed, 0 failed" in cli_run.summary("expectations")
-    db = cli_run.db
-    assert str(db.parent / "serving.duckdb") in cli_run.summary("publish")
+    assert "suites passed, 0 failed" in sample_run.summary("expectations")
+    db = sample_run.db
+    assert str(db.parent / "serving.duckdb") in sample_run.summary("publish")
     # The summary ends with the files the run made, then the outcome.
-    log = Path(cli_run.summary("log:"))
-    assert cli_run.lines[-5:] == [
+    log = Path(sample_run.summary("log:"))
+    assert sample_run.lines[-5:] == [
         f"{'warehouse:':<24}{db}",
         f"{'serving file:':<24}{db.parent / 'serving.duckdb'}",
         f"{'report:':<24}{db.parent / 'report' / 'index.html'}",
         f"{'log:':<24}{log}",
-        cli_run.lines[-1],
+        sample_run.lines[-1],
     ]
-    assert cli_run.lines[-1].startswith("run succeeded")
+    assert sample_run.lines[-1].startswith("run succeeded")
     assert log.parent == db.parent / "logs" and log.name.startswith("run-")
-    assert (db.parent / "report" / "index.html").is_file()
+    assert "STEP_SUCCESS" in log.read_text()
+    for path in (db, db.parent / "serving.duckdb", db.parent / "report" / "index.html"):
+        assert path.is_file() and path.stat().st_size > 0, path
 
 
-def test_dagster_and_dbt_output_go_to_the_log_file_only(cli_run: CliRun) -> None:
-    text = Path(cli_run.summary("log:")).read_text()
-    assert "DEBUG" in text and "STEP_SUCCESS" in text and "LogModelResult" not in cli_run.result.stdout
-    assert "DEBUG" not in cli_run.result.stdout and "dagster" not in cli_run.result.stdout.lower()
+def test_a_run_on_a_small_landing_prints_a_line_per_export_with_its_one_file(small_run: CliRun) -> None:
+    result = small_run.result
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(small_run.lines) < 60, result.stdout
+    assert result.stderr == ""
+    for export in EXPORTS:
+        (line,) = [line for line in small_run.lines if line.split()[:2] == ["load", export]]
+        assert "1 new file" in line and "rows read" in line and "loaded" in line and "rejected" in line
+    assert small_run.lines[-1].startswith("run succeeded")
+
+
+def test_dagster_and_dbt_output_go_to_the_log_file_only(small_run: CliRun) -> None:
+    text = Path(small_run.summary("log:")).read_text()
+    assert "DEBUG" in text and "STEP_SUCCESS" in text and "LogModelResult" not in small_run.result.stdout
+    assert "DEBUG" not in small_run.result.stdout and "dagster" not in small_run.result.stdout.lower()
     # The vars reached dbt build.
     assert '--vars {"session_gap_minutes": 30}' in text
 
 
-def test_the_ledger_summary_shows_the_ledger_row_columns(cli_run: CliRun) -> None:
-    with duckdb.connect(str(cli_run.db), read_only=True) as con:
+def test_the_ledger_summary_shows_the_ledger_row_columns(small_run: CliRun) -> None:
+    with duckdb.connect(str(small_run.db), read_only=True) as con:
         columns = {
             c
             for (c,) in con.execute(
@@ -126,32 +103,32 @@ def test_the_ledger_summary_shows_the_ledger_row_columns(cli_run: CliRun) -> Non
     expected = [
         c for c in ("rows_read", "rows_loaded", "rows_rejected", "rows_filtered", "rows_duplicate") if c in columns
     ]
-    (header,) = [line for line in cli_run.lines if line.startswith("ledger")]
+    (header,) = [line for line in small_run.lines if line.startswith("ledger")]
     assert header.split()[-len(expected) :] == expected
-    (calls,) = [line for line in cli_run.lines if line.split()[:1] == ["calls"]]
+    (calls,) = [line for line in small_run.lines if line.split()[:1] == ["calls"]]
     assert calls.split()[1:6] == ["1", "0", "4", "4", "0"]  # files, refused, read, loaded, rejected
 
 
-def test_the_run_files_are_readable_by_their_owner_only(cli_run: CliRun) -> None:
-    data = cli_run.db.parent
+def test_the_run_files_are_readable_by_their_owner_only(small_run: CliRun) -> None:
+    data = small_run.db.parent
     files = [
-        cli_run.db,
+        small_run.db,
         data / "serving.duckdb",
         data / "report" / "index.html",
         data / "pii.key",
-        Path(cli_run.summary("log:")),
+        Path(small_run.summary("log:")),
     ]
     modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in files}
     assert modes == {path.name: 0o600 for path in files}
 
 
-def test_outside_the_demo_a_random_key_is_created_and_never_shown(cli_run: CliRun) -> None:
-    key_file = cli_run.db.parent / "pii.key"
+def test_outside_the_demo_a_random_key_is_created_and_never_shown(small_run: CliRun) -> None:
+    key_file = small_run.db.parent / "pii.key"
     key = key_file.read_text().strip()
     assert len(key) == 64 and key != DEFAULT_PII_KEY
-    assert any(str(key_file) in line and "--full-refresh" not in line for line in cli_run.lines)
+    assert any(str(key_file) in line and "--full-refresh" not in line for line in small_run.lines)
     # The identifiers were hashed with it, not with the development key.
-    with duckdb.connect(str(cli_run.db), read_only=True) as con:
+    with duckdb.connect(str(small_run.db), read_only=True) as con:
         nodes = {
             n for (n,) in con.execute("select identifier_node from intermediate.int_identifier_occurrences").fetchall()
         }
@@ -161,24 +138,24 @@ def test_outside_the_demo_a_random_key_is_created_and_never_shown(cli_run: CliRu
 
     assert node(key) in nodes and node(DEFAULT_PII_KEY) not in nodes
     # Never in the terminal, the log, compiled SQL or dbt's own log of this run.
-    assert key not in cli_run.result.stdout + cli_run.result.stderr
-    assert key not in Path(cli_run.summary("log:")).read_text()
+    assert key not in small_run.result.stdout + small_run.result.stderr
+    assert key not in Path(small_run.summary("log:")).read_text()
     written = [
         path
         for path in (DBT_PROJECT_DIR / "target").rglob("*")
-        if path.is_file() and path.stat().st_mtime >= cli_run.started
+        if path.is_file() and path.stat().st_mtime >= small_run.started
     ]
     assert any(path.suffix == ".sql" for path in written)
     for path in written:
         assert key not in path.read_text(errors="replace"), path
 
 
-def test_a_failed_run_says_first_which_step_and_test_failed(cli_run: CliRun, tmp_path: Path) -> None:
+def test_a_failed_run_says_first_which_step_and_test_failed(small_run: CliRun, tmp_path: Path) -> None:
     # The shared run's warehouse, with a duplicate customer: dbt's unique test on customer_ref fails.
     data = tmp_path / "data"
     data.mkdir()
     for name in ("warehouse.duckdb", "pii.key", "serving.duckdb"):
-        shutil.copy2(cli_run.db.parent / name, data / name)
+        shutil.copy2(small_run.db.parent / name, data / name)
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
         con.execute("insert into staging.stg_crm__customers select * from staging.stg_crm__customers limit 1")
     serving_before = (data / "serving.duckdb").read_bytes()
@@ -186,7 +163,7 @@ def test_a_failed_run_says_first_which_step_and_test_failed(cli_run: CliRun, tmp
     result = cli(
         "run",
         "--landing",
-        str(cli_run.landing),
+        str(small_run.landing),
         env=user_env(CONTACT_WAREHOUSE_DB=str(data / "warehouse.duckdb")),
         cwd=tmp_path,
     )

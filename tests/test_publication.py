@@ -1,7 +1,8 @@
 """Nightly runs: a clean run publishes the marts (only the marts) with meta.publication; a blocking check that
 fails leaves the serving file byte for byte as it was; readers never see a half-written file; one run at a time;
 a run killed with SIGKILL mid-load or mid-build is followed by a run that publishes the same marts; the landing
-sensor asks for one run per new file."""
+sensor asks for one run per new file. The clean run is the session's `contact-warehouse run` on the small landing
+folder (conftest.py `small_run`)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import environment
+from conftest import CliRun, environment
+from small_landing import SMS, write_landing
 
-from contact_warehouse.loading.sources import EXPORTS_BY_NAME
 from contact_warehouse.publication.locking import dead_holder, exclusive_warehouse_lock, lock_path_for
 from contact_warehouse.publication.publish import publish, read_publication
 from orchestration.assets.publication import PUBLICATION_KEY
@@ -37,132 +38,35 @@ SURVEY_CHECK = dg.AssetCheckKey(dg.AssetKey(["staging", "stg_phone_system__surve
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PHONE = re.compile(r"(?<![\w+])(\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?!\w)|(?<![\w+])\+\d{8,15}(?!\w)")
 
-# ------------------------------------------------------------------------------------------ landing
-
-
-def _csv(export: str, *rows: str) -> str:
-    return "\n".join([",".join(EXPORTS_BY_NAME[export].main_table.column_names), *rows]) + "\n"
-
-
-CALLS = _csv(
-    "calls",
-    "CA1,,inbound,(415) 555-0101,+18005550100,C1,billing,A1,2026-10-05T09:00:00Z,2026-10-05T09:01:00Z,"
-    "2026-10-05T09:01:15Z,2026-10-05T09:08:00Z,30,5,60,completed,billing_question,false",
-    "CA2,CA1,inbound,(415) 555-0101,+18005550100,C1,retention,A2,2026-10-05T09:08:00Z,2026-10-05T09:08:05Z,"
-    "2026-10-05T09:08:30Z,2026-10-05T09:15:00Z,0,40,30,completed,cancel_service,true",
-    "CA3,,inbound,+1 212 555 0199,+18005550100,,tech_support,,2026-10-05T10:00:00Z,2026-10-05T10:01:00Z,,"
-    "2026-10-05T10:03:00Z,,,,abandoned,,",
-    "CA4,,outbound,+18005550100,415.555.0101,C1,,A1,2026-10-06T15:00:00Z,,2026-10-06T15:00:10Z,"
-    "2026-10-06T15:05:00Z,0,2,20,completed,payment_plan_set,true",
-)
-IVR = """call_id,seq,event_at,node,event_type,key
-CA1,1,2026-10-05T09:00:05Z,main,menu_enter,
-CA1,2,2026-10-05T09:00:20Z,main,key_press,2
-CA1,3,2026-10-05T09:00:50Z,billing,to_queue,
-CA3,1,2026-10-05T10:00:05Z,main,menu_enter,
-CA3,2,2026-10-05T10:00:40Z,main,to_queue,
-"""
-SMS = """message_id,thread_id,direction,from_number,to_number,sent_at,agent_id,body,status
-SM1,T1,inbound,+12125550199,+18005550100,2026-10-06T12:00:00Z,,My bill looks wrong,delivered
-SM2,T1,outbound,+18005550100,+12125550199,2026-10-06T12:05:00Z,A1,Thanks - we fixed it,delivered
-"""
-SURVEYS = """response_id,survey_type,channel,contact_id,respondent,responded_at,score,comment
-SV1,nps,voice,CA2,(415) 555-0101,2026-10-05T10:00:00Z,9,great help
-SV2,csat,chat,CH1,Jane.Doe@Example.com,2026-10-05T12:00:00Z,4,
-SV3,nps,sms,T1,C2,2026-10-06T13:00:00Z,3,slow answer
-"""
-FAQ_ARTICLES = """article_id,title,section,updated_at
-KB-1,How to reset your password,account,2026-09-01T00:00:00Z
-KB-2,Understanding your bill,billing,2026-09-01T00:00:00Z
-"""
-FAQ_VIEWS = """view_id,article_id,visitor_id,customer_ref,viewed_at,seconds_on_page,vote,search_query
-V1,KB-2,vis1,,2026-10-05T08:50:00Z,40,down,bill wrong
-V2,KB-1,vis2,C2,2026-10-06T08:00:00Z,60,up,
-"""
-CUSTOMERS = """customer_ref,email,phone,value_tier,timezone,created_at,churned_at
-C1,Jane.Doe@Example.com,(415) 555-0101,high,America/Los_Angeles,2025-01-01T00:00:00Z,
-C2,bob@example.org,+1 212 555 0199,standard,America/New_York,2025-02-01T00:00:00Z,
-"""
-CHATS = [
-    {
-        "id": "CH1",
-        "created_at": "2026-10-05T11:00:00Z",
-        "closed_at": "2026-10-05T11:20:00Z",
-        "visitor": {"visitor_id": "vis1", "email": "jane.doe@example.com", "phone": None, "customer_ref": None},
-        "bot": {"intent": "billing", "handed_over_at": "2026-10-05T11:05:00Z"},
-        "agent_id": "A3",
-        "tags": ["billing"],
-        "rating": 4,
-        "resolved": True,
-        "messages": [
-            {"id": "M1", "sent_at": "2026-10-05T11:00:00Z", "author": "customer", "text": "My invoice is wrong"},
-            {"id": "M2", "sent_at": "2026-10-05T11:06:00Z", "author": "agent", "text": "Let me fix that for you"},
-        ],
-    },
-]
-FORMS = {
-    "items": [
-        {
-            "response_id": "F1",
-            "form_id": "contact",
-            "submitted_at": "2026-10-06T09:00:00Z",
-            "hidden": {"visitor_id": "vis2"},
-            "answers": [
-                {"field": "email", "type": "email", "value": "bob@example.org"},
-                {"field": "phone", "type": "phone_number", "value": "+12125550199"},
-                {"field": "topic", "type": "dropdown", "value": "billing"},
-                {"field": "message", "type": "long_text", "value": "Question about my bill"},
-            ],
-        }
-    ]
-}
-
-
-def write_landing(folder: Path) -> Path:
-    """One small, valid file per export (raw phone numbers and e-mails included)."""
-    files = {
-        "calls/calls_2026-10-05.csv": CALLS,
-        "ivr_events/ivr_events_2026-10-05.csv": IVR,
-        "sms/sms_2026-10-06.csv": SMS,
-        "surveys/surveys_2026-10-06.csv": SURVEYS,
-        "faq_articles/faq_articles_2026-10-01.csv": FAQ_ARTICLES,
-        "faq_views/faq_views_2026-10-06.csv": FAQ_VIEWS,
-        "customers/customers_2026-10-06.csv": CUSTOMERS,
-        "chat_conversations/chat_2026-10-05.jsonl": "".join(json.dumps(c) + "\n" for c in CHATS),
-        "form_submissions/forms_2026-10-06.json": json.dumps(FORMS),
-    }
-    for name, text in files.items():
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(text)
-    return folder
-
 
 # ------------------------------------------------------------------------------------------- runs
 
 
 @dataclass(frozen=True)
 class Site:
-    """One deployment: a build file, its serving file, a landing folder."""
+    """One deployment: a build file, its serving file, a landing folder; laid out as `contact-warehouse run` lays
+    them out (``data/`` beside the run's folder), so a CLI run's folder is a site."""
 
     root: Path
     landing: Path
+    # One key for the sites whose marts are compared: runs of the same exports then publish the same customer hashes
+    # (without it, each site's first run would create a random key of its own).
+    pii_key: str = "test-publication-key"
 
     @property
     def db(self) -> Path:
-        return self.root / "warehouse" / "warehouse.duckdb"
+        return self.root / "data" / "warehouse.duckdb"
 
     @property
     def serving(self) -> Path:
-        return self.root / "serving" / "serving.duckdb"
+        return self.root / "data" / "serving.duckdb"
 
     def env(self) -> dict[str, str]:
         return {
             "CONTACT_WAREHOUSE_DB": str(self.db),
             "CONTACT_WAREHOUSE_LANDING": str(self.landing),
             "CONTACT_WAREHOUSE_SERVING_DB": str(self.serving),
-            # One key for every site: runs of the same exports then publish the same customer hashes (without it,
-            # each site's first run would create a random key of its own).
-            "CONTACT_WAREHOUSE_PII_KEY": "test-publication-key",
+            "CONTACT_WAREHOUSE_PII_KEY": self.pii_key,
         }
 
 
@@ -208,24 +112,30 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory, landing: Path) -> tuple[Site, dg.ExecuteInProcessResult]:
-    """One clean run of the whole job, shared by the module (read-only for the tests that use it)."""
-    site = Site(tmp_path_factory.mktemp("clean"), landing)
-    result = run_job(site)
-    assert result.success, run_messages(result)[-5000:]
-    return site, result
+def clean(small_run: CliRun) -> tuple[Site, CliRun]:
+    """One clean run of the whole job: the session's `contact-warehouse run` on the small landing folder (read-only
+    for the tests that use it; they copy its files to change them)."""
+    small_run.succeeded()
+    site = Site(small_run.root, small_run.landing)
+    assert (site.db, site.serving) == (small_run.db, small_run.serving)
+    return site, small_run
 
 
 # ------------------------------------------------------------------------------------------ tests
 
 
 def test_a_clean_run_publishes_the_marts_with_meta_publication(clean) -> None:
-    site, result = clean
-    assert result.get_asset_materialization_events()  # loads, models and the publication
-    assert PUBLICATION_KEY in {e.asset_key for e in result.get_asset_materialization_events()}
+    site, run = clean
     meta = read_publication(site.serving)
     assert meta is not None and meta["status"] == "published"
-    assert meta["run_id"] == result.run_id
+    # The run's log (every Dagster event): loads, models and the publication materialized, in the run named by
+    # meta.publication.
+    steps = {
+        line.split(" - ")[6]
+        for line in run.log.read_text().splitlines()
+        if f" - {meta['run_id']} - " in line and " - ASSET_MATERIALIZATION - " in line
+    }
+    assert {"load_calls", "warehouse_dbt_assets", "serving__publication"} <= steps, steps
     with duckdb.connect(str(site.serving), read_only=True) as con:
         schemas = {s for (s,) in con.execute("select schema_name from information_schema.schemata").fetchall()}
         tables = dict(
@@ -276,8 +186,7 @@ def test_no_text_column_of_the_serving_file_holds_a_phone_number_or_an_email(cle
 def test_a_failing_blocking_check_leaves_the_serving_file_untouched(clean, tmp_path: Path) -> None:
     site, _ = clean
     bad = Site(tmp_path / "bad", site.landing)
-    shutil.copytree(site.root / "warehouse", bad.db.parent)
-    shutil.copytree(site.root / "serving", bad.serving.parent)
+    shutil.copytree(site.db.parent, bad.db.parent)  # the warehouse and its serving file
     # A bad value in the staging table that only the expectations know: an answer from the future (dbt's own
     # tests stop keys, nulls and ranges earlier, in dbt build).
     with duckdb.connect(str(bad.db)) as con:
@@ -454,7 +363,8 @@ def test_a_run_killed_mid_load_or_mid_build_is_followed_by_a_run_that_publishes_
     clean, tmp_path: Path, dagster_home: Path
 ) -> None:
     reference, _ = clean
-    site = Site(tmp_path / "site", reference.landing)  # same landing: same files, same marts
+    # Same landing and the reference's key (its first run made one): same files, same marts.
+    site = Site(tmp_path / "site", reference.landing, (reference.db.parent / "pii.key").read_text().strip())
     site.db.parent.mkdir(parents=True)
     previous = tmp_path / "previous.duckdb"
     duckdb.connect(str(previous)).close()

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import load_landing, run_dbt
+from conftest import CliRun
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from contact_warehouse.publication.publish import publish
 from contact_warehouse.report import render_report
 from contact_warehouse.report.interactive import (
     AGENT_MART,
@@ -33,7 +32,7 @@ from contact_warehouse.report.interactive import (
     QUEUE_MART,
     QUEUE_RATES,
 )
-from contact_warehouse.settings import DEFAULT_LANDING_DIR, ROOT
+from contact_warehouse.settings import ROOT
 from orchestration.cli import main
 
 TESTS = Path(__file__).parent
@@ -55,51 +54,18 @@ NO_APT = 3  # browser_setup.sh: apt-get is not there
 # ------------------------------------------------------------------------------------------ serving files
 
 
-class ServingBuilder:
-    """Loads a landing folder into a warehouse, builds the models (no tests: other modules test them) and publishes
-    the marts into a serving file with the pipeline's own publication. Every build reuses the same warehouse path
-    and dbt target folder, so dbt parses the project once (partial parsing)."""
-
-    def __init__(self, work: Path) -> None:
-        self.db = work / "warehouse" / "warehouse.duckdb"  # the name dbt-duckdb puts in the manifest
-        self.target = work / "dbt_target"  # never the project's target/ (shared with Dagster)
-        self.logs = work / "dbt_logs"
-
-    def build(self, landing: Path, serving: Path) -> Path:
-        self.db.parent.mkdir(parents=True, exist_ok=True)
-        for leftover in (self.db, self.db.with_name(self.db.name + ".wal")):
-            leftover.unlink(missing_ok=True)
-        load_landing(self.db, landing)
-        untested = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-        paths = ["--target-path", str(self.target), "--log-path", str(self.logs)]
-        run_dbt(["build", *untested, "--threads", "4", *paths], self.db)
-        publish(self.db, serving, run_id="test_report")
-        return serving
+@pytest.fixture(scope="module")
+def serving(sample_run: CliRun) -> Path:
+    """The serving file of the session's `contact-warehouse run` on the bundled sample (seeds/), the README's run."""
+    return sample_run.succeeded().serving
 
 
 @pytest.fixture(scope="module")
-def builder(tmp_path_factory: pytest.TempPathFactory) -> ServingBuilder:
-    return ServingBuilder(tmp_path_factory.mktemp("report_build"))
-
-
-@pytest.fixture(scope="module")
-def serving(tmp_path_factory: pytest.TempPathFactory, builder: ServingBuilder) -> Path:
-    """The pipeline_run session's serving file when that fixture already published one, else a small generated
-    landing folder built here (400 customers, 21 days)."""
-    published = os.environ.get("CONTACT_WAREHOUSE_SERVING_DB")
-    basetemp = tmp_path_factory.getbasetemp()
-    if published and Path(published).exists() and Path(published).is_relative_to(basetemp):
-        return Path(published)
-    from contact_warehouse.generator import generate
-
-    root = tmp_path_factory.mktemp("report_generated")
-    generate(root / "landing", customers=400, days=21, seed=5)
-    return builder.build(root / "landing", root / "serving.duckdb")
-
-
-@pytest.fixture(scope="module")
-def report(serving: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return render_report(serving, tmp_path_factory.mktemp("report"))
+def report(sample_run: CliRun) -> Path:
+    """The cockpit that run wrote beside its serving file (the nightly job's report step: render_report)."""
+    report = sample_run.succeeded().report
+    assert report.is_file(), sample_run.result.stdout
+    return report
 
 
 # ------------------------------------------------------------------------------------------ browser
@@ -651,14 +617,11 @@ def test_cli_writes_the_report(serving: Path, tmp_path: Path, capsys: pytest.Cap
     assert written == tmp_path / "site" / "index.html" and written.stat().st_size > 1_000_000
 
 
-def test_readme_screenshot_from_the_seeds_sample(
-    tmp_path: Path, builder: ServingBuilder, browser: webdriver.Chrome
-) -> None:
+def test_readme_screenshot_from_the_seeds_sample(report: Path, browser: webdriver.Chrome) -> None:
     """The README's picture, drawn from the committed sample (seeds/) at desktop width. It goes to tests/artifacts/
     and only replaces docs/cockpit.png with CONTACT_WAREHOUSE_UPDATE_SCREENSHOT=1, so test runs leave the work tree
     clean."""
-    page = render_report(builder.build(DEFAULT_LANDING_DIR, tmp_path / "serving.duckdb"), tmp_path / "site")
-    charts = open_report(browser, page)
+    charts = open_report(browser, report)
     assert all(drawn for _, drawn in charts), charts
     assert severe_errors(browser) == []
     update = os.environ.get("CONTACT_WAREHOUSE_UPDATE_SCREENSHOT") == "1"

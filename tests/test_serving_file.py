@@ -1,6 +1,7 @@
 """The serving file for a SQL user: one name per measure, one view per grain, and a NULL FCR that says why.
 
-Runs on the shared generated month (`pipeline_run`), whose publication wrote the serving file."""
+Runs on the serving file of the session's `contact-warehouse run` on the bundled sample (`sample_run`, the README's
+run): the file a SQL user opens first."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import CliRun
 
 from contact_warehouse.report.metrics import load_metrics
 
@@ -23,14 +25,9 @@ CSAT_NAMES = {
 CHANNEL_COLUMN = re.compile(r"(^|_)(channel|medium|channels|channel_path)$")
 
 
-def serving_file(pipeline_run) -> Path:
-    return pipeline_run.db.parent.parent / "serving" / "serving.duckdb"
-
-
 @pytest.fixture(scope="module")
-def serving(pipeline_run) -> Path:
-    assert pipeline_run.success
-    path = serving_file(pipeline_run)
+def serving(sample_run: CliRun) -> Path:
+    path = sample_run.succeeded().serving
     assert path.exists(), "the run published no serving file"
     return path
 
@@ -126,7 +123,7 @@ def test_each_mixed_grain_mart_has_one_view_per_grain(serving: Path) -> None:
     assert uncommented == []
 
 
-def test_fcr_last_week_says_why_it_is_null(serving: Path, pipeline_run) -> None:
+def test_fcr_last_week_says_why_it_is_null(serving: Path) -> None:
     """The last complete week's FCR is NULL (its engagements' windows end after the data does) and its status says
     when it will be known, a date after the data's end; every NULL FCR has a reason, every rate 'ok' or
     'provisional'."""
