@@ -35,6 +35,12 @@ def turn_off_telemetry() -> None:
         os.environ.setdefault(name, value)
 
 
+def dbt_target() -> str | None:
+    """The target of dbt_project/profiles.yml the nightly job's dbt step builds on (``CONTACT_WAREHOUSE_DBT_TARGET``);
+    None: the profile's default, DuckDB's build file (README "Scaling out")."""
+    return os.environ.get("CONTACT_WAREHOUSE_DBT_TARGET", "").strip() or None
+
+
 def warehouse_db() -> Path:
     """The build DuckDB file. Its name stays ``warehouse.duckdb``: dbt-duckdb puts it in the manifest."""
     return Path(os.environ.get("CONTACT_WAREHOUSE_DB", DEFAULT_WAREHOUSE_DB))
@@ -124,6 +130,7 @@ SETTINGS: dict[str, str] = {
     "CONTACT_WAREHOUSE_ALERT_COMMAND": "shell command run on a failed step or a stale source (alert JSON on stdin)",
     "CONTACT_WAREHOUSE_ALERT_WEBHOOK": "URL the same alert is POSTed to as JSON (Slack/Mattermost-style 'text' field)",
     "CONTACT_WAREHOUSE_RETRY_DELAY_SECONDS": "first wait before a step that failed transiently is retried (default 30)",
+    "CONTACT_WAREHOUSE_DBT_TARGET": "dbt target of the nightly job's dbt step: dev (DuckDB, default), postgres, spark",
 }
 _SETTING_NAME = re.compile(r"CONTACT_WAREHOUSE_[A-Z0-9_]*[A-Z0-9]")
 

@@ -14,6 +14,7 @@ from contact_warehouse.loading.loader import connect_for_loading
 from contact_warehouse.publication.locking import exclusive_warehouse_lock
 from contact_warehouse.settings import (
     dbt_executable,
+    dbt_target,
     ensure_pii_key,
     ensure_warehouse_env,
     landing_dir,
@@ -50,8 +51,12 @@ def build_resources() -> dict[str, object]:
     project = dbt_project()
     return {
         "warehouse": WarehouseResource(),
+        # CONTACT_WAREHOUSE_DBT_TARGET: the profile's target dbt builds on (README "Scaling out"); None, its default.
         "dbt": DbtCliResource(
-            project_dir=project, profiles_dir=str(project.profiles_dir), dbt_executable=dbt_executable()
+            project_dir=project,
+            profiles_dir=str(project.profiles_dir),
+            dbt_executable=dbt_executable(),
+            target=dbt_target(),
         ),
     }
 

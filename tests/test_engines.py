@@ -6,7 +6,9 @@ Spark (session mode, ``local[2]``, Java from tests/spark_setup.sh) reads the lak
 (``dbt run-operation create_lake_tables``); PostgreSQL (the throw-away server of tests/test_postgres.py) gets the
 raw tables copied from DuckDB. Each engine runs ``dbt seed`` and ``dbt run``; every mart it builds is then compared
 with DuckDB's row for row, in any order, doubles within a relative 1e-9 (a sum of doubles depends on the order an
-engine adds them in).
+engine adds them in). Spark's marts are those of its nightly increment (tests/engine_builds.py, spark_nightly): on
+plain Parquet tables that run rebuilds every model over the whole lake, so it is this build, and Spark (the slowest
+engine) builds the sample twice per session instead of three times.
 
 PostgreSQL then runs ``dbt test`` too: every data and unit test of the models it builds must pass there.
 
@@ -22,28 +24,19 @@ Left out, and why:
 from __future__ import annotations
 
 import datetime as dt
-import glob
-import os
-import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import environment, load_landing, run_dbt
-from test_postgres import Postgres, postgres  # noqa: F401  (the throw-away PostgreSQL server fixture)
-
-from contact_warehouse.settings import DBT_PROJECT_DIR, ROOT, dbt_executable
+from engine_builds import Postgres, Sample, SparkNightly, load_postgres, postgres_env, postgres_marts
+from engine_builds import dbt_in as _dbt
 
 pytestmark = pytest.mark.engines
-
-TESTS = Path(__file__).parent
-NO_APT = 3  # spark_setup.sh: no apt-get
-SAMPLE = ROOT / "seeds"
+# The shared warehouses (sample, nightly, spark_nightly, the PostgreSQL server): built once per session for every
+# engine test module.
+pytest_plugins = ["engine_builds"]
 # dbt_project.yml enables these on DuckDB only (dbt Python models, or marts built on them).
 DUCKDB_ONLY_MARTS = {
     "mart_churn_predictions",
@@ -55,64 +48,7 @@ DUCKDB_ONLY_MARTS = {
     "mart_staffing_forecast_accuracy",
 }
 ENGINE_SPECIFIC_COLUMNS = {"_input_fingerprint"}
-PYTHON_MODELS = ["int_staffing_forecast+", "int_staffing_actuals+", "int_prediction_rows+"]
 RELATIVE_TOLERANCE = 1e-9
-# DuckDB's types -> PostgreSQL's, for the raw tables copied over.
-POSTGRES_TYPES = {
-    "VARCHAR": "text",
-    "BIGINT": "bigint",
-    "INTEGER": "integer",
-    "DOUBLE": "double precision",
-    "BOOLEAN": "boolean",
-    "DATE": "date",
-    "TIMESTAMP": "timestamp",
-    "TIMESTAMP WITH TIME ZONE": "timestamptz",
-}
-
-
-@dataclass(frozen=True)
-class Sample:
-    root: Path
-    db: Path
-    lake: Path
-    marts: dict[str, pd.DataFrame]  # DuckDB's marts
-
-
-@pytest.fixture(scope="session")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
-    """The bundled sample loaded once, then built on DuckDB (its marts read into memory)."""
-    import duckdb
-
-    root = tmp_path_factory.mktemp("engines")
-    db, lake = root / "warehouse" / "warehouse.duckdb", root / "lake"
-    db.parent.mkdir()
-    with environment({"CONTACT_WAREHOUSE_DB": str(db), "CONTACT_WAREHOUSE_LAKE": str(lake)}):
-        load_landing(db, SAMPLE)
-        started = time.monotonic()
-        run_dbt(["seed"], db)
-        run_dbt(["run", "--exclude", *PYTHON_MODELS], db)
-        print(f"duckdb: dbt seed + run in {time.monotonic() - started:.0f} s")  # README "Scaling out" (pytest -s)
-    with duckdb.connect(str(db), read_only=True) as con:
-        tables = con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
-        names = [row[0] for row in tables]
-        marts = {name: con.execute(f"select * from marts.{name}").df() for name in names}
-        fcr = con.execute("select count(*) from marts.fct_engagements where is_first_contact_resolved").fetchall()
-    # The sample must be long enough for the windowed KPIs to mean something.
-    assert fcr[0][0] > 0
-    yield Sample(root, db, lake, marts)
-
-
-def _dbt(args: list[str], cwd: Path, env: dict[str, str]) -> None:
-    """dbt in ``cwd`` (Spark's session keeps its metastore there) with extra environment; fails with its output."""
-    result = subprocess.run(
-        [dbt_executable(), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
-        env={**os.environ, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-3000:]}")
 
 
 def _neutral(value: object) -> object:
@@ -196,51 +132,9 @@ def test_the_comparison_sees_a_changed_value_a_missing_row_and_a_float_beyond_th
     assert "d.day" in mart_differences("d", days, pd.DataFrame({"day": [dt.date(2026, 10, 3), dt.date(2026, 10, 1)]}))
 
 
-def _load_postgres(server: Postgres, db: Path) -> None:
-    """The raw tables of the DuckDB file, copied to PostgreSQL's schema raw (CSV through COPY)."""
-    import duckdb
-    import psycopg2
-
-    con = psycopg2.connect(
-        host=server.host, port=server.port, user=server.user, password=server.password, dbname=server.database
-    )
-    con.autocommit = True
-    try:
-        with duckdb.connect(str(db), read_only=True) as source, con.cursor() as cur:
-            cur.execute("create schema raw")
-            listed = source.execute("select table_name from duckdb_tables() where schema_name = 'raw'").fetchall()
-            tables = [row[0] for row in listed]
-            for table in tables:
-                columns = source.execute(
-                    "select column_name, data_type from information_schema.columns "
-                    "where table_schema = 'raw' and table_name = ? order by ordinal_position",
-                    [table],
-                ).fetchall()
-                unknown = [f"{name} {kind}" for name, kind in columns if kind not in POSTGRES_TYPES]
-                assert not unknown, f"raw.{table}: no PostgreSQL type for {unknown}"
-                cur.execute(
-                    f'create table raw."{table}" ('
-                    + ", ".join(f'"{name}" {POSTGRES_TYPES[kind]}' for name, kind in columns)
-                    + ")"
-                )
-                csv = db.parent / f"{table}.csv"
-                source.execute(f"copy raw.\"{table}\" to '{csv}' (header false)")
-                with csv.open() as rows:
-                    cur.copy_expert(f'copy raw."{table}" from stdin with (format csv)', rows)
-                csv.unlink()
-    finally:
-        con.close()
-
-
-def test_postgres_builds_the_same_marts_as_duckdb(sample: Sample, postgres: Postgres) -> None:  # noqa: F811
-    _load_postgres(postgres, sample.db)
-    env = {
-        "CONTACT_WAREHOUSE_PG_HOST": postgres.host,
-        "CONTACT_WAREHOUSE_PG_PORT": str(postgres.port),
-        "CONTACT_WAREHOUSE_PG_USER": postgres.user,
-        "CONTACT_WAREHOUSE_PG_PASSWORD": postgres.password,
-        "CONTACT_WAREHOUSE_PG_DB": postgres.database,
-    }
+def test_postgres_builds_the_same_marts_as_duckdb(sample: Sample, postgres: Postgres) -> None:
+    load_postgres(postgres, sample.db)
+    env = postgres_env(postgres)
     work = sample.root / "postgres"
     work.mkdir()
     target = ["--target", "postgres", "--target-path", str(work / "target")]
@@ -253,49 +147,10 @@ def test_postgres_builds_the_same_marts_as_duckdb(sample: Sample, postgres: Post
     # selection as the run): they must pass on PostgreSQL as they do on DuckDB.
     _dbt(["test", *target], work, env)
     print(f"postgres: dbt test in {time.monotonic() - started:.0f} s")
-    tables = postgres.query("select table_name from information_schema.tables where table_schema = 'marts'")
-    names = [row[0] for row in tables]
-    import psycopg2
-
-    con = psycopg2.connect(
-        host=postgres.host, port=postgres.port, user=postgres.user, password=postgres.password, dbname=postgres.database
-    )
-    try:
-        marts = {}
-        for name in names:
-            with con.cursor() as cur:
-                cur.execute(f'select * from marts."{name}"')
-                marts[name] = pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
-    finally:
-        con.close()
-    assert_marts_equal(sample.marts, marts)
+    assert_marts_equal(sample.marts, postgres_marts(postgres))
 
 
-def test_spark_builds_the_same_marts_as_duckdb(sample: Sample) -> None:
-    import duckdb
-
-    setup = subprocess.run(["bash", str(TESTS / "spark_setup.sh")], capture_output=True, text=True)
-    if setup.returncode == NO_APT:
-        pytest.skip(f"Java is not installed and cannot be: {setup.stderr.strip()}")
-    assert setup.returncode == 0, f"tests/spark_setup.sh failed:\n{setup.stdout[-3000:]}{setup.stderr}"
-    work = sample.root / "spark"
-    work.mkdir()
-    warehouse = work / "spark-warehouse"
-    env = {"CONTACT_WAREHOUSE_SPARK_WAREHOUSE": str(warehouse), "CONTACT_WAREHOUSE_LAKE": str(sample.lake)}
-    target = ["--target", "spark", "--target-path", str(work / "target")]
-    _dbt(["run-operation", "create_lake_tables", *target], work, env)
-    started = time.monotonic()
-    _dbt(["seed", *target], work, env)
-    _dbt(["run", *target], work, env)
-    print(f"spark: dbt seed + run in {time.monotonic() - started:.0f} s")
-    # The marts are Parquet tables under the Spark warehouse folder: read them without a second Spark session.
-    marts = {}
-    with duckdb.connect() as con:
-        con.execute("set TimeZone = 'UTC'")
-        for folder in sorted(glob.glob(str(warehouse / "marts.db" / "*"))):
-            name, files = Path(folder).name, glob.glob(f"{folder}/**/*.parquet", recursive=True)
-            marts[name] = con.execute(f"select * from read_parquet({files!r})").df() if files else None
-    for name, frame in marts.items():
-        if frame is None:  # Spark writes no file for an empty table
-            marts[name] = sample.marts[name].iloc[:0]
-    assert_marts_equal(sample.marts, marts)
+def test_spark_builds_the_same_marts_as_duckdb(sample: Sample, spark_nightly: SparkNightly) -> None:
+    # Spark's marts after the nightly increment (engine_builds.py): on plain Parquet tables that run rebuilds every
+    # model over the whole lake, the same build as one from scratch (test_engines_increment.py checks it rebuilt).
+    assert_marts_equal(sample.marts, spark_nightly.marts)

@@ -13,8 +13,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtError
 
+from contact_warehouse.engine.engine_marts import copy_engine_marts, target_type
+from contact_warehouse.engine.postgres import sync_raw_tables
 from contact_warehouse.operations.causes import dbt_failure_cause
-from contact_warehouse.settings import parse_dbt_vars
+from contact_warehouse.settings import parse_dbt_vars, warehouse_db
 from orchestration.assets.raw import raw_asset_key
 from orchestration.project import dbt_project
 from orchestration.retries import DBT_RETRY, only_transient_retries
@@ -74,6 +76,10 @@ def dbt_build_with_retries(context: dg.AssetExecutionContext, dbt: DbtCliResourc
 
 # One `dbt build` of what the run selected; dagster-dbt turns its events into materializations and checks.
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator:
+    engine = target_type(dbt.target, Path(dbt.profiles_dir or dbt.project_dir))
+    if engine == "postgres":  # the loader wrote the day's raw rows to the build file: PostgreSQL gets them first
+        synced = sync_raw_tables(warehouse_db())
+        context.log.info(f"Copied {sum(synced.values())} new raw rows of {len(synced)} tables to PostgreSQL.")
     args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
     if config.vars:
         try:
@@ -94,7 +100,20 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
             description=f"dbt build failed: {cause}",
             metadata={"dbt_target": dg.MetadataValue.path(str(current))},
         ) from error
+    copy_marts_of_another_engine(context, dbt, engine)
     prune_run_targets(current.parent, keep=KEPT_RUN_TARGETS, current=current)
+
+
+def copy_marts_of_another_engine(context: dg.AssetExecutionContext, dbt: DbtCliResource, engine: str) -> None:
+    """A build on another engine (CONTACT_WAREHOUSE_DBT_TARGET: postgres, spark): its marts are copied into the build
+    file before this step ends, so the checks and publication after it read them (engine/engine_marts.py)."""
+    if engine == "duckdb":
+        return
+    copied = copy_engine_marts(warehouse_db(), engine)
+    context.log.info(
+        f"Copied {len(copied.tables)} marts built on {engine} (target {dbt.target}) into {warehouse_db()}"
+        + (f"; empty there: {', '.join(copied.empty)}" if copied.empty else "")
+    )
 
 
 def prune_run_targets(target_root: Path, keep: int, current: Path) -> list[Path]:
