@@ -14,7 +14,8 @@ Left out, and why:
 - dbt's data and unit tests on Spark: in session mode on ``local[2]`` they would triple the time (each of them plans
   and runs its own Spark job); DuckDB's build runs them in the rest of the suite, PostgreSQL's here, and this test
   holds Spark's marts themselves equal instead.
-- the dbt Python models and the marts built on them (DUCKDB_ONLY_MARTS): they run on DuckDB only (dbt_project.yml).
+- the dbt Python models and the marts built on them (DUCKDB_ONLY_MARTS): off DuckDB the Python step builds them
+  between two dbt runs (``DBT_BEFORE_STEP`` here leaves out what reads its tables); tests/test_engines_python.py.
 - the column ``_input_fingerprint``: a hash of each customer's input rows that only says whether the customer
   changed; DuckDB computes it with its own hash() (macros/incremental_customers.sql), so it differs by design.
 """
@@ -37,6 +38,7 @@ import pytest
 from conftest import environment, load_landing, run_dbt
 from test_postgres import Postgres, postgres  # noqa: F401  (the throw-away PostgreSQL server fixture)
 
+from contact_warehouse.engine.python_steps import DBT_BEFORE_STEP
 from contact_warehouse.settings import DBT_PROJECT_DIR, ROOT, dbt_executable
 
 pytestmark = pytest.mark.engines
@@ -44,7 +46,7 @@ pytestmark = pytest.mark.engines
 TESTS = Path(__file__).parent
 NO_APT = 3  # spark_setup.sh: no apt-get
 SAMPLE = ROOT / "seeds"
-# dbt_project.yml enables these on DuckDB only (dbt Python models, or marts built on them).
+# dbt Python models (dbt_project.yml enables them on DuckDB only) and the marts on them (left out by DBT_BEFORE_STEP).
 DUCKDB_ONLY_MARTS = {
     "mart_churn_predictions",
     "mart_prediction_calibration",
@@ -246,12 +248,12 @@ def test_postgres_builds_the_same_marts_as_duckdb(sample: Sample, postgres: Post
     target = ["--target", "postgres", "--target-path", str(work / "target")]
     started = time.monotonic()
     _dbt(["seed", *target], work, env)
-    _dbt(["run", *target], work, env)
+    _dbt(["run", *target, *DBT_BEFORE_STEP], work, env)
     print(f"postgres: dbt seed + run in {time.monotonic() - started:.0f} s")
     started = time.monotonic()
     # The data and unit tests too (the Python models and what reads them are disabled off DuckDB, so the same
     # selection as the run): they must pass on PostgreSQL as they do on DuckDB.
-    _dbt(["test", *target], work, env)
+    _dbt(["test", *target, *DBT_BEFORE_STEP], work, env)
     print(f"postgres: dbt test in {time.monotonic() - started:.0f} s")
     tables = postgres.query("select table_name from information_schema.tables where table_schema = 'marts'")
     names = [row[0] for row in tables]
@@ -286,7 +288,7 @@ def test_spark_builds_the_same_marts_as_duckdb(sample: Sample) -> None:
     _dbt(["run-operation", "create_lake_tables", *target], work, env)
     started = time.monotonic()
     _dbt(["seed", *target], work, env)
-    _dbt(["run", *target], work, env)
+    _dbt(["run", *target, *DBT_BEFORE_STEP], work, env)
     print(f"spark: dbt seed + run in {time.monotonic() - started:.0f} s")
     # The marts are Parquet tables under the Spark warehouse folder: read them without a second Spark session.
     marts = {}
