@@ -1,13 +1,14 @@
-"""The dbt Python models (staffing forecast and actuals, predictions) and the marts built on them on PostgreSQL,
-through the Python step (contact_warehouse/engine/python_steps.py), equal to DuckDB's dbt Python models.
+"""The dbt Python models (staffing forecast and actuals, predictions) and the marts built on them on PostgreSQL and
+Spark, through the Python step (contact_warehouse/engine/python_steps.py), equal to DuckDB's dbt Python models.
 
 DuckDB: the sample of tests/test_engines.py (built without the Python models), copied, then the Python models and
 everything downstream built by dbt. PostgreSQL: a database of its own on the throw-away server of
 tests/test_postgres.py, the raw tables copied as tests/test_engines.py does, then ``dbt seed``, ``dbt run`` of all
-but what reads the step's tables, the step, ``dbt run`` of those and their data tests
-(``python_steps.dbt_invocations``).
-Every table of the 7 Python models and the 3 staffing marts on them is compared row for row, in any order, doubles
-within a relative 1e-9 (tests/test_engines.py's comparison).
+but what reads the step's tables, the step, ``dbt run`` of those (``python_steps.dbt_invocations``) and their data
+tests. Spark (session mode, ``local[2]``, over the sample's lake as tests/test_engines.py): the same without the
+data tests (tests/test_engines.py says why). Every table of the 7 Python models and the 3 staffing marts on them is
+compared row for row, in any order, doubles within a relative 1e-9 on PostgreSQL, 1e-6 on Spark (the order Spark
+adds doubles in differs from DuckDB's in the SQL upstream).
 """
 
 from __future__ import annotations
@@ -74,8 +75,10 @@ def test_the_step_connects_with_the_profile_dbt_uses(monkeypatch: pytest.MonkeyP
     assert engine_for("postgres", tmp_path).port == 6543
     with pytest.raises(ValueError, match="no target 'oracle'"):
         profile_output("oracle")
-    with pytest.raises(ValueError, match="does not run on 'spark'"):
-        engine_for("spark", tmp_path)
+    monkeypatch.setenv("CONTACT_WAREHOUSE_SPARK_WAREHOUSE", "/lake/spark-warehouse")
+    spark = engine_for("spark", tmp_path)  # the session starts on first use, not here
+    assert spark.parameters["spark.sql.warehouse.dir"] == "/lake/spark-warehouse"
+    assert spark.parameters["spark.sql.constraintPropagation.enabled"] == "false"
 
 
 @dataclass(frozen=True)
@@ -127,29 +130,12 @@ def test_postgres_builds_the_python_models_and_their_marts_as_duckdb(
     work = sample.root / "postgres-python-models"
     work.mkdir()
     target = ["--target", "postgres", "--target-path", str(work / "target")]
-    started = time.monotonic()
     _dbt(["seed", *target], work, env)
-    timings = []
-    for invocation in dbt_invocations("postgres", ["run", *target]):
-        if invocation is STEP:
-            step = subprocess.run(
-                [sys.executable, "-m", "contact_warehouse.engine.python_steps", "--target", "postgres"],
-                env={**os.environ, **env},
-                cwd=work,
-                capture_output=True,
-                text=True,
-            )
-            assert step.returncode == 0, f"the Python step failed:\n{step.stdout[-3000:]}\n{step.stderr[-5000:]}"
-        else:
-            _dbt(invocation, work, env)
-        timings.append(time.monotonic() - started)
+    _run_around_the_step("postgres", target, work, env)
+    started = time.monotonic()
     # The data tests of the marts on the step's tables.
     _dbt(["test", *target, *DBT_AFTER_STEP], work, env)
-    print(
-        f"postgres: dbt seed + run {timings[0]:.0f} s, Python step {timings[1] - timings[0]:.0f} s, dbt run of the "
-        f"marts on it {timings[2] - timings[1]:.0f} s, their tests {time.monotonic() - started - timings[2]:.0f} s"
-        f"\n{step.stdout}"
-    )
+    print(f"postgres: dbt test of the marts on the step's tables {time.monotonic() - started:.0f} s")
 
     con = psycopg2.connect(
         host=server.host, port=server.port, user=server.user, password=server.password, dbname=server.database
@@ -170,5 +156,71 @@ def test_postgres_builds_the_python_models_and_their_marts_as_duckdb(
         difference
         for key in COMPARED
         if (difference := mart_differences(".".join(key), expected[key], tables[key])) is not None
+    ]
+    assert differences == [], "\n".join(differences)
+
+
+def _run_around_the_step(target_name: str, target: list[str], work: Path, env: dict[str, str]) -> str:
+    """dbt run, the Python step, dbt run of what reads its tables (dbt_invocations); returns the step's output and
+    prints the times."""
+    started, timings, output = time.monotonic(), [], ""
+    for invocation in dbt_invocations(target_name, ["run", *target]):
+        if invocation is STEP:
+            step = subprocess.run(
+                [sys.executable, "-m", "contact_warehouse.engine.python_steps", "--target", target_name],
+                env={**os.environ, **env},
+                cwd=work,
+                capture_output=True,
+                text=True,
+            )
+            assert step.returncode == 0, f"the Python step failed:\n{step.stdout[-3000:]}\n{step.stderr[-5000:]}"
+            output = step.stdout
+        else:
+            _dbt(invocation, work, env)
+        timings.append(time.monotonic() - started)
+    print(
+        f"{target_name}: dbt run {timings[0]:.0f} s, Python step {timings[1] - timings[0]:.0f} s, dbt run of the "
+        f"marts on it {timings[2] - timings[1]:.0f} s\n{output}"
+    )
+    return output
+
+
+@pytest.mark.engines
+def test_spark_builds_the_python_models_and_their_marts_as_duckdb(
+    sample: Sample,  # noqa: F811
+    duckdb_python_tables: DuckDBTables,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import glob
+
+    import duckdb
+    import test_engines
+
+    setup = subprocess.run(["bash", str(Path(__file__).parent / "spark_setup.sh")], capture_output=True, text=True)
+    if setup.returncode == test_engines.NO_APT:
+        pytest.skip(f"Java is not installed and cannot be: {setup.stderr.strip()}")
+    assert setup.returncode == 0, f"tests/spark_setup.sh failed:\n{setup.stdout[-3000:]}{setup.stderr}"
+    work = sample.root / "spark-python-models"
+    work.mkdir()
+    warehouse = work / "spark-warehouse"
+    env = {"CONTACT_WAREHOUSE_SPARK_WAREHOUSE": str(warehouse), "CONTACT_WAREHOUSE_LAKE": str(sample.lake)}
+    target = ["--target", "spark", "--target-path", str(work / "target")]
+    _dbt(["run-operation", "create_lake_tables", *target], work, env)
+    _dbt(["seed", *target], work, env)
+    _run_around_the_step("spark", target, work, env)
+    tables = {}
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        for schema, name in COMPARED:
+            files = glob.glob(f"{warehouse}/{schema}.db/{name}/**/*.parquet", recursive=True)
+            expected = duckdb_python_tables.tables[schema, name]
+            # Spark writes no file for an empty table.
+            tables[schema, name] = con.execute(f"select * from read_parquet({files!r})").df() if files else expected[:0]
+    # A sum of doubles depends on the order Spark adds them in: within 1e-6 (relative), as the task allows.
+    monkeypatch.setattr(test_engines, "RELATIVE_TOLERANCE", 1e-6)
+    differences = [
+        difference
+        for key in COMPARED
+        if (difference := mart_differences(".".join(key), duckdb_python_tables.tables[key], tables[key])) is not None
     ]
     assert differences == [], "\n".join(differences)

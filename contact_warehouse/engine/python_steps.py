@@ -207,6 +207,58 @@ class PostgresEngine:
         csv.unlink()
 
 
+@dataclass
+class SparkEngine:
+    """Spark (dbt-spark, session mode or a cluster this process can reach): tables moved as Parquet files. Spark
+    keeps no zone-less timestamp apart from a zoned one in dbt's tables (``cast(... as timestamp)``), so timestamps
+    arrive as UTC wall-clock TIMESTAMP, the type every mart contract gives them on DuckDB."""
+
+    parameters: dict[str, str]
+    workdir: Path
+    _spark: Any = None
+
+    def session(self) -> Any:
+        if self._spark is None:
+            from pyspark.sql import SparkSession
+
+            # As dbt-spark's session mode builds it (dbt/adapters/spark/session.py), with its profile's parameters.
+            builder = SparkSession.builder.enableHiveSupport()
+            for name, value in {**self.parameters, "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS"}.items():
+                builder = builder.config(name, str(value))
+            self._spark = builder.getOrCreate()
+        return self._spark
+
+    def read(self, local: duckdb.DuckDBPyConnection, schema: str, name: str) -> duckdb.DuckDBPyRelation:
+        folder = self.workdir / f"{schema}.{name}"
+        self.session().table(f"`{schema}`.`{name}`").write.mode("overwrite").parquet(str(folder))
+        table = f"{schema}__{name}"
+        local.execute(f"create table \"{table}\" as select * from read_parquet('{folder}/*.parquet')")
+        zoned = [
+            row[0] for row in local.execute(f'describe "{table}"').fetchall() if row[1] == "TIMESTAMP WITH TIME ZONE"
+        ]
+        for column in zoned:
+            local.execute(f'alter table "{table}" alter "{column}" type timestamp')  # session zone UTC: wall clock
+        return local.table(table)
+
+    def write(self, local: duckdb.DuckDBPyConnection, table: str, schema: str, name: str) -> None:
+        from pyspark.sql.functions import col
+        from pyspark.sql.types import TimestampNTZType
+
+        path = self.workdir / f"{schema}.{name}.parquet"
+        local.execute(f"copy \"{table}\" to '{path}' (format parquet)")
+        spark = self.session()
+        frame = spark.read.parquet(str(path))
+        # Zone-less Parquet timestamps read as TIMESTAMP_NTZ; dbt's tables hold TIMESTAMP (the session zone is UTC).
+        frame = frame.select(
+            *(
+                col(f.name).cast("timestamp").alias(f.name) if isinstance(f.dataType, TimestampNTZType) else col(f.name)
+                for f in frame.schema.fields
+            )
+        )
+        spark.sql(f"create database if not exists `{schema}`")
+        frame.write.mode("overwrite").format("parquet").saveAsTable(f"`{schema}`.`{name}`")
+
+
 def engine_for(target: str, workdir: Path, profiles_dir: Path = DBT_PROJECT_DIR) -> Engine:
     """The engine of a profiles.yml target."""
     output = profile_output(target, profiles_dir)
@@ -222,7 +274,12 @@ def engine_for(target: str, workdir: Path, profiles_dir: Path = DBT_PROJECT_DIR)
             dbname=str(output["dbname"]),
             workdir=workdir,
         )
-    raise ValueError(f"target {target!r}: the Python step does not run on {kind!r} (duckdb, postgres)")
+    if kind == "spark" and output.get("method") == "session":
+        return SparkEngine({str(k): str(v) for k, v in (output.get("server_side_parameters") or {}).items()}, workdir)
+    raise ValueError(
+        f"target {target!r}: the Python step runs on duckdb, postgres and spark in session mode, not {kind!r}"
+        f" {output.get('method') or ''}".rstrip()
+    )
 
 
 def run_python_steps(engine: Engine, params: Params) -> dict[str, int]:
@@ -275,13 +332,17 @@ def dbt_invocations(target_type: str, args: list[str]) -> list[list[str] | None]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--target", required=True, help="the profiles.yml target dbt built (duckdb, postgres)")
+    parser.add_argument("--target", required=True, help="the profiles.yml target dbt built (duckdb, postgres, spark)")
     parser.add_argument("--vars", default="", help="the --vars given to dbt (YAML or JSON mapping)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="python-steps-") as workdir:
         engine = engine_for(args.target, Path(workdir))
-        written = run_python_steps(engine, params_from_vars(parse_dbt_vars(args.vars)))
+        try:
+            written = run_python_steps(engine, params_from_vars(parse_dbt_vars(args.vars)))
+        finally:
+            if isinstance(engine, SparkEngine) and engine._spark is not None:
+                engine._spark.stop()  # releases the session's metastore (Derby allows one process at a time)
     for name, rows in written.items():
         print(f"{name}: {rows} rows")
     print(f"python steps on {args.target}: {time.monotonic() - started:.1f} s")
