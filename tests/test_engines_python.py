@@ -7,8 +7,7 @@ tests/test_postgres.py, the raw tables copied as tests/test_engines.py does, the
 but what reads the step's tables, the step, ``dbt run`` of those (``python_steps.dbt_invocations``) and their data
 tests. Spark (session mode, ``local[2]``, over the sample's lake as tests/test_engines.py): the same without the
 data tests (tests/test_engines.py says why). Every table of the 7 Python models and the 3 staffing marts on them is
-compared row for row, in any order, doubles within a relative 1e-9 on PostgreSQL, 1e-6 on Spark (the order Spark
-adds doubles in differs from DuckDB's in the SQL upstream).
+compared row for row, in any order, doubles within a relative 1e-9 (tests/test_engines.py's comparison).
 """
 
 from __future__ import annotations
@@ -189,7 +188,6 @@ def _run_around_the_step(target_name: str, target: list[str], work: Path, env: d
 def test_spark_builds_the_python_models_and_their_marts_as_duckdb(
     sample: Sample,  # noqa: F811
     duckdb_python_tables: DuckDBTables,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import glob
 
@@ -216,8 +214,6 @@ def test_spark_builds_the_python_models_and_their_marts_as_duckdb(
             expected = duckdb_python_tables.tables[schema, name]
             # Spark writes no file for an empty table.
             tables[schema, name] = con.execute(f"select * from read_parquet({files!r})").df() if files else expected[:0]
-    # A sum of doubles depends on the order Spark adds them in: within 1e-6 (relative), as the task allows.
-    monkeypatch.setattr(test_engines, "RELATIVE_TOLERANCE", 1e-6)
     differences = [
         difference
         for key in COMPARED

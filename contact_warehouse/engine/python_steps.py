@@ -245,7 +245,12 @@ class SparkEngine:
         from pyspark.sql.types import TimestampNTZType
 
         path = self.workdir / f"{schema}.{name}.parquet"
-        local.execute(f"copy \"{table}\" to '{path}' (format parquet)")
+        # pandas' nanosecond timestamps (TIMESTAMP_NS) as microseconds: Spark reads no nanosecond Parquet timestamp.
+        columns = ", ".join(
+            f'cast("{row[0]}" as timestamp) as "{row[0]}"' if row[1] == "TIMESTAMP_NS" else f'"{row[0]}"'
+            for row in local.execute(f'describe "{table}"').fetchall()
+        )
+        local.execute(f"copy (select {columns} from \"{table}\") to '{path}' (format parquet)")
         spark = self.session()
         frame = spark.read.parquet(str(path))
         # Zone-less Parquet timestamps read as TIMESTAMP_NTZ; dbt's tables hold TIMESTAMP (the session zone is UTC).
