@@ -27,7 +27,7 @@
             "create_lake_tables: give --args '{lake: <url>}' or set CONTACT_WAREHOUSE_LAKE") }}
     {%- endif -%}
     {%- set schemas = [] -%}
-    {#- Not the source python_models: the Python step writes those tables (contact_warehouse/engine/python_steps.py). -#}
+    {#- Not the source python_models: the Python step writes those (contact_warehouse/engine/python_steps.py). -#}
     {%- for node in graph.sources.values() if node.source_name != 'python_models' -%}
         {%- if node.schema not in schemas -%}
             {%- do schemas.append(node.schema) -%}
