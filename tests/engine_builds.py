@@ -31,6 +31,7 @@ from conftest import environment, load_landing, run_dbt
 from test_postgres import Postgres, postgres  # noqa: F401  (the throw-away PostgreSQL server: one per session)
 
 from contact_warehouse.engine.postgres import sync_raw_tables
+from contact_warehouse.engine.python_steps import DBT_BEFORE_STEP
 from contact_warehouse.settings import DBT_PROJECT_DIR, ROOT, dbt_executable
 
 TESTS = Path(__file__).parent
@@ -246,14 +247,14 @@ def spark_nightly(nightly: Nightly) -> Iterator[SparkNightly]:
     dbt_in(["run-operation", "create_lake_tables", *target], work, env)
     started = time.monotonic()
     dbt_in(["seed", *target], work, env)
-    dbt_in(["run", *target], work, env)
+    dbt_in(["run", *target, *DBT_BEFORE_STEP], work, env)
     seconds["history"] = time.monotonic() - started
     history_marts = spark_marts(warehouse, nightly.history_marts)
     # The loader's append: the day's load folders (and its one-file ledger tables) join the lake. The external
     # tables read their folders at query time: no DDL.
     shutil.copytree(nightly.lake, lake, dirs_exist_ok=True)
     started = time.monotonic()
-    dbt_in(["run", *target], work, env)
+    dbt_in(["run", *target, *DBT_BEFORE_STEP], work, env)
     seconds["increment"] = time.monotonic() - started
     executed = {name for name, r in run_results(target_path).items() if r["status"] == "success"}
     materialized = materializations(target_path)
@@ -327,12 +328,12 @@ def postgres_nightly(nightly: Nightly, postgres: Postgres) -> Iterator[PostgresN
     load_postgres(postgres, nightly.history_db, database)
     started = time.monotonic()
     dbt_in(["seed", *target], work, env)
-    dbt_in(["run", *target], work, env)
+    dbt_in(["run", *target, *DBT_BEFORE_STEP], work, env)
     seconds["history"] = time.monotonic() - started
     history_marts = postgres_marts(postgres, database)
     load_postgres(postgres, nightly.db, database)  # the day's rows appended
     started = time.monotonic()
-    dbt_in(["run", *target], work, env)
+    dbt_in(["run", *target, *DBT_BEFORE_STEP], work, env)
     seconds["increment"] = time.monotonic() - started
     compiled = {name: result["compiled_code"] for name, result in run_results(target_path).items()}
     print(f"postgres: history seed + run {seconds['history']:.0f} s, increment run {seconds['increment']:.0f} s")

@@ -16,7 +16,8 @@ Left out, and why:
 - dbt's data and unit tests on Spark: in session mode on ``local[2]`` they would triple the time (each of them plans
   and runs its own Spark job); DuckDB's build runs them in the rest of the suite, PostgreSQL's here, and this test
   holds Spark's marts themselves equal instead.
-- the dbt Python models and the marts built on them (DUCKDB_ONLY_MARTS): they run on DuckDB only (dbt_project.yml).
+- the dbt Python models and the marts built on them (DUCKDB_ONLY_MARTS): off DuckDB the Python step builds them
+  between two dbt runs (``DBT_BEFORE_STEP`` here leaves out what reads its tables); tests/test_engines_python.py.
 - the column ``_input_fingerprint``: a hash of each customer's input rows that only says whether the customer
   changed; DuckDB computes it with its own hash() (macros/incremental_customers.sql), so it differs by design.
 """
@@ -32,6 +33,8 @@ import pandas as pd
 import pytest
 from engine_builds import Postgres, Sample, SparkNightly, load_postgres, postgres_env, postgres_marts
 from engine_builds import dbt_in as _dbt
+
+from contact_warehouse.engine.python_steps import DBT_BEFORE_STEP
 
 pytestmark = pytest.mark.engines
 # The shared warehouses (sample, nightly, spark_nightly, the PostgreSQL server): built once per session for every
@@ -140,12 +143,12 @@ def test_postgres_builds_the_same_marts_as_duckdb(sample: Sample, postgres: Post
     target = ["--target", "postgres", "--target-path", str(work / "target")]
     started = time.monotonic()
     _dbt(["seed", *target], work, env)
-    _dbt(["run", *target], work, env)
+    _dbt(["run", *target, *DBT_BEFORE_STEP], work, env)
     print(f"postgres: dbt seed + run in {time.monotonic() - started:.0f} s")
     started = time.monotonic()
     # The data and unit tests too (the Python models and what reads them are disabled off DuckDB, so the same
     # selection as the run): they must pass on PostgreSQL as they do on DuckDB.
-    _dbt(["test", *target], work, env)
+    _dbt(["test", *target, *DBT_BEFORE_STEP], work, env)
     print(f"postgres: dbt test in {time.monotonic() - started:.0f} s")
     assert_marts_equal(sample.marts, postgres_marts(postgres))
 

@@ -27,7 +27,8 @@
             "create_lake_tables: give --args '{lake: <url>}' or set CONTACT_WAREHOUSE_LAKE") }}
     {%- endif -%}
     {%- set schemas = [] -%}
-    {%- for node in graph.sources.values() -%}
+    {#- Not the source python_models: the Python step writes those (contact_warehouse/engine/python_steps.py). -#}
+    {%- for node in graph.sources.values() if node.source_name != 'python_models' -%}
         {%- if node.schema not in schemas -%}
             {%- do schemas.append(node.schema) -%}
             {%- do run_query('create schema if not exists ' ~ node.schema) -%}

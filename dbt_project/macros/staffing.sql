@@ -33,7 +33,29 @@
     {%- set casts = [] -%}
     {%- for column in model.columns.values() -%}
         {%- set expression = expressions.get(column.name, column.name) -%}
-        {%- do casts.append('cast(' ~ expression ~ ' as ' ~ column.data_type ~ ') as ' ~ column.name) -%}
+        {%- do casts.append('cast(' ~ expression ~ ' as ' ~ engine_type(column.data_type) ~ ') as ' ~ column.name) -%}
     {%- endfor -%}
     {{ casts | join(',\n    ') }}
+{%- endmacro %}
+
+{% macro engine_type(data_type) -%}
+    {#- A contract's data_type (DuckDB's spelling, the YAML's) in the target's spelling: string and double have
+        none that every engine takes (varchar fails on Spark, double on PostgreSQL); the others are shared. -#}
+    {%- if data_type | lower == 'varchar' -%}
+        {{ dbt.type_string() }}
+    {%- elif data_type | lower == 'double' -%}
+        {{ type_double() }}
+    {%- else -%}
+        {{ data_type }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro python_model_ref(name) -%}
+    {#- A dbt Python model's table: ref() on DuckDB, where dbt runs the model; elsewhere the table the Python step
+        wrote (source python_models, contact_warehouse/engine/python_steps.py), built between two dbt runs. -#}
+    {%- if target.type == 'duckdb' -%}
+        {{ ref(name) }}
+    {%- else -%}
+        {{ source('python_models', name) }}
+    {%- endif -%}
 {%- endmacro %}

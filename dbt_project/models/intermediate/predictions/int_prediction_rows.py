@@ -1,17 +1,18 @@
-"""Features of both prediction tasks at every prediction time, with their labels (contact_warehouse/predictions)."""
+"""Features of both prediction tasks at every prediction time, with their labels (contact_warehouse/predictions,
+wired once in contact_warehouse/engine/python_models.py, which the Python step also runs on the other engines)."""
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    from contact_warehouse.predictions import frames_from, prediction_rows
+    from contact_warehouse.engine.python_models import Params, prediction_rows
 
-    interactions = dbt.ref("int_prediction_interactions").df()
-    surveys = (
-        dbt.ref("fct_survey_answers")
-        .filter("is_valid_score and customer_key is not null")
-        .project("customer_key, responded_at, survey_type, score")
-        .df()
+    dbt.config(materialized="table")
+    inputs = {
+        "int_prediction_interactions": dbt.ref("int_prediction_interactions"),
+        "fct_survey_answers": dbt.ref("fct_survey_answers"),
+        "dim_customers": dbt.ref("dim_customers"),
+    }
+    params = Params(
+        engagement_window_days=int(dbt.config.get("window_days")),
+        churn_horizon_days=int(dbt.config.get("horizon_days")),
     )
-    customers = dbt.ref("dim_customers").project("customer_key, customer_ref, value_tier, crm_created_at, churned_at")
-    frames = frames_from(interactions, surveys, customers.df())
-    return prediction_rows(frames, int(dbt.config.get("window_days")), int(dbt.config.get("horizon_days")))
+    return prediction_rows(inputs, params)

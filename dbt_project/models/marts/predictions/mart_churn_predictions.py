@@ -1,8 +1,11 @@
-"""Per CRM customer not churned at the data's end: the probability of churn within the horizon."""
+"""Per CRM customer not churned at the data's end: the probability of churn within the horizon.
+The logic is contact_warehouse/predictions', wired once in contact_warehouse/engine/python_models.py, which the
+Python step also runs on the other engines."""
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    from contact_warehouse.predictions import CHURN, scores
+    from contact_warehouse.engine.python_models import Params, churn_predictions
 
-    return scores(dbt.ref("int_prediction_rows").df(), CHURN)
+    dbt.config(materialized="table")
+    inputs = {"int_prediction_rows": dbt.ref("int_prediction_rows")}
+    return churn_predictions(inputs, Params())

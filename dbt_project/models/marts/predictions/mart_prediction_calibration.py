@@ -1,9 +1,15 @@
-"""Calibration by decile of each prediction model and its baseline on the held-out period."""
+"""Calibration by decile of each prediction model and its baseline on the held-out period.
+The logic is contact_warehouse/predictions', wired once in contact_warehouse/engine/python_models.py, which the
+Python step also runs on the other engines."""
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    from contact_warehouse.predictions import CHURN, REPEAT_CONTACT, evaluation
+    from contact_warehouse.engine.python_models import Params, prediction_calibration
 
-    horizons = {REPEAT_CONTACT: int(dbt.config.get("window_days")), CHURN: int(dbt.config.get("horizon_days"))}
-    return evaluation(dbt.ref("int_prediction_rows").df(), horizons)[1]
+    dbt.config(materialized="table")
+    inputs = {"int_prediction_rows": dbt.ref("int_prediction_rows")}
+    params = Params(
+        engagement_window_days=int(dbt.config.get("window_days")),
+        churn_horizon_days=int(dbt.config.get("horizon_days")),
+    )
+    return prediction_calibration(inputs, params)

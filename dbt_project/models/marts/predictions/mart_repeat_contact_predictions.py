@@ -1,8 +1,11 @@
-"""Per open engagement at the data's end: the probability of another contact on the same problem."""
+"""Per open engagement at the data's end: the probability of another contact on the same problem.
+The logic is contact_warehouse/predictions', wired once in contact_warehouse/engine/python_models.py, which the
+Python step also runs on the other engines."""
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
-    from contact_warehouse.predictions import REPEAT_CONTACT, scores
+    from contact_warehouse.engine.python_models import Params, repeat_contact_predictions
 
-    return scores(dbt.ref("int_prediction_rows").df(), REPEAT_CONTACT)
+    dbt.config(materialized="table")
+    inputs = {"int_prediction_rows": dbt.ref("int_prediction_rows")}
+    return repeat_contact_predictions(inputs, Params())

@@ -30,4 +30,4 @@ select
     end as staffing_status,
     cast(expected_service_level as {{ type_double() }}) as expected_service_level_at_required,
     cast(service_level_at_actual_agents as {{ type_double() }}) as expected_service_level_at_actual
-from {{ ref('int_staffing_actuals') }}
+from {{ python_model_ref('int_staffing_actuals') }}

@@ -12,4 +12,4 @@ select
         'channel': "'voice'",
         'backtest_wape': 'chosen_wape',
     }) }}
-from {{ ref('int_staffing_forecast') }}
+from {{ python_model_ref('int_staffing_forecast') }}

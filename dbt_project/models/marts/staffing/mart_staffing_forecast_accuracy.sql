@@ -4,4 +4,4 @@
 -- (_staffing__models.yml).
 select distinct
     {{ contract_columns({'channel': "'voice'"}) }}
-from {{ ref('int_staffing_forecast') }}
+from {{ python_model_ref('int_staffing_forecast') }}

@@ -1,0 +1,135 @@
+"""The bodies of the project's 7 dbt Python models (staffing forecast and actuals, predictions), written once.
+
+Each body takes its input relations as DuckDB relations (by model name) and its parameters, and returns the
+model's table as a pandas frame. Two callers feed them the same way:
+
+- the dbt Python models (dbt_project/models/**/*.py) on DuckDB, with ``dbt.ref(...)`` relations and the vars
+  from their config;
+- the Python step (contact_warehouse/engine/python_steps.py) on every other engine, with the same relations read
+  from the engine into an in-memory DuckDB, so the bodies see the same types and pandas dtypes.
+
+The logic itself stays in contact_warehouse/staffing and contact_warehouse/predictions; this module only wires
+inputs to those functions (DECISIONS.md "Python models on every engine").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+Relations = Mapping[str, "object"]  # model name -> duckdb.DuckDBPyRelation (dbt.ref's on DuckDB, or the step's)
+
+
+@dataclass(frozen=True)
+class Params:
+    """The dbt vars the bodies read. A dbt Python model gets only the config keys its own file names literally
+    (dbt finds ``dbt.config.get("...")`` calls by reading the file), so each model file sets the ones its body
+    reads and leaves the others None; the step sets all of them from dbt_project.yml and --vars."""
+
+    staffing_interval_minutes: int | None = None
+    forecast_horizon_days: int | None = None
+    reporting_timezone: str | None = None
+    engagement_window_days: int | None = None
+    churn_horizon_days: int | None = None
+
+
+def staffing_forecast(inputs: Relations, params: Params) -> pd.DataFrame:
+    from contact_warehouse.staffing.forecast import accuracy_frame, forecast
+    from contact_warehouse.staffing.plan import required_for_forecast
+
+    minutes = params.staffing_interval_minutes
+    intervals = inputs["mart_staffing_queue_intervals"].filter(f"interval_minutes = {minutes}").df()
+    targets = inputs["int_queue_service_levels"].df()
+    future, accuracy = forecast(intervals, params.reporting_timezone, minutes, params.forecast_horizon_days)
+    planned = required_for_forecast(future, targets, minutes)
+    planned.insert(0, "interval_minutes", minutes)
+    return planned.merge(accuracy_frame(accuracy), on="queue", how="left")
+
+
+def staffing_actuals(inputs: Relations, params: Params) -> pd.DataFrame:
+    from contact_warehouse.staffing.plan import required_for_actuals
+
+    return required_for_actuals(inputs["mart_staffing_queue_intervals"].df(), inputs["int_queue_service_levels"].df())
+
+
+def prediction_rows(inputs: Relations, params: Params) -> pd.DataFrame:
+    from contact_warehouse.predictions import frames_from
+    from contact_warehouse.predictions import prediction_rows as rows
+
+    surveys = (
+        inputs["fct_survey_answers"]
+        .filter("is_valid_score and customer_key is not null")
+        .project("customer_key, responded_at, survey_type, score")
+        .df()
+    )
+    customers = inputs["dim_customers"].project("customer_key, customer_ref, value_tier, crm_created_at, churned_at")
+    frames = frames_from(inputs["int_prediction_interactions"].df(), surveys, customers.df())
+    return rows(frames, params.engagement_window_days, params.churn_horizon_days)
+
+
+def _horizons(params: Params) -> dict[str, int]:
+    from contact_warehouse.predictions import CHURN, REPEAT_CONTACT
+
+    return {REPEAT_CONTACT: params.engagement_window_days, CHURN: params.churn_horizon_days}
+
+
+def prediction_evaluation(inputs: Relations, params: Params) -> pd.DataFrame:
+    from contact_warehouse.predictions import evaluation
+
+    return evaluation(inputs["int_prediction_rows"].df(), _horizons(params))[0]
+
+
+def prediction_calibration(inputs: Relations, params: Params) -> pd.DataFrame:
+    from contact_warehouse.predictions import evaluation
+
+    return evaluation(inputs["int_prediction_rows"].df(), _horizons(params))[1]
+
+
+def repeat_contact_predictions(inputs: Relations, params: Params) -> pd.DataFrame:
+    from contact_warehouse.predictions import REPEAT_CONTACT, scores
+
+    return scores(inputs["int_prediction_rows"].df(), REPEAT_CONTACT)
+
+
+def churn_predictions(inputs: Relations, params: Params) -> pd.DataFrame:
+    from contact_warehouse.predictions import CHURN, scores
+
+    return scores(inputs["int_prediction_rows"].df(), CHURN)
+
+
+@dataclass(frozen=True)
+class PythonModel:
+    name: str
+    schema: str  # the layer schema dbt gives the model (generate_schema_name: the folder's +schema as is)
+    inputs: tuple[str, ...]  # the models it reads; the dbt model's dbt.ref() calls must name exactly these
+    body: Callable[[Relations, Params], pd.DataFrame]
+
+
+# In dependency order: a model's inputs are either dbt SQL models or models earlier in this list.
+PYTHON_MODELS = (
+    PythonModel(
+        "int_staffing_forecast",
+        "intermediate",
+        ("mart_staffing_queue_intervals", "int_queue_service_levels"),
+        staffing_forecast,
+    ),
+    PythonModel(
+        "int_staffing_actuals",
+        "intermediate",
+        ("mart_staffing_queue_intervals", "int_queue_service_levels"),
+        staffing_actuals,
+    ),
+    PythonModel(
+        "int_prediction_rows",
+        "intermediate",
+        ("int_prediction_interactions", "fct_survey_answers", "dim_customers"),
+        prediction_rows,
+    ),
+    PythonModel("mart_prediction_evaluation", "marts", ("int_prediction_rows",), prediction_evaluation),
+    PythonModel("mart_prediction_calibration", "marts", ("int_prediction_rows",), prediction_calibration),
+    PythonModel("mart_repeat_contact_predictions", "marts", ("int_prediction_rows",), repeat_contact_predictions),
+    PythonModel("mart_churn_predictions", "marts", ("int_prediction_rows",), churn_predictions),
+)
+MODELS = {model.name: model for model in PYTHON_MODELS}
