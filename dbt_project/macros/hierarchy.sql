@@ -48,9 +48,11 @@
 
 {% macro business_seconds(start_expression, end_expression, intervals_alias) -%}
     {#- The part of [start, end) inside one opening interval (join every interval of the schedule, then sum):
-        0 when they do not overlap. -#}
-    greatest(0, {{ dbt.datediff(
+        0 when they do not overlap, and 0 when the (left) join found no interval at all: greatest() and least()
+        skip NULLs on every engine, so without the case a span wholly outside opening hours counted its whole
+        calendar time. -#}
+    case when {{ intervals_alias }}.opens_at is null then 0 else greatest(0, {{ dbt.datediff(
         'greatest(' ~ start_expression ~ ', ' ~ intervals_alias ~ '.opens_at)',
         'least(' ~ end_expression ~ ', ' ~ intervals_alias ~ '.closes_at)',
-        'second') }})
+        'second') }}) end
 {%- endmacro %}
