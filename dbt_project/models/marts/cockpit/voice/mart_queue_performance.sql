@@ -98,11 +98,11 @@ select
         || '|' || agent_id || '|' || intent") }}
         as queue_performance_key,
     rolled_up.*,
-    {{ safe_ratio('answer_seconds', 'answered_calls') }} as asa_seconds,
-    {{ safe_ratio('abandoned_calls', 'calls_entered_queue') }} as abandonment_rate,
-    {{ safe_ratio('answered_within_service_level', 'calls_entered_queue') }} as service_level,
-    {{ safe_ratio('handle_seconds', 'handled_contacts') }} as aht_seconds,
-    {{ safe_ratio('dead_air_calls', 'answered_legs') }} as dead_air_rate,
+    {{ metric_sql('asa_seconds') }} as asa_seconds,
+    {{ metric_sql('abandonment_rate') }} as abandonment_rate,
+    {{ metric_sql('service_level') }} as service_level,
+    {{ metric_sql('aht_seconds') }} as aht_seconds,
+    {{ metric_sql('dead_air_rate') }} as dead_air_rate,
     -- The queue's target, defined once in knowledge_base/queue_service_levels.csv (the report compares with it).
     targets.service_level_target,
     targets.service_level_seconds
