@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import run_dbt
-from engine_builds import Postgres, Sample
+from engine_builds import NO_APT, Postgres, Sample
 from engine_builds import dbt_in as _dbt
 from engine_builds import load_postgres as _load_postgres
 from test_engines import mart_differences
@@ -197,10 +197,9 @@ def test_spark_builds_the_python_models_and_their_marts_as_duckdb(
     import glob
 
     import duckdb
-    import test_engines
 
     setup = subprocess.run(["bash", str(Path(__file__).parent / "spark_setup.sh")], capture_output=True, text=True)
-    if setup.returncode == test_engines.NO_APT:
+    if setup.returncode == NO_APT:
         pytest.skip(f"Java is not installed and cannot be: {setup.stderr.strip()}")
     assert setup.returncode == 0, f"tests/spark_setup.sh failed:\n{setup.stdout[-3000:]}{setup.stderr}"
     work = sample.root / "spark-python-models"
