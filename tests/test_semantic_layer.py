@@ -227,7 +227,8 @@ def test_transfer_rate_by_queue_matches_mart_transfers(pipeline_run, tmp_path: P
     assert pipeline_run.success
     rows = _mf_query(pipeline_run.db, tmp_path / "transfers.csv", "transfer_rate", "metric_time__week,queue")
     marts = pipeline_run.query(
-        """select cast(period_start as varchar), queue, sum(transferred_calls) * 1.0 / nullif(sum(answered_calls), 0)
+        """select cast(period_start as varchar), queue,
+                  sum(transferred_calls) * 1.0 / nullif(sum(transfer_answered_calls), 0)
            from marts.mart_transfers where period_grain = 'week' group by 1, 2"""
     )
     assert {row[1] for row in marts} >= {"billing", "sales", "tech_support"}

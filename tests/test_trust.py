@@ -157,7 +157,8 @@ def test_coaching_flags_need_a_sample_that_tells_the_agent_from_the_team(pipelin
 def test_transfer_rate_is_over_answered_inbound_calls(pipeline_run) -> None:
     """Finding 1: outbound calls (never transferred) are not in the transfer-rate denominator."""
     mart = pipeline_run.query(
-        "select sum(answered_calls), sum(transferred_calls) from marts.mart_transfers where period_grain = 'month'"
+        "select sum(transfer_answered_calls), sum(transferred_calls) from marts.mart_transfers"
+        " where period_grain = 'month'"
     )[0]
     inbound = pipeline_run.query(
         """select count(distinct root_call_id),

@@ -70,7 +70,8 @@ TICKET_DIMS = ("group:ticket_group", "agent:agent_id", "intent:ticket_intent", "
 VOICE = "period_grain = 'day' and channel = 'voice'"
 FIGURES: list[Figure] = [
     Figure("transfer_rate", "rate", kpis.transfer_rate,
-           _sql("mart_transfers", "transferred_calls", "answered_calls", ("queue", DAY)), ("queue", "day"), True),
+           _sql("mart_transfers", "transferred_calls", "transfer_answered_calls", ("queue", DAY)),
+           ("queue", "day"), True),
     Figure("asa_seconds", "mean", kpis.asa, _sql(QUEUE, "answer_seconds", "answered_calls", ("queue", DAY), VOICE),
            ("queue", "day"), True),
     Figure("abandonment_rate", "rate", kpis.abandonment,

@@ -28,7 +28,7 @@
                 'handle_seconds': 'handle_seconds', 'answered_legs': 'answered_legs',
                 'dead_air_calls': 'dead_air_calls'}},
     {'mart': 'mart_transfers', 'channel': "'voice'",
-     'counts': {'transfer_answered_calls': 'answered_calls', 'transferred_calls': 'transferred_calls'}},
+     'counts': {'transfer_answered_calls': 'transfer_answered_calls', 'transferred_calls': 'transferred_calls'}},
     {'mart': 'mart_self_service_failure',
      'channel': "case use_type when 'faq_visit' then 'faq' when 'bot_only_chat' then 'chat' else 'ivr' end",
      'counts': {'self_service_uses': 'self_service_uses', 'failed_self_service_uses': 'failed_self_service_uses'}},

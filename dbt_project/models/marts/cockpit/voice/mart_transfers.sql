@@ -23,7 +23,7 @@ daily as (
         {{ reporting_date('calls.started_at') }} as activity_date,
         coalesce(calls.first_queue, 'none') as queue,
         coalesce(transactions.intent, 'unknown') as intent,
-        sum(case when calls.is_answered then 1 else 0 end) as answered_calls,
+        sum(case when calls.is_answered then 1 else 0 end) as transfer_answered_calls,
         sum(case when calls.is_answered and calls.has_transfer then 1 else 0 end) as transferred_calls
     from calls
     left join {{ ref('fct_transactions') }} as transactions
@@ -32,7 +32,7 @@ daily as (
 ),
 
 rolled_up as (
-    {{ period_rollup('daily', ['queue', 'intent'], ['answered_calls', 'transferred_calls']) }}
+    {{ period_rollup('daily', ['queue', 'intent'], ['transfer_answered_calls', 'transferred_calls']) }}
 )
 
 select
@@ -40,5 +40,6 @@ select
             || intent") }}
         as transfers_key,
     rolled_up.*,
-    {{ safe_ratio('transferred_calls', 'answered_calls') }} as transfer_rate
+    -- The semantic layer's metric (macro metric_sql), not a formula of its own.
+    {{ metric_sql('transfer_rate') }} as transfer_rate
 from rolled_up
