@@ -43,7 +43,8 @@ select
     positive_interactions,
     customer_texts,
     compound_sum,
-    {{ safe_ratio('negative_interactions', 'scored_interactions') }} as negative_sentiment_share,
+    -- The semantic layer's metric (macro metric_sql); the positive share and the mean have no metric.
+    {{ metric_sql('negative_sentiment_share') }} as negative_sentiment_share,
     {{ safe_ratio('positive_interactions', 'scored_interactions') }} as positive_sentiment_share,
     {{ safe_ratio('compound_sum', 'scored_interactions') }} as mean_compound
 from rolled_up

@@ -24,5 +24,6 @@ select
             || '|' || intent") }}
         as self_service_failure_key,
     rolled_up.*,
-    {{ safe_ratio('failed_self_service_uses', 'self_service_uses') }} as self_service_failure_rate
+    -- The semantic layer's metric (macro metric_sql), not a formula of its own.
+    {{ metric_sql('self_service_failure_rate') }} as self_service_failure_rate
 from rolled_up
