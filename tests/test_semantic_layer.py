@@ -299,3 +299,36 @@ def test_the_unit_tests_copy_of_the_metrics_is_current() -> None:
     from contact_warehouse.report.metrics_macro import MACRO_PATH, render
 
     assert MACRO_PATH.read_text() == render(), "run `python -m contact_warehouse.report.metrics_macro`"
+
+
+def _ratio_metric_names() -> set[str]:
+    import yaml
+
+    names: set[str] = set()
+    for path in (DBT_PROJECT_DIR / "models" / "marts" / "semantic").glob("*.yml"):
+        for metric in yaml.safe_load(path.read_text()).get("metrics") or []:
+            if metric["type"] == "ratio":
+                names.add(metric["name"])
+    return names
+
+
+def test_no_mart_writes_a_metric_formula_of_its_own() -> None:
+    """Every KPI is defined once: a mart column named after a ratio metric (fcr_rate, service_level, aht_seconds ...)
+    is compiled from the metric (macro metric_sql, with the mart's own names for the counts where they differ), or
+    passes through a column computed that way upstream (`cast(service_level as ...) as service_level`). A mart that
+    divides the counts itself would keep its formula when the metric's definition changes."""
+    import re
+
+    names = _ratio_metric_names()
+    assert {"fcr_rate", "csat_rate", "asa_seconds", "service_level", "transfer_rate"} <= names
+    offenders = []
+    for path in sorted((DBT_PROJECT_DIR / "models" / "marts").rglob("*.sql")):
+        if "semantic" in path.parts:
+            continue
+        sql = re.sub(r"\b(from|join)\s+[\w.]+\s+as\s+\w+", "", path.read_text())  # table aliases (`join x as nps`)
+        for name in sorted(names):
+            cast = r"\s+as\s+(\{\{.*?\}\}|[\w(), ]+?)\)"  # `cast(x as double)`, `cast(x as {{ type_double() }})`
+            passed_through = re.sub(rf"(cast\(\s*)?(\w+\.)?{name}({cast})?\s+as\s+{name}\b", "", sql)
+            if re.search(rf"\bas\s+{name}\b", passed_through) and f"metric_sql('{name}'" not in sql:
+                offenders.append(f"{path.relative_to(DBT_PROJECT_DIR)}: {name}")
+    assert not offenders, "write these rates with {{ metric_sql('<metric>') }}:\n" + "\n".join(offenders)

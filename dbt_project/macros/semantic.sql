@@ -18,10 +18,13 @@
     {{ exceptions.raise_compiler_error("semantic layer: no metric named '" ~ name ~ "'") }}
 {%- endmacro %}
 
-{% macro metric_sql(name, aggregate=false) -%}
+{% macro metric_sql(name, aggregate=false, relation=none, columns={}) -%}
     {#- The SQL of a simple or ratio metric over a relation whose rows carry its measures' columns: a simple
         metric is its measure, a ratio is safe_ratio(numerator, denominator) (NULL when the denominator is 0).
-        aggregate=true sums each measure first (a roll-up). Before execution (parsing) the graph is empty: NULL. -#}
+        aggregate=true sums each measure first (a roll-up). relation qualifies the measures' columns (a join's
+        alias); columns maps a measure's column to this model's own name for the same count (e.g. the staffing
+        marts' offered_contacts for calls_entered_queue), so a mart at another grain still divides by the metric's
+        definition instead of restating it. Before execution (parsing) the graph is empty: NULL. -#}
     {%- if not execute -%}
         {{ return('cast(null as ' ~ type_double() ~ ')') }}
     {%- endif -%}
@@ -32,24 +35,35 @@
         {%- if definition is none -%}
             {{ exceptions.raise_compiler_error("semantic layer: no metric named '" ~ name ~ "'") }}
         {%- endif -%}
-        {%- set numerator = 'sum(' ~ definition.numerator ~ ')' if aggregate else definition.numerator -%}
+        {%- set numerator = _metric_operand(definition.numerator, aggregate, relation, columns) -%}
         {%- if definition.denominator is none -%}
             {{ return(numerator) }}
         {%- endif -%}
-        {%- set denominator = 'sum(' ~ definition.denominator ~ ')' if aggregate else definition.denominator -%}
+        {%- set denominator = _metric_operand(definition.denominator, aggregate, relation, columns) -%}
         {{ return(safe_ratio('(' ~ numerator ~ ')', '(' ~ denominator ~ ')')) }}
     {%- endif -%}
     {%- set metric = _semantic_metric(name) -%}
     {%- if metric.type == 'simple' -%}
-        {%- set expression = _semantic_measure(metric.type_params.measure.name) -%}
-        {{ return('sum(' ~ expression ~ ')' if aggregate else expression) }}
+        {{ return(_metric_operand(_semantic_measure(metric.type_params.measure.name), aggregate, relation, columns)) }}
     {%- elif metric.type == 'ratio' -%}
-        {%- set numerator = metric_sql(metric.type_params.numerator.name, aggregate) -%}
-        {%- set denominator = metric_sql(metric.type_params.denominator.name, aggregate) -%}
+        {%- set numerator = metric_sql(metric.type_params.numerator.name, aggregate, relation, columns) -%}
+        {%- set denominator = metric_sql(metric.type_params.denominator.name, aggregate, relation, columns) -%}
         {{ return(safe_ratio('(' ~ numerator ~ ')', '(' ~ denominator ~ ')')) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "metric_sql: metric '" ~ name ~ "' is " ~ metric.type ~ "; write it as a ratio"
         ) }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro _metric_operand(expression, aggregate, relation, columns) -%}
+    {#- A measure's expression in the calling model: renamed by columns, else qualified by relation when it is a
+        bare column (an expression such as 100 * (promoters - detractors) is left as written), then summed when
+        aggregating. -#}
+    {%- if expression in columns -%}
+        {%- set expression = columns[expression] -%}
+    {%- elif relation is not none and expression.isidentifier() -%}
+        {%- set expression = relation ~ '.' ~ expression -%}
+    {%- endif -%}
+    {{ return('sum(' ~ expression ~ ')' if aggregate else expression) }}
 {%- endmacro %}

@@ -59,3 +59,16 @@
         {{ source('python_models', name) }}
     {%- endif -%}
 {%- endmacro %}
+
+{% macro staffing_metric_columns(relation=none) -%}
+    {#- The staffing marts' names for the queue metrics' counts (macro metric_sql): a call leg offered to the queue in
+        the interval is the cockpit's call that entered the queue, and an answered leg is both the ASA's answered call
+        and the AHT's handled contact (the staffing marts count voice only). -#}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
+    {{ return({
+        'calls_entered_queue': prefix ~ 'offered_contacts',
+        'abandoned_calls': prefix ~ 'abandoned_contacts',
+        'answered_calls': prefix ~ 'answered_contacts',
+        'handled_contacts': prefix ~ 'answered_contacts',
+    }) }}
+{%- endmacro %}

@@ -118,10 +118,7 @@ select
     interaction_summary.total_effort_minutes,
     engagement_summary.fcr_engagements,
     engagement_summary.closed_engagements,
-    case
-        when engagement_summary.closed_engagements > 0
-            then cast(engagement_summary.fcr_engagements as {{ type_double() }}) / engagement_summary.closed_engagements
-    end as fcr_rate,
+    {{ metric_sql('fcr_rate', relation='engagement_summary') }} as fcr_rate,
     nps.score as latest_nps_score,
     nps.nps_category as latest_nps_category,
     csat.score as latest_csat_score,

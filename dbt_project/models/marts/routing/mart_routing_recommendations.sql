@@ -64,9 +64,9 @@ rated as (
         {{ safe_ratio('resolved_contacts', 'resolution_known_contacts') }} as resolution_rate,
         {{ wilson_bound('resolved_contacts', 'resolution_known_contacts', 'lower') }} as resolution_lower_bound,
         cast(csat_answers as bigint) as csat_answers,
-        {{ safe_ratio('csat_satisfied', 'csat_answers') }} as csat_rate,
+        {{ metric_sql('csat_rate') }} as csat_rate,
         {{ wilson_bound('csat_satisfied', 'csat_answers', 'lower') }} as csat_lower_bound,
-        {{ safe_ratio('handle_seconds', 'contacts') }} as aht_seconds,
+        {{ metric_sql('aht_seconds', columns={'handled_contacts': 'contacts'}) }} as aht_seconds,
         resolution_known_contacts >= {{ var('routing_min_contacts') }} as is_eligible
     from cells
 ),

@@ -87,8 +87,9 @@ select
     answered_within_service_level,
     answer_seconds,
     handle_seconds,
-    {{ safe_ratio('answered_within_service_level', 'offered_contacts') }} as service_level,
-    {{ safe_ratio('abandoned_contacts', 'offered_contacts') }} as abandonment_rate,
-    {{ safe_ratio('answer_seconds', 'answered_contacts') }} as asa_seconds,
-    {{ safe_ratio('handle_seconds', 'answered_contacts') }} as aht_seconds
+    -- The semantic layer's metrics (macro metric_sql) over this mart's names for the same counts.
+    {{ metric_sql('service_level', columns=staffing_metric_columns()) }} as service_level,
+    {{ metric_sql('abandonment_rate', columns=staffing_metric_columns()) }} as abandonment_rate,
+    {{ metric_sql('asa_seconds', columns=staffing_metric_columns()) }} as asa_seconds,
+    {{ metric_sql('aht_seconds', columns=staffing_metric_columns()) }} as aht_seconds
 from counted

@@ -141,10 +141,12 @@ select
     joined.handle_seconds,
     joined.agents_handling,
     joined.busy_seconds,
-    {{ safe_ratio('joined.answered_within_service_level', 'joined.offered_contacts') }} as service_level,
-    {{ safe_ratio('joined.abandoned_contacts', 'joined.offered_contacts') }} as abandonment_rate,
-    {{ safe_ratio('joined.answer_seconds', 'joined.answered_contacts') }} as asa_seconds,
-    {{ safe_ratio('joined.handle_seconds', 'joined.answered_contacts') }} as aht_seconds,
+    -- The semantic layer's metrics (macro metric_sql) over this mart's names for the same counts.
+    {{ metric_sql('service_level', relation='joined', columns=staffing_metric_columns('joined')) }} as service_level,
+    {{ metric_sql('abandonment_rate', relation='joined', columns=staffing_metric_columns('joined')) }}
+        as abandonment_rate,
+    {{ metric_sql('asa_seconds', relation='joined', columns=staffing_metric_columns('joined')) }} as asa_seconds,
+    {{ metric_sql('aht_seconds', relation='joined', columns=staffing_metric_columns('joined')) }} as aht_seconds,
     {{ safe_ratio('joined.busy_seconds', '(joined.agents_handling * joined.interval_minutes * 60)') }} as occupancy
 from joined
 left join {{ ref('int_queue_service_levels') }} as targets on joined.queue = targets.queue

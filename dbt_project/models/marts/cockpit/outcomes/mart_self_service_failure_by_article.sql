@@ -23,7 +23,9 @@ rolled_up as (
 rated as (
     select
         rolled_up.*,
-        {{ safe_ratio('failed_reads', 'article_reads') }} as self_service_failure_rate
+        {{ metric_sql('self_service_failure_rate',
+                      columns={'failed_self_service_uses': 'failed_reads', 'self_service_uses': 'article_reads'}) }}
+            as self_service_failure_rate
     from rolled_up
 )
 

@@ -19,7 +19,11 @@ rolled_up as (
 ),
 
 rated as (
-    select rolled_up.*, {{ safe_ratio('failed_chats', 'bot_only_chats') }} as self_service_failure_rate
+    select
+        rolled_up.*,
+        {{ metric_sql('self_service_failure_rate',
+                      columns={'failed_self_service_uses': 'failed_chats', 'self_service_uses': 'bot_only_chats'}) }}
+            as self_service_failure_rate
     from rolled_up
 )
 
