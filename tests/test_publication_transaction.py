@@ -116,3 +116,18 @@ def test_a_failure_inside_the_transaction_leaves_the_serving_file_and_no_tempora
         publish(build, serving, run_id="run-failed")
     assert hashlib.sha256(serving.read_bytes()).hexdigest() == before
     assert [p.name for p in serving.parent.iterdir()] == [serving.name]
+
+
+def test_a_database_error_inside_the_transaction_is_raised_as_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed statement aborts DuckDB's transaction: the error raised must still name the cause, not "transaction
+    is aborted" from a later statement."""
+    build = _build_file(tmp_path / "warehouse.duckdb")
+    published_tables = publish_module.published_tables
+    monkeypatch.setattr(
+        publish_module, "published_tables", lambda con, catalog: [*published_tables(con, catalog), "gone"]
+    )
+    with pytest.raises(duckdb.CatalogException, match="gone"):
+        publish(build, tmp_path / "serving" / "serving.duckdb", run_id="run-missing-table")
+    assert list((tmp_path / "serving").iterdir()) == []
