@@ -18,6 +18,7 @@ from contact_warehouse.predictions import (
     prediction_rows,
     typed,
 )
+from contact_warehouse.predictions.bench import stretched
 from contact_warehouse.predictions.features import (
     CUSTOMER_FEATURES,
     ENGAGEMENT_FEATURES,
@@ -26,7 +27,13 @@ from contact_warehouse.predictions.features import (
     open_engagements,
 )
 from contact_warehouse.predictions.models import brier_difference_interval, held_out_predictions, make_model, split
-from contact_warehouse.predictions.snapshots import churn_rows, customer_features_at, repeat_rows, snapshot_times
+from contact_warehouse.predictions.snapshots import (
+    bounded,
+    churn_rows,
+    customer_features_at,
+    repeat_rows,
+    snapshot_times,
+)
 
 # The generated month is 28 days: a 30-day churn horizon leaves nothing to learn from, so the library is tested
 # with a 7-day horizon (the nightly marts keep the var's 30 and say insufficient_history, tested below).
@@ -137,6 +144,21 @@ def test_prediction_rows_equal_the_rows_computed_all_at_once(frames, null_key) -
         interactions.loc[interactions.index[len(interactions) // 2], "customer_key"] = None
         frames = Frames(interactions, frames.surveys, frames.customers)
     pd.testing.assert_frame_equal(prediction_rows(frames, 3, 5), rows_all_at_once(frames, 3, 5), check_exact=True)
+
+
+def test_a_bounded_history_gives_the_same_rows_at_its_times(frames) -> None:
+    """``history_days`` (dbt var prediction_history_days, issue 22): the rows of the last days' prediction times,
+    computed from a history cut to what their features read (``bounded``), are exactly the rows of those times
+    computed from the whole history. On the sample repeated twice (56 days), 10 days of times: the cut drops
+    interactions (the older copy's), whose contact counts and last contact ``earlier`` carries."""
+    frames = stretched(frames, 2)
+    cut = bounded(frames, snapshot_times(frames)[-11], 3)
+    assert cut.earlier is not None and 0 < len(cut.interactions) < len(frames.interactions)
+    everything = rows_all_at_once(frames, 3, 5)
+    expected = everything[everything["snapshot_at"] > frames.data_end - pd.Timedelta(days=10)]
+    got = prediction_rows(frames, 3, 5, history_days=10)
+    assert got["snapshot_at"].nunique() == 11  # ten midnights and the data's end
+    pd.testing.assert_frame_equal(got, expected.reset_index(drop=True), check_exact=True)
 
 
 @pytest.mark.parametrize("task", [REPEAT_CONTACT, CHURN])

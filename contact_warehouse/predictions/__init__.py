@@ -14,7 +14,7 @@ import pandas as pd
 
 from .features import CUSTOMER_FEATURES, ENGAGEMENT_FEATURES, Frames
 from .models import evaluate_task, score
-from .snapshots import Coded, Part, coded, parts_at, snapshot_times
+from .snapshots import Coded, Part, bounded, coded, parts_at, recent_times, snapshot_times
 
 REPEAT_CONTACT, CHURN = "repeat_contact", "churn"
 TASK_FEATURES = {REPEAT_CONTACT: (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES), CHURN: CUSTOMER_FEATURES}
@@ -114,15 +114,22 @@ def frames_from(interactions: pd.DataFrame, surveys: pd.DataFrame, customers: pd
     return Frames(interactions, surveys, naive(customers, ("crm_created_at", "churned_at")))
 
 
-def prediction_rows(frames: Frames, window_days: int, horizon_days: int) -> pd.DataFrame:
+def prediction_rows(
+    frames: Frames, window_days: int, horizon_days: int, history_days: int | None = None
+) -> pd.DataFrame:
     """Both tasks' rows at every prediction time: repeat contact on the engagements open then (within
     ``window_days``), churn of the CRM customers (within ``horizon_days``). The repeat-contact rows first, each
-    task's in time order.
+    task's in time order. With ``history_days``, only the prediction times of the last ``history_days`` days
+    (``recent_times``), computed from the history they read (``bounded``): the same rows as without it at those
+    times, at a cost that does not grow with the history (issue 22).
 
     Memory (issue 22): one prediction time at a time on integer keys, kept as compact parts (coded keys, one float
     block), then copied once into the result, each part freed as it is copied; the key strings are shared, not
     copied per row. The values are those of ``repeat_rows`` and ``churn_rows`` over all the times at once."""
     times = snapshot_times(frames) if len(frames.interactions) else []
+    if history_days is not None and times:
+        times = recent_times(times, history_days)
+        frames = bounded(frames, times[0], window_days)
     code = coded(frames)
     repeat: list[Part] = []
     churn: list[Part] = []
