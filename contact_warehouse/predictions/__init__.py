@@ -9,6 +9,7 @@ the marts train on those rows: ``evaluation`` and ``calibration`` (time-based sp
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -75,6 +76,14 @@ _SCORE_COMMON = {
 SCORE_COLUMNS = {
     REPEAT_CONTACT: {"engagement_id": _S, "intent": _S, **_SCORE_COMMON},
     CHURN: {"customer_ref": _S, **_SCORE_COMMON},
+}
+
+
+# int_prediction_evaluation: the evaluation's and the calibration's rows in one table (one fit for both marts).
+EVALUATION_AND_CALIBRATION_COLUMNS = {
+    "record": _S,
+    **EVALUATION_COLUMNS,
+    **{name: dtype for name, dtype in CALIBRATION_COLUMNS.items() if name not in EVALUATION_COLUMNS},
 }
 
 
@@ -210,6 +219,43 @@ def evaluation(rows: pd.DataFrame, horizons: dict[str, int]) -> tuple[pd.DataFra
     return typed(pd.DataFrame(evals), EVALUATION_COLUMNS), typed(pd.DataFrame(calib), CALIBRATION_COLUMNS)
 
 
+def evaluation_and_calibration(rows: pd.DataFrame, horizons: dict[str, int]) -> pd.DataFrame:
+    """``evaluation``'s two tables in one, told apart by ``record`` (evaluation, calibration): the models are
+    fitted once for both marts (issue 22), which select their part (``evaluation_part``, ``calibration_part``)."""
+    evaluated, calibrated = evaluation(rows, horizons)
+    both = pd.concat([evaluated.assign(record="evaluation"), calibrated.assign(record="calibration")])
+    return typed(both, EVALUATION_AND_CALIBRATION_COLUMNS)
+
+
+def evaluation_part(both: pd.DataFrame) -> pd.DataFrame:
+    return typed(both[both["record"] == "evaluation"], EVALUATION_COLUMNS)
+
+
+def calibration_part(both: pd.DataFrame) -> pd.DataFrame:
+    return typed(both[both["record"] == "calibration"], CALIBRATION_COLUMNS)
+
+
+def _columns(task: str | None) -> str:
+    keys = [*([TASK_KEY[task], "customer_key"] if task else []), *(["intent"] if task == REPEAT_CONTACT else [])]
+    features = TASK_FEATURES[task] if task else (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES)
+    return ", ".join(["model_name", "snapshot_at", "horizon_days", *keys, *features, "label", "label_known"])
+
+
+def rows_to_evaluate(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """What ``evaluation`` reads of ``int_prediction_rows``: the rows whose outcome is known (the others are
+    neither trained nor evaluated on), without the keys (memory, issue 22)."""
+    return relation.filter("label_known").project(_columns(None)).df()
+
+
+def rows_to_score(relation: duckdb.DuckDBPyRelation, task: str) -> pd.DataFrame:
+    """What ``scores`` reads of ``int_prediction_rows`` for ``task``: its rows whose outcome is known (training)
+    and those of its last prediction time (scored), with the columns it uses (memory, issue 22)."""
+    rows = relation.filter(f"model_name = '{task}'")
+    ((last,),) = rows.aggregate("max(epoch_us(snapshot_at))").fetchall()
+    wanted = "label_known" if last is None else f"label_known or epoch_us(snapshot_at) = {int(last)}"
+    return rows.filter(wanted).project(_columns(task)).df()
+
+
 def scores(rows: pd.DataFrame, task: str) -> pd.DataFrame:
     """The entities of the data's end scored for ``task`` (no rows when there is too little history)."""
     sub, horizon = _task(rows, task)
@@ -217,4 +263,17 @@ def scores(rows: pd.DataFrame, task: str) -> pd.DataFrame:
     return typed(out, SCORE_COLUMNS[task])
 
 
-__all__ = ["CHURN", "REPEAT_CONTACT", "Frames", "evaluation", "frames_from", "prediction_rows", "scores"]
+__all__ = [
+    "CHURN",
+    "REPEAT_CONTACT",
+    "Frames",
+    "calibration_part",
+    "evaluation",
+    "evaluation_and_calibration",
+    "evaluation_part",
+    "frames_from",
+    "prediction_rows",
+    "rows_to_evaluate",
+    "rows_to_score",
+    "scores",
+]
