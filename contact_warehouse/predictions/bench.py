@@ -1,5 +1,6 @@
 """Measure ``int_prediction_rows`` alone, outside dbt (issue 22): ``python -m contact_warehouse.predictions.bench``.
 
+``stretch WAREHOUSE COPIES`` repeats, in a copy of a warehouse, the relations the model reads (``stretched``);
 ``dump WAREHOUSE DIR`` writes the three relations the dbt model reads (as it reads them) to Parquet files in DIR;
 ``rows DIR OUT [WINDOW HORIZON [HISTORY [COPIES]]]`` computes the prediction rows from them as the model does,
 writes them to OUT (Parquet, for an equality check between two versions of the code) and prints the CPU seconds
@@ -35,6 +36,36 @@ def dump(warehouse: Path, folder: Path) -> None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for name, sql in INPUTS.items():
             con.sql(sql).write_parquet(str(folder / f"{name}.parquet"))
+
+
+def stretch_warehouse(warehouse: Path, copies: int) -> None:
+    """``stretched`` in a (copied!) warehouse, in place: the three relations int_prediction_rows reads repeated
+    back to back, so that ``dbt run -s int_prediction_rows+`` measures the prediction models on a longer history
+    at the same daily volume. Overwrites those relations; everything else is left as it was."""
+    with duckdb.connect(str(warehouse)) as con:
+        ((start, end),) = con.sql(
+            "select min(started_at), max(ended_at) from intermediate.int_prediction_interactions"
+        ).fetchall()
+        days = (pd.Timestamp(end).ceil("D") - pd.Timestamp(start).floor("D")).days
+        copy = range(copies)
+        con.execute(
+            "create or replace table intermediate.int_prediction_interactions as "
+            + " union all ".join(
+                f"select * replace (interaction_id || '#{i}' as interaction_id, engagement_id || '#{i}' as "
+                f"engagement_id, started_at + interval {i * days} day as started_at, ended_at + interval {i * days} "
+                "day as ended_at) from intermediate.int_prediction_interactions"
+                for i in copy
+            )
+        )
+        con.execute(
+            "create or replace table marts.fct_survey_answers as "
+            + " union all ".join(
+                f"select * replace (response_id || '#{i}' as response_id, responded_at + interval {i * days} day "
+                "as responded_at) from marts.fct_survey_answers"
+                for i in copy
+            )
+        )
+        con.execute(f"update marts.dim_customers set churned_at = churned_at + interval {(copies - 1) * days} day")
 
 
 def stretched(frames: Frames, copies: int) -> Frames:
@@ -85,6 +116,8 @@ if __name__ == "__main__":
     command, *args = sys.argv[1:] or ["help"]
     if command == "dump" and len(args) == 2:
         dump(Path(args[0]), Path(args[1]))
+    elif command == "stretch" and len(args) == 2:
+        stretch_warehouse(Path(args[0]), int(args[1]))
     elif command == "rows" and len(args) in (2, 4, 5, 6):
         numbers = [int(a) for a in args[2:4]]
         history = [None if args[4] == "all" else int(args[4])] if len(args) > 4 else []
