@@ -13,9 +13,15 @@ from contact_warehouse.predictions import (
     REPEAT_CONTACT,
     ROW_COLUMNS,
     TASK_FEATURES,
+    calibration_part,
     evaluation,
+    evaluation_and_calibration,
+    evaluation_part,
     frames_from,
     prediction_rows,
+    rows_to_evaluate,
+    rows_to_score,
+    scores,
     typed,
 )
 from contact_warehouse.predictions.bench import stretched
@@ -159,6 +165,32 @@ def test_a_bounded_history_gives_the_same_rows_at_its_times(frames) -> None:
     got = prediction_rows(frames, 3, 5, history_days=10)
     assert got["snapshot_at"].nunique() == 11  # ten midnights and the data's end
     pd.testing.assert_frame_equal(got, expected.reset_index(drop=True), check_exact=True)
+
+
+def test_the_marts_read_only_what_they_use_and_fit_once(rows) -> None:
+    """The marts as dbt runs them (issue 22): the scores from a task's known rows and its last prediction time
+    only, the evaluation and calibration from the known rows' features only and fitted once for both (the table of
+    int_prediction_evaluation), each equal to its mart computed from the whole of int_prediction_rows. On the
+    7-day horizon, so that churn is evaluated and scored too."""
+    with duckdb.connect() as con:
+        con.register("frame", rows)
+        con.execute("create table int_prediction_rows as select * from frame")
+        relation = con.table("int_prediction_rows")
+        everything = relation.df()
+        horizons = {REPEAT_CONTACT: WINDOW_DAYS, CHURN: TEST_HORIZON_DAYS}
+        for task in (REPEAT_CONTACT, CHURN):
+            read = rows_to_score(relation, task)
+            assert len(read) < (everything["model_name"] == task).sum()
+            got = scores(read, task)
+            assert len(got) > 0
+            pd.testing.assert_frame_equal(got, scores(everything, task), check_exact=True)
+        both = evaluation_and_calibration(rows_to_evaluate(relation), horizons)
+        con.register("evaluated_once", both)
+        both = con.sql("select * from evaluated_once").df()  # as the marts read the table back
+    evaluated, calibrated = evaluation(everything, horizons)
+    assert set(evaluated["status"]) == {"evaluated"}
+    pd.testing.assert_frame_equal(evaluation_part(both), evaluated, check_exact=True)
+    pd.testing.assert_frame_equal(calibration_part(both), calibrated, check_exact=True)
 
 
 @pytest.mark.parametrize("task", [REPEAT_CONTACT, CHURN])
