@@ -169,14 +169,11 @@ def _assemble(
     n, n_repeat = sum(lengths), sum(len(p) for p in repeat)
     names = (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES)
     # Feature x row, so that each column of the frame built on its transpose is contiguous (no copy by pandas).
-    # Left uninitialised: its pages take memory only as the parts are copied in and freed, so the parts and the
-    # block are not held whole at once (np.full would touch every page first: +1.4 GiB at 120 days, issue 22).
-    block = np.empty((len(names), n))
+    block = np.full((len(names), n), np.nan)
     first_customer = len(ENGAGEMENT_FEATURES)
     pos = 0
     for p, size in zip(parts, lengths, strict=True):
         start = 0 if p.features.shape[1] == len(names) else first_customer
-        block[:start, pos : pos + size] = np.nan  # a churn row has no engagement
         block[start:, pos : pos + size] = p.features.T
         p.features = np.empty((0, 0))
         pos += size
