@@ -235,8 +235,12 @@ def calibration_part(both: pd.DataFrame) -> pd.DataFrame:
     return typed(both[both["record"] == "calibration"], CALIBRATION_COLUMNS)
 
 
-def _columns(task: str | None) -> str:
+def _columns(task: str | None, keys_at: int | None = None) -> str:
+    """The columns a mart reads; the keys (a string per row) only for the rows of the time ``keys_at`` (epoch
+    microseconds), NULL elsewhere."""
     keys = [*([TASK_KEY[task], "customer_key"] if task else []), *(["intent"] if task == REPEAT_CONTACT else [])]
+    if keys_at is not None:
+        keys = [f"case when epoch_us(snapshot_at) = {keys_at} then {key} end as {key}" for key in keys]
     features = TASK_FEATURES[task] if task else (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES)
     return ", ".join(["model_name", "snapshot_at", "horizon_days", *keys, *features, "label", "label_known"])
 
@@ -249,11 +253,13 @@ def rows_to_evaluate(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
 
 def rows_to_score(relation: duckdb.DuckDBPyRelation, task: str) -> pd.DataFrame:
     """What ``scores`` reads of ``int_prediction_rows`` for ``task``: its rows whose outcome is known (training)
-    and those of its last prediction time (scored), with the columns it uses (memory, issue 22)."""
+    and those of its last prediction time (scored), with the columns it uses, the keys only where it scores
+    (memory, issue 22)."""
     rows = relation.filter(f"model_name = '{task}'")
     ((last,),) = rows.aggregate("max(epoch_us(snapshot_at))").fetchall()
-    wanted = "label_known" if last is None else f"label_known or epoch_us(snapshot_at) = {int(last)}"
-    return rows.filter(wanted).project(_columns(task)).df()
+    if last is None:
+        return rows.project(_columns(task)).df()
+    return rows.filter(f"label_known or epoch_us(snapshot_at) = {int(last)}").project(_columns(task, int(last))).df()
 
 
 def scores(rows: pd.DataFrame, task: str) -> pd.DataFrame:
