@@ -37,8 +37,9 @@ class Params:
 
     @classmethod
     def from_dbt_config(cls, prediction_params: Mapping[str, object]) -> Params:
-        """The prediction models' parameters from their one config key (dbt_project.yml ``+prediction_params``;
-        each model file passes ``dbt.config.get("prediction_params")``, so that dbt hands it over)."""
+        """The prediction models' parameters from their one config key (``prediction_params``, set from the vars
+        in each model's YAML; each model file passes ``dbt.config.get("prediction_params")``, so that dbt hands it
+        over: dbt's project file cannot read the project's own vars)."""
         return cls(
             engagement_window_days=int(prediction_params["window_days"]),
             churn_horizon_days=int(prediction_params["horizon_days"]),
