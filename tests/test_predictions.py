@@ -13,11 +13,18 @@ from contact_warehouse.predictions import (
     REPEAT_CONTACT,
     ROW_COLUMNS,
     TASK_FEATURES,
+    calibration_part,
     evaluation,
+    evaluation_and_calibration,
+    evaluation_part,
     frames_from,
     prediction_rows,
+    rows_to_evaluate,
+    rows_to_score,
+    scores,
     typed,
 )
+from contact_warehouse.predictions.bench import stretched
 from contact_warehouse.predictions.features import (
     CUSTOMER_FEATURES,
     ENGAGEMENT_FEATURES,
@@ -26,7 +33,13 @@ from contact_warehouse.predictions.features import (
     open_engagements,
 )
 from contact_warehouse.predictions.models import brier_difference_interval, held_out_predictions, make_model, split
-from contact_warehouse.predictions.snapshots import churn_rows, customer_features_at, repeat_rows, snapshot_times
+from contact_warehouse.predictions.snapshots import (
+    bounded,
+    churn_rows,
+    customer_features_at,
+    repeat_rows,
+    snapshot_times,
+)
 
 # The generated month is 28 days: a 30-day churn horizon leaves nothing to learn from, so the library is tested
 # with a 7-day horizon (the nightly marts keep the var's 30 and say insufficient_history, tested below).
@@ -137,6 +150,51 @@ def test_prediction_rows_equal_the_rows_computed_all_at_once(frames, null_key) -
         interactions.loc[interactions.index[len(interactions) // 2], "customer_key"] = None
         frames = Frames(interactions, frames.surveys, frames.customers)
     pd.testing.assert_frame_equal(prediction_rows(frames, 3, 5), rows_all_at_once(frames, 3, 5), check_exact=True)
+
+
+def test_a_bounded_history_gives_the_same_rows_at_its_times(frames) -> None:
+    """``history_days`` (dbt var prediction_history_days, issue 22): the rows of the last days' prediction times,
+    computed from a history cut to what their features read (``bounded``), are exactly the rows of those times
+    computed from the whole history. On the sample repeated twice (56 days), 10 days of times: the cut drops
+    interactions (the older copy's), whose contact counts and last contact ``earlier`` carries; a third of the
+    customers are silent in the second copy, so that their last contact is one the cut dropped."""
+    frames = stretched(frames, 2)
+    it = frames.interactions
+    silent = it["customer_key"].isin(it["customer_key"].drop_duplicates().iloc[::3])
+    frames = Frames(it[~(silent & it["interaction_id"].str.endswith("#1"))], frames.surveys, frames.customers)
+    cut = bounded(frames, snapshot_times(frames)[-11], 3)
+    assert cut.earlier is not None and 0 < len(cut.interactions) < len(frames.interactions)
+    everything = rows_all_at_once(frames, 3, 5)
+    expected = everything[everything["snapshot_at"] > frames.data_end - pd.Timedelta(days=10)]
+    got = prediction_rows(frames, 3, 5, history_days=10)
+    assert got["snapshot_at"].nunique() == 11  # ten midnights and the data's end
+    pd.testing.assert_frame_equal(got, expected.reset_index(drop=True), check_exact=True)
+
+
+def test_the_marts_read_only_what_they_use_and_fit_once(rows) -> None:
+    """The marts as dbt runs them (issue 22): the scores from a task's known rows and its last prediction time
+    only, the evaluation and calibration from the known rows' features only and fitted once for both (the table of
+    int_prediction_evaluation), each equal to its mart computed from the whole of int_prediction_rows. On the
+    7-day horizon, so that churn is evaluated and scored too."""
+    with duckdb.connect() as con:
+        con.register("frame", rows)
+        con.execute("create table int_prediction_rows as select * from frame")
+        relation = con.table("int_prediction_rows")
+        everything = relation.df()
+        horizons = {REPEAT_CONTACT: WINDOW_DAYS, CHURN: TEST_HORIZON_DAYS}
+        for task in (REPEAT_CONTACT, CHURN):
+            read = rows_to_score(relation, task)
+            assert len(read) < (everything["model_name"] == task).sum()
+            got = scores(read, task)
+            assert len(got) > 0
+            pd.testing.assert_frame_equal(got, scores(everything, task), check_exact=True)
+        both = evaluation_and_calibration(rows_to_evaluate(relation), horizons)
+        con.register("evaluated_once", both)
+        both = con.sql("select * from evaluated_once").df()  # as the marts read the table back
+    evaluated, calibrated = evaluation(everything, horizons)
+    assert set(evaluated["status"]) == {"evaluated"}
+    pd.testing.assert_frame_equal(evaluation_part(both), evaluated, check_exact=True)
+    pd.testing.assert_frame_equal(calibration_part(both), calibrated, check_exact=True)
 
 
 @pytest.mark.parametrize("task", [REPEAT_CONTACT, CHURN])

@@ -1,4 +1,4 @@
-"""The bodies of the project's 7 dbt Python models (staffing forecast and actuals, predictions), written once.
+"""The bodies of the project's 8 dbt Python models (staffing forecast and actuals, predictions), written once.
 
 Each body takes its input relations as DuckDB relations (by model name) and its parameters, and returns the
 model's table as a pandas frame. Two callers feed them the same way:
@@ -33,6 +33,18 @@ class Params:
     reporting_timezone: str | None = None
     engagement_window_days: int | None = None
     churn_horizon_days: int | None = None
+    prediction_history_days: int | None = None
+
+    @classmethod
+    def from_dbt_config(cls, prediction_params: Mapping[str, object]) -> Params:
+        """The prediction models' parameters from their one config key (``prediction_params``, set from the vars
+        in each model's YAML; each model file passes ``dbt.config.get("prediction_params")``, so that dbt hands it
+        over: dbt's project file cannot read the project's own vars)."""
+        return cls(
+            engagement_window_days=int(prediction_params["window_days"]),
+            churn_horizon_days=int(prediction_params["horizon_days"]),
+            prediction_history_days=int(prediction_params["history_days"]),
+        )
 
 
 def staffing_forecast(inputs: Relations, params: Params) -> pd.DataFrame:
@@ -66,7 +78,7 @@ def prediction_rows(inputs: Relations, params: Params) -> pd.DataFrame:
     )
     customers = inputs["dim_customers"].project("customer_key, customer_ref, value_tier, crm_created_at, churned_at")
     frames = frames_from(inputs["int_prediction_interactions"].df(), surveys, customers.df())
-    return rows(frames, params.engagement_window_days, params.churn_horizon_days)
+    return rows(frames, params.engagement_window_days, params.churn_horizon_days, params.prediction_history_days)
 
 
 def _horizons(params: Params) -> dict[str, int]:
@@ -75,28 +87,34 @@ def _horizons(params: Params) -> dict[str, int]:
     return {REPEAT_CONTACT: params.engagement_window_days, CHURN: params.churn_horizon_days}
 
 
-def prediction_evaluation(inputs: Relations, params: Params) -> pd.DataFrame:
-    from contact_warehouse.predictions import evaluation
+def prediction_evaluation_and_calibration(inputs: Relations, params: Params) -> pd.DataFrame:
+    from contact_warehouse.predictions import evaluation_and_calibration, rows_to_evaluate
 
-    return evaluation(inputs["int_prediction_rows"].df(), _horizons(params))[0]
+    return evaluation_and_calibration(rows_to_evaluate(inputs["int_prediction_rows"]), _horizons(params))
+
+
+def prediction_evaluation(inputs: Relations, params: Params) -> pd.DataFrame:
+    from contact_warehouse.predictions import evaluation_part
+
+    return evaluation_part(inputs["int_prediction_evaluation"].df())
 
 
 def prediction_calibration(inputs: Relations, params: Params) -> pd.DataFrame:
-    from contact_warehouse.predictions import evaluation
+    from contact_warehouse.predictions import calibration_part
 
-    return evaluation(inputs["int_prediction_rows"].df(), _horizons(params))[1]
+    return calibration_part(inputs["int_prediction_evaluation"].df())
 
 
 def repeat_contact_predictions(inputs: Relations, params: Params) -> pd.DataFrame:
-    from contact_warehouse.predictions import REPEAT_CONTACT, scores
+    from contact_warehouse.predictions import REPEAT_CONTACT, rows_to_score, scores
 
-    return scores(inputs["int_prediction_rows"].df(), REPEAT_CONTACT)
+    return scores(rows_to_score(inputs["int_prediction_rows"], REPEAT_CONTACT), REPEAT_CONTACT)
 
 
 def churn_predictions(inputs: Relations, params: Params) -> pd.DataFrame:
-    from contact_warehouse.predictions import CHURN, scores
+    from contact_warehouse.predictions import CHURN, rows_to_score, scores
 
-    return scores(inputs["int_prediction_rows"].df(), CHURN)
+    return scores(rows_to_score(inputs["int_prediction_rows"], CHURN), CHURN)
 
 
 @dataclass(frozen=True)
@@ -127,8 +145,11 @@ PYTHON_MODELS = (
         ("int_prediction_interactions", "fct_survey_answers", "dim_customers"),
         prediction_rows,
     ),
-    PythonModel("mart_prediction_evaluation", "marts", ("int_prediction_rows",), prediction_evaluation),
-    PythonModel("mart_prediction_calibration", "marts", ("int_prediction_rows",), prediction_calibration),
+    PythonModel(
+        "int_prediction_evaluation", "intermediate", ("int_prediction_rows",), prediction_evaluation_and_calibration
+    ),
+    PythonModel("mart_prediction_evaluation", "marts", ("int_prediction_evaluation",), prediction_evaluation),
+    PythonModel("mart_prediction_calibration", "marts", ("int_prediction_evaluation",), prediction_calibration),
     PythonModel("mart_repeat_contact_predictions", "marts", ("int_prediction_rows",), repeat_contact_predictions),
     PythonModel("mart_churn_predictions", "marts", ("int_prediction_rows",), churn_predictions),
 )

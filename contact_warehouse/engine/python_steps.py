@@ -92,6 +92,7 @@ def params_from_vars(overrides: Mapping[str, object] | None = None) -> Params:
         reporting_timezone=str(values["reporting_timezone"]),
         engagement_window_days=int(values["engagement_window_days"]),
         churn_horizon_days=int(values["churn_horizon_days"]),
+        prediction_history_days=int(values["prediction_history_days"]),
     )
 
 

@@ -9,12 +9,13 @@ the marts train on those rows: ``evaluation`` and ``calibration`` (time-based sp
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from .features import CUSTOMER_FEATURES, ENGAGEMENT_FEATURES, Frames
 from .models import evaluate_task, score
-from .snapshots import Coded, Part, coded, parts_at, snapshot_times
+from .snapshots import Coded, Part, bounded, coded, parts_at, recent_times, snapshot_times
 
 REPEAT_CONTACT, CHURN = "repeat_contact", "churn"
 TASK_FEATURES = {REPEAT_CONTACT: (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES), CHURN: CUSTOMER_FEATURES}
@@ -78,6 +79,14 @@ SCORE_COLUMNS = {
 }
 
 
+# int_prediction_evaluation: the evaluation's and the calibration's rows in one table (one fit for both marts).
+EVALUATION_AND_CALIBRATION_COLUMNS = {
+    "record": _S,
+    **EVALUATION_COLUMNS,
+    **{name: dtype for name, dtype in CALIBRATION_COLUMNS.items() if name not in EVALUATION_COLUMNS},
+}
+
+
 def typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """Exactly ``columns``, in order and with their dtypes (an empty or all-missing column keeps its type in
     the table dbt writes)."""
@@ -114,15 +123,22 @@ def frames_from(interactions: pd.DataFrame, surveys: pd.DataFrame, customers: pd
     return Frames(interactions, surveys, naive(customers, ("crm_created_at", "churned_at")))
 
 
-def prediction_rows(frames: Frames, window_days: int, horizon_days: int) -> pd.DataFrame:
+def prediction_rows(
+    frames: Frames, window_days: int, horizon_days: int, history_days: int | None = None
+) -> pd.DataFrame:
     """Both tasks' rows at every prediction time: repeat contact on the engagements open then (within
     ``window_days``), churn of the CRM customers (within ``horizon_days``). The repeat-contact rows first, each
-    task's in time order.
+    task's in time order. With ``history_days``, only the prediction times of the last ``history_days`` days
+    (``recent_times``), computed from the history they read (``bounded``): the same rows as without it at those
+    times, at a cost that does not grow with the history (issue 22).
 
     Memory (issue 22): one prediction time at a time on integer keys, kept as compact parts (coded keys, one float
     block), then copied once into the result, each part freed as it is copied; the key strings are shared, not
     copied per row. The values are those of ``repeat_rows`` and ``churn_rows`` over all the times at once."""
     times = snapshot_times(frames) if len(frames.interactions) else []
+    if history_days is not None and times:
+        times = recent_times(times, history_days)
+        frames = bounded(frames, times[0], window_days)
     code = coded(frames)
     repeat: list[Part] = []
     churn: list[Part] = []
@@ -203,6 +219,49 @@ def evaluation(rows: pd.DataFrame, horizons: dict[str, int]) -> tuple[pd.DataFra
     return typed(pd.DataFrame(evals), EVALUATION_COLUMNS), typed(pd.DataFrame(calib), CALIBRATION_COLUMNS)
 
 
+def evaluation_and_calibration(rows: pd.DataFrame, horizons: dict[str, int]) -> pd.DataFrame:
+    """``evaluation``'s two tables in one, told apart by ``record`` (evaluation, calibration): the models are
+    fitted once for both marts (issue 22), which select their part (``evaluation_part``, ``calibration_part``)."""
+    evaluated, calibrated = evaluation(rows, horizons)
+    both = pd.concat([evaluated.assign(record="evaluation"), calibrated.assign(record="calibration")])
+    return typed(both, EVALUATION_AND_CALIBRATION_COLUMNS)
+
+
+def evaluation_part(both: pd.DataFrame) -> pd.DataFrame:
+    return typed(both[both["record"] == "evaluation"], EVALUATION_COLUMNS)
+
+
+def calibration_part(both: pd.DataFrame) -> pd.DataFrame:
+    return typed(both[both["record"] == "calibration"], CALIBRATION_COLUMNS)
+
+
+def _columns(task: str | None, keys_at: int | None = None) -> str:
+    """The columns a mart reads; the keys (a string per row) only for the rows of the time ``keys_at`` (epoch
+    microseconds), NULL elsewhere."""
+    keys = [*([TASK_KEY[task], "customer_key"] if task else []), *(["intent"] if task == REPEAT_CONTACT else [])]
+    if keys_at is not None:
+        keys = [f"case when epoch_us(snapshot_at) = {keys_at} then {key} end as {key}" for key in keys]
+    features = TASK_FEATURES[task] if task else (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES)
+    return ", ".join(["model_name", "snapshot_at", "horizon_days", *keys, *features, "label", "label_known"])
+
+
+def rows_to_evaluate(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """What ``evaluation`` reads of ``int_prediction_rows``: the rows whose outcome is known (the others are
+    neither trained nor evaluated on), without the keys (memory, issue 22)."""
+    return relation.filter("label_known").project(_columns(None)).df()
+
+
+def rows_to_score(relation: duckdb.DuckDBPyRelation, task: str) -> pd.DataFrame:
+    """What ``scores`` reads of ``int_prediction_rows`` for ``task``: its rows whose outcome is known (training)
+    and those of its last prediction time (scored), with the columns it uses, the keys only where it scores
+    (memory, issue 22)."""
+    rows = relation.filter(f"model_name = '{task}'")
+    ((last,),) = rows.aggregate("max(epoch_us(snapshot_at))").fetchall()
+    if last is None:
+        return rows.project(_columns(task)).df()
+    return rows.filter(f"label_known or epoch_us(snapshot_at) = {int(last)}").project(_columns(task, int(last))).df()
+
+
 def scores(rows: pd.DataFrame, task: str) -> pd.DataFrame:
     """The entities of the data's end scored for ``task`` (no rows when there is too little history)."""
     sub, horizon = _task(rows, task)
@@ -210,4 +269,17 @@ def scores(rows: pd.DataFrame, task: str) -> pd.DataFrame:
     return typed(out, SCORE_COLUMNS[task])
 
 
-__all__ = ["CHURN", "REPEAT_CONTACT", "Frames", "evaluation", "frames_from", "prediction_rows", "scores"]
+__all__ = [
+    "CHURN",
+    "REPEAT_CONTACT",
+    "Frames",
+    "calibration_part",
+    "evaluation",
+    "evaluation_and_calibration",
+    "evaluation_part",
+    "frames_from",
+    "prediction_rows",
+    "rows_to_evaluate",
+    "rows_to_score",
+    "scores",
+]

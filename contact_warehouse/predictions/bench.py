@@ -1,10 +1,13 @@
 """Measure ``int_prediction_rows`` alone, outside dbt (issue 22): ``python -m contact_warehouse.predictions.bench``.
 
+``stretch WAREHOUSE COPIES`` repeats, in a copy of a warehouse, the relations the model reads (``stretched``);
 ``dump WAREHOUSE DIR`` writes the three relations the dbt model reads (as it reads them) to Parquet files in DIR;
-``rows DIR OUT [WINDOW HORIZON]`` computes the prediction rows from them as the model does, writes them to OUT
-(Parquet, for an equality check between two versions of the code) and prints the CPU seconds and peak RSS of the
-computation. Run ``rows`` under ``/usr/bin/time -v`` for the process's own figures; on a shared machine read
-CPU seconds and RSS, not wall time.
+``rows DIR OUT [WINDOW HORIZON [HISTORY [COPIES]]]`` computes the prediction rows from them as the model does,
+writes them to OUT (Parquet, for an equality check between two versions of the code) and prints the CPU seconds
+and peak RSS of the computation. HISTORY is the model's ``prediction_history_days`` (``all``: unbounded, the
+default); COPIES > 1 first repeats the data back to back (``stretched``: a cost probe for a longer history at the
+same daily volume, not real data). Run ``rows`` under ``/usr/bin/time -v`` for the process's own figures; on a
+shared machine read CPU seconds and RSS, not wall time.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import time
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from . import frames_from, prediction_rows
+from . import Frames, frames_from, prediction_rows
 
 # The dbt model's inputs (dbt_project/models/intermediate/predictions/int_prediction_rows.py).
 INPUTS = {
@@ -34,13 +38,72 @@ def dump(warehouse: Path, folder: Path) -> None:
             con.sql(sql).write_parquet(str(folder / f"{name}.parquet"))
 
 
-def rows(folder: Path, out: Path, window_days: int = 7, horizon_days: int = 30) -> None:
+def stretch_warehouse(warehouse: Path, copies: int) -> None:
+    """``stretched`` in a (copied!) warehouse, in place: the three relations int_prediction_rows reads repeated
+    back to back, so that ``dbt run -s int_prediction_rows+`` measures the prediction models on a longer history
+    at the same daily volume. Overwrites those relations; everything else is left as it was."""
+    with duckdb.connect(str(warehouse)) as con:
+        ((start, end),) = con.sql(
+            "select min(started_at), max(ended_at) from intermediate.int_prediction_interactions"
+        ).fetchall()
+        days = (pd.Timestamp(end).ceil("D") - pd.Timestamp(start).floor("D")).days
+        copy = range(copies)
+        con.execute(
+            "create or replace table intermediate.int_prediction_interactions as "
+            + " union all ".join(
+                f"select * replace (interaction_id || '#{i}' as interaction_id, engagement_id || '#{i}' as "
+                f"engagement_id, started_at + interval {i * days} day as started_at, ended_at + interval {i * days} "
+                "day as ended_at) from intermediate.int_prediction_interactions"
+                for i in copy
+            )
+        )
+        con.execute(
+            "create or replace table marts.fct_survey_answers as "
+            + " union all ".join(
+                f"select * replace (response_id || '#{i}' as response_id, responded_at + interval {i * days} day "
+                "as responded_at) from marts.fct_survey_answers"
+                for i in copy
+            )
+        )
+        con.execute(f"update marts.dim_customers set churned_at = churned_at + interval {(copies - 1) * days} day")
+
+
+def stretched(frames: Frames, copies: int) -> Frames:
+    """``frames`` repeated ``copies`` times back to back, each copy shifted by the data's length in whole days, with
+    fresh interaction and engagement ids and the same customers (their churns moved into the last copy): the same
+    daily volume over a longer history."""
+    if copies <= 1:
+        return frames
+    days = pd.Timedelta(days=(frames.data_end.ceil("D") - frames.data_start.floor("D")).days)
+    it, sv = [], []
+    for i in range(copies):
+        shifted = frames.interactions.assign(
+            started_at=frames.interactions["started_at"] + i * days,
+            ended_at=frames.interactions["ended_at"] + i * days,
+            interaction_id=frames.interactions["interaction_id"] + f"#{i}",
+            engagement_id=frames.interactions["engagement_id"] + f"#{i}",
+        )
+        it.append(shifted)
+        sv.append(frames.surveys.assign(responded_at=frames.surveys["responded_at"] + i * days))
+    customers = frames.customers.assign(churned_at=frames.customers["churned_at"] + (copies - 1) * days)
+    return Frames(pd.concat(it, ignore_index=True), pd.concat(sv, ignore_index=True), customers)
+
+
+def rows(
+    folder: Path,
+    out: Path,
+    window_days: int = 7,
+    horizon_days: int = 30,
+    history_days: int | None = None,
+    copies: int = 1,
+) -> None:
     with duckdb.connect() as con:
         frames = {name: con.sql(f"select * from read_parquet('{folder / name}.parquet')").df() for name in INPUTS}
+    data = stretched(frames_from(frames["interactions"], frames["surveys"], frames["customers"]), copies)
+    del frames
+    print(f"{len(data.interactions):,} interactions from {data.data_start} to {data.data_end}")
     began, cpu = time.perf_counter(), time.process_time()
-    result = prediction_rows(
-        frames_from(frames["interactions"], frames["surveys"], frames["customers"]), window_days, horizon_days
-    )
+    result = prediction_rows(data, window_days, horizon_days, history_days)
     seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
     with duckdb.connect() as con:
@@ -53,8 +116,12 @@ if __name__ == "__main__":
     command, *args = sys.argv[1:] or ["help"]
     if command == "dump" and len(args) == 2:
         dump(Path(args[0]), Path(args[1]))
-    elif command == "rows" and len(args) in (2, 4):
-        rows(Path(args[0]), Path(args[1]), *(int(a) for a in args[2:]))
+    elif command == "stretch" and len(args) == 2:
+        stretch_warehouse(Path(args[0]), int(args[1]))
+    elif command == "rows" and len(args) in (2, 4, 5, 6):
+        numbers = [int(a) for a in args[2:4]]
+        history = [None if args[4] == "all" else int(args[4])] if len(args) > 4 else []
+        rows(Path(args[0]), Path(args[1]), *numbers, *history, *(int(a) for a in args[5:]))
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -84,6 +84,9 @@ class Frames:
     interactions: pd.DataFrame
     surveys: pd.DataFrame
     customers: pd.DataFrame
+    # What ``bounded`` dropped of the interactions, per customer (customer_key, contacts: customer-initiated ones,
+    # last_ended_at): the two features that read all of a customer's history add it back. None: nothing dropped.
+    earlier: pd.DataFrame | None = None
 
     @property
     def data_end(self) -> pd.Timestamp:
@@ -102,6 +105,7 @@ class Frames:
             interactions=self.interactions[self.interactions["ended_at"] <= t],
             surveys=self.surveys[self.surveys["responded_at"] <= t],
             customers=customers,
+            earlier=self.earlier,  # all of it ended before any time a bounded frame is asked about
         )
 
 
@@ -154,7 +158,13 @@ def customer_features(frames: Frames, t: pd.Timestamp) -> pd.DataFrame:
         out[name] = counted[name]
     out["channels_30d"] = g["channel_30d"].nunique().reindex(index, fill_value=0).astype(float)
     out["assisted_30d"] = counted["assisted_30d"]
-    out["days_since_last_contact"] = (t - g["ended_at"].max().reindex(index)) / DAY
+    last_ended = g["ended_at"].max().reindex(index)
+    if known.earlier is not None:
+        earlier = known.earlier.set_index("customer_key").reindex(index)
+        out["contacts_total"] = out["contacts_total"] + earlier["contacts"].fillna(0.0)
+        # A max, not a fill: an engagement kept for a contact not yet ended at t leaves older ones in the frame.
+        last_ended = pd.concat([last_ended, earlier["last_ended_at"]], axis=1).max(axis=1)
+    out["days_since_last_contact"] = (t - last_ended) / DAY
 
     # Engagements as known at t: unresolved when no interaction ended by t resolved them.
     eng = it[~it["intent"].isin(NO_INTENT)].groupby("engagement_id")

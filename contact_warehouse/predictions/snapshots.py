@@ -23,6 +23,42 @@ def snapshot_times(frames: Frames) -> list[pd.Timestamp]:
     return [*[t for t in times if t < end], end]
 
 
+def recent_times(times: list[pd.Timestamp], history_days: int) -> list[pd.Timestamp]:
+    """The prediction times of the last ``history_days`` days before the data's end (the last time)."""
+    return [t for t in times if t > times[-1] - history_days * DAY] if times else []
+
+
+def bounded(frames: Frames, first: pd.Timestamp, window_days: int) -> Frames:
+    """``frames`` as the features of times from ``first`` on need them, without the history they never read.
+
+    Kept: every interaction that ended or started after ``first`` less the longest window a feature looks back
+    (30 days, or the engagement window), and every interaction of an engagement with one of those (an engagement's
+    features and its resolution read all its contacts). Dropped, but summed per customer in ``earlier``: the rest,
+    of which features read only the count of customer-initiated contacts and the last end. So the features at
+    those times are those of the whole frames, value for value, and their cost no longer grows with the history
+    (issue 22). Survey answers and customers are kept whole (one row per answer or customer, not per day)."""
+    it = frames.interactions
+    cut = first - max(30, window_days) * DAY
+    recent = ((it["ended_at"] > cut) | (it["started_at"] > cut)).to_numpy()
+    keep = recent | it["engagement_id"].isin(it.loc[recent, "engagement_id"].dropna().unique()).to_numpy()
+    if keep.all():
+        return frames
+    dropped = it[~keep]
+    earlier = (
+        pd.DataFrame(
+            {
+                "customer_key": dropped["customer_key"],
+                "contacts": dropped["is_customer_initiated"].astype(float),
+                "last_ended_at": dropped["ended_at"],
+            }
+        )
+        .groupby("customer_key", dropna=False)
+        .agg(contacts=("contacts", "sum"), last_ended_at=("last_ended_at", "max"))
+        .reset_index()
+    )
+    return Frames(it[keep], frames.surveys, frames.customers, earlier)
+
+
 def customer_features_at(frames: Frames, times: list[pd.Timestamp]) -> dict[pd.Timestamp, pd.DataFrame]:
     """The customer features at each time, computed once for both tasks."""
     return {t: customer_features(frames, t) for t in times}
@@ -94,12 +130,18 @@ class Coded:
 def coded(frames: Frames) -> Coded:
     """``frames`` with integer keys and categorical intent and channel (equality and ``isin`` on codes); left as
     they are when a key is NULL (fct_interactions' keys are tested not null: a NULL would group differently)."""
-    it, sv, cu = frames.interactions, frames.surveys, frames.customers
+    it, sv, cu, ea = frames.interactions, frames.surveys, frames.customers, frames.earlier
     if it["customer_key"].isna().any() or it["engagement_id"].isna().any() or sv["customer_key"].isna().any():
         return Coded(frames, None, None)
-    if cu["customer_key"].isna().any():
+    if cu["customer_key"].isna().any() or (ea is not None and ea["customer_key"].isna().any()):
         return Coded(frames, None, None)
-    keys = pd.Index(pd.concat([it["customer_key"], sv["customer_key"], cu["customer_key"]]).unique()).sort_values()
+    every = [
+        it["customer_key"],
+        sv["customer_key"],
+        cu["customer_key"],
+        *([ea["customer_key"]] if ea is not None else []),
+    ]
+    keys = pd.Index(pd.concat(every).unique()).sort_values()
     engagement_codes, engagement_ids = pd.factorize(it["engagement_id"], sort=True)
     it = it.assign(
         customer_key=keys.get_indexer(it["customer_key"]),
@@ -109,7 +151,8 @@ def coded(frames: Frames) -> Coded:
     )
     sv = sv.assign(customer_key=keys.get_indexer(sv["customer_key"]))
     cu = cu.assign(customer_key=keys.get_indexer(cu["customer_key"]))
-    return Coded(Frames(it, sv, cu), keys.to_numpy(dtype=object), np.asarray(engagement_ids, dtype=object))
+    ea = ea.assign(customer_key=keys.get_indexer(ea["customer_key"])) if ea is not None else None
+    return Coded(Frames(it, sv, cu, ea), keys.to_numpy(dtype=object), np.asarray(engagement_ids, dtype=object))
 
 
 @dataclass

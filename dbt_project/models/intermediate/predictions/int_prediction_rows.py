@@ -11,8 +11,4 @@ def model(dbt, session):
         "fct_survey_answers": dbt.ref("fct_survey_answers"),
         "dim_customers": dbt.ref("dim_customers"),
     }
-    params = Params(
-        engagement_window_days=int(dbt.config.get("window_days")),
-        churn_horizon_days=int(dbt.config.get("horizon_days")),
-    )
-    return prediction_rows(inputs, params)
+    return prediction_rows(inputs, Params.from_dbt_config(dbt.config.get("prediction_params")))

@@ -8,4 +8,4 @@ def model(dbt, session):
 
     dbt.config(materialized="table")
     inputs = {"int_prediction_rows": dbt.ref("int_prediction_rows")}
-    return repeat_contact_predictions(inputs, Params())
+    return repeat_contact_predictions(inputs, Params.from_dbt_config(dbt.config.get("prediction_params")))
