@@ -212,3 +212,18 @@ def test_dbt_opens_new_cursors_after_its_database_spilled(tmp_path, monkeypatch)
             con.cursor().execute(f"set temp_directory = '{spill}'")
         cursor = Environment.initialize_cursor(creds, con.cursor())
         assert cursor.execute("select count(*) from sorted").fetchone()[0] == 5_000_000
+
+
+def test_every_size_history_and_its_next_day_end_before_the_30_day_history_does():
+    """The long size (120 days) once ran 90 days past the medium's last day, into the real future, and its full
+    build failed on the expectations that refuse contacts dated after now. Every history now ends by the 30-day
+    history's next day and starts on a Monday, as the 30-day one does."""
+    from datetime import timedelta
+
+    from contact_warehouse.generator.days import START_DATE, start_date_for
+
+    assert start_date_for(30) == START_DATE
+    for days in (1, 30, 31, 60, 120, 365):
+        first = start_date_for(days)
+        assert first.weekday() == START_DATE.weekday() == 0
+        assert first + timedelta(days=days + 1) <= START_DATE + timedelta(days=31), days

@@ -6,13 +6,24 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from .core import generate
 
 START_DATE = date(2026, 10, 5)
+# Every size's history ends on the same day, START_DATE + HISTORY_END_DAYS: a longer history starts earlier rather than
+# running past it. (120 days from START_DATE ran into the real future, and the expectations rightly refuse contacts
+# dated after now: the long size's full build failed.)
+HISTORY_END_DAYS = 30
+
+
+def start_date_for(days: int) -> date:
+    """The first day of a ``days``-day history that ends no later than a 30-day history from START_DATE: earlier by
+    whole weeks, so every history starts on START_DATE's weekday (a Monday) and keeps the generator's week pattern."""
+    weeks_earlier = -(-max(0, days - HISTORY_END_DAYS) // 7)
+    return START_DATE - timedelta(weeks=weeks_earlier)
 
 
 @dataclass(frozen=True)
@@ -39,10 +50,10 @@ def generate_data(work: Path, size: Size, seed: int, days: int) -> dict[str, Any
     """The landing folder with ``days`` days, and the next day's new files in ``next_day/`` (same layout)."""
     landing, longer, next_day = work / "landing", work / "exports_next", work / "next_day"
     began = time.perf_counter()
-    history = generate(landing, size.customers, days, seed, start_date=START_DATE)
+    history = generate(landing, size.customers, days, seed, start_date=start_date_for(days))
     generate_seconds = time.perf_counter() - began
     # The generator is prefix-stable: one more day writes the same files for the first ``days`` days.
-    extended = generate(longer, size.customers, days + 1, seed, start_date=START_DATE)
+    extended = generate(longer, size.customers, days + 1, seed, start_date=start_date_for(days))
     old, new = _relative_files(landing), _relative_files(longer)
     added = sorted(name for name in new if name not in old and name != "planted_truths.json")
     for name in added:
