@@ -102,7 +102,14 @@ def test_the_staging_tables_the_suites_check_are_copied_from_spark_s_files(tmp_p
         "model.p.stg_calls": {"name": "stg_calls", "resource_type": "model", "config": {"schema": "staging"}},
         "model.p.stg_gone": {"name": "stg_gone", "resource_type": "model", "config": {"schema": "staging"}},
     }  # fmt: skip
-    manifest.write_text(json.dumps(_manifest(nodes, {}, {})))
+    # Off DuckDB the marts of the dbt Python models are disabled in dbt (the Python step writes them): still typed.
+    disabled = {
+        "model.p.mart_churn": [{
+            "name": "mart_churn", "resource_type": "model", "description": "", "config": {"schema": "marts"},
+            "columns": {"probability": {"data_type": "double", "description": "P."}},
+        }],
+    }  # fmt: skip
+    manifest.write_text(json.dumps({**_manifest(nodes, {}, {}), "disabled": disabled}))
     suites = tmp_path / "expectations"
     suites.mkdir()
     for name in ("mart_a", "stg_calls", "stg_gone"):
@@ -110,11 +117,13 @@ def test_the_staging_tables_the_suites_check_are_copied_from_spark_s_files(tmp_p
         (suites / f"{name}.json").write_text(json.dumps({"name": name, "expectations": [expectation]}))
     assert checked_tables(manifest, suites) == [("staging", "stg_calls"), ("staging", "stg_gone")]
     warehouse = tmp_path / "spark-warehouse"
-    for folder in ("marts.db/mart_a", "staging.db/stg_calls"):
+    for folder in ("marts.db/mart_a", "marts.db/mart_churn", "staging.db/stg_calls"):
         (warehouse / folder).mkdir(parents=True)
     with duckdb.connect() as con:
         con.execute("set TimeZone = 'America/New_York'")  # the writer's zone must not matter: instants are stored
         con.execute(f"copy (select 1 as id) to '{warehouse}/marts.db/mart_a/part-0.parquet' (format parquet)")
+        churn = f"{warehouse}/marts.db/mart_churn/part-0.parquet"
+        con.execute(f"copy (select 0.25::float as probability) to '{churn}' (format parquet)")
         con.execute(
             "copy (select 'CA1' as call_id, timestamptz '2026-10-05 09:00:00+00' as started_at) "
             f"to '{warehouse}/staging.db/stg_calls/part-0.parquet' (format parquet)"
@@ -126,7 +135,7 @@ def test_the_staging_tables_the_suites_check_are_copied_from_spark_s_files(tmp_p
         build, "spark", manifest, {"CONTACT_WAREHOUSE_SPARK_WAREHOUSE": str(warehouse)}, expectations=suites
     )
     assert (copied.tables, copied.checked, copied.missing) == (
-        {"mart_a": 1},
+        {"mart_a": 1, "mart_churn": 1},
         {"staging.stg_calls": 1},
         ["staging.stg_gone"],
     )
@@ -137,6 +146,8 @@ def test_the_staging_tables_the_suites_check_are_copied_from_spark_s_files(tmp_p
         }
     assert (row[0], str(row[1]), row[2]) == ("CA1", "2026-10-05 09:00:00", "TIMESTAMP")
     assert tables == {"stg_calls"}
+    with duckdb.connect(str(build), read_only=True) as con:
+        assert con.execute("select typeof(probability) from marts.mart_churn").fetchone()[0] == "DOUBLE"
 
 
 def test_the_project_s_staging_suites_are_the_checked_tables() -> None:
@@ -145,3 +156,16 @@ def test_the_project_s_staging_suites_are_the_checked_tables() -> None:
         pytest.skip("no manifest (conftest prepares it)")
     assert ("staging", "stg_phone_system__calls") in checked_tables(manifest, EXPECTATIONS_DIR)
     assert all(schema != "marts" for schema, _ in checked_tables(manifest, EXPECTATIONS_DIR))
+
+
+def test_a_failure_after_a_successful_dbt_build_is_not_blamed_on_dbt_s_log(tmp_path: Path) -> None:
+    """Off DuckDB the dbt step also runs the Python step and copies the engine's marts: when those fail after dbt
+    passed, the run's summary must give their error, not the first line of dbt's log that contains "Error" (its
+    argument dump, ``warn_error_options``), as it did."""
+    from contact_warehouse.operations.causes import dbt_failure_cause
+
+    results = [{"unique_id": "model.contact_warehouse.mart_staffing_actuals", "status": "success", "message": "OK"}]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": results}))
+    line = {"info": {"msg": "running dbt with arguments {'warn_error_options': 'WarnErrorOptionsV2(error=[])'}"}}
+    (tmp_path / "dbt.log").write_text(json.dumps(line) + "\n")
+    assert dbt_failure_cause(tmp_path) is None
