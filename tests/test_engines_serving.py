@@ -47,6 +47,15 @@ def test_publication_and_the_report_read_the_marts_built_on_another_engine(
     copied = copy_engine_marts(build, engine, environ=env)
 
     assert set(copied.tables) == set(built.marts)
+    # The staging tables the expectation suites check (expectations/stg_*.json), with rows and timestamps.
+    assert copied.missing == [] and set(copied.checked) >= {"staging.stg_phone_system__calls"}
+    assert all(rows > 0 for rows in copied.checked.values()), copied.checked
+    with duckdb.connect(str(build), read_only=True) as con:
+        kind = con.execute(
+            "select data_type from duckdb_columns() where schema_name = 'staging' "
+            "and table_name = 'stg_phone_system__calls' and column_name = 'started_at'"
+        ).fetchone()[0]
+    assert kind == "TIMESTAMP"
     # The rows of the engine's marts, each column with the type DuckDB's own build gives it (the contracts).
     assert_marts_equal(nightly.marts, duckdb_marts(build))
     duckdb_types = _column_types(nightly.db)

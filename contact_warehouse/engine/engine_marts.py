@@ -12,8 +12,13 @@ an int), and the serving file keeps one schema whatever built it.
   a local or mounted folder: object storage is not read yet), without a Spark session. Spark writes no file for an
   empty table: it becomes an empty table of its documented columns.
 
-A mart the build file has but the engine did not build (the staffing and prediction marts of the dbt Python models,
-DuckDB only) is left as it is.
+A mart the build file has but the engine did not build is left as it is.
+
+The expectation suites of models outside ``marts`` (expectations/stg_*.json: the ledger, calls and survey answers as
+staged) read those tables from the build file too: each is copied the same way into its own schema, with the
+engine's column types (staging models document no data_type), Spark's zoned timestamps as UTC wall-clock
+TIMESTAMP as every timestamp of the build file. One the engine lacks is dropped from the build file, so its check
+fails on the missing table rather than passing on last night's rows (DECISIONS.md "Checks of staging off DuckDB").
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from contact_warehouse.engine.postgres import DUCKDB_TYPES
 from contact_warehouse.engine.postgres import connect as connect_postgres
 from contact_warehouse.engine.sql import sql_identifier, sql_literal
-from contact_warehouse.settings import DBT_PROJECT_DIR
+from contact_warehouse.quality.suites import read_suites
+from contact_warehouse.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 
 MARTS_SCHEMA = "marts"
 SUPPORTED = ("duckdb", "postgres", "spark")
@@ -47,6 +54,8 @@ class CopiedMarts:
     engine: str
     tables: dict[str, int] = field(default_factory=dict)  # table -> rows copied
     empty: list[str] = field(default_factory=list)  # Spark: no file, an empty table of the documented columns
+    checked: dict[str, int] = field(default_factory=dict)  # "schema.table" an expectation suite reads -> rows
+    missing: list[str] = field(default_factory=list)  # such tables the engine lacks (dropped from the build file)
 
 
 def target_type(target: str | None, profiles_dir: Path = DBT_PROJECT_DIR) -> str:
@@ -69,8 +78,12 @@ class DocumentedMart:
 
 
 def documented_marts(manifest: Path) -> dict[str, DocumentedMart]:
-    """Every mart's documented columns, their types and descriptions, from dbt's manifest."""
-    nodes = json.loads(manifest.read_text())["nodes"].values()
+    """Every mart's documented columns, their types and descriptions, from dbt's manifest. The disabled models
+    count: off DuckDB the marts of the dbt Python models are disabled in dbt and written by the Python step
+    (python_steps.py), documented in the same YAML."""
+    document = json.loads(manifest.read_text())
+    disabled = [versions[0] for versions in (document.get("disabled") or {}).values() if versions]
+    nodes = [*disabled, *document["nodes"].values()]  # an enabled node wins over a disabled one of the same name
     return {
         node["name"]: DocumentedMart(
             node.get("description") or "",
@@ -80,6 +93,31 @@ def documented_marts(manifest: Path) -> dict[str, DocumentedMart]:
         for node in nodes
         if node["resource_type"] == "model" and node["config"].get("schema") == MARTS_SCHEMA
     }
+
+
+def checked_tables(manifest: Path, expectations: Path = EXPECTATIONS_DIR) -> list[tuple[str, str]]:
+    """(schema, table) of every model outside ``marts`` that an expectation suite checks (the checks read the build
+    file: orchestration/checks.py)."""
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    schemas = {node["name"]: node["config"].get("schema") for node in nodes if node["resource_type"] == "model"}
+    checked = {suite.model for suite in read_suites(expectations)}
+    return sorted((schemas[name], name) for name in checked if schemas.get(name) not in (None, MARTS_SCHEMA))
+
+
+def _replace_as_is(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, source: str, types: Mapping[str, str]
+) -> int:
+    """``schema.table`` replaced by ``source``'s rows, each column cast to ``types``' DuckDB type."""
+    target = f"{sql_identifier(schema)}.{sql_identifier(table)}"
+    casts = ", ".join(f"cast({sql_identifier(c)} as {kind}) as {sql_identifier(c)}" for c, kind in types.items())
+    con.execute(f"create schema if not exists {sql_identifier(schema)}")
+    con.execute(f"create or replace table {target} as select {casts} from {source}")
+    return con.execute(f"select count(*) from {target}").fetchone()[0]
+
+
+def _drop_missing(con: duckdb.DuckDBPyConnection, copied: CopiedMarts, schema: str, table: str) -> None:
+    con.execute(f"drop table if exists {sql_identifier(schema)}.{sql_identifier(table)}")
+    copied.missing.append(f"{schema}.{table}")
 
 
 def _replace(
@@ -102,7 +140,9 @@ def _replace(
     return con.execute(f"select count(*) from {target}").fetchone()[0]
 
 
-def _copy_from_postgres(con: duckdb.DuckDBPyConnection, marts: Mapping[str, DocumentedMart], environ) -> CopiedMarts:
+def _copy_from_postgres(
+    con: duckdb.DuckDBPyConnection, marts: Mapping[str, DocumentedMart], checked: list[tuple[str, str]], environ
+) -> CopiedMarts:
     source = connect_postgres(environ)
     copied = CopiedMarts("postgres")
     try:
@@ -124,12 +164,35 @@ def _copy_from_postgres(con: duckdb.DuckDBPyConnection, marts: Mapping[str, Docu
                 # Every value as text first (NULL stays NULL), then cast to the documented type.
                 read = f"read_csv({sql_literal(str(csv))}, header = true, all_varchar = true)"
                 copied.tables[table] = _replace(con, table, read, names, marts)
+            for schema, table in checked:
+                cur.execute(
+                    "select column_name, data_type from information_schema.columns where table_schema = %s "
+                    "and table_name = %s order by ordinal_position",
+                    (schema, table),
+                )
+                kinds = cur.fetchall()
+                if not kinds:
+                    _drop_missing(con, copied, schema, table)
+                    continue
+                unknown = [f"{column} {kind}" for column, kind in kinds if kind not in DUCKDB_TYPES]
+                if unknown:
+                    raise EngineMartsError(f"PostgreSQL {schema}.{table}: no DuckDB type for {', '.join(unknown)}")
+                csv = Path(folder) / f"{schema}.{table}.csv"
+                with csv.open("w") as out:
+                    cur.copy_expert(
+                        f'copy (select * from "{schema}"."{table}") to stdout with (format csv, header true)', out
+                    )
+                read = f"read_csv({sql_literal(str(csv))}, header = true, all_varchar = true)"
+                types = {column: DUCKDB_TYPES[kind] for column, kind in kinds}
+                copied.checked[f"{schema}.{table}"] = _replace_as_is(con, schema, table, read, types)
     finally:
         source.close()
     return copied
 
 
-def _copy_from_spark(con: duckdb.DuckDBPyConnection, marts: Mapping[str, DocumentedMart], environ) -> CopiedMarts:
+def _copy_from_spark(
+    con: duckdb.DuckDBPyConnection, marts: Mapping[str, DocumentedMart], checked: list[tuple[str, str]], environ
+) -> CopiedMarts:
     warehouse = environ.get("CONTACT_WAREHOUSE_SPARK_WAREHOUSE", str(DBT_PROJECT_DIR.parent / "data/spark-warehouse"))
     root = f"{warehouse.rstrip('/')}/{MARTS_SCHEMA}.db"
     copied = CopiedMarts("spark")
@@ -148,6 +211,17 @@ def _copy_from_spark(con: duckdb.DuckDBPyConnection, marts: Mapping[str, Documen
         read = "read_parquet([" + ", ".join(sql_literal(file) for file in files) + "])"
         names = [row[0] for row in con.execute(f"describe select * from {read}").fetchall()]
         copied.tables[table] = _replace(con, table, read, names, marts)
+    for schema, table in checked:
+        folder = f"{warehouse.rstrip('/')}/{schema}.db/{table}"
+        files = sorted(glob.glob(f"{folder}/**/*.parquet", recursive=True))
+        if not files:  # no table, or an empty one (Spark writes no file): its columns are unknown without Spark
+            _drop_missing(con, copied, schema, table)
+            continue
+        read = "read_parquet([" + ", ".join(sql_literal(file) for file in files) + "])"
+        kinds = con.execute(f"describe select * from {read}").fetchall()
+        # Spark's timestamps are instants: the build file keeps UTC wall clock (the session's zone is UTC).
+        types = {row[0]: "TIMESTAMP" if row[1] == "TIMESTAMP WITH TIME ZONE" else row[1] for row in kinds}
+        copied.checked[f"{schema}.{table}"] = _replace_as_is(con, schema, table, read, types)
     return copied
 
 
@@ -156,9 +230,11 @@ def copy_engine_marts(
     engine: str,
     manifest: Path = DBT_PROJECT_DIR / "target" / "manifest.json",
     environ: Mapping[str, str] | None = None,
+    expectations: Path = EXPECTATIONS_DIR,
 ) -> CopiedMarts:
-    """Copy the marts ``engine`` built into ``build_db``'s schema marts (each table replaced whole, in one
-    transaction: a failure leaves the build file's marts as they were). Nothing to do for DuckDB."""
+    """Copy the marts ``engine`` built into ``build_db``'s schema marts, and the other tables an expectation suite
+    of ``expectations`` checks into theirs (each table replaced whole, in one transaction: a failure leaves the
+    build file's tables as they were). Nothing to do for DuckDB."""
     if engine not in SUPPORTED:
         raise EngineMartsError(f"reading the marts of a {engine} target is not supported (only {SUPPORTED})")
     if engine == "duckdb":
@@ -167,12 +243,13 @@ def copy_engine_marts(
     if not manifest.exists():
         raise EngineMartsError(f"no dbt manifest at {manifest}: run `python -m orchestration.project` first")
     marts = documented_marts(manifest)
+    checked = checked_tables(manifest, expectations)
     con = duckdb.connect(str(build_db))
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute(f"create schema if not exists {MARTS_SCHEMA}")
         con.execute("begin")
-        copied = (_copy_from_postgres if engine == "postgres" else _copy_from_spark)(con, marts, environ)
+        copied = (_copy_from_postgres if engine == "postgres" else _copy_from_spark)(con, marts, checked, environ)
         con.execute("commit")
     except BaseException:
         with contextlib.suppress(duckdb.Error):

@@ -33,6 +33,26 @@ POSTGRES_TYPES = {
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
 }
 
+# PostgreSQL's (information_schema.columns.data_type) -> DuckDB's, for the tables read back from it (the Python
+# step's inputs, the staging tables engine_marts.py copies for the checks). numeric is read as DOUBLE: PostgreSQL
+# makes numeric of what DuckDB types double (avg of integers, decimal literals), and the Python models' bodies take
+# every measure as a float.
+DUCKDB_TYPES = {
+    "text": "VARCHAR",
+    "character varying": "VARCHAR",
+    "character": "VARCHAR",
+    "bigint": "BIGINT",
+    "integer": "INTEGER",
+    "smallint": "SMALLINT",
+    "double precision": "DOUBLE",
+    "real": "FLOAT",
+    "numeric": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp without time zone": "TIMESTAMP",
+    "timestamp with time zone": "TIMESTAMPTZ",
+}
+
 
 class PostgresError(RuntimeError):
     """PostgreSQL cannot be reached, or a raw table has a column type with no PostgreSQL equivalent here."""

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 import duckdb
 
+from contact_warehouse.engine.postgres import DUCKDB_TYPES
 from contact_warehouse.engine.python_models import PYTHON_MODELS, Params
 from contact_warehouse.settings import DBT_PROJECT_DIR, declared_dbt_vars, parse_dbt_vars
 
@@ -54,24 +55,6 @@ POSTGRES_TYPES = {
     "TIMESTAMP": "timestamp",
     "TIMESTAMP_NS": "timestamp",
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
-}
-# PostgreSQL's (information_schema.columns.data_type) -> DuckDB's, for the inputs the step reads. numeric is read
-# as DOUBLE: PostgreSQL makes numeric of what DuckDB types double (avg of integers, decimal literals), and the
-# bodies take every measure as a float.
-DUCKDB_TYPES = {
-    "text": "VARCHAR",
-    "character varying": "VARCHAR",
-    "character": "VARCHAR",
-    "bigint": "BIGINT",
-    "integer": "INTEGER",
-    "smallint": "SMALLINT",
-    "double precision": "DOUBLE",
-    "real": "FLOAT",
-    "numeric": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "date": "DATE",
-    "timestamp without time zone": "TIMESTAMP",
-    "timestamp with time zone": "TIMESTAMPTZ",
 }
 
 
@@ -306,10 +289,21 @@ def run_python_steps(engine: Engine, params: Params) -> dict[str, int]:
             local.register("python_model_frame", frame)
             local.execute(f'create table "{model.name}" as select * from python_model_frame')
             local.unregister("python_model_frame")
+            _type_null_columns(local, model.name)
             relations[model.name] = local.table(model.name)
             engine.write(local, model.name, model.schema, model.name)
             written[model.name] = len(frame)
     return written
+
+
+def _type_null_columns(local: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A frame's column with no value at all (object dtype, all None: e.g. the forecast's backtest errors when no
+    queue has history enough for a backtest) has DuckDB's type NULL, which PostgreSQL and Spark lack: it becomes a
+    text column of NULLs. The SQL marts on the step's tables cast every column to its documented type
+    (contract_columns), which a NULL of any type takes."""
+    for column, kind, *_ in local.execute(f'describe "{table}"').fetchall():
+        if kind in ('"NULL"', "NULL"):
+            local.execute(f'alter table "{table}" alter "{column}" type varchar')
 
 
 def _schema_of(name: str) -> str:

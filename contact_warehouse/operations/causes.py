@@ -41,8 +41,13 @@ def dbt_results(target: Path) -> list[dict]:
 def dbt_failure_cause(target: Path) -> str | None:
     """What failed in a dbt invocation, said so a user can act: the first node whose message names a root cause
     (disk, permissions, memory), else the first node that errored or failed, in the order dbt ran them, with its
-    message and how many more failed. Falls back to dbt's log when dbt wrote no results (killed, disk full)."""
-    failed = [r for r in dbt_results(target) if r.get("status") in ("error", "fail", "runtime error")]
+    message and how many more failed. Falls back to dbt's log when dbt wrote no results (killed, disk full). None
+    when every result passed: the step failed after dbt (the Python step, the copy of another engine's marts), and
+    its own error says why."""
+    results = dbt_results(target)
+    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    if results and not failed:
+        return None
     if failed:
         causes = [r for r in failed if ROOT_CAUSE.search(r.get("message") or "")]
         errors = [r for r in failed if r.get("status") != "fail" and not CONSEQUENCE.search(r.get("message") or "")]

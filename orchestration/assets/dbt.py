@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: dbt sources map onto the raw loader assets, dbt tests become asset
-checks, and one `dbt build` runs everything selected. Built on first use (``warehouse_dbt_assets()``): the
-decorator reads the manifest, which importing this module must not require (orchestration/project.py)."""
+checks, and one `dbt build` runs everything selected (off DuckDB, two with the Python step between them). Built
+on first use (``warehouse_dbt_assets()``): the decorator reads the manifest, which importing this module must not
+require (orchestration/project.py)."""
 
 import json
 import shutil
@@ -14,7 +15,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt.errors import DagsterDbtError
 
 from contact_warehouse.engine.engine_marts import copy_engine_marts, target_type
+from contact_warehouse.engine.nightly_dbt import PythonStepError, nightly_invocations, run_python_step
 from contact_warehouse.engine.postgres import sync_raw_tables
+from contact_warehouse.engine.python_steps import STEP
 from contact_warehouse.operations.causes import dbt_failure_cause
 from contact_warehouse.settings import parse_dbt_vars, warehouse_db
 from orchestration.assets.raw import raw_asset_key
@@ -74,19 +77,38 @@ def dbt_build_with_retries(context: dg.AssetExecutionContext, dbt: DbtCliResourc
         yield from dbt_build(context, dbt, config)
 
 
-# One `dbt build` of what the run selected; dagster-dbt turns its events into materializations and checks.
+# One `dbt build` of what the run selected; dagster-dbt turns its events into materializations and checks. Off DuckDB,
+# two builds with the Python step between them (engine/nightly_dbt.py), each streamed in turn.
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator:
     engine = target_type(dbt.target, Path(dbt.profiles_dir or dbt.project_dir))
     if engine == "postgres":  # the loader wrote the day's raw rows to the build file: PostgreSQL gets them first
         synced = sync_raw_tables(warehouse_db())
         context.log.info(f"Copied {sum(synced.values())} new raw rows of {len(synced)} tables to PostgreSQL.")
     args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    dbt_vars = {}
     if config.vars:
         try:
             dbt_vars = parse_dbt_vars(config.vars)
         except ValueError as error:
             raise dg.Failure(description=str(error)) from None
         args += ["--vars", json.dumps(dbt_vars)]
+    current = None
+    for step in nightly_invocations(engine, args, dbt_project().manifest_path):
+        if step is STEP:
+            context.log.info(f"Python step on {engine} (target {dbt.target}): the dbt Python models' tables.")
+            try:
+                output = run_python_step(str(dbt.target), dbt_vars, Path(dbt.project_dir))
+            except PythonStepError as error:
+                raise dg.Failure(description=str(error).split("\n", 1)[0], metadata={"output": str(error)}) from None
+            context.log.info(output)
+            continue
+        current = yield from _stream_dbt(context, dbt, step)
+    copy_marts_of_another_engine(context, dbt, engine)
+    prune_run_targets(current.parent, keep=KEPT_RUN_TARGETS, current=current)
+
+
+def _stream_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]) -> Iterator:
+    """One dbt invocation's events; returns its target folder."""
     invocation = dbt.cli(args, context=context)
     current = Path(invocation.project_dir) / invocation.target_path
     try:
@@ -100,8 +122,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
             description=f"dbt build failed: {cause}",
             metadata={"dbt_target": dg.MetadataValue.path(str(current))},
         ) from error
-    copy_marts_of_another_engine(context, dbt, engine)
-    prune_run_targets(current.parent, keep=KEPT_RUN_TARGETS, current=current)
+    return current
 
 
 def copy_marts_of_another_engine(context: dg.AssetExecutionContext, dbt: DbtCliResource, engine: str) -> None:
@@ -113,7 +134,10 @@ def copy_marts_of_another_engine(context: dg.AssetExecutionContext, dbt: DbtCliR
     context.log.info(
         f"Copied {len(copied.tables)} marts built on {engine} (target {dbt.target}) into {warehouse_db()}"
         + (f"; empty there: {', '.join(copied.empty)}" if copied.empty else "")
+        + (f"; and the checked tables {', '.join(copied.checked)}" if copied.checked else "")
     )
+    if copied.missing:
+        context.log.warning(f"Not built on {engine}, so removed from the build file: {', '.join(copied.missing)}")
 
 
 def prune_run_targets(target_root: Path, keep: int, current: Path) -> list[Path]:

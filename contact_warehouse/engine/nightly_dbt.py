@@ -1,0 +1,104 @@
+"""The nightly job's dbt step on any target, as an orchestrator runs it (README "Scaling out", DECISIONS.md "The
+nightly job runs the Python step").
+
+On DuckDB the step is one dbt invocation: the dbt Python models run inside it. On PostgreSQL and Spark those models
+are disabled and the Python step (contact_warehouse/engine/python_steps.py) writes their tables between two dbt
+invocations: everything that does not read the step's tables, the step, then what does (``python_steps.
+dbt_invocations``). ``nightly_invocations`` gives that sequence with each selection written as an ``--exclude``:
+an orchestrator adds a selection of its own to every invocation (dagster-dbt adds ``--select fqn:*``, or the
+run's subset), and dbt takes a union of two ``--select`` flags, where an exclusion composes with it as a
+difference. ``run_python_step`` runs the step in a process of its own, as dbt runs in one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from contact_warehouse.engine.python_steps import DBT_BEFORE_STEP, SOURCE, STEP, dbt_invocations
+
+# The last lines of a failed step's output that go into the error (its traceback's end names the cause).
+STEP_OUTPUT_TAIL = 4000
+# The resource types of a manifest's ``nodes`` that dbt builds (its tests follow them by indirect selection).
+BUILT_TYPES = ("model", "seed", "snapshot")
+
+
+class PythonStepError(RuntimeError):
+    """The Python step failed: the message ends with its output."""
+
+
+def step_dependents(manifest: Mapping[str, Any]) -> set[str]:
+    """The unique ids of every node downstream of the step's tables (dbt's ``source:python_models+`` without the
+    sources themselves): the marts on them and their tests."""
+    sources = [uid for uid, source in manifest["sources"].items() if source["source_name"] == SOURCE]
+    children = manifest["child_map"]
+    found: set[str] = set()
+    stack = list(sources)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def everything_but_the_step_dependents(manifest: Mapping[str, Any]) -> list[str]:
+    """dbt selection names of every built node and source that is not downstream of the step's tables: what the
+    invocation after the step excludes (the complement of ``source:python_models+``, which dbt cannot spell)."""
+    dependents = step_dependents(manifest)
+    names = [
+        node["name"]
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in BUILT_TYPES and uid not in dependents
+    ]
+    names += [
+        f"source:{source['source_name']}.{source['name']}"
+        for source in manifest["sources"].values()
+        if source["source_name"] != SOURCE
+    ]
+    return sorted(names)
+
+
+def nightly_invocations(target_type: str, args: list[str], manifest: Path) -> list[list[str] | None]:
+    """The dbt argument lists (``STEP`` where the Python step runs) that build ``args`` (``build`` or ``run`` and
+    their flags, no selection) on an engine of ``target_type``, each selection an exclusion (see the module).
+
+    After the step, the tests go by dbt's cautious indirect selection: a test runs when all its parents are built,
+    so the relationship test of a mart on the step's tables to a mart built before the step (eagerly excluded from
+    the first invocation, it reads a table the step feeds) runs in the second one; eager selection would drop it
+    there too, as one of its parents is excluded."""
+    invocations = dbt_invocations(target_type, args)
+    if target_type == "duckdb":
+        return invocations
+    if not manifest.exists():
+        raise FileNotFoundError(f"no dbt manifest at {manifest}: run `python -m orchestration.project` first")
+    complement = everything_but_the_step_dependents(json.loads(manifest.read_text(encoding="utf-8")))
+    return [
+        [*args, *DBT_BEFORE_STEP],
+        STEP,
+        [*args, "--exclude", " ".join(complement), "--indirect-selection", "cautious"],
+    ]
+
+
+def run_python_step(target: str, dbt_vars: Mapping[str, object] | None, cwd: Path) -> str:
+    """``python -m contact_warehouse.engine.python_steps`` for ``target`` with the run's dbt vars, in ``cwd`` (dbt's
+    working folder: Spark's session mode keeps its metastore there); returns its output. A process of its own: on
+    Spark it starts a JVM and a session, which end with it and never stay in the orchestrator's process."""
+    command = [sys.executable, "-m", "contact_warehouse.engine.python_steps", "--target", target]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dict(dbt_vars))]
+    result = subprocess.run(command, cwd=cwd, env=dict(os.environ), capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        # The first line says what failed: the last line of the traceback (the exception and its message).
+        cause = next((line for line in reversed(output.splitlines()) if line.strip()), "no output")
+        raise PythonStepError(
+            f"the Python step on target {target!r} failed (exit {result.returncode}): {cause}\n"
+            f"{output[-STEP_OUTPUT_TAIL:]}"
+        )
+    return output
