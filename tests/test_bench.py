@@ -122,7 +122,10 @@ def test_history_independence_compares_the_increments_of_the_same_daily_volume()
     (row,) = bench.history_independence(results)
     assert (row["short"], row["long"], row["short_days"], row["long_days"]) == ("medium", "long", 30, 120)
     assert (row["increment_time_ratio"], row["max"], row["met"]) == (1.2, 1.25, True)
+    # Judged on CPU seconds: a longer wall time on a busier machine is not a cost of the history.
     results["long"]["increment"]["wall_seconds"] = 130.0
+    assert bench.history_independence(results)[0]["met"] is True
+    results["long"]["increment"]["cpu_seconds"] = 130.0
     assert bench.history_independence(results)[0]["met"] is False
     # Growth compares sizes of the same history length only: medium -> long is not 4x the daily volume.
     assert bench.growth(results) == []
@@ -214,16 +217,15 @@ def test_dbt_opens_new_cursors_after_its_database_spilled(tmp_path, monkeypatch)
         assert cursor.execute("select count(*) from sorted").fetchone()[0] == 5_000_000
 
 
-def test_every_size_history_and_its_next_day_end_before_the_30_day_history_does():
+def test_every_longer_history_ends_on_the_30_day_history_last_day():
     """The long size (120 days) once ran 90 days past the medium's last day, into the real future, and its full
-    build failed on the expectations that refuse contacts dated after now. Every history now ends by the 30-day
-    history's next day and starts on a Monday, as the 30-day one does."""
+    build failed on the expectations that refuse contacts dated after now. A longer history now starts earlier and
+    ends on the same day, so its increment is the same calendar day's delivery as the medium's."""
     from datetime import timedelta
 
     from contact_warehouse.generator.days import START_DATE, start_date_for
 
-    assert start_date_for(30) == START_DATE
-    for days in (1, 30, 31, 60, 120, 365):
-        first = start_date_for(days)
-        assert first.weekday() == START_DATE.weekday() == 0
-        assert first + timedelta(days=days + 1) <= START_DATE + timedelta(days=31), days
+    last_day = START_DATE + timedelta(days=29)
+    for days in (30, 31, 60, 120, 365):
+        assert start_date_for(days) + timedelta(days=days - 1) == last_day, days
+    assert start_date_for(7) == START_DATE  # a shorter history starts on START_DATE, as before

@@ -190,7 +190,8 @@ def history_independence(results: dict[str, dict[str, Any]]) -> list[dict[str, A
                 "increment_time_ratio": round(ratio, 3),
                 "increment_cpu_ratio": round(cpu_ratio, 3),
                 "max": TARGETS["history_increment_ratio_max"],
-                "met": ratio <= TARGETS["history_increment_ratio_max"],
+                # Judged on CPU seconds: the two sizes run minutes apart, and wall time follows the machine's load.
+                "met": cpu_ratio <= TARGETS["history_increment_ratio_max"],
             }
         )
     return out

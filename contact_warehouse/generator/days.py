@@ -13,17 +13,16 @@ from typing import Any
 from .core import generate
 
 START_DATE = date(2026, 10, 5)
-# Every size's history ends on the same day, START_DATE + HISTORY_END_DAYS: a longer history starts earlier rather than
-# running past it. (120 days from START_DATE ran into the real future, and the expectations rightly refuse contacts
-# dated after now: the long size's full build failed.)
+# Every size's history ends on the same day, START_DATE + HISTORY_END_DAYS - 1, and its next day is the same calendar
+# day: a longer history starts earlier rather than running past it. (120 days from START_DATE ran into the real
+# future, and the expectations rightly refuse contacts dated after now: the long size's full build failed.) The same
+# next day (a Wednesday) keeps the long and medium increments comparable: the generator's volume follows the weekday.
 HISTORY_END_DAYS = 30
 
 
 def start_date_for(days: int) -> date:
-    """The first day of a ``days``-day history that ends no later than a 30-day history from START_DATE: earlier by
-    whole weeks, so every history starts on START_DATE's weekday (a Monday) and keeps the generator's week pattern."""
-    weeks_earlier = -(-max(0, days - HISTORY_END_DAYS) // 7)
-    return START_DATE - timedelta(weeks=weeks_earlier)
+    """The first day of a ``days``-day history that ends on the day a 30-day history from START_DATE ends."""
+    return START_DATE - timedelta(days=max(0, days - HISTORY_END_DAYS))
 
 
 @dataclass(frozen=True)
