@@ -14,7 +14,13 @@ import duckdb
 import pytest
 
 from contact_warehouse.engine.engine_marts import checked_tables, copy_engine_marts
-from contact_warehouse.engine.nightly_dbt import nightly_invocations, step_dependents
+from contact_warehouse.engine.nightly_dbt import (
+    LAKE_TABLES,
+    LakeTablesError,
+    create_lake_tables,
+    nightly_invocations,
+    step_dependents,
+)
 from contact_warehouse.engine.python_steps import STEP
 from contact_warehouse.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, dbt_executable
 
@@ -61,6 +67,23 @@ def test_duckdb_is_one_dbt_build_other_engines_exclude_what_the_other_invocation
     ]  # fmt: skip
     with pytest.raises(ValueError, match="no --select here"):
         nightly_invocations("spark", ["build", "--select", "marts"], manifest)
+
+
+def test_on_spark_the_lake_s_tables_are_made_before_the_first_build(tmp_path: Path, monkeypatch) -> None:
+    """Spark reads the raw rows as external tables over the loader's lake, which it can only make once the lake has
+    files: the first night loaded the lake, then failed at `dbt build` (README's old three-step recipe). The job now
+    makes them (if missing) before its first build, every night; PostgreSQL and DuckDB have no such step."""
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(MANIFEST))
+    lake_tables, before, step, after = nightly_invocations("spark", ["build"], manifest)
+    assert lake_tables is LAKE_TABLES and step is STEP
+    assert before == ["build", "--exclude", "source:python_models+"]
+    assert LAKE_TABLES not in nightly_invocations("postgres", ["build"], manifest)
+    assert LAKE_TABLES not in nightly_invocations("duckdb", ["build"], manifest)
+    # With the lake switched off there is nothing to read: a one-line error naming the setting, before any dbt.
+    monkeypatch.setenv("CONTACT_WAREHOUSE_LAKE", "off")
+    with pytest.raises(LakeTablesError, match="CONTACT_WAREHOUSE_LAKE is off"):
+        create_lake_tables("spark", tmp_path / "warehouse.duckdb", DBT_PROJECT_DIR, DBT_PROJECT_DIR)
 
 
 @pytest.mark.engines

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from contact_warehouse.engine.python_steps import DBT_BEFORE_STEP, SOURCE, STEP, dbt_invocations
+from contact_warehouse.loading.lake import LAKE_ENV, lake_root
+from contact_warehouse.settings import dbt_executable
 
 # The last lines of a failed step's output that go into the error (its traceback's end names the cause).
 STEP_OUTPUT_TAIL = 4000
@@ -28,8 +30,18 @@ STEP_OUTPUT_TAIL = 4000
 BUILT_TYPES = ("model", "seed", "snapshot")
 
 
+# In nightly_invocations, Spark only: where the lake's external tables are made (macro create_lake_tables), before
+# the first build. Spark infers a table's columns from its files, so the tables can only be made once the loader has
+# written the lake; `create table if not exists` makes it a no-op on later nights, and a first night works.
+LAKE_TABLES = ("run-operation", "create_lake_tables")
+
+
 class PythonStepError(RuntimeError):
     """The Python step failed: the message ends with its output."""
+
+
+class LakeTablesError(RuntimeError):
+    """The lake's external tables could not be made: the message ends with dbt's output."""
 
 
 def step_dependents(manifest: Mapping[str, Any]) -> set[str]:
@@ -64,9 +76,10 @@ def everything_but_the_step_dependents(manifest: Mapping[str, Any]) -> list[str]
     return sorted(names)
 
 
-def nightly_invocations(target_type: str, args: list[str], manifest: Path) -> list[list[str] | None]:
-    """The dbt argument lists (``STEP`` where the Python step runs) that build ``args`` (``build`` or ``run`` and
-    their flags, no selection) on an engine of ``target_type``, each selection an exclusion (see the module).
+def nightly_invocations(target_type: str, args: list[str], manifest: Path) -> list[list[str] | tuple[str, str] | None]:
+    """The dbt argument lists (``STEP`` where the Python step runs; on Spark, ``LAKE_TABLES`` first) that build
+    ``args`` (``build`` or ``run`` and their flags, no selection) on an engine of ``target_type``, each selection an
+    exclusion (see the module).
 
     After the step, the tests go by dbt's cautious indirect selection: a test runs when all its parents are built,
     so the relationship test of a mart on the step's tables to a mart built before the step (eagerly excluded from
@@ -78,11 +91,32 @@ def nightly_invocations(target_type: str, args: list[str], manifest: Path) -> li
     if not manifest.exists():
         raise FileNotFoundError(f"no dbt manifest at {manifest}: run `python -m orchestration.project` first")
     complement = everything_but_the_step_dependents(json.loads(manifest.read_text(encoding="utf-8")))
+    lake_tables = [LAKE_TABLES] if target_type in ("spark", "databricks") else []
     return [
+        *lake_tables,
         [*args, *DBT_BEFORE_STEP],
         STEP,
         [*args, "--exclude", " ".join(complement), "--indirect-selection", "cautious"],
     ]
+
+
+def create_lake_tables(target: str, database: Path, project_dir: Path, profiles_dir: Path) -> str:
+    """``dbt run-operation create_lake_tables`` on ``target`` over the lake the loader writes beside ``database`` (or
+    at CONTACT_WAREHOUSE_LAKE), in a dbt process of its own (as the orchestrator's dbt invocations run); returns its
+    output. Raises ``LakeTablesError`` naming the lake when it fails (e.g. no files there yet) or is switched off."""
+    lake = lake_root(database)
+    if lake is None:
+        raise LakeTablesError(f"target {target!r} reads the raw rows from the loader's lake, but {LAKE_ENV} is off")
+    command = [dbt_executable(), "run-operation", "create_lake_tables", "--args", json.dumps({"lake": lake})]
+    command += ["--target", target, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir)]
+    result = subprocess.run(command, cwd=project_dir, env=dict(os.environ), capture_output=True, text=True)
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise LakeTablesError(
+            f"the lake's tables on target {target!r} (lake {lake}) could not be made (exit {result.returncode})\n"
+            f"{output[-STEP_OUTPUT_TAIL:]}"
+        )
+    return output
 
 
 def run_python_step(target: str, dbt_vars: Mapping[str, object] | None, cwd: Path) -> str:

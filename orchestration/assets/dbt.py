@@ -15,7 +15,14 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt.errors import DagsterDbtError
 
 from contact_warehouse.engine.engine_marts import copy_engine_marts, target_type
-from contact_warehouse.engine.nightly_dbt import PythonStepError, nightly_invocations, run_python_step
+from contact_warehouse.engine.nightly_dbt import (
+    LAKE_TABLES,
+    LakeTablesError,
+    PythonStepError,
+    create_lake_tables,
+    nightly_invocations,
+    run_python_step,
+)
 from contact_warehouse.engine.postgres import sync_raw_tables
 from contact_warehouse.engine.python_steps import STEP
 from contact_warehouse.operations.causes import dbt_failure_cause
@@ -94,6 +101,15 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
         args += ["--vars", json.dumps(dbt_vars)]
     current = None
     for step in nightly_invocations(engine, args, dbt_project().manifest_path):
+        if step is LAKE_TABLES:
+            context.log.info(f"The lake's tables on {engine} (target {dbt.target}), made where missing.")
+            try:
+                create_lake_tables(
+                    str(dbt.target), warehouse_db(), Path(dbt.project_dir), Path(dbt.profiles_dir or dbt.project_dir)
+                )
+            except LakeTablesError as error:
+                raise dg.Failure(description=str(error).split("\n", 1)[0], metadata={"output": str(error)}) from None
+            continue
         if step is STEP:
             context.log.info(f"Python step on {engine} (target {dbt.target}): the dbt Python models' tables.")
             try:
