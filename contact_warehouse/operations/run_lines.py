@@ -186,16 +186,21 @@ class RunLines:
         head = files + (f" ({', '.join(others)})" if others else "")
         return head + (f"; rows {', '.join(rows)}" if rows else "")
 
-    def _dbt_target(self) -> Path | None:
+    def _dbt_targets(self) -> list[Path]:
+        """This run's dbt target folders, newest first: one per dbt invocation (off DuckDB, one on each side of the
+        Python step)."""
         target_root = DBT_PROJECT_DIR / "target"
-        found = sorted(
-            target_root.glob(f"{DBT_STEP}-{self.run_id[:7]}-*"), key=lambda p: p.stat().st_mtime, reverse=True
-        )
+        found = target_root.glob(f"{DBT_STEP}-{self.run_id[:7]}-*")
+        return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+    def _dbt_target(self) -> Path | None:
+        found = self._dbt_targets()
         return found[0] if found else None
 
     def _dbt_text(self) -> str:
-        target = self._dbt_target()
-        results = dbt_results(target) if target else []
+        # Every invocation's results: the last one alone (off DuckDB, the 3 marts after the Python step) said
+        # "3 models" for a run that built them all.
+        results = [result for target in self._dbt_targets() for result in dbt_results(target)]
         if not results:
             return f"{self._dbt_models} models, {self._dbt_tests} tests"
         counts: dict[tuple[str, str], int] = {}
