@@ -35,3 +35,6 @@ def test_the_dbt_line_counts_both_invocations_around_the_python_step(
     lines = run_lines.RunLines(io.StringIO(), "abcdef1234", tmp_path / "serving.duckdb", tmp_path / "report")
     assert lines._dbt_text() == "3 models, 1 seeds, tests 2 passed, 1 failed, 0 warned"
     assert lines._dbt_target() == tmp_path / "target" / f"{step}-abcdef1-2"  # a failure's cause: the latest
+    # A retried build (a transient error) repeats the nodes: each counts once, with its newest result.
+    _target(tmp_path, f"{step}-abcdef1-3", [("model.p.mart_staffing", "success"), ("test.p.t", "pass")], 2_500)
+    assert lines._dbt_text() == "3 models, 1 seeds, tests 3 passed, 0 failed, 0 warned"

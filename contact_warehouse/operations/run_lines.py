@@ -199,8 +199,12 @@ class RunLines:
 
     def _dbt_text(self) -> str:
         # Every invocation's results: the last one alone (off DuckDB, the 3 marts after the Python step) said
-        # "3 models" for a run that built them all.
-        results = [result for target in self._dbt_targets() for result in dbt_results(target)]
+        # "3 models" for a run that built them all. A node's newest result only: a retried build repeats the nodes.
+        newest: dict[str, dict[str, Any]] = {}
+        for target in self._dbt_targets():
+            for result in dbt_results(target):
+                newest.setdefault(result.get("unique_id", "?"), result)
+        results = list(newest.values())
         if not results:
             return f"{self._dbt_models} models, {self._dbt_tests} tests"
         counts: dict[tuple[str, str], int] = {}
