@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from contact_warehouse.engine.postgres import DUCKDB_TYPES
+from contact_warehouse.engine.postgres import UntypedColumnError, duckdb_column_types
 from contact_warehouse.engine.postgres import connect as connect_postgres
 from contact_warehouse.engine.sql import sql_identifier, sql_literal
 from contact_warehouse.quality.suites import read_suites
@@ -165,25 +165,19 @@ def _copy_from_postgres(
                 read = f"read_csv({sql_literal(str(csv))}, header = true, all_varchar = true)"
                 copied.tables[table] = _replace(con, table, read, names, marts)
             for schema, table in checked:
-                cur.execute(
-                    "select column_name, data_type from information_schema.columns where table_schema = %s "
-                    "and table_name = %s order by ordinal_position",
-                    (schema, table),
-                )
-                kinds = cur.fetchall()
-                if not kinds:
+                try:
+                    types = duckdb_column_types(cur, schema, table)
+                except UntypedColumnError as error:
+                    raise EngineMartsError(str(error)) from error
+                if types is None:
                     _drop_missing(con, copied, schema, table)
                     continue
-                unknown = [f"{column} {kind}" for column, kind in kinds if kind not in DUCKDB_TYPES]
-                if unknown:
-                    raise EngineMartsError(f"PostgreSQL {schema}.{table}: no DuckDB type for {', '.join(unknown)}")
                 csv = Path(folder) / f"{schema}.{table}.csv"
                 with csv.open("w") as out:
                     cur.copy_expert(
                         f'copy (select * from "{schema}"."{table}") to stdout with (format csv, header true)', out
                     )
                 read = f"read_csv({sql_literal(str(csv))}, header = true, all_varchar = true)"
-                types = {column: DUCKDB_TYPES[kind] for column, kind in kinds}
                 copied.checked[f"{schema}.{table}"] = _replace_as_is(con, schema, table, read, types)
     finally:
         source.close()

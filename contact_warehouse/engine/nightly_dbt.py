@@ -100,6 +100,12 @@ def nightly_invocations(target_type: str, args: list[str], manifest: Path) -> li
     ]
 
 
+def _run(command: list[str], cwd: Path) -> tuple[int, str]:
+    """``command`` in a process of its own in ``cwd``, with this process's environment: its exit code and output."""
+    result = subprocess.run(command, cwd=cwd, env=dict(os.environ), capture_output=True, text=True)
+    return result.returncode, result.stdout + result.stderr
+
+
 def create_lake_tables(target: str, database: Path, project_dir: Path, profiles_dir: Path) -> str:
     """``dbt run-operation create_lake_tables`` on ``target`` over the lake the loader writes beside ``database`` (or
     at CONTACT_WAREHOUSE_LAKE), in a dbt process of its own (as the orchestrator's dbt invocations run); returns its
@@ -109,11 +115,10 @@ def create_lake_tables(target: str, database: Path, project_dir: Path, profiles_
         raise LakeTablesError(f"target {target!r} reads the raw rows from the loader's lake, but {LAKE_ENV} is off")
     command = [dbt_executable(), "run-operation", "create_lake_tables", "--args", json.dumps({"lake": lake})]
     command += ["--target", target, "--project-dir", str(project_dir), "--profiles-dir", str(profiles_dir)]
-    result = subprocess.run(command, cwd=project_dir, env=dict(os.environ), capture_output=True, text=True)
-    output = result.stdout + result.stderr
-    if result.returncode != 0:
+    returncode, output = _run(command, project_dir)
+    if returncode != 0:
         raise LakeTablesError(
-            f"the lake's tables on target {target!r} (lake {lake}) could not be made (exit {result.returncode})\n"
+            f"the lake's tables on target {target!r} (lake {lake}) could not be made (exit {returncode})\n"
             f"{output[-STEP_OUTPUT_TAIL:]}"
         )
     return output
@@ -126,13 +131,11 @@ def run_python_step(target: str, dbt_vars: Mapping[str, object] | None, cwd: Pat
     command = [sys.executable, "-m", "contact_warehouse.engine.python_steps", "--target", target]
     if dbt_vars:
         command += ["--vars", json.dumps(dict(dbt_vars))]
-    result = subprocess.run(command, cwd=cwd, env=dict(os.environ), capture_output=True, text=True)
-    output = result.stdout + result.stderr
-    if result.returncode != 0:
+    returncode, output = _run(command, cwd)
+    if returncode != 0:
         # The first line says what failed: the last line of the traceback (the exception and its message).
         cause = next((line for line in reversed(output.splitlines()) if line.strip()), "no output")
         raise PythonStepError(
-            f"the Python step on target {target!r} failed (exit {result.returncode}): {cause}\n"
-            f"{output[-STEP_OUTPUT_TAIL:]}"
+            f"the Python step on target {target!r} failed (exit {returncode}): {cause}\n{output[-STEP_OUTPUT_TAIL:]}"
         )
     return output

@@ -58,6 +58,27 @@ class PostgresError(RuntimeError):
     """PostgreSQL cannot be reached, or a raw table has a column type with no PostgreSQL equivalent here."""
 
 
+class UntypedColumnError(ValueError):
+    """A PostgreSQL column whose type has no DuckDB equivalent in ``DUCKDB_TYPES``."""
+
+
+def duckdb_column_types(cur, schema: str, table: str) -> dict[str, str] | None:
+    """The DuckDB type of each column of PostgreSQL's ``schema.table``, in column order; None when there is no such
+    table. Raises ``UntypedColumnError`` naming every column whose type has no DuckDB equivalent."""
+    cur.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = %s "
+        "and table_name = %s order by ordinal_position",
+        (schema, table),
+    )
+    columns = cur.fetchall()
+    if not columns:
+        return None
+    unknown = [f"{column} {kind}" for column, kind in columns if kind not in DUCKDB_TYPES]
+    if unknown:
+        raise UntypedColumnError(f"PostgreSQL {schema}.{table}: no DuckDB type for {', '.join(unknown)}")
+    return {column: DUCKDB_TYPES[kind] for column, kind in columns}
+
+
 def connection_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """psycopg2's arguments from the variables profiles.yml's postgres target reads (same defaults)."""
     environ = os.environ if environ is None else environ

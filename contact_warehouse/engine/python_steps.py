@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from contact_warehouse.engine.postgres import DUCKDB_TYPES
+from contact_warehouse.engine.postgres import duckdb_column_types
 from contact_warehouse.engine.python_models import PYTHON_MODELS, Params
 from contact_warehouse.settings import DBT_PROJECT_DIR, declared_dbt_vars, parse_dbt_vars
 
@@ -150,20 +150,11 @@ class PostgresEngine:
     def read(self, local: duckdb.DuckDBPyConnection, schema: str, name: str) -> duckdb.DuckDBPyRelation:
         csv = self.workdir / f"{schema}.{name}.csv"
         with self._connection() as con, con.cursor() as cur:
-            cur.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_schema = %s and table_name = %s order by ordinal_position",
-                (schema, name),
-            )
-            columns = cur.fetchall()
-            if not columns:
+            types = duckdb_column_types(cur, schema, name)
+            if types is None:
                 raise ValueError(f"PostgreSQL {self.dbname}: no table {schema}.{name} (run dbt before the step)")
-            unknown = [f"{column} {kind}" for column, kind in columns if kind not in DUCKDB_TYPES]
-            if unknown:
-                raise ValueError(f"PostgreSQL {schema}.{name}: no DuckDB type for {', '.join(unknown)}")
             with csv.open("w", encoding="utf-8") as out:
                 cur.copy_expert(f'copy (select * from "{schema}"."{name}") to stdout with (format csv)', out)
-        types = {column: DUCKDB_TYPES[kind] for column, kind in columns}
         table = f"{schema}__{name}"
         # An unquoted empty field is NULL, a quoted one the empty string (PostgreSQL's CSV).
         local.execute(
