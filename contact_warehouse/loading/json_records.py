@@ -103,14 +103,25 @@ def _stage_json_children(con: duckdb.DuckDBPyConnection, export: Export) -> list
     for child in export.tables[1:]:
         array = JSON_ARRAYS[child.name]
         index_col = next(c.name for c in child.columns if c.name.endswith("_index"))
-        element = f"json_extract(doc, '$.{array}[' || i || ']')"
-        keys = {key if key in child.column_names else parent.key[0]: parent_key_expr, index_col: "i::varchar"}
+        keys = {key if key in child.column_names else parent.key[0]: "_parent_key", index_col: "i::varchar"}
         if child.name in JSON_SCALAR_ARRAYS:
-            keys[JSON_SCALAR_ARRAYS[child.name]] = f"json_extract_string(doc, '$.{array}[' || i || ']')"
+            keys[JSON_SCALAR_ARRAYS[child.name]] = "json_extract_string(_element, '$')"
+        # Each record's array is unnested once (element and its 0-based index side by side), and the child's
+        # fields read from the small element: reading `$.array[i].field` from the whole record re-parsed the record
+        # once per field and element, most of a ticket or chat file's load (issue 22). Same rows: a missing, null
+        # or non-array value has no element, a null element gives NULL fields.
         con.execute(
             f"""create or replace temp table _t_{child.name} as
-                select _line, {_json_text_columns(child, element, keys)}
-                from _recs, range(coalesce(json_array_length(doc, '$.{array}'), 0)::bigint) r(i)"""
+                select _line, {_json_text_columns(child, "_element", keys)}
+                from (
+                    select _line, _parent_key, unnest(_elements) as _element,
+                           generate_subscripts(_elements, 1) - 1 as i
+                    from (
+                        select _line, {parent_key_expr} as _parent_key,
+                               json_extract(doc, '$.{array}[*]') as _elements
+                        from _recs
+                    )
+                )"""
         )
         staged.append((child, f"_t_{child.name}", f"{array}[]."))
     return staged
