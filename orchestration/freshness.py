@@ -1,4 +1,4 @@
-"""``dbt source freshness`` in the nightly job: one non-blocking asset check per raw table with a threshold.
+"""Source freshness in the nightly job: one non-blocking asset check per raw table with a dbt freshness threshold.
 
 A stale export never blocks publication: the marts stay right for the data they have, and holding them back would
 leave readers with older figures still. Every check therefore has severity WARN (the UI and the CLI show it); an
@@ -6,20 +6,19 @@ export past its *error* threshold (or never loaded) also sends the configured al
 .alerts), since someone must ask the vendor. Logic: contact_warehouse/operations/freshness.py.
 """
 
-import tempfile
+import contextlib
 from functools import cache
-from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from contact_warehouse.operations.alerts import Alert, first_line, send_alert
 from contact_warehouse.operations.freshness import (
     FreshnessError,
     SourceFreshness,
-    run_source_freshness,
+    measure_freshness,
     sources_with_freshness,
 )
-from contact_warehouse.settings import DBT_PROJECT_DIR
 from orchestration.assets.raw import raw_asset_key
 from orchestration.project import dbt_project
 from orchestration.resources import WarehouseResource
@@ -36,7 +35,7 @@ def fresh_tables() -> list[tuple[str, str]]:
 def _result(table: str, found: SourceFreshness | None, failure: str | None) -> dg.AssetCheckResult:
     key = raw_asset_key(table)
     if found is None:
-        description = failure or f"raw.{table}: dbt reported no freshness result"
+        description = failure or f"raw.{table}: no freshness result"
         return dg.AssetCheckResult(
             asset_key=key,
             check_name=FRESHNESS_CHECK,
@@ -74,26 +73,26 @@ def source_freshness() -> dg.AssetChecksDefinition:
                 asset=raw_asset_key(table),
                 blocking=False,
                 description=(
-                    f"dbt source freshness of {source}.{table} (loaded_at_field _loaded_at; warns, never blocks)"
+                    f"source freshness of {source}.{table} (dbt's thresholds on _loaded_at; warns, never blocks)"
                 ),
             )
             for source, table in fresh_tables()
         ],
         pool="warehouse_writer",
         can_subset=True,  # a run of some raw assets (UI, tests) checks those only
-        description="dbt source freshness on the raw tables: how long since each export last delivered a row.",
+        description="dbt's source freshness rule on the raw tables: how long since each export last delivered a row.",
     )(check_source_freshness)
 
 
 def check_source_freshness(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
     failure = None
     results: dict[str, SourceFreshness] = {}
-    with tempfile.TemporaryDirectory(prefix="source_freshness-", dir=_target_root()) as target:
-        try:
-            results = {r.table: r for r in run_source_freshness(Path(warehouse.database_path()), Path(target))}
-        except FreshnessError as error:  # reported on every check (and alerted), never a failed run
-            failure = str(error)
-            context.log.error(failure)
+    try:
+        with contextlib.closing(warehouse.connect()) as con:
+            results = {r.table: r for r in measure_freshness(con, dbt_project().manifest_path)}
+    except (FreshnessError, duckdb.Error) as error:  # reported on every check (and alerted), never a failed run
+        failure = f"source freshness could not be checked: {error}"
+        context.log.error(failure)
     stale = [r for r in results.values() if r.stale]
     for result in stale:
         (context.log.error if result.status == "error" else context.log.warning)(result.sentence())
@@ -109,9 +108,3 @@ def check_source_freshness(context: dg.AssetCheckExecutionContext, warehouse: Wa
     for _, table in fresh_tables():
         if dg.AssetCheckKey(raw_asset_key(table), FRESHNESS_CHECK) in selected:
             yield _result(table, results.get(table), failure)
-
-
-def _target_root() -> Path:
-    root = DBT_PROJECT_DIR / "target"
-    root.mkdir(parents=True, exist_ok=True)
-    return root

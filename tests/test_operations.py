@@ -393,3 +393,61 @@ def load_fixture_exports(warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setenv("CONTACT_WAREHOUSE_LANDING", str(FIXTURE_EXPORTS))
     load_landing(warehouse, FIXTURE_EXPORTS)
+
+
+def test_freshness_is_dbt_s_rule_read_from_the_manifest(tmp_path: Path) -> None:
+    """Past a threshold means older than it (exactly 26 hours still passes), a filter keeps only its rows, an empty
+    table was never loaded (error), a missing table is a runtime error, a source without threshold is not checked."""
+    from datetime import UTC, datetime
+
+    from contact_warehouse.operations.freshness import measure_freshness
+
+    hours = {"warn_after": {"count": 26, "period": "hour"}, "error_after": {"count": 2, "period": "day"}}
+
+    def source(name: str, criteria: dict) -> dict:
+        return {
+            "source_name": "tool",
+            "name": name,
+            "identifier": name,
+            "schema": "raw",
+            "loaded_at_field": "_loaded_at",
+            "freshness": criteria,
+        }
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "sources": {
+                    "a": source("exactly_26h", hours),
+                    "b": source("filtered", {**hours, "filter": "kind = 'real'"}),
+                    "c": source("empty", hours),
+                    "d": source("missing", hours),
+                    "e": source("no_threshold", {"warn_after": {}, "error_after": {}}),
+                    "f": source("three_days", hours),
+                }
+            }
+        )
+    )
+    now = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("create table raw.exactly_26h as select timestamp '2026-12-02 10:00:00' as _loaded_at")
+    con.execute(
+        "create table raw.filtered as select * from (values (timestamp '2026-12-02 09:00:00', 'real'), "
+        "(timestamp '2026-12-03 11:00:00', 'test')) t(_loaded_at, kind)"
+    )
+    con.execute("create table raw.empty (_loaded_at timestamp)")
+    con.execute("create table raw.no_threshold as select timestamp '2020-01-01' as _loaded_at")
+    con.execute("create table raw.three_days as select timestamp '2026-11-30 11:00:00' as _loaded_at")
+    found = {r.table: r for r in measure_freshness(con, manifest, now=now)}
+    assert {t: r.status for t, r in found.items()} == {
+        "empty": "error",
+        "exactly_26h": "pass",
+        "filtered": "warn",
+        "missing": "runtime error",
+        "three_days": "error",
+    }
+    assert found["filtered"].age_hours == 27.0 and found["filtered"].warn_after == "26 hours"
+    assert found["empty"].max_loaded_at is None and found["empty"].sentence().endswith("(error; error after 2 days)")
+    assert "missing" in found["missing"].message
