@@ -36,7 +36,12 @@ def sample_condition(known: duckdb.DuckDBPyRelation, max_rows: int | None) -> st
             select model_name, h, n,
                 sum(n) over (partition by model_name order by h rows between unbounded preceding and current row)
                     as running
-            from (select model_name, {SAMPLE_KEY} as h, count(*) as n from known group by model_name, h)
+            from (
+                -- md5 once per customer, not per row (3M churn rows, 51k customers at 120 days)
+                select model_name, {SAMPLE_KEY} as h, sum(n) as n
+                from (select model_name, customer_key, count(*) as n from known group by model_name, customer_key)
+                group by model_name, h
+            )
         )
         group by model_name
         order by model_name
