@@ -34,6 +34,7 @@ class Params:
     engagement_window_days: int | None = None
     churn_horizon_days: int | None = None
     prediction_history_days: int | None = None
+    prediction_training_rows_max: int | None = None
 
     @classmethod
     def from_dbt_config(cls, prediction_params: Mapping[str, object]) -> Params:
@@ -44,7 +45,13 @@ class Params:
             engagement_window_days=int(prediction_params["window_days"]),
             churn_horizon_days=int(prediction_params["horizon_days"]),
             prediction_history_days=int(prediction_params["history_days"]),
+            # Only the models that train set it (int_prediction_evaluation and the two scoring marts' YAML).
+            prediction_training_rows_max=_optional_int(prediction_params.get("training_rows_max")),
         )
+
+
+def _optional_int(value: object) -> int | None:
+    return None if value is None else int(value)
 
 
 def staffing_forecast(inputs: Relations, params: Params) -> pd.DataFrame:
@@ -90,7 +97,9 @@ def _horizons(params: Params) -> dict[str, int]:
 def prediction_evaluation_and_calibration(inputs: Relations, params: Params) -> pd.DataFrame:
     from contact_warehouse.predictions import evaluation_and_calibration, rows_to_evaluate
 
-    return evaluation_and_calibration(rows_to_evaluate(inputs["int_prediction_rows"]), _horizons(params))
+    return evaluation_and_calibration(
+        rows_to_evaluate(inputs["int_prediction_rows"], params.prediction_training_rows_max), _horizons(params)
+    )
 
 
 def prediction_evaluation(inputs: Relations, params: Params) -> pd.DataFrame:
@@ -108,13 +117,15 @@ def prediction_calibration(inputs: Relations, params: Params) -> pd.DataFrame:
 def repeat_contact_predictions(inputs: Relations, params: Params) -> pd.DataFrame:
     from contact_warehouse.predictions import REPEAT_CONTACT, rows_to_score, scores
 
-    return scores(rows_to_score(inputs["int_prediction_rows"], REPEAT_CONTACT), REPEAT_CONTACT)
+    rows = rows_to_score(inputs["int_prediction_rows"], REPEAT_CONTACT, params.prediction_training_rows_max)
+    return scores(rows, REPEAT_CONTACT)
 
 
 def churn_predictions(inputs: Relations, params: Params) -> pd.DataFrame:
     from contact_warehouse.predictions import CHURN, rows_to_score, scores
 
-    return scores(rows_to_score(inputs["int_prediction_rows"], CHURN), CHURN)
+    rows = rows_to_score(inputs["int_prediction_rows"], CHURN, params.prediction_training_rows_max)
+    return scores(rows, CHURN)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ def params_from_vars(overrides: Mapping[str, object] | None = None) -> Params:
         engagement_window_days=int(values["engagement_window_days"]),
         churn_horizon_days=int(values["churn_horizon_days"]),
         prediction_history_days=int(values["prediction_history_days"]),
+        prediction_training_rows_max=int(values["prediction_training_rows_max"]),
     )
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 from .features import CUSTOMER_FEATURES, ENGAGEMENT_FEATURES, Frames
 from .models import evaluate_task, score
 from .snapshots import Coded, Part, bounded, coded, parts_at, recent_times, snapshot_times
+from .training import sample_condition
 
 REPEAT_CONTACT, CHURN = "repeat_contact", "churn"
 TASK_FEATURES = {REPEAT_CONTACT: (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES), CHURN: CUSTOMER_FEATURES}
@@ -245,21 +246,28 @@ def _columns(task: str | None, keys_at: int | None = None) -> str:
     return ", ".join(["model_name", "snapshot_at", "horizon_days", *keys, *features, "label", "label_known"])
 
 
-def rows_to_evaluate(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+def rows_to_evaluate(relation: duckdb.DuckDBPyRelation, max_rows: int | None = None) -> pd.DataFrame:
     """What ``evaluation`` reads of ``int_prediction_rows``: the rows whose outcome is known (the others are
-    neither trained nor evaluated on), without the keys (memory, issue 22)."""
-    return relation.filter("label_known").project(_columns(None)).df()
+    neither trained nor evaluated on), without the keys (memory, issue 22); with ``max_rows``, of each task only
+    those of a fixed sample of whole customers, at most ``max_rows`` (``training.sample_condition``)."""
+    known = relation.filter("label_known")
+    return known.filter(sample_condition(known, max_rows)).project(_columns(None)).df()
 
 
-def rows_to_score(relation: duckdb.DuckDBPyRelation, task: str) -> pd.DataFrame:
-    """What ``scores`` reads of ``int_prediction_rows`` for ``task``: its rows whose outcome is known (training)
-    and those of its last prediction time (scored), with the columns it uses, the keys only where it scores
-    (memory, issue 22)."""
+def rows_to_score(relation: duckdb.DuckDBPyRelation, task: str, max_rows: int | None = None) -> pd.DataFrame:
+    """What ``scores`` reads of ``int_prediction_rows`` for ``task``: its rows whose outcome is known (training;
+    with ``max_rows``, only those of the same sample of whole customers as ``rows_to_evaluate``'s) and all those of
+    its last prediction time (scored), with the columns it uses, the keys only where it scores (memory, issue 22)."""
     rows = relation.filter(f"model_name = '{task}'")
     ((last,),) = rows.aggregate("max(epoch_us(snapshot_at))").fetchall()
     if last is None:
         return rows.project(_columns(task)).df()
-    return rows.filter(f"label_known or epoch_us(snapshot_at) = {int(last)}").project(_columns(task, int(last))).df()
+    sample = sample_condition(rows.filter("label_known"), max_rows)
+    return (
+        rows.filter(f"(label_known and {sample}) or epoch_us(snapshot_at) = {int(last)}")
+        .project(_columns(task, int(last)))
+        .df()
+    )
 
 
 def scores(rows: pd.DataFrame, task: str) -> pd.DataFrame:
