@@ -83,3 +83,16 @@ def test_the_dbt_body_reads_the_bounded_days_and_gives_the_librarys_forecast() -
 def test_a_bound_shorter_than_the_backtest_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match="forecast_history_weeks must be at least 3"):
         forecast(planted({"billing": 1.0}, days=7), "UTC", 30, 7, history_weeks=2)
+
+
+def test_the_accuracy_bench_scores_each_bound_on_the_same_weeks() -> None:
+    from contact_warehouse.staffing.bench import accuracy_by_bound
+    from contact_warehouse.staffing.forecast import local_series
+
+    series = local_series(planted({"billing": 6.0}, days=42, seed=2), "UTC", 30)
+    table = accuracy_by_bound(series, [3, None], origins=1).set_index(["bound_weeks", "forecaster"])
+    assert set(table.index) == {(b, f) for b in (3, "all") for f in ("chosen", "mstl", "seasonal_naive")}
+    # The seasonal naive reads only the last week: the same errors at every bound, so the bounds are scored alike.
+    assert table.loc[(3, "seasonal_naive"), "wape"] == table.loc[("all", "seasonal_naive"), "wape"]
+    assert table.loc[(3, "mstl"), "wape"] != table.loc[("all", "mstl"), "wape"]
+    assert table["wape"].between(0, 1).all() and table.loc[(3, "chosen"), "cpu_seconds"] > 0

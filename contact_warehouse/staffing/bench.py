@@ -1,7 +1,7 @@
 """Measurements behind `forecast_history_weeks` (docs/staffing.md "How much history the forecast learns from").
 
-``accuracy WAREHOUSE [BOUNDS] [ORIGINS]``: the whole forecast procedure (backtest, choice against the seasonal naive,
-forecast) run from each of the last ORIGINS weekly origins of the warehouse's 30-minute
+``accuracy WAREHOUSE [BOUNDS] [ORIGINS] [MINUTES]``: the whole forecast procedure (backtest, choice against the
+seasonal naive, forecast) run from each of the last ORIGINS weekly origins of the warehouse's MINUTES-minute (30)
 ``marts.mart_staffing_queue_intervals``, on the history before the origin cut to each bound of BOUNDS (weeks, comma
 separated; ``all`` for no bound), and scored on the week after it: out-of-sample WAPE and MASE of what the forecast
 would have shipped, pooled over queues and origins, beside MSTL's alone and the seasonal naive's.
@@ -37,24 +37,26 @@ INTERVAL_MINUTES = 30
 ZONE = "UTC"
 
 
-def _cut(series: pd.DataFrame, weeks: int | None) -> pd.DataFrame:
+def _cut(series: pd.DataFrame, weeks: int | None, minutes: int) -> pd.DataFrame:
     if weeks is None:
         return series
-    return series[series["ds"] >= history_start(series["ds"].max(), INTERVAL_MINUTES, weeks)]
+    return series[series["ds"] >= history_start(series["ds"].max(), minutes, weeks)]
 
 
-def _forced(series: pd.DataFrame, model: str) -> pd.DataFrame:
+def _forced(series: pd.DataFrame, model: str, minutes: int) -> pd.DataFrame:
     queues = sorted(series["queue"].unique())
     accuracy = [Accuracy(q, model, None, None, None, None, None, None, None, None, 0, 0, "") for q in queues]
-    return forecast_offered(series, accuracy, INTERVAL_MINUTES, 7)
+    return forecast_offered(series, accuracy, minutes, 7)
 
 
-def accuracy_by_bound(series: pd.DataFrame, bounds: list[int | None], origins: int) -> pd.DataFrame:
+def accuracy_by_bound(
+    series: pd.DataFrame, bounds: list[int | None], origins: int, minutes: int = INTERVAL_MINUTES
+) -> pd.DataFrame:
     """Out-of-sample errors per bound and forecaster, pooled over queues and the last `origins` weekly origins.
 
     MASE's scale is, per queue, the weekly seasonal naive's in-sample mean absolute error over the history before
     the first origin: the same for every bound, so MASE compares bounds (the backtest's own MASE does not)."""
-    weekly = 7 * 24 * 60 // INTERVAL_MINUTES
+    weekly = 7 * 24 * 60 // minutes
     grid = np.sort(series["ds"].unique())
     cuts = [pd.Timestamp(grid[len(grid) - k * weekly]) for k in range(origins, 0, -1)]
     scale = {}
@@ -66,11 +68,12 @@ def accuracy_by_bound(series: pd.DataFrame, bounds: list[int | None], origins: i
         before, after = series[series["ds"] < cut], series[(series["ds"] >= cut)]
         actual = after.groupby("queue").head(weekly)[["queue", "ds", "offered"]]
         for weeks in bounds:
-            history = _cut(before, weeks)
+            history = _cut(before, weeks, minutes)
             began = time.process_time()
-            chosen = forecast_offered(history, backtest(history, INTERVAL_MINUTES), INTERVAL_MINUTES, 7)
+            chosen = forecast_offered(history, backtest(history, minutes), minutes, 7)
             seconds = time.process_time() - began
-            frames = {"chosen": chosen, "mstl": _forced(history, "mstl"), BASELINE: _forced(history, BASELINE)}
+            frames = {"chosen": chosen, "mstl": _forced(history, "mstl", minutes),
+                      BASELINE: _forced(history, BASELINE, minutes)}  # fmt: skip
             for name, predicted in frames.items():
                 joined = actual.merge(predicted, on=["queue", "ds"], how="left")
                 joined["error"] = (joined["offered"] - joined["forecast_offered"]).abs()
@@ -97,12 +100,12 @@ def accuracy_by_bound(series: pd.DataFrame, bounds: list[int | None], origins: i
     return table[["bound_weeks", "forecaster", "wape", "mase", "cpu_seconds", "models"]]
 
 
-def _series(warehouse: Path) -> pd.DataFrame:
+def _series(warehouse: Path, minutes: int) -> pd.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         intervals = con.sql(
-            f"select * from marts.mart_staffing_queue_intervals where interval_minutes = {INTERVAL_MINUTES}"
+            f"select * from marts.mart_staffing_queue_intervals where interval_minutes = {minutes}"
         ).df()
-    return local_series(intervals, ZONE, INTERVAL_MINUTES)
+    return local_series(intervals, ZONE, minutes)
 
 
 def time_bodies(warehouse: Path, bounds: list[int | None]) -> list[tuple[str, float]]:
@@ -161,9 +164,12 @@ def _bounds(text: str) -> list[int | None]:
 
 def main(argv: list[str]) -> int:
     command, args = (argv[0], argv[1:]) if argv else ("", [])
-    if command == "accuracy" and 1 <= len(args) <= 3:
+    if command == "accuracy" and 1 <= len(args) <= 4:
         bounds = _bounds(args[1]) if len(args) > 1 else [3, 4, 5, 6, 8, 12, None]
-        table = accuracy_by_bound(_series(Path(args[0])), bounds, int(args[2]) if len(args) > 2 else 4)
+        minutes = int(args[3]) if len(args) > 3 else INTERVAL_MINUTES
+        table = accuracy_by_bound(
+            _series(Path(args[0]), minutes), bounds, int(args[2]) if len(args) > 2 else 4, minutes
+        )
         print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     elif command == "time" and 1 <= len(args) <= 2:
         for name, seconds in time_bodies(Path(args[0]), _bounds(args[1]) if len(args) > 1 else [None]):
