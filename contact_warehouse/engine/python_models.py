@@ -30,6 +30,7 @@ class Params:
 
     staffing_interval_minutes: int | None = None
     forecast_horizon_days: int | None = None
+    forecast_history_weeks: int | None = None
     reporting_timezone: str | None = None
     engagement_window_days: int | None = None
     churn_horizon_days: int | None = None
@@ -55,13 +56,18 @@ def _optional_int(value: object) -> int | None:
 
 
 def staffing_forecast(inputs: Relations, params: Params) -> pd.DataFrame:
-    from contact_warehouse.staffing.forecast import accuracy_frame, forecast
+    from contact_warehouse.staffing.forecast import accuracy_frame, forecast, read_window_days
     from contact_warehouse.staffing.plan import required_for_forecast
 
-    minutes = params.staffing_interval_minutes
-    intervals = inputs["mart_staffing_queue_intervals"].filter(f"interval_minutes = {minutes}").df()
+    minutes, weeks = params.staffing_interval_minutes, params.forecast_history_weeks
+    relation = inputs["mart_staffing_queue_intervals"].filter(f"interval_minutes = {minutes}")
+    ((last,),) = relation.aggregate("max(interval_start_utc)").fetchall()
+    if weeks is not None and last is not None:
+        # Only the bounded history's days (and a day's margin) leave the database; the library cuts exactly.
+        relation = relation.filter(f"interval_start_utc >= timestamp '{last}' - interval {read_window_days(weeks)} day")
+    intervals = relation.df()
     targets = inputs["int_queue_service_levels"].df()
-    future, accuracy = forecast(intervals, params.reporting_timezone, minutes, params.forecast_horizon_days)
+    future, accuracy = forecast(intervals, params.reporting_timezone, minutes, params.forecast_horizon_days, weeks)
     planned = required_for_forecast(future, targets, minutes)
     planned.insert(0, "interval_minutes", minutes)
     return planned.merge(accuracy_frame(accuracy), on="queue", how="left")

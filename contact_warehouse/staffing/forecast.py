@@ -52,12 +52,17 @@ class Accuracy:
     note: str
 
 
-def local_series(intervals: pd.DataFrame, zone: str, interval_minutes: int) -> pd.DataFrame:
+def local_series(
+    intervals: pd.DataFrame, zone: str, interval_minutes: int, history_weeks: int | None = None
+) -> pd.DataFrame:
     """Offered calls, answered calls and handle seconds per queue on a regular local-time grid.
 
     `intervals` has queue, interval_start_utc (naive UTC), offered_contacts, answered_contacts, handle_seconds.
     An interval without a row had no call: 0. The repeated local hour of the night the clocks go back is one
-    local hour with both hours' calls; the skipped hour in spring is an interval with no calls."""
+    local hour with both hours' calls; the skipped hour in spring is an interval with no calls.
+
+    With `history_weeks`, the grid keeps only the last `history_weeks` whole weeks of intervals up to the last one
+    (exactly that many weekly seasons; a shorter history is unchanged), and only the queues with a row in them."""
     columns = ["queue", "ds", "offered", "answered", "handle_seconds"]
     if intervals.empty:
         return pd.DataFrame(columns=columns)
@@ -76,9 +81,32 @@ def local_series(intervals: pd.DataFrame, zone: str, interval_minutes: int) -> p
     # From the first local midnight to the last interval with a call in any queue: the night after the last call
     # of an export is not known to be quiet, and the forecast starts at the next interval.
     first, last = grouped["ds"].min().normalize(), grouped["ds"].max()
+    if history_weeks is not None:
+        first = max(first, history_start(last, interval_minutes, history_weeks))
+        grouped = grouped[grouped["ds"] >= first]
     grid = pd.date_range(first, last, freq=f"{interval_minutes}min")
     full = pd.MultiIndex.from_product([sorted(grouped["queue"].unique()), grid], names=["queue", "ds"])
     return grouped.set_index(["queue", "ds"]).reindex(full, fill_value=0.0).reset_index()[columns]
+
+
+def check_history_weeks(history_weeks: int | None) -> None:
+    """A bound shorter than the backtest's minimum (two weeks of training and one week forecast) is refused."""
+    if history_weeks is not None and history_weeks < MIN_TRAINING_WEEKS + 1:
+        raise ValueError(
+            f"forecast_history_weeks must be at least {MIN_TRAINING_WEEKS + 1} (two weeks of training and one of "
+            f"backtest), got {history_weeks}"
+        )
+
+
+def history_start(last: pd.Timestamp, interval_minutes: int, history_weeks: int) -> pd.Timestamp:
+    """The first local interval of the `history_weeks` weeks that end with the interval starting at `last`."""
+    return last - pd.Timedelta(weeks=history_weeks) + pd.Timedelta(minutes=interval_minutes)
+
+
+def read_window_days(history_weeks: int) -> int:
+    """Days of UTC interval starts before the last one that hold every interval of a bounded history: its weeks
+    plus one day, more than any change of the zone's UTC offset between the first and the last interval."""
+    return 7 * history_weeks + 1
 
 
 def _models(daily: int, weekly: int) -> dict[str, object]:
@@ -217,18 +245,22 @@ def to_utc(local: pd.Series, zone: str) -> pd.Series:
 
 
 def forecast(
-    intervals: pd.DataFrame, zone: str, interval_minutes: int, horizon_days: int
+    intervals: pd.DataFrame, zone: str, interval_minutes: int, horizon_days: int, history_weeks: int | None = None
 ) -> tuple[pd.DataFrame, list[Accuracy]]:
     """Offered calls and AHT per queue and interval for `horizon_days` from the interval after the last call, with
     each queue's backtest. Columns: queue, interval_start_local, interval_start_utc, forecast_offered,
-    forecast_aht_seconds, forecast_model."""
+    forecast_aht_seconds, forecast_model.
+
+    With `history_weeks`, the models, the backtest and the AHT slots learn from the last `history_weeks` weeks only
+    (`local_series`): the cost stops growing with the history, and a shorter history is forecast as before."""
     if interval_minutes not in (15, 30):
         raise ValueError(
             f"staffing_interval_minutes must be 15 or 30 (the interval marts' lengths), got {interval_minutes}"
         )
     if horizon_days < 1:
         raise ValueError(f"forecast_horizon_days must be at least 1, got {horizon_days}")
-    series = local_series(intervals, zone, interval_minutes)
+    check_history_weeks(history_weeks)
+    series = local_series(intervals, zone, interval_minutes, history_weeks)
     accuracy = backtest(series, interval_minutes)
     future = forecast_offered(series, accuracy, interval_minutes, horizon_days)
     future["forecast_aht_seconds"] = forecast_aht(series, future) if len(future) else []

@@ -15,6 +15,7 @@ TARGET_COLUMNS = ["queue", "service_level_target", "service_level_seconds", "max
 REQUIRED_COLUMNS = ["required_agents", "required_heads", "expected_service_level", "expected_asa_seconds",
                     "expected_occupancy"]  # fmt: skip
 ACTUAL_COLUMNS = [*REQUIRED_COLUMNS, "planning_aht_seconds", "service_level_at_actual_agents", "staffing_gap"]
+INTERVAL_COLUMNS = ["interval_minutes", "offered_contacts", "answered_contacts", "handle_seconds", "agents_handling"]
 
 
 def _targets(frame: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
@@ -66,7 +67,8 @@ def required_for_actuals(intervals: pd.DataFrame, targets: pd.DataFrame) -> pd.D
     sums = frame.groupby("queue")[["handle_seconds", "answered_contacts"]].sum()
     queue_aht = (sums["handle_seconds"] / sums["answered_contacts"].where(sums["answered_contacts"] > 0)).to_dict()
     out = []
-    for row in frame.itertuples(index=False):
+    # Only the columns the loop reads: boxing each row's timestamps into Python objects took a third of the loop.
+    for row in frame[[*TARGET_COLUMNS, *INTERVAL_COLUMNS]].itertuples(index=False):
         interval_seconds = int(row.interval_minutes) * 60
         aht = row.handle_seconds / row.answered_contacts if row.answered_contacts else queue_aht.get(row.queue)
         result = _required(float(row.offered_contacts), aht, interval_seconds, row)
