@@ -23,7 +23,15 @@ from dagster_dbt.asset_utils import (
     get_node,
 )
 
-from contact_warehouse.operations.dbt_tests import DBT_TESTS_CHECK, RUN_KEY, TESTS_KEY, DbtTestResult, summarize
+from contact_warehouse.operations.dbt_tests import (
+    DBT_TESTS_CHECK,
+    RUN_KEY,
+    TESTS_KEY,
+    DbtTestResult,
+    ModelTests,
+    dbt_test_result,
+    summarize,
+)
 
 DBT_TESTS_METADATA_KEY = "dbt_tests"  # the check spec's list of its tests' names (shown in the UI)
 
@@ -98,8 +106,8 @@ def subset_test_selection(context: dg.AssetExecutionContext) -> list[str]:
 
 
 class ModelTestResults:
-    """Collects the dbt test results of the checks a run selected, over every dbt invocation of the step, and yields
-    one ``dbt_tests`` result per model at the end (a model's tests can run in two invocations off DuckDB)."""
+    """Collects the dbt test results of the checks a run selected, over every dbt invocation of the step, for one
+    ``dbt_tests`` result per model at the end (a model's tests can run in two invocations off DuckDB)."""
 
     def __init__(self, context: dg.AssetExecutionContext) -> None:
         self.context = context
@@ -108,28 +116,12 @@ class ModelTestResults:
 
     def stream(self, invocation: DbtCliInvocation) -> Iterator:
         """dagster-dbt's events of one invocation, without those of the selected checks' tests (kept here)."""
-        owner = {
-            test: key
-            for key, tests in tests_by_check(
-                invocation.dagster_dbt_translator, invocation.manifest, invocation.project
-            ).items()
-            if key in self.selected
-            for test in tests
-        }
+        groups = tests_by_check(invocation.dagster_dbt_translator, invocation.manifest, invocation.project)
+        owner = {test: key for key, tests in groups.items() if key in self.selected for test in tests}
         for event in invocation.stream_raw_events():
-            data = event.raw_event["data"]
-            node = data.get("node_info") or {}
-            key = owner.get(node.get("unique_id", ""))
-            if key is not None and event.is_result_event:
-                self.results.setdefault(key, []).append(
-                    DbtTestResult(
-                        unique_id=node["unique_id"],
-                        name=node.get("node_name") or node["unique_id"].split(".")[2],
-                        # dagster-dbt's reading: the node's status, else the result's
-                        status=str(node.get("node_status") or data.get("status") or "").lower(),
-                        failures=data.get("num_failures"),
-                    )
-                )
+            test = dbt_test_result(event.raw_event) if event.is_result_event else None
+            if test is not None and test.unique_id in owner:
+                self.results.setdefault(owner[test.unique_id], []).append(test)
                 continue
             # A test of an unselected check (run by dbt's indirect selection) stays dagster-dbt's observation.
             yield from event.to_default_asset_events(
@@ -145,17 +137,20 @@ class ModelTestResults:
         results, self.results = self.results, {}
         for key in sorted(results, key=lambda k: k.asset_key.to_user_string()):
             summary = summarize(results[key])
-            if summary is None:
-                continue
-            metadata = summary.metadata()
-            yield dg.AssetCheckResult(
-                asset_key=key.asset_key,
-                check_name=key.name,
-                passed=summary.passed,
-                severity=dg.AssetCheckSeverity(summary.severity),
-                description=summary.description,
-                metadata={
-                    TESTS_KEY: dg.MetadataValue.json(metadata[TESTS_KEY]),
-                    RUN_KEY: dg.MetadataValue.int(metadata[RUN_KEY]),
-                },
-            )
+            if summary is not None:
+                yield model_check_result(key, summary)
+
+
+def model_check_result(key: dg.AssetCheckKey, summary: ModelTests) -> dg.AssetCheckResult:
+    metadata = summary.metadata()
+    return dg.AssetCheckResult(
+        asset_key=key.asset_key,
+        check_name=key.name,
+        passed=summary.passed,
+        severity=dg.AssetCheckSeverity(summary.severity),
+        description=summary.description,
+        metadata={
+            TESTS_KEY: dg.MetadataValue.json(metadata[TESTS_KEY]),
+            RUN_KEY: dg.MetadataValue.int(metadata[RUN_KEY]),
+        },
+    )

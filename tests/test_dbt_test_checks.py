@@ -3,6 +3,7 @@ definitions, the outcomes publication records, and a real dbt build of one model
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from contact_warehouse.operations.dbt_tests import (
     TESTS_KEY,
     DbtTestOutcome,
     DbtTestResult,
+    dbt_test_result,
     outcomes_of_tests,
     summarize,
 )
@@ -72,6 +74,25 @@ def test_the_outcomes_are_one_per_test_by_name_as_dagster_dbt_gave_them() -> Non
         DbtTestOutcome("c_passes", True, "ERROR"),
         DbtTestOutcome("unique_a_id", False, "ERROR"),
     ]
+
+
+def test_a_test_result_is_read_from_dbt_s_json_event_and_other_nodes_are_not() -> None:
+    # A LogTestResult of dbt 1.11's JSON log (trimmed), with a failure.
+    node = {"node_name": "unique_stg_a_id", "node_status": "fail", "resource_type": "test"}
+    event = {
+        "data": {
+            "node_info": {**node, "unique_id": "test.contact_warehouse.unique_stg_a_id.54acf49e8d"},
+            "num_failures": 2,
+            "status": "fail",
+        },
+        "info": {"name": "LogTestResult"},
+    }
+    assert dbt_test_result(event) == DbtTestResult(
+        "test.contact_warehouse.unique_stg_a_id.54acf49e8d", "unique_stg_a_id", "fail", 2
+    )
+    model = {"data": {"node_info": {"unique_id": "model.contact_warehouse.stg_a", "node_status": "success"}}}
+    assert dbt_test_result(model) is None
+    assert dbt_test_result({"data": {}, "info": {"name": "MainReportVersion"}}) is None
 
 
 # ------------------------------------------------------------------------------------------- definitions
@@ -131,6 +152,7 @@ def duplicated_customer(small_run: CliRun, tmp_path: Path, monkeypatch: pytest.M
 
 def test_a_model_s_tests_run_without_the_model_give_one_failing_check_that_blocks(duplicated_customer: Path) -> None:
     from orchestration.assets.dbt import warehouse_dbt_assets
+    from orchestration.progress import RunProgress
     from orchestration.resources import build_resources
 
     key = dg.AssetCheckKey(dg.AssetKey(["staging", "stg_crm__customers"]), DBT_TESTS_CHECK)
@@ -151,6 +173,11 @@ def test_a_model_s_tests_run_without_the_model_give_one_failing_check_that_block
     tests = {t["name"]: t for t in evaluation.metadata[TESTS_KEY].value}
     assert tests["unique_stg_crm__customers_customer_ref"]["status"] == "fail"
     assert tests["unique_stg_crm__customers_customer_ref"]["failures"] == 1
-    assert len(tests) == evaluation.metadata[RUN_KEY].value > 5  # all the model's tests, not the one dagster-dbt knew
+    assert len(tests) == evaluation.metadata[RUN_KEY].value == 4  # all the model's tests, not the one dagster-dbt knew
     assert all(t["status"] == "pass" for name, t in tests.items() if name != "unique_stg_crm__customers_customer_ref")
     assert "unique_stg_crm__customers_customer_ref (fail, 1 rows)" in (evaluation.description or "")
+    # The CLI's running count ("dbt build  N models, M tests…") still counts dbt tests, not checks.
+    progress = RunProgress(io.StringIO(), run_id=result.run_id, serving=Path("s"), report=Path("r"))
+    for entry in instance.all_logs(result.run_id):
+        progress.on_event(entry)
+    assert progress._dbt_tests == len(tests)

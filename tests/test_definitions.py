@@ -38,7 +38,7 @@ def test_dbt_tests_are_asset_checks() -> None:
     graph = defs().resolve_asset_graph()
     key = dg.AssetCheckKey(dg.AssetKey(["staging", "stg_phone_system__calls"]), "dbt_tests")
     assert key in graph.asset_check_keys
-    assert "unique_stg_phone_system__calls_call_id" in graph.get(key).spec.metadata["dbt_tests"]
+    assert "unique_stg_phone_system__calls_call_id" in graph.get(key).metadata["dbt_tests"]
     assert "unique_stg_phone_system__calls_call_id" not in {k.name for k in graph.asset_check_keys}
 
 

@@ -67,6 +67,18 @@ class ModelTests:
         }
 
 
+def dbt_test_result(raw_event: Mapping[str, Any]) -> DbtTestResult | None:
+    """The test result in one of dbt's JSON log events (a result event of a data test), else None. The status is
+    read as dagster-dbt reads it: the node's, else the result's."""
+    data = raw_event.get("data") or {}
+    node = data.get("node_info") or {}
+    unique_id = node.get("unique_id") or ""
+    if not unique_id.startswith("test."):
+        return None
+    status = str(node.get("node_status") or data.get("status") or "").lower()
+    return DbtTestResult(unique_id, node.get("node_name") or unique_id.split(".")[2], status, data.get("num_failures"))
+
+
 def summarize(results: Iterable[DbtTestResult]) -> ModelTests | None:
     """One model's test results as one check result; None when none ran (all skipped: no result, as per test)."""
     newest: dict[str, DbtTestResult] = {}

@@ -101,7 +101,6 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
         except ValueError as error:
             raise dg.Failure(description=str(error)) from None
         args += ["--vars", json.dumps(dbt_vars)]
-    args += subset_test_selection(context)
     tests = ModelTestResults(context)
     try:
         current = yield from _run_invocations(context, dbt, engine, args, dbt_vars, tests)
@@ -122,6 +121,9 @@ def _run_invocations(
     tests: ModelTestResults,
 ) -> Iterator:
     """The night's dbt invocations and steps in order (engine/nightly_dbt.py); returns the last target folder."""
+    # A check run without its model's other checks or without its model: its tests by name, in each invocation (the
+    # sequence itself takes no --select; each invocation's exclusions still apply).
+    selection = subset_test_selection(context)
     current = None
     for step in nightly_invocations(engine, args, dbt_project().manifest_path):
         if step is LAKE_TABLES:
@@ -141,7 +143,7 @@ def _run_invocations(
                 raise dg.Failure(description=str(error).split("\n", 1)[0], metadata={"output": str(error)}) from None
             context.log.info(output)
             continue
-        current = yield from _stream_dbt(context, dbt, step, tests)
+        current = yield from _stream_dbt(context, dbt, [*step, *selection], tests)
     return current
 
 
