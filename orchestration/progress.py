@@ -8,6 +8,7 @@ from typing import Any
 
 import dagster as dg
 
+from contact_warehouse.operations.dbt_tests import RUN_KEY
 from contact_warehouse.operations.run_lines import RunLines
 
 
@@ -33,9 +34,9 @@ class RunProgress(RunLines):
             metadata = data.materialization.metadata
             self.materialized(step, {k: getattr(v, "value", v) for k, v in metadata.items()})
         elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            self.check_evaluated(
-                step, data.check_name, data.asset_key.path[-1], data.passed, data.severity.value, data.description or ""
-            )
+            tests = getattr(data.metadata.get(RUN_KEY), "value", 1)  # a model's dbt_tests check sums up its tests
+            outcome = (data.asset_key.path[-1], data.passed, data.severity.value, data.description or "")
+            self.check_evaluated(step, data.check_name, *outcome, tests=tests)
         elif kind == dg.DagsterEventType.STEP_SUCCESS:
             self.step_succeeded(step, entry.timestamp)
         elif kind == dg.DagsterEventType.STEP_FAILURE:

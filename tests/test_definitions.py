@@ -34,8 +34,12 @@ def test_staging_models_read_the_raw_assets() -> None:
 
 
 def test_dbt_tests_are_asset_checks() -> None:
-    checks = {key.name for key in defs().resolve_asset_graph().asset_check_keys}
-    assert "unique_stg_phone_system__calls_call_id" in checks
+    # One check per model over its dbt tests (orchestration/dbt_checks.py), each test named in its metadata.
+    graph = defs().resolve_asset_graph()
+    key = dg.AssetCheckKey(dg.AssetKey(["staging", "stg_phone_system__calls"]), "dbt_tests")
+    assert key in graph.asset_check_keys
+    assert "unique_stg_phone_system__calls_call_id" in graph.get(key).metadata["dbt_tests"]
+    assert "unique_stg_phone_system__calls_call_id" not in {k.name for k in graph.asset_check_keys}
 
 
 def test_the_job_takes_a_full_refresh_of_the_incremental_models() -> None:

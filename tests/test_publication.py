@@ -163,6 +163,10 @@ def test_a_clean_run_publishes_the_marts_with_meta_publication(clean) -> None:
     checks = {(c["asset_key"], c["check_name"]): c for c in meta["checks"]}
     survey = checks[("staging/stg_phone_system__survey_answers", "great_expectations")]
     assert survey["passed"] and survey["severity"] == "ERROR"
+    # dbt's tests are listed one by one, by name, though Dagster ran them as one check per model.
+    calls = checks[("staging/stg_phone_system__calls", "unique_stg_phone_system__calls_call_id")]
+    assert calls["passed"] and calls["severity"] == "ERROR"
+    assert ("staging/stg_phone_system__calls", "dbt_tests") not in checks
 
 
 def test_no_text_column_of_the_serving_file_holds_a_phone_number_or_an_email(clean) -> None:

@@ -104,15 +104,16 @@ class RunLines:
             self._progress(f"dbt build               {self._dbt_models} models, {self._dbt_tests} tests…")
 
     def check_evaluated(
-        self, step: str, check_name: str, asset: str, passed: bool, severity: str, description: str
+        self, step: str, check_name: str, asset: str, passed: bool, severity: str, description: str, tests: int = 1
     ) -> None:
-        """An asset check's result; ``severity`` is ``ERROR`` or ``WARN``."""
+        """An asset check's result; ``severity`` is ``ERROR`` or ``WARN``; ``tests`` the dbt tests it sums up (a
+        model's ``dbt_tests`` check, dbt_tests.py)."""
         if check_name == CHECK_NAME:
             self._checks.append((asset, passed, severity, description))
         elif check_name == FRESHNESS_CHECK:
             self._freshness.append((passed, description))
         elif step == DBT_STEP:
-            self._dbt_tests += 1
+            self._dbt_tests += tests
             self._progress(f"dbt build               {self._dbt_models} models, {self._dbt_tests} tests…")
 
     def step_succeeded(self, step: str, timestamp: float) -> None:

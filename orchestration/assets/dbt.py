@@ -1,7 +1,7 @@
-"""The dbt project as Dagster assets: dbt sources map onto the raw loader assets, dbt tests become asset
-checks, and one `dbt build` runs everything selected (off DuckDB, two with the Python step between them). Built
-on first use (``warehouse_dbt_assets()``): the decorator reads the manifest, which importing this module must not
-require (orchestration/project.py)."""
+"""The dbt project as Dagster assets: dbt sources map onto the raw loader assets, each model's dbt tests become one
+asset check (``dbt_tests``, orchestration/dbt_checks.py), and one `dbt build` runs everything selected (off DuckDB,
+two with the Python step between them). Built on first use (``warehouse_dbt_assets()``): the decorator reads the
+manifest, which importing this module must not require (orchestration/project.py)."""
 
 import json
 import shutil
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 from dagster_dbt.errors import DagsterDbtError
 
 from contact_warehouse.engine.engine_marts import copy_engine_marts, target_type
@@ -28,12 +28,14 @@ from contact_warehouse.engine.python_steps import STEP
 from contact_warehouse.operations.causes import dbt_failure_cause
 from contact_warehouse.settings import parse_dbt_vars, warehouse_db
 from orchestration.assets.raw import raw_asset_key
+from orchestration.dbt_checks import ModelTestResults, ModelTestsTranslator, subset_test_selection
 from orchestration.project import dbt_project
 from orchestration.retries import DBT_RETRY, only_transient_retries
 
 
-class WarehouseDbtTranslator(DagsterDbtTranslator):
-    """dbt sources read the raw schema: each one is the asset of the raw table of the same name."""
+class WarehouseDbtTranslator(ModelTestsTranslator):
+    """dbt sources read the raw schema: each one is the asset of the raw table of the same name. A model's dbt tests
+    are one asset check (ModelTestsTranslator)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -99,6 +101,29 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
         except ValueError as error:
             raise dg.Failure(description=str(error)) from None
         args += ["--vars", json.dumps(dbt_vars)]
+    tests = ModelTestResults(context)
+    try:
+        current = yield from _run_invocations(context, dbt, engine, args, dbt_vars, tests)
+    except Exception:
+        yield from tests.check_results()  # the tests that ran before the failure still report
+        raise
+    yield from tests.check_results()
+    copy_marts_of_another_engine(context, dbt, engine)
+    prune_run_targets(current.parent, keep=KEPT_RUN_TARGETS, current=current)
+
+
+def _run_invocations(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    engine: str,
+    args: list[str],
+    dbt_vars: dict,
+    tests: ModelTestResults,
+) -> Iterator:
+    """The night's dbt invocations and steps in order (engine/nightly_dbt.py); returns the last target folder."""
+    # A check run without its model's other checks or without its model: its tests by name, in each invocation (the
+    # sequence itself takes no --select; each invocation's exclusions still apply).
+    selection = subset_test_selection(context)
     current = None
     for step in nightly_invocations(engine, args, dbt_project().manifest_path):
         if step is LAKE_TABLES:
@@ -118,17 +143,18 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
                 raise dg.Failure(description=str(error).split("\n", 1)[0], metadata={"output": str(error)}) from None
             context.log.info(output)
             continue
-        current = yield from _stream_dbt(context, dbt, step)
-    copy_marts_of_another_engine(context, dbt, engine)
-    prune_run_targets(current.parent, keep=KEPT_RUN_TARGETS, current=current)
+        current = yield from _stream_dbt(context, dbt, [*step, *selection], tests)
+    return current
 
 
-def _stream_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str]) -> Iterator:
-    """One dbt invocation's events; returns its target folder."""
+def _stream_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, args: list[str], tests: ModelTestResults
+) -> Iterator:
+    """One dbt invocation's events (its test results kept by ``tests``); returns its target folder."""
     invocation = dbt.cli(args, context=context)
     current = Path(invocation.project_dir) / invocation.target_path
     try:
-        yield from invocation.stream()
+        yield from tests.stream(invocation)
     except DagsterDbtError as error:
         # dagster-dbt says only "dbt build failed"; the first line must say what to fix.
         cause = dbt_failure_cause(current)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from contact_warehouse.operations.dbt_tests import DBT_TESTS_CHECK, outcomes_of_tests
 from contact_warehouse.publication.publish import CheckOutcome, publish
 from contact_warehouse.routing import export_routing_csv
 from contact_warehouse.settings import serving_db
@@ -20,7 +21,8 @@ PUBLICATION_KEY = dg.AssetKey(["serving", "publication"])
 
 
 def run_check_outcomes(instance: dg.DagsterInstance, run_id: str) -> list[CheckOutcome]:
-    """Every asset check evaluated in this run (GE suites and dbt tests), last evaluation per check."""
+    """Every asset check evaluated in this run (GE suites and dbt tests), last evaluation per check. A model's
+    ``dbt_tests`` check is listed as its dbt tests, each by name (orchestration/dbt_checks.py)."""
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION).records
     outcomes: dict[tuple[str, str], CheckOutcome] = {}
     for record in records:
@@ -28,7 +30,13 @@ def run_check_outcomes(instance: dg.DagsterInstance, run_id: str) -> list[CheckO
         if event is None:
             continue
         evaluation = event.asset_check_evaluation_data
-        key = (evaluation.asset_key.to_user_string(), evaluation.check_name)
+        asset = evaluation.asset_key.to_user_string()
+        if evaluation.check_name == DBT_TESTS_CHECK:
+            metadata = {name: getattr(value, "value", value) for name, value in evaluation.metadata.items()}
+            for test in outcomes_of_tests(metadata):
+                outcomes[(asset, test.name)] = CheckOutcome(asset, test.name, test.passed, test.severity)
+            continue
+        key = (asset, evaluation.check_name)
         outcomes[key] = CheckOutcome(key[0], key[1], evaluation.passed, evaluation.severity.value)
     return [outcomes[key] for key in sorted(outcomes)]
 
