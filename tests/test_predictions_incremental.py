@@ -187,10 +187,16 @@ def test_a_change_to_any_earlier_input_recomputes_the_customer(history, change) 
         i = cu.index[cu["crm_created_at"] < last - pd.Timedelta(days=30)][0]
         cu.loc[i, "crm_created_at"] = last - pd.Timedelta(days=3)
     else:
-        late = it[(it["is_customer_initiated"]) & (it["started_at"] < last - pd.Timedelta(days=6))].iloc[0].copy()
-        late["interaction_id"], late["engagement_id"] = "late-1", "late"
-        late["started_at"], late["ended_at"] = last - pd.Timedelta(days=3), last + pd.Timedelta(hours=1)
-        it = pd.concat([it, late.to_frame().T.astype(it.dtypes.to_dict())], ignore_index=True)
+        # An open engagement whose label was final last night (no contact on its intent within the window), and a
+        # contact on it that started within that window, before last night's end, but ended after it.
+        rows = nightly(before, 20, duckdb.connect(), None)
+        closed = rows[(rows["model_name"] == "repeat_contact") & rows["label_known"] & ~rows["label"]]
+        row = closed[closed["snapshot_at"] + pd.Timedelta(days=WINDOW) < last - pd.Timedelta(hours=2)].iloc[-1]
+        late = it[it["engagement_id"] == row["engagement_id"]].iloc[[0]].copy()
+        late["interaction_id"], late["engagement_id"], late["is_customer_initiated"] = "late-1", "late", True
+        late["started_at"] = row["snapshot_at"] + pd.Timedelta(hours=1)
+        late["ended_at"] = last + pd.Timedelta(hours=1)
+        it = pd.concat([it, late], ignore_index=True)
     today = Frames(it, sv, cu)
     con = duckdb.connect()
     store(con, "previous", nightly(before, 20, con, None))
