@@ -118,9 +118,11 @@ def next_day(history: Frames) -> tuple[Frames, Frames, dict[str, str]]:
     last = history.data_end.floor("D") - pd.Timedelta(days=1) + pd.Timedelta(hours=15)
     before = as_of(history, last)
     it, cu = history.interactions.copy(), history.customers.copy()
-    old = it[it["ended_at"] < last - pd.Timedelta(days=14)]
+    crm = cu.loc[cu["customer_ref"].notna() & cu["churned_at"].isna() & (cu["crm_created_at"] < START), "customer_key"]
+    old = it[it["ended_at"].between(last - pd.Timedelta(days=14), last - pd.Timedelta(days=10))]
+    old = old[old["customer_key"].isin(crm)]
     a = old["customer_key"].iloc[0]
-    it.loc[old.index[0], "effort_minutes"] += 7.0
+    it.loc[old.index[0], "transfers"] += 2.0  # transfers_30d of the churn rows of the last 10 to 14 days
     b, c = "c010", "c011"
     it.loc[it["customer_key"] == b, "customer_key"] = c
     cu = cu[cu["customer_key"] != b]
@@ -142,7 +144,12 @@ def test_the_nightly_rows_equal_a_full_recompute(history, history_days) -> None:
     assert isinstance(result, duckdb.DuckDBPyRelation)  # the incremental path, not the full fallback
     got, want = nightly(today, history_days, con, "previous"), nightly(today, history_days, con, None)
     pd.testing.assert_frame_equal(ordered(got), ordered(want), check_exact=True)
-    # The scenario's changes are in the rows: the merged key is gone, the churn labelled.
+    # The scenario's changes are in the rows: the correction moved a feature of a time last night knew, the
+    # merged key is gone, the churn is labelled.
+    then = nightly(before, history_days, con, None)
+    then = then[(then["customer_key"] == who["a"]) & (then["snapshot_at"] < before.data_end)]
+    now = want.merge(then[["model_name", "snapshot_at", "customer_key", "engagement_id"]])
+    assert (now["transfers_30d"].sum() - then["transfers_30d"].sum()) > 0
     assert not (want["customer_key"] == who["b"]).any()
     churned = want[(want["model_name"] == "churn") & (want["customer_key"] == who["d"])]
     assert churned["label"].any()
@@ -175,16 +182,21 @@ def test_a_change_to_any_earlier_input_recomputes_the_customer(history, change) 
     recompute again (the fingerprint sees it): an old survey answer's score, the CRM value tier, the CRM creation
     date, and a contact that started before last night's end but ended after it (a label of a closed horizon
     reads the contacts started in it)."""
-    before, today, _ = next_day(history)
+    before, today, who = next_day(history)
     last = before.data_end
     it, sv, cu = today.interactions.copy(), today.surveys.copy(), today.customers.copy()
+    others = ~cu["customer_key"].isin(list(who.values()))  # not already recomputed for the scenario's changes
     if change == "survey_answer":
-        sv.loc[sv.index[sv["responded_at"] < last][0], "score"] = 0.0
+        # A promoter's answer, now a detractor's, of a CRM customer with rows after it.
+        crm = cu.loc[others & cu["customer_ref"].notna() & cu["churned_at"].isna(), "customer_key"]
+        recent = sv["responded_at"].between(last - pd.Timedelta(days=15), last - pd.Timedelta(days=2))
+        promoter = recent & (sv["survey_type"] == "nps") & (sv["score"] > 6) & sv["customer_key"].isin(crm)
+        sv.loc[sv.index[promoter][0], "score"] = 0.0
     elif change == "value_tier":
-        i = cu.index[cu["value_tier"] == "standard"][0]
+        i = cu.index[(cu["value_tier"] == "standard") & others][0]
         cu.loc[i, "value_tier"] = "high"
     elif change == "crm_created":
-        i = cu.index[cu["crm_created_at"] < last - pd.Timedelta(days=30)][0]
+        i = cu.index[(cu["crm_created_at"] < last - pd.Timedelta(days=30)) & others][0]
         cu.loc[i, "crm_created_at"] = last - pd.Timedelta(days=3)
     else:
         # An open engagement whose label was final last night (no contact on its intent within the window), and a
