@@ -175,7 +175,7 @@ def test_an_unchanged_customer_keeps_last_nights_rows(history) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    ["survey_answer", "value_tier", "crm_created", "contact_started_before_the_end"],
+    ["survey_answer", "value_tier", "crm_created", "contact_started_before_the_end", "late_contact_of_a_new_key"],
 )
 def test_a_change_to_any_earlier_input_recomputes_the_customer(history, change) -> None:
     """Each input the rows of earlier times read, changed for one customer, makes the nightly rows equal a full
@@ -198,6 +198,16 @@ def test_a_change_to_any_earlier_input_recomputes_the_customer(history, change) 
     elif change == "crm_created":
         i = cu.index[(cu["crm_created_at"] < last - pd.Timedelta(days=30)) & others][0]
         cu.loc[i, "crm_created_at"] = last - pd.Timedelta(days=3)
+    elif change == "late_contact_of_a_new_key":
+        # A customer with no rows last night (a key new to the table) whose contact, ended two days before last
+        # night's end, arrives late: an engagement open at the kept midnights after it.
+        late = it.iloc[[0]].copy()
+        late["interaction_id"], late["engagement_id"], late["customer_key"] = "late-2", "late-2", "c999"
+        late["intent"], late["is_customer_initiated"], late["is_resolved"] = "billing_question", True, False
+        late["started_at"], late["ended_at"] = last - pd.Timedelta(days=2, minutes=30), last - pd.Timedelta(days=2)
+        it = pd.concat([it, late], ignore_index=True)
+        cu = pd.concat([cu, cu.iloc[[0]].assign(customer_key="c999", customer_ref=None, value_tier=None)])
+        cu = cu.assign(crm_created_at=cu["crm_created_at"].where(cu["customer_key"] != "c999"))
     else:
         # An open engagement whose label was final last night (no contact on its intent within the window), and a
         # contact on it that started within that window, before last night's end, but ended after it.

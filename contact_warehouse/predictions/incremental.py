@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import ROW_COLUMNS, prediction_rows, rows_at, typed
-from .features import DAY, Frames
+from .features import DAY, NO_INTENT, Frames
 from .snapshots import bounded, recent_times, snapshot_times
 
 FINGERPRINT = "_input_fingerprint"
@@ -124,6 +124,50 @@ def stored_fingerprints(previous: duckdb.DuckDBPyRelation) -> pd.Series:
     return pd.Series(df["lo"].to_numpy(dtype=np.int64), index=pd.Index(df["customer_key"], name="customer_key"))
 
 
+def _first_time_from(times: np.ndarray, stamps: pd.Series) -> np.ndarray:
+    """Per stamp, the first of the sorted ``times`` at or after it (NaT when none)."""
+    at = np.searchsorted(times, stamps.to_numpy(dtype="datetime64[us]"), side="left")
+    padded = np.r_[times, np.array(["NaT"], dtype="datetime64[us]")]
+    return np.where(stamps.isna().to_numpy(), np.datetime64("NaT"), padded[np.minimum(at, len(times))])
+
+
+def may_have_rows(frames: Frames, customers: pd.Index, times: list[pd.Timestamp], window_days: int) -> pd.Index:
+    """Those of ``customers`` who can have a row at one of ``times`` (sorted) by the rules of snapshots.py: a CRM
+    customer created by one of them and not churned by it (a churn row), or an engagement with a
+    customer-initiated contact known at one of them before a resolving one, and a contact less than the window
+    before it (an open engagement). Necessary conditions only: the others certainly have no row at those times,
+    whatever their inputs were last night, so a customer without rows last night need not be recomputed."""
+    at = np.array(times, dtype="datetime64[us]")
+    cu = frames.customers[frames.customers["customer_key"].isin(customers)]
+    crm = cu[cu["customer_ref"].notna() & cu["crm_created_at"].notna()]
+    first = _first_time_from(at, crm["crm_created_at"])
+    churned = crm["churned_at"].to_numpy(dtype="datetime64[us]")
+    alive = ~np.isnat(first) & (np.isnat(churned) | (first < churned))
+    it = frames.interactions
+    it = it[it["customer_key"].isin(customers) & ~it["intent"].isin(NO_INTENT)]
+    g = pd.DataFrame(
+        {
+            "engagement_id": it["engagement_id"],
+            "customer_key": it["customer_key"],
+            "ended_at": it["ended_at"],
+            "initiated_at": it["ended_at"].where(it["is_customer_initiated"]),
+            "resolved_at": it["ended_at"].where(it["is_resolved"]),
+        }
+    ).groupby("engagement_id")
+    eng = g.agg(
+        customer_key=("customer_key", "first"),
+        last_ended=("ended_at", "max"),
+        initiated=("initiated_at", "min"),
+        resolved=("resolved_at", "min"),
+    )
+    first = _first_time_from(at, eng["initiated"])
+    until = (eng["last_ended"] + window_days * DAY).to_numpy(dtype="datetime64[us]")
+    resolved = eng["resolved"].to_numpy(dtype="datetime64[us]")
+    until = np.where(np.isnat(resolved), until, np.minimum(until, resolved))
+    open_once = ~np.isnat(first) & (first < until)
+    return pd.Index(crm.loc[alive, "customer_key"]).union(pd.Index(eng.loc[open_once, "customer_key"])).unique()
+
+
 def restricted(frames: Frames, customers: pd.Index) -> Frames:
     """``frames`` of ``customers`` only: their rows read nothing of anybody else's (one customer per engagement)."""
     return Frames(
@@ -149,28 +193,31 @@ def kept_rows_sql(
     customer-initiated contacts' customer_key, intent, started_at), and ``label_known`` against ``data_end``."""
     horizon_end = "p.snapshot_at + to_days(cast(p.horizon_days as integer))"
     times = ", ".join(f"timestamp '{t.isoformat(sep=' ')}'" for t in kept_times)
-    relabel = f"""case
-            when {horizon_end} <= timestamp '{open_after.isoformat(sep=" ")}' then p.label
-            when p.model_name = 'churn' then coalesce(
-                c.churned_at > p.snapshot_at and c.churned_at <= {horizon_end}, false)
-            else exists (
+    is_open = f"{horizon_end} > timestamp '{open_after.isoformat(sep=' ')}'"
+    churn_label = f"coalesce(c.churned_at > p.snapshot_at and c.churned_at <= {horizon_end}, false)"
+    repeat_label = f"""exists (
                 select 1 from {demand} as d
                 where d.customer_key = p.customer_key and d.intent = p.intent
-                    and d.started_at > p.snapshot_at and d.started_at <= {horizon_end})
-        end"""
-    replaced = {
-        "label": relabel,
-        "label_known": f"{horizon_end} <= timestamp '{data_end.isoformat(sep=' ')}'",
-        FINGERPRINT: f"k.{FINGERPRINT}",
-    }
-    select = ",\n        ".join(f"{replaced[c]} as {c}" if c in replaced else f"p.{c}" for c in columns)
+                    and d.started_at > p.snapshot_at and d.started_at <= {horizon_end})"""
+
+    def select(label: str) -> str:
+        replaced = {
+            "label": f"{label} as label",
+            "label_known": f"{horizon_end} <= timestamp '{data_end.isoformat(sep=' ')}' as label_known",
+            FINGERPRINT: f"k.{FINGERPRINT} as {FINGERPRINT}",
+        }
+        return ",\n        ".join(replaced.get(c, f"p.{c}") for c in columns)
+
+    # Three parts, so that the relabelling reads only the rows whose horizon was open (a few days of times).
+    rows = f"from {previous} as p inner join {keep} as k on p.customer_key = k.customer_key"
+    kept = f"p.snapshot_at in ({times})"
     return f"""
-        select
-        {select}
-        from {previous} as p
-        inner join {keep} as k on p.customer_key = k.customer_key
-        left join {churn} as c on p.customer_key = c.customer_key
-        where p.snapshot_at in ({times})
+        select {select("p.label")} {rows} where {kept} and not ({is_open})
+        union all
+        select {select(churn_label)} {rows} left join {churn} as c on p.customer_key = c.customer_key
+        where {kept} and {is_open} and p.model_name = 'churn'
+        union all
+        select {select(repeat_label)} {rows} where {kept} and {is_open} and p.model_name <> 'churn'
     """
 
 
@@ -230,7 +277,10 @@ def nightly_prediction_rows(
     times = snapshot_times(frames)
     times = recent_times(times, history_days) if history_days is not None else times
     kept, new = [t for t in times if t <= last], [t for t in times if t > last]
-    changed = at_last.index.difference(unchanged)
+    # Changed: their fingerprint differs (or their key is new to last night's table and they can have a row then).
+    changed = both.difference(unchanged)
+    new_keys = at_last.index.difference(stored.index)
+    changed = changed.union(may_have_rows(frames, new_keys, kept, window_days)) if kept else changed
     parts = []
     if kept and len(changed):
         mine = restricted(frames, changed)
