@@ -296,7 +296,9 @@ def nightly_prediction_rows(
     if not kept:
         return con.sql(f"select {columns} from __prediction_rows_fresh")
 
-    keep = pd.DataFrame({"customer_key": unchanged.to_numpy(dtype=object), FINGERPRINT: now.reindex(unchanged)})
+    keep = pd.DataFrame(
+        {"customer_key": unchanged.to_numpy(dtype=object), FINGERPRINT: now.reindex(unchanged).to_numpy()}
+    )
     churn = frames.customers[["customer_key", "churned_at"]]
     it = frames.interactions
     recent = it["is_customer_initiated"] & (it["started_at"] > last - max(window_days, horizon_days) * DAY)
