@@ -228,14 +228,20 @@ def test_a_change_to_any_earlier_input_recomputes_the_customer(history, change) 
 
 
 def test_a_changed_parameter_or_an_old_table_means_a_full_recompute(history) -> None:
-    """Another window, horizon or history bound than last night's, or last night's table of another shape (built
-    before the fingerprints): the rows are computed in full, equal to a rebuild."""
+    """Another window, horizon or history bound than last night's, an engagement of two customers, or last night's
+    table of another shape (built before the fingerprints) or none: the rows are computed in full."""
     before, today, _ = next_day(history)
     con = duckdb.connect()
     store(con, "previous", nightly(before, 20, con, None))
     result = nightly_prediction_rows(today, WINDOW, HORIZON, 25, con, "previous")
     assert isinstance(result, pd.DataFrame)
     pd.testing.assert_frame_equal(ordered(typed(result, STORED_ROW_COLUMNS)), ordered(nightly(today, 25, con, None)))
+    # An engagement of two customers: a customer's rows would read another's contacts.
+    it = today.interactions.copy()
+    two = it["engagement_id"].duplicated(keep=False)
+    it.loc[it.index[two][0], "customer_key"] = "c999"
+    shared = Frames(it, today.surveys, today.customers)
+    assert isinstance(nightly_prediction_rows(shared, WINDOW, HORIZON, 20, con, "previous"), pd.DataFrame)
     con.execute(f"alter table previous drop column {FINGERPRINT}")
     assert isinstance(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous"), pd.DataFrame)
     assert isinstance(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "missing_table"), pd.DataFrame)
