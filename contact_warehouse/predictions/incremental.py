@@ -68,8 +68,9 @@ def fingerprints(frames: Frames, cutoffs: list[pd.Timestamp], tag: str) -> list[
     """Per cut-off, per customer with an input known by it (index customer_key): a 64-bit hash (as int64) of
     everything the rows of prediction times up to the cut-off read of them, values as they are now.
 
-    That is every column of the interactions started by the cut-off (started, not ended: a label reads the
-    contacts started in its horizon), the answers given by it, and the CRM row with ``crm_created_at`` and
+    That is every column of the interactions ended by the cut-off (what the features read; a contact that started
+    by it but ended after it can move only labels, which ``nightly_prediction_rows`` recomputes for its
+    customer: ``straddling``), the answers given by it, and the CRM row with ``crm_created_at`` and
     ``churned_at`` after the cut-off told apart only as 'after' (no time up to the cut-off reads more of them; a
     CRM row created after it is 'after' as a whole). ``tag`` (the parameters) and the cut-off are hashed in.
     The rows are hashed once for all the cut-offs."""
@@ -88,7 +89,7 @@ def fingerprints(frames: Frames, cutoffs: list[pd.Timestamp], tag: str) -> list[
                 "churned_at": np.where(later, _AFTER, _stamp(cu["churned_at"], cutoff)),
             }
         )
-        known_it = (it["started_at"] <= cutoff).to_numpy()
+        known_it = (it["ended_at"] <= cutoff).to_numpy()
         known_sv = (sv["responded_at"] <= cutoff).to_numpy()
         parts = {
             "interactions": _per_customer(it["customer_key"][known_it], it_hashes[known_it]),
@@ -188,8 +189,9 @@ def kept_rows_sql(
     churn: str,
     demand: str,
 ) -> str:
-    """Last night's rows of the customers in ``keep`` (customer_key, fingerprint: their new one) at ``kept_times``,
-    with ``label`` recomputed where the horizon ended after ``open_after`` (the rule of snapshots.py's
+    """Last night's rows of the customers in ``keep`` (customer_key, fingerprint: their new one, relabel_all) at
+    ``kept_times``, with ``label`` recomputed where the horizon ended after ``open_after``, and at every time for
+    the repeat-contact rows of the customers marked relabel_all (the rule of snapshots.py's
     ``churn_rows`` and ``repeat_rows``, over ``churn``: customer_key, churned_at, and ``demand``: the
     customer-initiated contacts' customer_key, intent, started_at), and ``label_known`` against ``data_end``."""
     horizon_end = "p.snapshot_at + to_days(cast(p.horizon_days as integer))"
@@ -209,16 +211,19 @@ def kept_rows_sql(
         }
         return ",\n        ".join(replaced.get(c, f"p.{c}") for c in columns)
 
-    # Three parts, so that the relabelling reads only the rows whose horizon was open (a few days of times).
+    # Three parts, so that the relabelling reads only the rows whose horizon was open (a few days of times) and
+    # those of the few customers marked relabel_all.
     rows = f"from {previous} as p inner join {keep} as k on p.customer_key = k.customer_key"
     kept = f"p.snapshot_at in ({times})"
+    churn_open = f"p.model_name = 'churn' and {is_open}"
+    repeat_open = f"p.model_name <> 'churn' and ({is_open} or k.relabel_all)"
     return f"""
-        select {select("p.label")} {rows} where {kept} and not ({is_open})
+        select {select("p.label")} {rows} where {kept} and not ({churn_open}) and not ({repeat_open})
         union all
         select {select(churn_label)} {rows} left join {churn} as c on p.customer_key = c.customer_key
-        where {kept} and {is_open} and p.model_name = 'churn'
+        where {kept} and {churn_open}
         union all
-        select {select(repeat_label)} {rows} where {kept} and {is_open} and p.model_name <> 'churn'
+        select {select(repeat_label)} {rows} where {kept} and {repeat_open}
     """
 
 
@@ -297,13 +302,23 @@ def nightly_prediction_rows(
     if not kept:
         return con.sql(f"select {columns} from __prediction_rows_fresh")
 
+    it = frames.interactions
+    # A customer-initiated contact that started by last night's end but ended after it (so not in last night's
+    # data, nor in the fingerprint): it can be the repeat contact of an engagement open at any earlier time whose
+    # horizon holds its start, so all of its customer's repeat-contact labels are recomputed.
+    straddling = it.loc[it["is_customer_initiated"] & (it["started_at"] <= last) & (it["ended_at"] > last)]
     keep = pd.DataFrame(
-        {"customer_key": unchanged.to_numpy(dtype=object), FINGERPRINT: now.reindex(unchanged).to_numpy()}
+        {
+            "customer_key": unchanged.to_numpy(dtype=object),
+            FINGERPRINT: now.reindex(unchanged).to_numpy(),
+            "relabel_all": unchanged.isin(straddling["customer_key"]),
+        }
     )
     churn = frames.customers[["customer_key", "churned_at"]]
-    it = frames.interactions
-    recent = it["is_customer_initiated"] & (it["started_at"] > last - max(window_days, horizon_days) * DAY)
-    demand = it.loc[recent, ["customer_key", "intent", "started_at"]].astype({"intent": object})
+    recent = it["started_at"] > last - max(window_days, horizon_days) * DAY
+    recent |= it["customer_key"].isin(straddling["customer_key"]) & (it["started_at"] > kept[0])
+    demand = it.loc[recent & it["is_customer_initiated"], ["customer_key", "intent", "started_at"]]
+    demand = demand.astype({"intent": object})
     for name, df in (("keep", keep), ("churn", churn), ("demand", demand)):
         con.register(f"__prediction_rows_{name}", df)
     sql = kept_rows_sql(
