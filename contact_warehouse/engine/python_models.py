@@ -79,9 +79,14 @@ def staffing_actuals(inputs: Relations, params: Params) -> pd.DataFrame:
     return required_for_actuals(inputs["mart_staffing_queue_intervals"].df(), inputs["int_queue_service_levels"].df())
 
 
-def prediction_rows(inputs: Relations, params: Params) -> pd.DataFrame:
+def prediction_rows(
+    inputs: Relations, params: Params, session: object | None = None, previous: str | None = None
+) -> object:
+    """The rows with their input fingerprints; on DuckDB's incremental run, from last night's table ``previous``
+    (a table of ``session``, the model's connection): a relation of ``session`` then, else a frame. The Python
+    step off DuckDB passes neither and recomputes in full (DECISIONS.md "int_prediction_rows is incremental")."""
     from contact_warehouse.predictions import frames_from
-    from contact_warehouse.predictions import prediction_rows as rows
+    from contact_warehouse.predictions.incremental import nightly_prediction_rows
 
     surveys = (
         inputs["fct_survey_answers"]
@@ -91,7 +96,14 @@ def prediction_rows(inputs: Relations, params: Params) -> pd.DataFrame:
     )
     customers = inputs["dim_customers"].project("customer_key, customer_ref, value_tier, crm_created_at, churned_at")
     frames = frames_from(inputs["int_prediction_interactions"].df(), surveys, customers.df())
-    return rows(frames, params.engagement_window_days, params.churn_horizon_days, params.prediction_history_days)
+    return nightly_prediction_rows(
+        frames,
+        params.engagement_window_days,
+        params.churn_horizon_days,
+        params.prediction_history_days,
+        session,
+        previous,
+    )
 
 
 def _horizons(params: Params) -> dict[str, int]:

@@ -140,6 +140,14 @@ def prediction_rows(
     if history_days is not None and times:
         times = recent_times(times, history_days)
         frames = bounded(frames, times[0], window_days)
+    return rows_at(frames, times, window_days, horizon_days, frames.data_end if times else None)
+
+
+def rows_at(
+    frames: Frames, times: list[pd.Timestamp], window_days: int, horizon_days: int, data_end: pd.Timestamp | None
+) -> pd.DataFrame:
+    """The rows of ``times`` (``prediction_rows``' loop), their ``label_known`` against ``data_end``: the data's
+    end, also when ``frames`` holds only part of the customers (the nightly run's recomputed ones)."""
     code = coded(frames)
     repeat: list[Part] = []
     churn: list[Part] = []
@@ -147,7 +155,7 @@ def prediction_rows(
         r, c = parts_at(code.frames, t, window_days, horizon_days)
         repeat += [r] if r is not None else []
         churn += [c] if c is not None else []
-    return _assemble(repeat, churn, code, frames, window_days, horizon_days)
+    return _assemble(repeat, churn, code, data_end, window_days, horizon_days)
 
 
 def _strings(values: list[np.ndarray | None], lengths: list[int], decode: np.ndarray | None) -> pd.arrays.StringArray:
@@ -162,7 +170,12 @@ def _strings(values: list[np.ndarray | None], lengths: list[int], decode: np.nda
 
 
 def _assemble(
-    repeat: list[Part], churn: list[Part], code: Coded, frames: Frames, window_days: int, horizon_days: int
+    repeat: list[Part],
+    churn: list[Part],
+    code: Coded,
+    data_end: pd.Timestamp | None,
+    window_days: int,
+    horizon_days: int,
 ) -> pd.DataFrame:
     """The rows of ``ROW_COLUMNS``, typed as ``typed`` types them, from the parts (each freed once copied)."""
     parts = [*repeat, *churn]
@@ -198,7 +211,7 @@ def _assemble(
         out.insert(i, name, values)
     label = np.concatenate([p.label for p in parts]) if parts else np.array([], dtype=bool)
     out["label"] = pd.array(label, dtype="boolean")
-    known = snapshot + horizons.astype("timedelta64[D]") <= np.datetime64(frames.data_end) if n else label
+    known = snapshot + horizons.astype("timedelta64[D]") <= np.datetime64(data_end) if n else label
     out["label_known"] = pd.array(known, dtype="boolean")
     return out
 

@@ -8,6 +8,12 @@ and peak RSS of the computation. HISTORY is the model's ``prediction_history_day
 default); COPIES > 1 first repeats the data back to back (``stretched``: a cost probe for a longer history at the
 same daily volume, not real data). Run ``rows`` under ``/usr/bin/time -v`` for the process's own figures; on a
 shared machine read CPU seconds and RSS, not wall time.
+
+``nightly DIR [WINDOW HORIZON HISTORY COPIES WIDTH]`` measures the nightly (incremental) ``int_prediction_rows``
+against the full recompute (issue 22): last night's table is the full result on the data as known a day before
+the end (``as_of``, not timed), then both calls run on tonight's data and write their table into DuckDB as dbt
+does, and the two tables are compared row for row. WIDTH > 1 repeats the customers (``widened``) to reach the
+benchmark's daily volume from the bundled sample.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import duckdb
 import pandas as pd
 
 from . import Frames, frames_from, prediction_rows
+from .incremental import nightly_prediction_rows
 
 # The dbt model's inputs (dbt_project/models/intermediate/predictions/int_prediction_rows.py).
 INPUTS = {
@@ -89,6 +96,75 @@ def stretched(frames: Frames, copies: int) -> Frames:
     return Frames(pd.concat(it, ignore_index=True), pd.concat(sv, ignore_index=True), customers)
 
 
+def widened(frames: Frames, copies: int) -> Frames:
+    """``frames`` with every customer repeated ``copies`` times under new keys (their contacts, answers and CRM
+    row with them): the same history at ``copies`` times the daily volume."""
+    if copies <= 1:
+        return frames
+
+    def repeat(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+        return pd.concat(
+            [df.assign(**{c: df[c] + f"~{i}" for c in columns if c in df}) for i in range(copies)], ignore_index=True
+        )
+
+    keys = ("customer_key", "interaction_id", "engagement_id")
+    return Frames(
+        repeat(frames.interactions, keys),
+        repeat(frames.surveys, ("customer_key",)),
+        repeat(frames.customers, ("customer_key", "customer_ref")),
+    )
+
+
+def as_of(frames: Frames, t: pd.Timestamp) -> Frames:
+    """The data a run at ``t`` had: what ended or was answered by ``t``, the CRM records created by then, a churn
+    after ``t`` not yet recorded."""
+    cu = frames.customers[frames.customers["crm_created_at"].isna() | (frames.customers["crm_created_at"] <= t)]
+    return Frames(
+        frames.interactions[frames.interactions["ended_at"] <= t].reset_index(drop=True),
+        frames.surveys[frames.surveys["responded_at"] <= t].reset_index(drop=True),
+        cu.assign(churned_at=cu["churned_at"].where(cu["churned_at"] <= t)).reset_index(drop=True),
+    )
+
+
+def nightly(
+    folder: Path,
+    window_days: int = 7,
+    horizon_days: int = 30,
+    history_days: int | None = 90,
+    copies: int = 1,
+    width: int = 1,
+) -> None:
+    with duckdb.connect() as con:
+        frames = {name: con.sql(f"select * from read_parquet('{folder / name}.parquet')").df() for name in INPUTS}
+    data = frames_from(frames["interactions"], frames["surveys"], frames["customers"])
+    data = widened(stretched(data, copies), width)
+    del frames
+    last = data.data_end - pd.Timedelta(days=1)
+    print(f"{len(data.interactions):,} interactions from {data.data_start} to {data.data_end}; last night {last}")
+    con = duckdb.connect()
+    previous = nightly_prediction_rows(as_of(data, last), window_days, horizon_days, history_days, con, None)
+    con.register("previous_rows", previous)
+    con.execute("create table previous as select * from previous_rows")
+    con.unregister("previous_rows")
+    del previous
+    timings = {}
+    for name, source in (("incremental", "previous"), ("recomputed", None)):
+        began, cpu = time.perf_counter(), time.process_time()
+        result = nightly_prediction_rows(data, window_days, horizon_days, history_days, con, source)
+        kind = "frame (computed in full)" if isinstance(result, pd.DataFrame) else "relation (incremental)"
+        if isinstance(result, pd.DataFrame):
+            con.register("result_rows", result)
+            result = con.sql("select * from result_rows")
+        result.create(name)
+        timings[name] = (time.process_time() - cpu, time.perf_counter() - began)
+        print(f"{name}: {timings[name][0]:.1f} s CPU ({timings[name][1]:.1f} s wall); result {kind}")
+    ((n,),) = con.sql("select count(*) from recomputed").fetchall()
+    ((a,),) = con.sql("select count(*) from (select * from incremental except all select * from recomputed)").fetchall()
+    ((b,),) = con.sql("select count(*) from (select * from recomputed except all select * from incremental)").fetchall()
+    ratio = timings["incremental"][0] / timings["recomputed"][0]
+    print(f"{n:,} rows; rows in one table only: {a + b}; incremental / full CPU {ratio:.2f}")
+
+
 def rows(
     folder: Path,
     out: Path,
@@ -116,6 +192,10 @@ if __name__ == "__main__":
     command, *args = sys.argv[1:] or ["help"]
     if command == "dump" and len(args) == 2:
         dump(Path(args[0]), Path(args[1]))
+    elif command == "nightly" and len(args) in (1, 4, 5, 6):
+        numbers = [int(a) for a in args[1:3]]
+        history = [None if args[3] == "all" else int(args[3])] if len(args) > 3 else []
+        nightly(Path(args[0]), *numbers, *history, *(int(a) for a in args[4:]))
     elif command == "stretch" and len(args) == 2:
         stretch_warehouse(Path(args[0]), int(args[1]))
     elif command == "rows" and len(args) in (2, 4, 5, 6):

@@ -1,14 +1,20 @@
 """Features of both prediction tasks at every prediction time, with their labels (contact_warehouse/predictions,
-wired once in contact_warehouse/engine/python_models.py, which the Python step also runs on the other engines)."""
+wired once in contact_warehouse/engine/python_models.py, which the Python step also runs on the other engines).
+
+Incremental (issue 22): a nightly run computes the new prediction times and the customers whose earlier inputs
+changed, and keeps last night's other rows (contact_warehouse/predictions/incremental.py); the strategy 'replace'
+(macros/incremental_replace.sql) writes the whole result, which equals a full recompute row for row. --full-refresh
+computes everything."""
 
 
 def model(dbt, session):
     from contact_warehouse.engine.python_models import Params, prediction_rows
 
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="replace")
     inputs = {
         "int_prediction_interactions": dbt.ref("int_prediction_interactions"),
         "fct_survey_answers": dbt.ref("fct_survey_answers"),
         "dim_customers": dbt.ref("dim_customers"),
     }
-    return prediction_rows(inputs, Params.from_dbt_config(dbt.config.get("prediction_params")))
+    previous = str(dbt.this) if dbt.is_incremental else None
+    return prediction_rows(inputs, Params.from_dbt_config(dbt.config.get("prediction_params")), session, previous)

@@ -1,0 +1,247 @@
+"""int_prediction_rows on a nightly run (contact_warehouse/predictions/incremental.py, issue 22): computed from last
+night's table, it equals a full recompute row for row after a new day with a late correction, a merge of two
+customers and a CRM churn; an unchanged customer's rows are kept, not recomputed. On a small synthetic history."""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from contact_warehouse.predictions import frames_from, typed
+from contact_warehouse.predictions.features import Frames
+from contact_warehouse.predictions.incremental import FINGERPRINT, STORED_ROW_COLUMNS, nightly_prediction_rows
+
+WINDOW, HORIZON = 3, 5
+START = pd.Timestamp("2026-09-01")
+INTENTS = ["billing_question", "cancel_service", "technical_issue", "unknown"]
+CHANNELS = ["voice", "chat", "email"]
+
+
+def synthetic(customers: int = 80, days: int = 40, seed: int = 7) -> Frames:
+    """A small history: engagements of 1-3 interactions per customer, survey answers, a CRM for two customers in
+    three (some created during the history, some churned)."""
+    rng = np.random.default_rng(seed)
+    rows, answers = [], []
+    for c in range(customers):
+        key = f"c{c:03d}"
+        for e in range(rng.poisson(5)):
+            at = START + pd.Timedelta(minutes=int(rng.integers(0, days * 24 * 60)))
+            intent = INTENTS[rng.integers(len(INTENTS))]
+            contacts = int(rng.integers(1, 4))
+            for i in range(contacts):
+                ended = at + pd.Timedelta(minutes=int(rng.integers(2, 90)))
+                rows.append(
+                    {
+                        "interaction_id": f"{key}-{e}-{i}",
+                        "engagement_id": f"{key}-{e}",
+                        "customer_key": key,
+                        "started_at": at,
+                        "ended_at": ended,
+                        "intent": intent,
+                        "first_channel": CHANNELS[rng.integers(3)],
+                        "channels_count": 1,
+                        "is_assisted": bool(rng.random() < 0.6),
+                        "is_customer_initiated": bool(rng.random() < 0.85),
+                        "is_resolved": bool(i == contacts - 1 and rng.random() < 0.5),
+                        "effort_minutes": float(rng.integers(1, 40)),
+                        "transfers": int(rng.integers(0, 2)),
+                        "abandoned_legs": int(rng.integers(0, 2)),
+                        "wait_seconds": float(rng.integers(0, 300)) if rng.random() < 0.7 else None,
+                        "sentiment_compound": float(rng.uniform(-1, 1)) if rng.random() < 0.6 else None,
+                    }
+                )
+                at = ended + pd.Timedelta(hours=int(rng.integers(1, 60)))
+            if rng.random() < 0.3:
+                kind = "nps" if rng.random() < 0.6 else "csat"
+                answers.append(
+                    {
+                        "customer_key": key,
+                        "responded_at": at,
+                        "survey_type": kind,
+                        "score": float(rng.integers(0, 11) if kind == "nps" else rng.integers(1, 6)),
+                    }
+                )
+    crm = []
+    for c in range(customers):
+        known = c % 3 != 0
+        created = START - pd.Timedelta(days=100) if c % 7 else START + pd.Timedelta(days=int(rng.integers(1, days)))
+        churned = START + pd.Timedelta(days=float(rng.uniform(5, days + 10))) if known and c % 5 == 0 else None
+        crm.append(
+            {
+                "customer_key": f"c{c:03d}",
+                "customer_ref": f"CRM{c}" if known else None,
+                "value_tier": ("high" if c % 4 == 0 else "standard") if known else None,
+                "crm_created_at": created if known else None,
+                "churned_at": churned,
+            }
+        )
+    return frames_from(pd.DataFrame(rows), pd.DataFrame(answers), pd.DataFrame(crm))
+
+
+def as_of(frames: Frames, t: pd.Timestamp) -> Frames:
+    """The data a run at ``t`` had: what ended or was answered by ``t``, the CRM records created by then, a churn
+    after ``t`` not yet recorded."""
+    cu = frames.customers[frames.customers["crm_created_at"].isna() | (frames.customers["crm_created_at"] <= t)]
+    return Frames(
+        frames.interactions[frames.interactions["ended_at"] <= t].reset_index(drop=True),
+        frames.surveys[frames.surveys["responded_at"] <= t].reset_index(drop=True),
+        cu.assign(churned_at=cu["churned_at"].where(cu["churned_at"] <= t)).reset_index(drop=True),
+    )
+
+
+def nightly(frames: Frames, history: int | None, con: duckdb.DuckDBPyConnection, previous: str | None):
+    result = nightly_prediction_rows(frames, WINDOW, HORIZON, history, con, previous)
+    return typed(result.df() if isinstance(result, duckdb.DuckDBPyRelation) else result, STORED_ROW_COLUMNS)
+
+
+def store(con: duckdb.DuckDBPyConnection, name: str, rows: pd.DataFrame) -> None:
+    con.register("__rows", rows)
+    con.execute(f"create or replace table {name} as select * from __rows")
+    con.unregister("__rows")
+
+
+def ordered(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.sort_values(["model_name", "snapshot_at", "customer_key", "engagement_id"]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def history() -> Frames:
+    return synthetic()
+
+
+def next_day(history: Frames) -> tuple[Frames, Frames, dict[str, str]]:
+    """Last night's data (up to the afternoon two days before the end) and tonight's: a new day and a half, with
+    a late correction of a contact two weeks old, customer b merged into customer c (b's contacts re-keyed, b's
+    CRM row gone), and a CRM churn recorded today for customer d."""
+    last = history.data_end.floor("D") - pd.Timedelta(days=1) + pd.Timedelta(hours=15)
+    before = as_of(history, last)
+    it, cu = history.interactions.copy(), history.customers.copy()
+    crm = cu.loc[cu["customer_ref"].notna() & cu["churned_at"].isna() & (cu["crm_created_at"] < START), "customer_key"]
+    old = it[it["ended_at"].between(last - pd.Timedelta(days=14), last - pd.Timedelta(days=10))]
+    old = old[old["customer_key"].isin(crm)]
+    a = old["customer_key"].iloc[0]
+    it.loc[old.index[0], "transfers"] += 2.0  # transfers_30d of the churn rows of the last 10 to 14 days
+    b, c = "c010", "c011"
+    it.loc[it["customer_key"] == b, "customer_key"] = c
+    cu = cu[cu["customer_key"] != b]
+    alive = cu[cu["customer_ref"].notna() & cu["churned_at"].isna() & (cu["crm_created_at"] < last)]
+    d = alive["customer_key"].iloc[3]
+    cu.loc[cu["customer_key"] == d, "churned_at"] = history.data_end - pd.Timedelta(hours=3)
+    return before, Frames(it, history.surveys, cu), {"a": a, "b": b, "c": c, "d": d}
+
+
+@pytest.mark.parametrize("history_days", [20, None], ids=["bounded_history", "unbounded"])
+def test_the_nightly_rows_equal_a_full_recompute(history, history_days) -> None:
+    """Last night's table, then tonight's data (a new day, a late correction, a merge, a CRM churn): the rows
+    computed from last night's table are those of a full recompute, value for value (order aside), fingerprints
+    included; and the run did keep rows (it was not a full recompute in disguise)."""
+    before, today, who = next_day(history)
+    con = duckdb.connect()
+    store(con, "previous", nightly(before, history_days, con, None))
+    result = nightly_prediction_rows(today, WINDOW, HORIZON, history_days, con, "previous")
+    assert isinstance(result, duckdb.DuckDBPyRelation)  # the incremental path, not the full fallback
+    got, want = nightly(today, history_days, con, "previous"), nightly(today, history_days, con, None)
+    pd.testing.assert_frame_equal(ordered(got), ordered(want), check_exact=True)
+    # The scenario's changes are in the rows: the correction moved a feature of a time last night knew, the
+    # merged key is gone, the churn is labelled.
+    then = nightly(before, history_days, con, None)
+    then = then[(then["customer_key"] == who["a"]) & (then["snapshot_at"] < before.data_end)]
+    now = want.merge(then[["model_name", "snapshot_at", "customer_key", "engagement_id"]])
+    assert (now["transfers_30d"].sum() - then["transfers_30d"].sum()) > 0
+    assert not (want["customer_key"] == who["b"]).any()
+    churned = want[(want["model_name"] == "churn") & (want["customer_key"] == who["d"])]
+    assert churned["label"].any()
+    # Times that fell out of the history, and last night's end (not a midnight), are gone.
+    assert before.data_end not in set(got["snapshot_at"])
+
+
+def test_an_unchanged_customer_keeps_last_nights_rows(history) -> None:
+    """A customer whose inputs known last night did not change is not recomputed: a marker written into their
+    rows of last night's table survives (where the label is final); the changed ones' rows are recomputed."""
+    before, today, who = next_day(history)
+    con = duckdb.connect()
+    previous = nightly(before, 20, con, None)
+    untouched = previous[~previous["customer_key"].isin(list(who.values()))]["customer_key"].iloc[0]
+    for key in (untouched, who["a"], who["c"]):
+        previous.loc[previous["customer_key"] == key, "tenure_days"] = -1.0
+    store(con, "previous", previous)
+    got = nightly(today, 20, con, "previous")
+    assert (got.loc[got["customer_key"] == untouched, "tenure_days"] == -1.0).any()
+    for changed in (who["a"], who["c"]):
+        assert not (got.loc[got["customer_key"] == changed, "tenure_days"] == -1.0).any()
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["survey_answer", "value_tier", "crm_created", "contact_started_before_the_end", "late_contact_of_a_new_key"],
+)
+def test_a_change_to_any_earlier_input_recomputes_the_customer(history, change) -> None:
+    """Each input the rows of earlier times read, changed for one customer, makes the nightly rows equal a full
+    recompute again (the fingerprint sees it): an old survey answer's score, the CRM value tier, the CRM creation
+    date, and a contact that started before last night's end but ended after it (a label of a closed horizon
+    reads the contacts started in it)."""
+    before, today, who = next_day(history)
+    last = before.data_end
+    it, sv, cu = today.interactions.copy(), today.surveys.copy(), today.customers.copy()
+    others = ~cu["customer_key"].isin(list(who.values()))  # not already recomputed for the scenario's changes
+    if change == "survey_answer":
+        # A promoter's answer, now a detractor's, of a CRM customer with rows after it.
+        crm = cu.loc[others & cu["customer_ref"].notna() & cu["churned_at"].isna(), "customer_key"]
+        recent = sv["responded_at"].between(last - pd.Timedelta(days=15), last - pd.Timedelta(days=2))
+        promoter = recent & (sv["survey_type"] == "nps") & (sv["score"] > 6) & sv["customer_key"].isin(crm)
+        sv.loc[sv.index[promoter][0], "score"] = 0.0
+    elif change == "value_tier":
+        i = cu.index[(cu["value_tier"] == "standard") & others][0]
+        cu.loc[i, "value_tier"] = "high"
+    elif change == "crm_created":
+        i = cu.index[(cu["crm_created_at"] < last - pd.Timedelta(days=30)) & others][0]
+        cu.loc[i, "crm_created_at"] = last - pd.Timedelta(days=3)
+    elif change == "late_contact_of_a_new_key":
+        # A customer with no rows last night (a key new to the table) whose contact, ended two days before last
+        # night's end, arrives late: an engagement open at the kept midnights after it.
+        late = it.iloc[[0]].copy()
+        late["interaction_id"], late["engagement_id"], late["customer_key"] = "late-2", "late-2", "c999"
+        late["intent"], late["is_customer_initiated"], late["is_resolved"] = "billing_question", True, False
+        late["started_at"], late["ended_at"] = last - pd.Timedelta(days=2, minutes=30), last - pd.Timedelta(days=2)
+        it = pd.concat([it, late], ignore_index=True)
+        cu = pd.concat([cu, cu.iloc[[0]].assign(customer_key="c999", customer_ref=None, value_tier=None)])
+        cu = cu.assign(crm_created_at=cu["crm_created_at"].where(cu["customer_key"] != "c999"))
+    else:
+        # An open engagement whose label was final last night (no contact on its intent within the window), and a
+        # contact on it that started within that window, before last night's end, but ended after it.
+        rows = nightly(before, 20, duckdb.connect(), None)
+        closed = rows[(rows["model_name"] == "repeat_contact") & rows["label_known"] & ~rows["label"]]
+        row = closed[closed["snapshot_at"] + pd.Timedelta(days=WINDOW) < last - pd.Timedelta(hours=2)].iloc[-1]
+        late = it[it["engagement_id"] == row["engagement_id"]].iloc[[0]].copy()
+        late["interaction_id"], late["engagement_id"], late["is_customer_initiated"] = "late-1", "late", True
+        late["started_at"] = row["snapshot_at"] + pd.Timedelta(hours=1)
+        late["ended_at"] = last + pd.Timedelta(hours=1)
+        it = pd.concat([it, late], ignore_index=True)
+    today = Frames(it, sv, cu)
+    con = duckdb.connect()
+    store(con, "previous", nightly(before, 20, con, None))
+    pd.testing.assert_frame_equal(
+        ordered(nightly(today, 20, con, "previous")), ordered(nightly(today, 20, con, None)), check_exact=True
+    )
+
+
+def test_a_changed_parameter_or_an_old_table_means_a_full_recompute(history) -> None:
+    """Another window, horizon or history bound than last night's, an engagement of two customers, or last night's
+    table of another shape (built before the fingerprints) or none: the rows are computed in full."""
+    before, today, _ = next_day(history)
+    con = duckdb.connect()
+    store(con, "previous", nightly(before, 20, con, None))
+    result = nightly_prediction_rows(today, WINDOW, HORIZON, 25, con, "previous")
+    assert isinstance(result, pd.DataFrame)
+    pd.testing.assert_frame_equal(ordered(typed(result, STORED_ROW_COLUMNS)), ordered(nightly(today, 25, con, None)))
+    # An engagement of two customers: a customer's rows would read another's contacts.
+    it = today.interactions.copy()
+    two = it["engagement_id"].duplicated(keep=False)
+    it.loc[it.index[two][0], "customer_key"] = "c999"
+    shared = Frames(it, today.surveys, today.customers)
+    assert isinstance(nightly_prediction_rows(shared, WINDOW, HORIZON, 20, con, "previous"), pd.DataFrame)
+    con.execute(f"alter table previous drop column {FINGERPRINT}")
+    assert isinstance(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous"), pd.DataFrame)
+    assert isinstance(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "missing_table"), pd.DataFrame)
