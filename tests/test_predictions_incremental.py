@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from contact_warehouse.predictions import frames_from, typed
+from contact_warehouse.predictions.bench import as_of
 from contact_warehouse.predictions.features import Frames
 from contact_warehouse.predictions.incremental import FINGERPRINT, STORED_ROW_COLUMNS, nightly_prediction_rows
 
@@ -78,17 +79,6 @@ def synthetic(customers: int = 80, days: int = 40, seed: int = 7) -> Frames:
             }
         )
     return frames_from(pd.DataFrame(rows), pd.DataFrame(answers), pd.DataFrame(crm))
-
-
-def as_of(frames: Frames, t: pd.Timestamp) -> Frames:
-    """The data a run at ``t`` had: what ended or was answered by ``t``, the CRM records created by then, a churn
-    after ``t`` not yet recorded."""
-    cu = frames.customers[frames.customers["crm_created_at"].isna() | (frames.customers["crm_created_at"] <= t)]
-    return Frames(
-        frames.interactions[frames.interactions["ended_at"] <= t].reset_index(drop=True),
-        frames.surveys[frames.surveys["responded_at"] <= t].reset_index(drop=True),
-        cu.assign(churned_at=cu["churned_at"].where(cu["churned_at"] <= t)).reset_index(drop=True),
-    )
 
 
 def nightly(frames: Frames, history: int | None, con: duckdb.DuckDBPyConnection, previous: str | None):
