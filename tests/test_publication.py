@@ -1,8 +1,9 @@
 """Nightly runs: a clean run publishes the marts (only the marts) with meta.publication; a blocking check that
 fails leaves the serving file byte for byte as it was; readers never see a half-written file; one run at a time;
-a run killed with SIGKILL mid-load or mid-build is followed by a run that publishes the same marts; the landing
-sensor asks for one run per new file. The clean run is the session's `contact-warehouse run` on the small landing
-folder (conftest.py `small_run`)."""
+a run killed with SIGKILL mid-load or mid-build (mid-build: its dbt dies with it, and a run started at once is
+refused in one line or succeeds, never failing on DuckDB's file lock) is followed by a run that publishes the same
+marts; the landing sensor asks for one run per new file. The clean run is the session's `contact-warehouse run` on
+the small landing folder (conftest.py `small_run`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
-from conftest import CliRun, environment
+from conftest import CLI, CliRun, environment
+from processes import KILLER, alive, dbt_writing, outputs, start
 from small_landing import SMS, write_landing
 
 from contact_warehouse.publication.locking import dead_holder, exclusive_warehouse_lock, lock_path_for
@@ -318,51 +320,6 @@ def test_a_second_run_is_refused_while_one_holds_the_warehouse(tmp_path: Path, l
     assert not site.db.exists(), "the refused run did not touch the build file"
 
 
-KILLER = """
-import os, signal, sys, time
-from pathlib import Path
-mode, marker = sys.argv[1], Path(sys.argv[2])
-
-def kill_everything():
-    os.killpg(os.getpgid(0), signal.SIGKILL)  # this process and its dbt child, as an OOM killer or reboot would
-
-if mode == "load":
-    from contact_warehouse.loading import loader
-    original, calls = loader._record_ledger, []
-    def record_then_die(*args):
-        original(*args)
-        calls.append(1)
-        if len(calls) == 3:
-            kill_everything()  # inside the third file's transaction, before its commit
-    loader._record_ledger = record_then_die
-else:
-    from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
-    original = DbtCliInvocation.stream_raw_events
-    def stream_then_hang(self):
-        models = 0
-        for event in original(self):
-            yield event
-            models += event.raw_event["info"]["name"] == "LogModelResult"
-            if models == 5:
-                marker.write_text(str(os.getpid()))
-                time.sleep(3600)  # mid-build, holding the warehouse, until the test kills us
-    DbtCliInvocation.stream_raw_events = stream_then_hang
-
-# What `contact-warehouse run` does after its `dbt parse`: the job in-process on the DAGSTER_HOME instance.
-import dagster as dg
-from orchestration.definitions import defs
-defs().resolve_job_def("warehouse_job").execute_in_process(instance=dg.DagsterInstance.get(), raise_on_error=False)
-"""
-
-
-def _start(site: Site, *args: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, **site.env()}
-    with log.open("w") as out:
-        return subprocess.Popen(
-            [*args], env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=site.root
-        )
-
-
 def test_a_run_killed_mid_load_or_mid_build_is_followed_by_a_run_that_publishes_the_same_marts(
     clean, tmp_path: Path, dagster_home: Path
 ) -> None:
@@ -378,34 +335,60 @@ def test_a_run_killed_mid_load_or_mid_build_is_followed_by_a_run_that_publishes_
     killer.write_text(KILLER)
 
     # 1. SIGKILL inside the third file's load transaction.
-    proc = _start(site, sys.executable, str(killer), "load", "-", log=tmp_path / "load.log")
-    assert proc.wait(timeout=300) == -signal.SIGKILL, (tmp_path / "load.log").read_text()[-3000:]
+    proc = start([sys.executable, str(killer), "load", "-"], site.env(), site.root, tmp_path / "load")
+    assert proc.wait(timeout=300) == -signal.SIGKILL, "".join(outputs(tmp_path / "load"))[-3000:]
     with duckdb.connect(str(site.db), read_only=True) as con:
         assert con.execute("select count(*) from raw._load_ledger").fetchone()[0] == 2
     assert digest(site.serving) == before
 
-    # 2. SIGKILL mid-build; meanwhile a second run is refused, naming the holder.
+    # 2. Mid-build, a second run is refused, naming the holder. Then SIGKILL of the run only (`kill -9 <pid>`, not
+    # its process group): its dbt, still writing the build file, must die with it.
     marker = tmp_path / "mid_build"
-    proc = _start(site, sys.executable, str(killer), "build", str(marker), log=tmp_path / "build.log")
+    proc = start([sys.executable, str(killer), "build", str(marker)], site.env(), site.root, tmp_path / "build")
+    dbt, recovery = None, None
     try:
         deadline = time.monotonic() + 300
         while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert marker.exists(), (tmp_path / "build.log").read_text()[-3000:]
+        assert marker.exists(), "".join(outputs(tmp_path / "build"))[-3000:]
         concurrent = run_job(site)
         assert not concurrent.success
         assert f"held by pid {proc.pid}" in run_messages(concurrent)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=60)
-    assert digest(site.serving) == before
-    assert lock_path_for(site.db).exists()
+        dbt = dbt_writing(proc.pid, site.db)
+        assert dbt is not None, "the killed run had no dbt writing the build file: the kill proves nothing"
 
-    # 3. The next run (the CLI, on a persistent Dagster instance) completes and publishes.
-    contact_warehouse = str(Path(sys.executable).parent / "contact-warehouse")
-    proc = _start(site, contact_warehouse, "run", log=tmp_path / "recover.log")
-    assert proc.wait(timeout=600) == 0, (tmp_path / "recover.log").read_text()[-5000:]
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+        assert digest(site.serving) == before
+        assert lock_path_for(site.db).exists()
+        # 3. The next run (the CLI, on a persistent Dagster instance), started at once: refused with the one-line
+        # "held by" message while the dead run's dbt lives, never failing on DuckDB's own file lock; then it
+        # completes and publishes the marts of the clean run.
+        recovery = start([CLI, "run"], site.env(), site.root, tmp_path / "recover")
+        gone_by = time.monotonic() + 10
+        while alive(dbt) and time.monotonic() < gone_by:
+            time.sleep(0.1)
+        assert not alive(dbt), "the killed run's dbt is still writing the build file"
+        code = recovery.wait(timeout=900)
+        out, err = outputs(tmp_path / "recover")
+        assert "Could not set lock" not in out + err and "Conflicting lock" not in out + err, out + err
+        if code == 3:  # refused: the dead run's dbt still held the build file when it started
+            (line,) = err.splitlines()
+            assert "is held by" in line
+            recovery = start([CLI, "run"], site.env(), site.root, tmp_path / "recover_again")
+            code = recovery.wait(timeout=900)
+            out, err = outputs(tmp_path / "recover_again")
+        assert code == 0, (out + err)[-5000:]
+        assert out.splitlines()[-1].startswith("run succeeded")
+    finally:
+        for running in (proc, recovery):
+            if running is not None and running.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(running.pid, signal.SIGKILL)
+                running.wait(timeout=60)
+        if dbt is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(dbt, signal.SIGKILL)  # old code: the orphan would outlive the test
     assert read_publication(site.serving)["run_id"] != "previous-publication"
     assert marts_snapshot(site.serving) == marts_snapshot(reference.serving)
 
