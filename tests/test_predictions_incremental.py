@@ -156,7 +156,8 @@ def test_the_nightly_rows_equal_a_full_recompute(history, history_days) -> None:
 
 def test_an_unchanged_customer_keeps_last_nights_rows(history) -> None:
     """A customer whose inputs known last night did not change is not recomputed: a marker written into their
-    rows of last night's table survives (where the label is final); the changed ones' rows are recomputed."""
+    rows of last night's table survives (where the label is final), also for a customer whose churn was recorded
+    tonight; the changed ones' rows are recomputed."""
     before, today, who = next_day(history)
     con = duckdb.connect()
     previous = nightly(before, 20, con, None)
@@ -166,6 +167,12 @@ def test_an_unchanged_customer_keeps_last_nights_rows(history) -> None:
     store(con, "previous", previous)
     got = nightly(today, 20, con, "previous")
     assert (got.loc[got["customer_key"] == untouched, "tenure_days"] == -1.0).any()
+    # A churn recorded tonight (after last night's end) changes no input of the times up to it: d is kept and
+    # only relabelled, not recomputed at every time.
+    previous.loc[previous["customer_key"] == who["d"], "tenure_days"] = -1.0
+    store(con, "previous", previous)
+    got = nightly(today, 20, con, "previous")
+    assert (got.loc[got["customer_key"] == who["d"], "tenure_days"] == -1.0).any()
     for changed in (who["a"], who["c"]):
         assert not (got.loc[got["customer_key"] == changed, "tenure_days"] == -1.0).any()
 

@@ -94,9 +94,10 @@ def fingerprints(frames: Frames, cutoffs: list[pd.Timestamp], tag: str) -> list[
 
     That is every column of the interactions ended by the cut-off (what the features read; a contact that started
     by it but ended after it can move only labels, which ``nightly_prediction_rows`` recomputes for its
-    customer: ``straddling``), the answers given by it, and the CRM row with ``crm_created_at`` and
-    ``churned_at`` after the cut-off told apart only as 'after' (no time up to the cut-off reads more of them; a
-    CRM row created after it is 'after' as a whole). ``tag`` (the parameters) is hashed in, the cut-off is not.
+    customer: ``straddling``), the answers given by it, and the CRM row with a ``crm_created_at`` after the
+    cut-off told apart only as 'after' (a CRM row created after it is 'after' as a whole) and a ``churned_at``
+    after it as none (no time up to the cut-off reads more of them; the open horizons' labels are relabelled in
+    SQL). ``tag`` (the parameters) is hashed in, the cut-off is not.
     The rows are hashed once for all the cut-offs."""
     it, sv, cu = frames.interactions, frames.surveys, frames.customers
     it_hashes = _row_hashes(it)
@@ -105,12 +106,17 @@ def fingerprints(frames: Frames, cutoffs: list[pd.Timestamp], tag: str) -> list[
     for cutoff in cutoffs:
         created = _stamp(cu["crm_created_at"], cutoff)
         later = created == _AFTER
+        churned = _stamp(cu["churned_at"], cutoff)
+        churned = np.where(churned == _AFTER, _NONE, churned)
         crm = pd.DataFrame(
             {
                 "customer_ref": cu["customer_ref"].astype(object).where(~later, None).to_numpy(),
                 "value_tier": cu["value_tier"].astype(object).where(~later, None).to_numpy(),
                 "crm_created_at": created,
-                "churned_at": np.where(later, _AFTER, _stamp(cu["churned_at"], cutoff)),
+                # A churn after the cut-off is, for the times up to it, no churn yet (the customer is alive then):
+                # hashed as none, so that a churn recorded tonight only relabels the open horizons (in SQL) and
+                # does not recompute the customer at every kept time.
+                "churned_at": np.where(later, _AFTER, churned),
             }
         )
         known_it = (it["ended_at"] <= cutoff).to_numpy()
