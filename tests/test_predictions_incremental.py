@@ -13,6 +13,7 @@ from contact_warehouse.predictions import frames_from, typed
 from contact_warehouse.predictions.bench import as_of
 from contact_warehouse.predictions.features import Frames
 from contact_warehouse.predictions.incremental import FINGERPRINT, STORED_ROW_COLUMNS, nightly_prediction_rows
+from contact_warehouse.predictions.strategy import write
 
 WINDOW, HORIZON = 3, 5
 START = pd.Timestamp("2026-09-01")
@@ -82,8 +83,14 @@ def synthetic(customers: int = 80, days: int = 40, seed: int = 7) -> Frames:
 
 
 def nightly(frames: Frames, history: int | None, con: duckdb.DuckDBPyConnection, previous: str | None):
+    """The table after tonight's run, written as dbt's strategy writes it (the macro's SQL) into a copy of last
+    night's table ``previous`` (None: a full refresh)."""
     result = nightly_prediction_rows(frames, WINDOW, HORIZON, history, con, previous)
-    return typed(result.df() if isinstance(result, duckdb.DuckDBPyRelation) else result, STORED_ROW_COLUMNS)
+    if previous is None:
+        return typed(result, STORED_ROW_COLUMNS)
+    con.execute(f"create or replace table tonight as select * from {previous}")
+    write(con, "tonight", result)
+    return typed(con.sql("select * from tonight").df(), STORED_ROW_COLUMNS)
 
 
 def store(con: duckdb.DuckDBPyConnection, name: str, rows: pd.DataFrame) -> None:
@@ -149,7 +156,8 @@ def test_the_nightly_rows_equal_a_full_recompute(history, history_days) -> None:
 
 def test_an_unchanged_customer_keeps_last_nights_rows(history) -> None:
     """A customer whose inputs known last night did not change is not recomputed: a marker written into their
-    rows of last night's table survives (where the label is final); the changed ones' rows are recomputed."""
+    rows of last night's table survives (where the label is final), also for a customer whose churn was recorded
+    tonight; the changed ones' rows are recomputed."""
     before, today, who = next_day(history)
     con = duckdb.connect()
     previous = nightly(before, 20, con, None)
@@ -159,8 +167,34 @@ def test_an_unchanged_customer_keeps_last_nights_rows(history) -> None:
     store(con, "previous", previous)
     got = nightly(today, 20, con, "previous")
     assert (got.loc[got["customer_key"] == untouched, "tenure_days"] == -1.0).any()
+    # A churn recorded tonight (after last night's end) changes no input of the times up to it: d is kept and
+    # only relabelled, not recomputed at every time.
+    previous.loc[previous["customer_key"] == who["d"], "tenure_days"] = -1.0
+    store(con, "previous", previous)
+    got = nightly(today, 20, con, "previous")
+    assert (got.loc[got["customer_key"] == who["d"], "tenure_days"] == -1.0).any()
     for changed in (who["a"], who["c"]):
         assert not (got.loc[got["customer_key"] == changed, "tenure_days"] == -1.0).any()
+
+
+def test_the_nightly_write_holds_only_what_changed(history) -> None:
+    """The change set the model hands to the strategy holds no row as it already is in last night's table except
+    those of the customers recomputed (a late correction, a merge): an unchanged customer's kept rows are not
+    written again, only relabelled where their label or label_known changes (the churn recorded today)."""
+    before, today, who = next_day(history)
+    con = duckdb.connect()
+    store(con, "previous", nightly(before, 20, con, None))
+    changes = nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous").df()
+    con.register("rows", typed(changes[~changes["model_name"].str.startswith("__")], STORED_ROW_COLUMNS))
+    # Set operations take NULLs as equal: a row of the change set that last night's table holds as it is.
+    same = con.sql("select distinct customer_key from (select * from rows intersect all select * from previous)")
+    assert {key for (key,) in same.fetchall()} <= {who["a"], who["c"]}
+    ((relabelled, written, table),) = con.sql(
+        f"select count(*) filter (customer_key = '{who['d']}' and model_name = 'churn' and label), count(*), "
+        "(select count(*) from previous) from rows"
+    ).fetchall()
+    assert relabelled > 0 and written < table / 2
+    assert (changes["model_name"] == "__delete_customer").any() and (changes["model_name"] == "__changes").sum() == 1
 
 
 @pytest.mark.parametrize(

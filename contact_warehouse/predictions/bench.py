@@ -11,8 +11,9 @@ shared machine read CPU seconds and RSS, not wall time.
 
 ``nightly DIR [WINDOW HORIZON HISTORY COPIES WIDTH]`` measures the nightly (incremental) ``int_prediction_rows``
 against the full recompute (issue 22): last night's table is the full result on the data as known a day before
-the end (``as_of``, not timed), then both calls run on tonight's data and write their table into DuckDB as dbt
-does, and the two tables are compared row for row. WIDTH > 1 repeats the customers (``widened``) to reach the
+the end (``as_of``, not timed), then both calls run on tonight's data and write as dbt's strategy does (the
+incremental one its change set into a copy of last night's table, the full one a new table; ``strategy.write``),
+and the two tables are compared row for row. WIDTH > 1 repeats the customers (``widened``) to reach the
 benchmark's daily volume from the bundled sample.
 """
 
@@ -28,6 +29,7 @@ import pandas as pd
 
 from . import Frames, frames_from, prediction_rows
 from .incremental import nightly_prediction_rows
+from .strategy import write
 
 # The dbt model's inputs (dbt_project/models/intermediate/predictions/int_prediction_rows.py).
 INPUTS = {
@@ -143,21 +145,23 @@ def nightly(
     print(f"{len(data.interactions):,} interactions from {data.data_start} to {data.data_end}; last night {last}")
     con = duckdb.connect()
     previous = nightly_prediction_rows(as_of(data, last), window_days, horizon_days, history_days, con, None)
-    con.register("previous_rows", previous)
-    con.execute("create table previous as select * from previous_rows")
-    con.unregister("previous_rows")
+    write(con, "previous", previous)
+    # Tonight's run writes into last night's table, as the strategy does (a copy, not timed).
+    con.execute("create table incremental as select * from previous")
     del previous
     timings = {}
-    for name, source in (("incremental", "previous"), ("recomputed", None)):
+    for name, source in (("incremental", "incremental"), ("recomputed", None)):
         began, cpu = time.perf_counter(), time.process_time()
         result = nightly_prediction_rows(data, window_days, horizon_days, history_days, con, source)
-        kind = "frame (computed in full)" if isinstance(result, pd.DataFrame) else "relation (incremental)"
-        if isinstance(result, pd.DataFrame):
-            con.register("result_rows", result)
-            result = con.sql("select * from result_rows")
-        result.create(name)
+        kind = "frame (computed in full)" if isinstance(result, pd.DataFrame) else "change set (incremental)"
+        write(con, name, result)
         timings[name] = (time.process_time() - cpu, time.perf_counter() - began)
         print(f"{name}: {timings[name][0]:.1f} s CPU ({timings[name][1]:.1f} s wall); result {kind}")
+        if not isinstance(result, pd.DataFrame):
+            ((rows_written, instructions),) = result.aggregate(
+                "count(*) filter (left(model_name, 2) <> '__'), count(*) filter (left(model_name, 2) = '__')"
+            ).fetchall()
+            print(f"  change set: {rows_written:,} rows written, {instructions:,} instructions")
     ((n,),) = con.sql("select count(*) from recomputed").fetchall()
     ((a,),) = con.sql("select count(*) from (select * from incremental except all select * from recomputed)").fetchall()
     ((b,),) = con.sql("select count(*) from (select * from recomputed except all select * from incremental)").fetchall()

@@ -12,11 +12,18 @@ time up to ``E``; only the labels whose horizon was still open at ``E`` (``t + h
   re-delivered contact, a CRM change, a merge that re-keys them), found by comparing a per-customer fingerprint of
   those inputs (``fingerprints``) with the one stored on their rows last night (``_input_fingerprint``); a key
   that vanished has nothing to compare with and loses its rows;
-- in SQL, over last night's table: the kept rows, relabelled where the horizon was open, ``label_known`` again,
-  times that fell out of ``prediction_history_days`` dropped (and the previous end, not a midnight, with them).
+- in SQL, over last night's table: the kept rows whose label (where the horizon was open) or ``label_known``
+  changes.
 
-A change of the window, the horizon, the history bound, the data's start or last night's end itself changes every
-fingerprint (they are hashed in): the run is then a full recompute, as it is without a previous table, with a
+The result is a change set, not the table (``nightly_prediction_rows``): those rows, to insert or to replace the
+row of the same key, and instructions: delete the rows of the customers not kept and of the times not kept (fallen
+out of ``prediction_history_days``, and the previous end, not a midnight), set the fingerprint of the kept
+customers whose inputs grew. The dbt strategy ``prediction_changes`` applies it inside the table
+(``dbt_project/macros/incremental_prediction_changes.sql``; ``strategy.py`` renders it for the bench and tests), so
+a night writes what changed, not every row.
+
+A change of the window, the horizon, the history bound or the data's start changes every fingerprint (they are
+hashed in): the run is then a full recompute, as it is without a previous table, with a
 previous table of another shape, or when an engagement spans two customers (the rows of a customer would then read
 another's contacts, which the per-customer comparison cannot see).
 """
@@ -34,6 +41,23 @@ from .snapshots import bounded, recent_times, snapshot_times
 FINGERPRINT = "_input_fingerprint"
 STORED_ROW_COLUMNS = {**ROW_COLUMNS, FINGERPRINT: "Int64"}
 _AFTER, _NONE = np.int64(-1), np.int64(-2)  # a CRM timestamp after the cut-off, and none at all
+# The change set's instructions to the strategy (macros/incremental_prediction_changes.sql), rows whose model_name
+# is none of the models': delete a customer's rows, delete a time's rows, set a customer's fingerprint, and the
+# marker that the result is a change set, not a whole table.
+DELETE_CUSTOMER, DELETE_TIME, SET_FINGERPRINT, CHANGES = (
+    "__delete_customer",
+    "__delete_time",
+    "__set_fingerprint",
+    "__changes",
+)
+
+
+def directive(kind: str, customer_key=None, snapshot_at=None, fingerprint=None) -> pd.DataFrame:
+    """Rows of the instruction ``kind`` (one per customer_key or snapshot_at given; one without either)."""
+    values = {"customer_key": customer_key, "snapshot_at": snapshot_at, FINGERPRINT: fingerprint}
+    values = {k: list(v) for k, v in values.items() if v is not None}
+    n = max((len(v) for v in values.values()), default=1)
+    return typed(pd.DataFrame({"model_name": [kind] * n, **values}), STORED_ROW_COLUMNS)
 
 
 def _row_hashes(df: pd.DataFrame) -> np.ndarray:
@@ -70,9 +94,10 @@ def fingerprints(frames: Frames, cutoffs: list[pd.Timestamp], tag: str) -> list[
 
     That is every column of the interactions ended by the cut-off (what the features read; a contact that started
     by it but ended after it can move only labels, which ``nightly_prediction_rows`` recomputes for its
-    customer: ``straddling``), the answers given by it, and the CRM row with ``crm_created_at`` and
-    ``churned_at`` after the cut-off told apart only as 'after' (no time up to the cut-off reads more of them; a
-    CRM row created after it is 'after' as a whole). ``tag`` (the parameters) and the cut-off are hashed in.
+    customer: ``straddling``), the answers given by it, and the CRM row with a ``crm_created_at`` after the
+    cut-off told apart only as 'after' (a CRM row created after it is 'after' as a whole) and a ``churned_at``
+    after it as none (no time up to the cut-off reads more of them; the open horizons' labels are relabelled in
+    SQL). ``tag`` (the parameters) is hashed in, the cut-off is not.
     The rows are hashed once for all the cut-offs."""
     it, sv, cu = frames.interactions, frames.surveys, frames.customers
     it_hashes = _row_hashes(it)
@@ -81,12 +106,17 @@ def fingerprints(frames: Frames, cutoffs: list[pd.Timestamp], tag: str) -> list[
     for cutoff in cutoffs:
         created = _stamp(cu["crm_created_at"], cutoff)
         later = created == _AFTER
+        churned = _stamp(cu["churned_at"], cutoff)
+        churned = np.where(churned == _AFTER, _NONE, churned)
         crm = pd.DataFrame(
             {
                 "customer_ref": cu["customer_ref"].astype(object).where(~later, None).to_numpy(),
                 "value_tier": cu["value_tier"].astype(object).where(~later, None).to_numpy(),
                 "crm_created_at": created,
-                "churned_at": np.where(later, _AFTER, _stamp(cu["churned_at"], cutoff)),
+                # A churn after the cut-off is, for the times up to it, no churn yet (the customer is alive then):
+                # hashed as none, so that a churn recorded tonight only relabels the open horizons (in SQL) and
+                # does not recompute the customer at every kept time.
+                "churned_at": np.where(later, _AFTER, churned),
             }
         )
         known_it = (it["ended_at"] <= cutoff).to_numpy()
@@ -103,7 +133,9 @@ def fingerprints(frames: Frames, cutoffs: list[pd.Timestamp], tag: str) -> list[
             part = part.reindex(present)
             table[f"{name}_sum"] = part["sum"].fillna(0).astype(np.uint64)
             table[f"{name}_n"] = part["n"].fillna(0).astype(np.int64)
-        table["tag"] = f"{tag};cutoff={cutoff.isoformat()}"
+        # The cut-off is not hashed in: an unchanged customer's fingerprint then stays the same from night to night
+        # and their rows are not rewritten (the comparison is always at last night's end, where it was stored).
+        table["tag"] = tag
         out.append(pd.Series(_row_hashes(table).view(np.int64), index=present, name=FINGERPRINT))
     return out
 
@@ -179,7 +211,7 @@ def restricted(frames: Frames, customers: pd.Index) -> Frames:
     )
 
 
-def kept_rows_sql(
+def relabelled_rows_sql(
     previous: str,
     columns: list[str],
     kept_times: list[pd.Timestamp],
@@ -189,41 +221,38 @@ def kept_rows_sql(
     churn: str,
     demand: str,
 ) -> str:
-    """Last night's rows of the customers in ``keep`` (customer_key, fingerprint: their new one, relabel_all) at
-    ``kept_times``, with ``label`` recomputed where the horizon ended after ``open_after``, and at every time for
-    the repeat-contact rows of the customers marked relabel_all (the rule of snapshots.py's
-    ``churn_rows`` and ``repeat_rows``, over ``churn``: customer_key, churned_at, and ``demand``: the
-    customer-initiated contacts' customer_key, intent, started_at), and ``label_known`` against ``data_end``."""
+    """Those of last night's rows of the customers in ``keep`` (customer_key, fingerprint: their new one,
+    relabel_all) at ``kept_times`` whose ``label`` or ``label_known`` changes, with the new values: ``label``
+    recomputed where the horizon ended after ``open_after``, and at every time for the repeat-contact rows of the
+    customers marked relabel_all (the rule of snapshots.py's ``churn_rows`` and ``repeat_rows``, over ``churn``:
+    customer_key, churned_at, and ``demand``: the customer-initiated contacts' customer_key, intent, started_at),
+    and ``label_known`` against ``data_end``. Every other kept row stays as it is in the table."""
     horizon_end = "p.snapshot_at + to_days(cast(p.horizon_days as integer))"
     times = ", ".join(f"timestamp '{t.isoformat(sep=' ')}'" for t in kept_times)
     is_open = f"{horizon_end} > timestamp '{open_after.isoformat(sep=' ')}'"
+    known = f"{horizon_end} <= timestamp '{data_end.isoformat(sep=' ')}'"
     churn_label = f"coalesce(c.churned_at > p.snapshot_at and c.churned_at <= {horizon_end}, false)"
     repeat_label = f"""exists (
                 select 1 from {demand} as d
                 where d.customer_key = p.customer_key and d.intent = p.intent
                     and d.started_at > p.snapshot_at and d.started_at <= {horizon_end})"""
 
-    def select(label: str) -> str:
-        replaced = {
-            "label": f"{label} as label",
-            "label_known": f"{horizon_end} <= timestamp '{data_end.isoformat(sep=' ')}' as label_known",
-            FINGERPRINT: f"k.{FINGERPRINT} as {FINGERPRINT}",
-        }
-        return ",\n        ".join(replaced.get(c, f"p.{c}") for c in columns)
-
-    # Three parts, so that the relabelling reads only the rows whose horizon was open (a few days of times) and
-    # those of the few customers marked relabel_all.
+    replaced = {"label": "new_label as label", "label_known": "new_known as label_known"}
+    replaced[FINGERPRINT] = f"new_fingerprint as {FINGERPRINT}"
+    outer = ", ".join(replaced.get(c, c) for c in columns)
     rows = f"from {previous} as p inner join {keep} as k on p.customer_key = k.customer_key"
     kept = f"p.snapshot_at in ({times})"
-    churn_open = f"p.model_name = 'churn' and {is_open}"
-    repeat_open = f"p.model_name <> 'churn' and ({is_open} or k.relabel_all)"
+    # Only the rows whose horizon was open (a few days of times) and those of the few customers marked
+    # relabel_all are read; only those whose values change are returned (and rewritten in the table).
     return f"""
-        select {select("p.label")} {rows} where {kept} and not ({churn_open}) and not ({repeat_open})
-        union all
-        select {select(churn_label)} {rows} left join {churn} as c on p.customer_key = c.customer_key
-        where {kept} and {churn_open}
-        union all
-        select {select(repeat_label)} {rows} where {kept} and {repeat_open}
+        select {outer} from (
+            select p.*, {churn_label} as new_label, {known} as new_known, k.{FINGERPRINT} as new_fingerprint
+            {rows} left join {churn} as c on p.customer_key = c.customer_key
+            where {kept} and p.model_name = 'churn' and {is_open}
+            union all
+            select p.*, {repeat_label} as new_label, {known} as new_known, k.{FINGERPRINT} as new_fingerprint
+            {rows} where {kept} and p.model_name <> 'churn' and ({is_open} or k.relabel_all)
+        ) where new_label is distinct from label or new_known is distinct from label_known
     """
 
 
@@ -256,8 +285,9 @@ def nightly_prediction_rows(
     """``int_prediction_rows`` with its fingerprints: ``prediction_rows`` of ``frames``, row for row, computed from
     the table ``previous`` (last night's, a table of ``con``; None: none, or a full refresh) as the module
     docstring says, or in full when it cannot be (no usable previous table, a parameter or the data's start
-    changed, an engagement of two customers). The incremental result is a relation of ``con`` (the kept rows never
-    leave DuckDB); the full one a frame."""
+    changed, an engagement of two customers). The incremental result is the change set (module docstring), a
+    relation of ``con`` that reads ``previous``: make it a table before changing ``previous``; the full one a frame
+    of the whole table."""
     tag = f"window={window_days};horizon={horizon_days};history={history_days};start={frames.data_start}"
     data_end = frames.data_end
 
@@ -297,38 +327,54 @@ def nightly_prediction_rows(
     fresh = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(ROW_COLUMNS))
     fresh[FINGERPRINT] = fresh["customer_key"].map(now)
     fresh = typed(fresh, STORED_ROW_COLUMNS)
-    con.register("__prediction_rows_fresh", fresh)
+    # What the table loses: every row of a customer not kept (recomputed or vanished) and of a time not kept.
+    ((times_before,),) = con.sql(f"select list(distinct snapshot_at) from {previous}").fetchall()
+    directives = [
+        directive(DELETE_CUSTOMER, customer_key=stored.index.difference(unchanged)),
+        directive(DELETE_TIME, snapshot_at=sorted(set(pd.to_datetime(times_before or [])) - set(kept))),
+        directive(CHANGES),
+    ]
     columns = ", ".join(STORED_ROW_COLUMNS)
-    if not kept:
-        return con.sql(f"select {columns} from __prediction_rows_fresh")
-
-    it = frames.interactions
-    # A customer-initiated contact that started by last night's end but ended after it (so not in last night's
-    # data, nor in the fingerprint): it can be the repeat contact of an engagement open at any earlier time whose
-    # horizon holds its start, so all of its customer's repeat-contact labels are recomputed.
-    straddling = it.loc[it["is_customer_initiated"] & (it["started_at"] <= last) & (it["ended_at"] > last)]
-    keep = pd.DataFrame(
-        {
-            "customer_key": unchanged.to_numpy(dtype=object),
-            FINGERPRINT: now.reindex(unchanged).to_numpy(),
-            "relabel_all": unchanged.isin(straddling["customer_key"]),
-        }
-    )
-    churn = frames.customers[["customer_key", "churned_at"]]
-    recent = it["started_at"] > last - max(window_days, horizon_days) * DAY
-    recent |= it["customer_key"].isin(straddling["customer_key"]) & (it["started_at"] > kept[0])
-    demand = it.loc[recent & it["is_customer_initiated"], ["customer_key", "intent", "started_at"]]
-    demand = demand.astype({"intent": object})
-    for name, df in (("keep", keep), ("churn", churn), ("demand", demand)):
-        con.register(f"__prediction_rows_{name}", df)
-    sql = kept_rows_sql(
-        previous,
-        list(STORED_ROW_COLUMNS),
-        kept,
-        last,
-        data_end,
-        "__prediction_rows_keep",
-        "__prediction_rows_churn",
-        "__prediction_rows_demand",
-    )
-    return con.sql(f"select {columns} from ({sql}) union all by name select {columns} from __prediction_rows_fresh")
+    selects = []
+    if kept:
+        it = frames.interactions
+        # A customer-initiated contact that started by last night's end but ended after it (so not in last night's
+        # data, nor in the fingerprint): it can be the repeat contact of an engagement open at any earlier time
+        # whose horizon holds its start, so all of its customer's repeat-contact labels are recomputed.
+        straddling = it.loc[it["is_customer_initiated"] & (it["started_at"] <= last) & (it["ended_at"] > last)]
+        keep = pd.DataFrame(
+            {
+                "customer_key": unchanged.to_numpy(dtype=object),
+                FINGERPRINT: now.reindex(unchanged).to_numpy(),
+                "relabel_all": unchanged.isin(straddling["customer_key"]),
+            }
+        )
+        # A kept customer's new input (tonight's contacts) changes their fingerprint: set on their rows.
+        moved = keep[keep[FINGERPRINT].to_numpy() != stored.reindex(unchanged).to_numpy()]
+        directives.append(
+            directive(SET_FINGERPRINT, customer_key=moved["customer_key"], fingerprint=moved[FINGERPRINT])
+        )
+        churn = frames.customers[["customer_key", "churned_at"]]
+        recent = it["started_at"] > last - max(window_days, horizon_days) * DAY
+        recent |= it["customer_key"].isin(straddling["customer_key"]) & (it["started_at"] > kept[0])
+        demand = it.loc[recent & it["is_customer_initiated"], ["customer_key", "intent", "started_at"]]
+        demand = demand.astype({"intent": object})
+        for name, df in (("keep", keep), ("churn", churn), ("demand", demand)):
+            con.register(f"__prediction_rows_{name}", df)
+        relabelled = relabelled_rows_sql(
+            previous,
+            list(STORED_ROW_COLUMNS),
+            kept,
+            last,
+            data_end,
+            "__prediction_rows_keep",
+            "__prediction_rows_churn",
+            "__prediction_rows_demand",
+        )
+        selects.append(f"select {columns} from ({relabelled})")
+    con.register("__prediction_rows_fresh", fresh)
+    con.register("__prediction_rows_directives", typed(pd.concat(directives, ignore_index=True), STORED_ROW_COLUMNS))
+    # A lazy relation: dbt (and strategy.write) makes it a table before the strategy changes last night's table,
+    # which the relabelled rows read.
+    selects += [f"select {columns} from __prediction_rows_{name}" for name in ("fresh", "directives")]
+    return con.sql(" union all ".join(selects))

@@ -2,15 +2,16 @@
 wired once in contact_warehouse/engine/python_models.py, which the Python step also runs on the other engines).
 
 Incremental (issue 22): a nightly run computes the new prediction times and the customers whose earlier inputs
-changed, and keeps last night's other rows (contact_warehouse/predictions/incremental.py); the strategy 'replace'
-(macros/incremental_replace.sql) writes the whole result, which equals a full recompute row for row. --full-refresh
-computes everything."""
+changed, keeps last night's other rows (contact_warehouse/predictions/incremental.py) and returns only the change
+set: rows to insert or replace, rows to delete, fingerprints to set. The strategy 'prediction_changes'
+(macros/incremental_prediction_changes.sql) applies it inside the table in one transaction; the table equals a full
+recompute row for row. --full-refresh computes everything."""
 
 
 def model(dbt, session):
     from contact_warehouse.engine.python_models import Params, prediction_rows
 
-    dbt.config(materialized="incremental", incremental_strategy="replace")
+    dbt.config(materialized="incremental", incremental_strategy="prediction_changes")
     inputs = {
         "int_prediction_interactions": dbt.ref("int_prediction_interactions"),
         "fct_survey_answers": dbt.ref("fct_survey_answers"),
