@@ -79,6 +79,10 @@ def tests_by_check(
     if memo not in _TESTS_BY_CHECK:
         grouped: dict[dg.AssetCheckKey, list[str]] = {}
         for unique_id in sorted(manifest["nodes"]):
+            # A disabled model's tests stay in the nodes, disabled, while the model moves to "disabled" (off DuckDB
+            # the dbt Python models are disabled): their check key would look up a model that is not there.
+            if manifest["nodes"][unique_id].get("config", {}).get("enabled") is False:
+                continue
             key = get_asset_check_key_for_test(manifest, translator, unique_id, project)
             if key is not None:
                 grouped.setdefault(dg.AssetCheckKey(key.asset_key, DBT_TESTS_CHECK), []).append(unique_id)

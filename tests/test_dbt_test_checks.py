@@ -181,3 +181,28 @@ def test_a_model_s_tests_run_without_the_model_give_one_failing_check_that_block
     for entry in instance.all_logs(result.run_id):
         progress.on_event(entry)
     assert progress._dbt_tests == len(tests)
+
+
+def test_a_manifest_with_disabled_models_gives_checks_for_the_enabled_ones_only(tmp_path: Path) -> None:
+    """Parsed for PostgreSQL the dbt Python models are disabled, their tests left in the nodes: the definitions of
+    the nightly job on PostgreSQL failed to load ("Could not find model...mart_churn_predictions in dbt manifest")."""
+    import json
+    import subprocess
+    import sys
+
+    from dagster_dbt import DagsterDbtTranslatorSettings
+
+    from contact_warehouse.settings import DBT_PROJECT_DIR
+    from orchestration.dbt_checks import ModelTestsTranslator, tests_by_check
+
+    dbt = str(Path(sys.executable).parent / "dbt")
+    args = ["parse", "--target", "postgres", "--target-path", str(tmp_path), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    subprocess.run([dbt, *args], cwd=DBT_PROJECT_DIR, check=True, capture_output=True)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    disabled = "model.contact_warehouse.mart_churn_predictions"
+    assert disabled not in manifest["nodes"]
+    assert any(node.get("attached_node") == disabled for node in manifest["nodes"].values())  # what broke it
+    translator = ModelTestsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+    grouped = tests_by_check(translator, manifest, None)
+    checked = {key.asset_key.path[-1] for key in grouped}
+    assert "mart_churn_predictions" not in checked and "fct_events" in checked
