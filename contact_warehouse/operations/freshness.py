@@ -60,16 +60,21 @@ def _threshold(criteria: dict, key: str) -> str:
     return f"{value['count']} {value['period']}s"
 
 
-def sources_with_freshness(manifest_path: Path) -> list[tuple[str, str]]:
-    """(source, table) of every dbt source with a freshness threshold, from the dbt manifest."""
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+def _checked_sources(manifest: dict) -> list[dict]:
+    """The manifest's source nodes with a freshness threshold and a ``loaded_at_field``: the tables checked."""
     found = []
     for node in manifest.get("sources", {}).values():
         criteria = node.get("freshness") or {}
         has_threshold = any((criteria.get(key) or {}).get("count") for key in ("warn_after", "error_after"))
         if has_threshold and node.get("loaded_at_field"):
-            found.append((node["source_name"], node["name"]))
-    return sorted(found)
+            found.append(node)
+    return found
+
+
+def sources_with_freshness(manifest_path: Path) -> list[tuple[str, str]]:
+    """(source, table) of every dbt source with a freshness threshold, from the dbt manifest."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return sorted((node["source_name"], node["name"]) for node in _checked_sources(manifest))
 
 
 # dbt's periods (FreshnessThreshold): a source is past a threshold when its age exceeds count periods.
@@ -109,11 +114,8 @@ def measure_freshness(
         ) from error
     now = now or datetime.now(UTC)
     results = []
-    for node in manifest.get("sources", {}).values():
-        criteria = node.get("freshness") or {}
-        field = node.get("loaded_at_field")
-        if not field or (_seconds(criteria, "warn_after") is None and _seconds(criteria, "error_after") is None):
-            continue
+    for node in _checked_sources(manifest):
+        criteria, field = node["freshness"], node["loaded_at_field"]
         table = node.get("identifier") or node["name"]
         where = f" where {criteria['filter']}" if criteria.get("filter") else ""
         common = {
