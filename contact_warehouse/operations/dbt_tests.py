@@ -116,8 +116,5 @@ class DbtTestOutcome:
 def outcomes_of_tests(metadata: Mapping[str, Any]) -> list[DbtTestOutcome]:
     """The per-test outcomes carried by a ``dbt_tests`` check's metadata (plain values, as ``metadata()`` wrote)."""
     tests: Sequence[Mapping[str, Any]] = metadata.get(TESTS_KEY) or []
-    return [
-        DbtTestOutcome(t["name"], t["status"] == PASS, WARNING if t["status"] == WARN else ERROR)
-        for t in tests
-        if t.get("status") != SKIPPED
-    ]
+    results = (DbtTestResult("", t["name"], t["status"], t.get("failures")) for t in tests)
+    return [DbtTestOutcome(r.name, r.passed, r.severity) for r in results if r.status != SKIPPED]
