@@ -146,9 +146,10 @@ def engagements_span_customers(frames: Frames) -> bool:
     return bool(pairs["engagement_id"].duplicated().any())
 
 
-def previous_end(previous: duckdb.DuckDBPyRelation) -> pd.Timestamp | None:
-    ((end,),) = previous.aggregate("max(snapshot_at)").fetchall()
-    return None if end is None else pd.Timestamp(end)
+def previous_times(con: duckdb.DuckDBPyConnection, previous: str) -> list[pd.Timestamp]:
+    """Last night's prediction times, sorted: the last is last night's data end."""
+    ((times,),) = con.sql(f"select list(distinct snapshot_at order by snapshot_at) from {previous}").fetchall()
+    return [pd.Timestamp(t) for t in times or []]
 
 
 def stored_fingerprints(previous: duckdb.DuckDBPyRelation) -> pd.Series:
@@ -300,7 +301,8 @@ def nightly_prediction_rows(
     usable = previous is not None and len(frames.interactions) and _table_exists(con, previous)
     if not usable or not _same_shape(con, previous) or engagements_span_customers(frames):
         return full()
-    last = previous_end(con.sql(f"select snapshot_at from {previous}"))
+    times_before = previous_times(con, previous)
+    last = times_before[-1] if times_before else None
     if last is None or last > data_end:
         return full()
     at_last, now = fingerprints(frames, [last, data_end], tag)
@@ -328,10 +330,9 @@ def nightly_prediction_rows(
     fresh[FINGERPRINT] = fresh["customer_key"].map(now)
     fresh = typed(fresh, STORED_ROW_COLUMNS)
     # What the table loses: every row of a customer not kept (recomputed or vanished) and of a time not kept.
-    ((times_before,),) = con.sql(f"select list(distinct snapshot_at) from {previous}").fetchall()
     directives = [
         directive(DELETE_CUSTOMER, customer_key=stored.index.difference(unchanged)),
-        directive(DELETE_TIME, snapshot_at=sorted(set(pd.to_datetime(times_before or [])) - set(kept))),
+        directive(DELETE_TIME, snapshot_at=sorted(set(times_before) - set(kept))),
         directive(CHANGES),
     ]
     columns = ", ".join(STORED_ROW_COLUMNS)
