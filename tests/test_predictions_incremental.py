@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from contact_warehouse.predictions import frames_from, typed
+from contact_warehouse.predictions import batched, frames_from, typed
 from contact_warehouse.predictions.bench import as_of
 from contact_warehouse.predictions.features import Frames
 from contact_warehouse.predictions.incremental import FINGERPRINT, STORED_ROW_COLUMNS, nightly_prediction_rows
@@ -87,10 +87,23 @@ def nightly(frames: Frames, history: int | None, con: duckdb.DuckDBPyConnection,
     night's table ``previous`` (None: a full refresh)."""
     result = nightly_prediction_rows(frames, WINDOW, HORIZON, history, con, previous)
     if previous is None:
-        return typed(result, STORED_ROW_COLUMNS)
+        assert computed_in_full(result)
+        return whole(result)
     con.execute(f"create or replace table tonight as select * from {previous}")
     write(con, "tonight", result)
     return typed(con.sql("select * from tonight").df(), STORED_ROW_COLUMNS)
+
+
+def computed_in_full(result: pd.DataFrame | duckdb.DuckDBPyRelation) -> bool:
+    """The whole table (a frame, or the batches' relation), not a change set (marked by a '__changes' row)."""
+    if isinstance(result, pd.DataFrame):
+        return True
+    ((marked,),) = result.filter("model_name = '__changes'").aggregate("count(*)").fetchall()
+    return marked == 0
+
+
+def whole(result: pd.DataFrame | duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    return typed(result if isinstance(result, pd.DataFrame) else result.df(), STORED_ROW_COLUMNS)
 
 
 def store(con: duckdb.DuckDBPyConnection, name: str, rows: pd.DataFrame) -> None:
@@ -138,7 +151,7 @@ def test_the_nightly_rows_equal_a_full_recompute(history, history_days) -> None:
     con = duckdb.connect()
     store(con, "previous", nightly(before, history_days, con, None))
     result = nightly_prediction_rows(today, WINDOW, HORIZON, history_days, con, "previous")
-    assert isinstance(result, duckdb.DuckDBPyRelation)  # the incremental path, not the full fallback
+    assert not computed_in_full(result)  # the incremental path, not the full fallback
     got, want = nightly(today, history_days, con, "previous"), nightly(today, history_days, con, None)
     pd.testing.assert_frame_equal(ordered(got), ordered(want), check_exact=True)
     # The scenario's changes are in the rows: the correction moved a feature of a time last night knew, the
@@ -258,14 +271,43 @@ def test_a_changed_parameter_or_an_old_table_means_a_full_recompute(history) -> 
     con = duckdb.connect()
     store(con, "previous", nightly(before, 20, con, None))
     result = nightly_prediction_rows(today, WINDOW, HORIZON, 25, con, "previous")
-    assert isinstance(result, pd.DataFrame)
-    pd.testing.assert_frame_equal(ordered(typed(result, STORED_ROW_COLUMNS)), ordered(nightly(today, 25, con, None)))
+    assert computed_in_full(result)
+    pd.testing.assert_frame_equal(ordered(whole(result)), ordered(nightly(today, 25, con, None)))
     # An engagement of two customers: a customer's rows would read another's contacts.
     it = today.interactions.copy()
     two = it["engagement_id"].duplicated(keep=False)
     it.loc[it.index[two][0], "customer_key"] = "c999"
     shared = Frames(it, today.surveys, today.customers)
-    assert isinstance(nightly_prediction_rows(shared, WINDOW, HORIZON, 20, con, "previous"), pd.DataFrame)
+    assert computed_in_full(nightly_prediction_rows(shared, WINDOW, HORIZON, 20, con, "previous"))
     con.execute(f"alter table previous drop column {FINGERPRINT}")
-    assert isinstance(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous"), pd.DataFrame)
-    assert isinstance(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "missing_table"), pd.DataFrame)
+    assert computed_in_full(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous"))
+    assert computed_in_full(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "missing_table"))
+
+
+@pytest.mark.parametrize("history_days", [20, None], ids=["bounded_history", "unbounded"])
+def test_the_full_computation_by_batches_equals_one_batch(history, history_days, monkeypatch) -> None:
+    """Computed in full by batches of customers (bounded memory, issue 22), the rows are those of the one-batch
+    computation, value for value and fingerprints included; and a nightly run from a table built by batches, and
+    its fall-back to a full recompute, equal the one-batch rows too. The batch size is forced small enough for
+    several batches (the fixture's 80 customers in batches of a few)."""
+    one_con = duckdb.connect()
+    one = nightly(history, history_days, one_con, None)
+    monkeypatch.setattr(batched, "BATCH_ROWS", 150)
+    con = duckdb.connect()
+    result = nightly_prediction_rows(history, WINDOW, HORIZON, history_days, con, None)
+    assert isinstance(result, duckdb.DuckDBPyRelation) and computed_in_full(result)  # the batched path
+    pd.testing.assert_frame_equal(ordered(whole(result)), ordered(one), check_exact=True)
+    # Tonight from last night's table built by batches, and tonight's full fall-back (another history bound) by
+    # batches, against the one-batch computation of tonight.
+    before, today, _ = next_day(history)
+    store(con, "previous", nightly(before, history_days, con, None))
+    monkeypatch.setattr(batched, "BATCH_ROWS", 10**9)
+    want = nightly(today, history_days, one_con, None)
+    monkeypatch.setattr(batched, "BATCH_ROWS", 150)
+    got = nightly(today, history_days, con, "previous")
+    pd.testing.assert_frame_equal(ordered(got), ordered(want), check_exact=True)
+    other = 25 if history_days is None else None
+    store(con, "previous", nightly(before, other, con, None))
+    fallback = nightly_prediction_rows(today, WINDOW, HORIZON, history_days, con, "previous")
+    assert isinstance(fallback, duckdb.DuckDBPyRelation) and computed_in_full(fallback)
+    pd.testing.assert_frame_equal(ordered(whole(fallback)), ordered(want), check_exact=True)
