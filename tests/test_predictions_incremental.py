@@ -4,9 +4,12 @@ customers and a CRM churn; an unchanged customer's rows are kept, not recomputed
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from contact_warehouse.predictions import batched, frames_from, typed
@@ -94,16 +97,13 @@ def nightly(frames: Frames, history: int | None, con: duckdb.DuckDBPyConnection,
     return typed(con.sql("select * from tonight").df(), STORED_ROW_COLUMNS)
 
 
-def computed_in_full(result: pd.DataFrame | duckdb.DuckDBPyRelation) -> bool:
-    """The whole table (a frame, or the batches' relation), not a change set (marked by a '__changes' row)."""
-    if isinstance(result, pd.DataFrame):
-        return True
-    ((marked,),) = result.filter("model_name = '__changes'").aggregate("count(*)").fetchall()
-    return marked == 0
+def computed_in_full(result: pd.DataFrame | pa.RecordBatchReader | duckdb.DuckDBPyRelation) -> bool:
+    """The whole table (a frame, or a reader of its batches), not a change set (a relation)."""
+    return isinstance(result, pd.DataFrame | pa.RecordBatchReader)
 
 
-def whole(result: pd.DataFrame | duckdb.DuckDBPyRelation) -> pd.DataFrame:
-    return typed(result if isinstance(result, pd.DataFrame) else result.df(), STORED_ROW_COLUMNS)
+def whole(result: pd.DataFrame | pa.RecordBatchReader) -> pd.DataFrame:
+    return typed(result if isinstance(result, pd.DataFrame) else result.read_pandas(), STORED_ROW_COLUMNS)
 
 
 def store(con: duckdb.DuckDBPyConnection, name: str, rows: pd.DataFrame) -> None:
@@ -285,29 +285,27 @@ def test_a_changed_parameter_or_an_old_table_means_a_full_recompute(history) -> 
 
 
 @pytest.mark.parametrize("history_days", [20, None], ids=["bounded_history", "unbounded"])
-def test_the_full_computation_by_batches_equals_one_batch(history, history_days, monkeypatch) -> None:
+def test_the_full_computation_by_batches_equals_one_batch(history, history_days, monkeypatch, caplog) -> None:
     """Computed in full by batches of customers (bounded memory, issue 22), the rows are those of the one-batch
     computation, value for value and fingerprints included; and a nightly run from a table built by batches, and
     its fall-back to a full recompute, equal the one-batch rows too. The batch size is forced small enough for
-    several batches (the fixture's 80 customers in batches of a few)."""
-    one_con = duckdb.connect()
-    one = nightly(history, history_days, one_con, None)
-    monkeypatch.setattr(batched, "BATCH_ROWS", 150)
-    con = duckdb.connect()
-    result = nightly_prediction_rows(history, WINDOW, HORIZON, history_days, con, None)
-    assert isinstance(result, duckdb.DuckDBPyRelation) and computed_in_full(result)  # the batched path
-    pd.testing.assert_frame_equal(ordered(whole(result)), ordered(one), check_exact=True)
-    # Tonight from last night's table built by batches, and tonight's full fall-back (another history bound) by
-    # batches, against the one-batch computation of tonight.
+    several batches (the fixture's 80 customers in batches of 16 or 30)."""
+    one = nightly(history, history_days, None, None)
     before, today, _ = next_day(history)
+    want = nightly(today, history_days, None, None)
+    monkeypatch.setattr(batched, "BATCH_ROWS", 600)
+    con = duckdb.connect()
+    with caplog.at_level(logging.INFO, logger=batched.__name__):
+        result = nightly_prediction_rows(history, WINDOW, HORIZON, history_days, con, None)
+        assert isinstance(result, pa.RecordBatchReader)  # the batched path
+        pd.testing.assert_frame_equal(ordered(whole(result)), ordered(one), check_exact=True)
+    (message,) = [r.getMessage() for r in caplog.records if "batches" in r.getMessage()]
+    assert int(message.split(" in ")[1].split()[0]) >= 3, message
+    # Tonight from last night's table built by batches, and tonight's fall-back to a full recompute (another
+    # history bound last night) by batches, against tonight's one-batch computation.
     store(con, "previous", nightly(before, history_days, con, None))
-    monkeypatch.setattr(batched, "BATCH_ROWS", 10**9)
-    want = nightly(today, history_days, one_con, None)
-    monkeypatch.setattr(batched, "BATCH_ROWS", 150)
-    got = nightly(today, history_days, con, "previous")
-    pd.testing.assert_frame_equal(ordered(got), ordered(want), check_exact=True)
-    other = 25 if history_days is None else None
-    store(con, "previous", nightly(before, other, con, None))
+    pd.testing.assert_frame_equal(ordered(nightly(today, history_days, con, "previous")), ordered(want))
+    store(con, "previous", nightly(before, 25 if history_days is None else None, con, None))
     fallback = nightly_prediction_rows(today, WINDOW, HORIZON, history_days, con, "previous")
-    assert isinstance(fallback, duckdb.DuckDBPyRelation) and computed_in_full(fallback)
+    assert isinstance(fallback, pa.RecordBatchReader)
     pd.testing.assert_frame_equal(ordered(whole(fallback)), ordered(want), check_exact=True)

@@ -35,6 +35,7 @@ import logging
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import ROW_COLUMNS, rows_at, typed
 from .batched import full_prediction_rows
@@ -284,22 +285,24 @@ def nightly_prediction_rows(
     window_days: int,
     horizon_days: int,
     history_days: int | None,
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | None,
     previous: str | None,
-) -> pd.DataFrame | duckdb.DuckDBPyRelation:
+) -> pd.DataFrame | pa.RecordBatchReader | duckdb.DuckDBPyRelation:
     """``int_prediction_rows`` with its fingerprints: ``prediction_rows`` of ``frames``, row for row, computed from
     the table ``previous`` (last night's, a table of ``con``; None: none, or a full refresh) as the module
     docstring says, or in full when it cannot be (no usable previous table, a parameter or the data's start
     changed, an engagement of two customers). The incremental result is the change set (module docstring), a
-    relation of ``con`` that reads ``previous``: make it a table before changing ``previous``; the full one a frame
-    of the whole table."""
+    relation of ``con`` that reads ``previous``: make it a table before changing ``previous``; the full one the
+    whole table: with ``con`` (dbt-duckdb's model) a reader of batches of customers computed as they are read
+    (bounded memory, batched.py), without it a frame. Logs which it computed, why, and how much."""
     tag = f"window={window_days};horizon={horizon_days};history={history_days};start={frames.data_start}"
     data_end = frames.data_end
 
-    def full(reason: str) -> pd.DataFrame | duckdb.DuckDBPyRelation:
+    def full(reason: str) -> pd.DataFrame | pa.RecordBatchReader:
         log.info("int_prediction_rows: full recompute: %s", reason)
         (now,) = fingerprints(frames, [data_end], tag) if len(frames.interactions) else [pd.Series(dtype=np.int64)]
-        return full_prediction_rows(frames, window_days, horizon_days, history_days, now, STORED_ROW_COLUMNS, con)
+        streamed = con is not None  # dbt-duckdb's model (the Python step off DuckDB wants a frame)
+        return full_prediction_rows(frames, window_days, horizon_days, history_days, now, STORED_ROW_COLUMNS, streamed)
 
     if previous is None:
         return full("no previous table (first build or --full-refresh)")
