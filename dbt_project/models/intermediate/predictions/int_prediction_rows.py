@@ -21,5 +21,6 @@ def model(dbt, session):
     }
     previous = str(dbt.this) if dbt.is_incremental else None
     # The run says in dbt's log whether it was incremental or full, why, and how much it recomputed.
-    with forwarded_to_dbt("int_prediction_rows"):
-        return prediction_rows(inputs, Params.from_dbt_config(dbt.config.get("prediction_params")), session, previous)
+    with forwarded_to_dbt():
+        rows = prediction_rows(inputs, Params.from_dbt_config(dbt.config.get("prediction_params")), session, previous)
+    return rows
