@@ -126,15 +126,15 @@ def full_prediction_rows(
         len(times),
     )
 
-    def batches() -> Iterator[pa.RecordBatch]:
-        for batch in _customer_batches(frames, keys, per_batch):
-            # The times and the data's end are the whole data's; the history read is bounded per customer.
-            rows = rows_at(bounded(batch, times[0], window_days), times, window_days, horizon_days, data_end)
-            yield pa.RecordBatch.from_pandas(finished(rows), preserve_index=False)
+    def computed(batch: Frames) -> pd.DataFrame:
+        # The times and the data's end are the whole data's; the history read is bounded per customer.
+        return finished(rows_at(bounded(batch, times[0], window_days), times, window_days, horizon_days, data_end))
 
-    stream = batches()
-    first = next(stream)  # the schema: every batch has the stored columns' types (``finished``)
-    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], stream))
+    parts = _customer_batches(frames, keys, per_batch)
+    first = pa.RecordBatch.from_pandas(computed(next(parts)), preserve_index=False)
+    # Every batch in the first's schema (the stored columns' types, ``finished``), stated rather than inferred.
+    rest = (pa.RecordBatch.from_pandas(computed(b), schema=first.schema, preserve_index=False) for b in parts)
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], rest))
 
 
 __all__ = ["BATCH_ROWS", "full_prediction_rows"]
