@@ -122,6 +122,7 @@ SETTINGS: dict[str, str] = {
     "CONTACT_WAREHOUSE_THREADS": "DuckDB threads",
     "CONTACT_WAREHOUSE_MEMORY_LIMIT": "DuckDB memory limit",
     "CONTACT_WAREHOUSE_TEMP_DIR": "DuckDB spill folder",
+    "CONTACT_WAREHOUSE_PREDICTION_BATCH_ROWS": "int_prediction_rows built in full: rows computed at once (1000000)",
     "CONTACT_WAREHOUSE_SCHEDULE_TZ": "time zone of the nightly schedule",
     "CONTACT_WAREHOUSE_UPDATE_SCREENSHOT": "tests: rewrite docs/cockpit.png",
     "CONTACT_WAREHOUSE_SETTLE_SECONDS": "seconds a landing file must stay unchanged before it is read (default 5)",

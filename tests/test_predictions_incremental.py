@@ -4,12 +4,15 @@ customers and a CRM churn; an unchanged customer's rows are kept, not recomputed
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
-from contact_warehouse.predictions import frames_from, typed
+from contact_warehouse.predictions import batched, frames_from, typed
 from contact_warehouse.predictions.bench import as_of
 from contact_warehouse.predictions.features import Frames
 from contact_warehouse.predictions.incremental import FINGERPRINT, STORED_ROW_COLUMNS, nightly_prediction_rows
@@ -87,10 +90,20 @@ def nightly(frames: Frames, history: int | None, con: duckdb.DuckDBPyConnection,
     night's table ``previous`` (None: a full refresh)."""
     result = nightly_prediction_rows(frames, WINDOW, HORIZON, history, con, previous)
     if previous is None:
-        return typed(result, STORED_ROW_COLUMNS)
+        assert computed_in_full(result)
+        return whole(result)
     con.execute(f"create or replace table tonight as select * from {previous}")
     write(con, "tonight", result)
     return typed(con.sql("select * from tonight").df(), STORED_ROW_COLUMNS)
+
+
+def computed_in_full(result: pd.DataFrame | pa.RecordBatchReader | duckdb.DuckDBPyRelation) -> bool:
+    """The whole table (a frame, or a reader of its batches), not a change set (a relation)."""
+    return isinstance(result, pd.DataFrame | pa.RecordBatchReader)
+
+
+def whole(result: pd.DataFrame | pa.RecordBatchReader) -> pd.DataFrame:
+    return typed(result if isinstance(result, pd.DataFrame) else result.read_pandas(), STORED_ROW_COLUMNS)
 
 
 def store(con: duckdb.DuckDBPyConnection, name: str, rows: pd.DataFrame) -> None:
@@ -138,7 +151,7 @@ def test_the_nightly_rows_equal_a_full_recompute(history, history_days) -> None:
     con = duckdb.connect()
     store(con, "previous", nightly(before, history_days, con, None))
     result = nightly_prediction_rows(today, WINDOW, HORIZON, history_days, con, "previous")
-    assert isinstance(result, duckdb.DuckDBPyRelation)  # the incremental path, not the full fallback
+    assert not computed_in_full(result)  # the incremental path, not the full fallback
     got, want = nightly(today, history_days, con, "previous"), nightly(today, history_days, con, None)
     pd.testing.assert_frame_equal(ordered(got), ordered(want), check_exact=True)
     # The scenario's changes are in the rows: the correction moved a feature of a time last night knew, the
@@ -258,14 +271,36 @@ def test_a_changed_parameter_or_an_old_table_means_a_full_recompute(history) -> 
     con = duckdb.connect()
     store(con, "previous", nightly(before, 20, con, None))
     result = nightly_prediction_rows(today, WINDOW, HORIZON, 25, con, "previous")
-    assert isinstance(result, pd.DataFrame)
-    pd.testing.assert_frame_equal(ordered(typed(result, STORED_ROW_COLUMNS)), ordered(nightly(today, 25, con, None)))
+    assert computed_in_full(result)
+    pd.testing.assert_frame_equal(ordered(whole(result)), ordered(nightly(today, 25, con, None)))
     # An engagement of two customers: a customer's rows would read another's contacts.
     it = today.interactions.copy()
     two = it["engagement_id"].duplicated(keep=False)
     it.loc[it.index[two][0], "customer_key"] = "c999"
     shared = Frames(it, today.surveys, today.customers)
-    assert isinstance(nightly_prediction_rows(shared, WINDOW, HORIZON, 20, con, "previous"), pd.DataFrame)
+    assert computed_in_full(nightly_prediction_rows(shared, WINDOW, HORIZON, 20, con, "previous"))
     con.execute(f"alter table previous drop column {FINGERPRINT}")
-    assert isinstance(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous"), pd.DataFrame)
-    assert isinstance(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "missing_table"), pd.DataFrame)
+    assert computed_in_full(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous"))
+    assert computed_in_full(nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "missing_table"))
+
+
+def test_the_full_computation_by_batches_equals_one_batch(history, monkeypatch, caplog) -> None:
+    """Computed in full by batches of customers (bounded memory, issue 22), the rows are those of the one-batch
+    computation, value for value and fingerprints included, with a bounded history (each batch's own ``earlier``
+    sums); so is the nightly run's fall-back to a full recompute (another history bound last night), which dbt
+    gets as a reader of batches too. The batch size is forced small enough for three batches of the fixture's
+    80 customers."""
+    before, today, _ = next_day(history)
+    one, want = nightly(history, 20, None, None), nightly(today, 20, None, None)
+    monkeypatch.setattr(batched, "BATCH_ROWS", 600)
+    con = duckdb.connect()
+    with caplog.at_level(logging.INFO, logger=batched.__name__):
+        result = nightly_prediction_rows(history, WINDOW, HORIZON, 20, con, None)
+    assert isinstance(result, pa.RecordBatchReader)  # the batched path
+    (message,) = [r.getMessage() for r in caplog.records if "batches" in r.getMessage()]
+    assert " in 3 batches " in message, message
+    pd.testing.assert_frame_equal(ordered(whole(result)), ordered(one), check_exact=True)
+    store(con, "previous", nightly(before, None, con, None))
+    fallback = nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous")
+    assert isinstance(fallback, pa.RecordBatchReader)
+    pd.testing.assert_frame_equal(ordered(whole(fallback)), ordered(want), check_exact=True)

@@ -83,7 +83,8 @@ def prediction_rows(
     inputs: Relations, params: Params, session: object | None = None, previous: str | None = None
 ) -> object:
     """The rows with their input fingerprints; on DuckDB's incremental run, from last night's table ``previous``
-    (a table of ``session``, the model's connection): a relation of ``session`` then, else a frame. The Python
+    (a table of ``session``, the model's connection): a relation of ``session`` then (the change set); computed
+    in full on DuckDB, an Arrow reader of customer batches (predictions/batched.py); else a frame. The Python
     step off DuckDB passes neither and recomputes in full (DECISIONS.md "int_prediction_rows is incremental")."""
     from contact_warehouse.predictions import frames_from
     from contact_warehouse.predictions.incremental import nightly_prediction_rows

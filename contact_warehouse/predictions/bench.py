@@ -2,9 +2,10 @@
 
 ``stretch WAREHOUSE COPIES`` repeats, in a copy of a warehouse, the relations the model reads (``stretched``);
 ``dump WAREHOUSE DIR`` writes the three relations the dbt model reads (as it reads them) to Parquet files in DIR;
-``rows DIR OUT [WINDOW HORIZON [HISTORY [COPIES]]]`` computes the prediction rows from them as the model does,
-writes them to OUT (Parquet, for an equality check between two versions of the code) and prints the CPU seconds
-and peak RSS of the computation. HISTORY is the model's ``prediction_history_days`` (``all``: unbounded, the
+``rows DIR OUT [WINDOW HORIZON [HISTORY [COPIES [BATCH_ROWS]]]]`` computes the prediction rows from them as the
+model does in full (by batches of about BATCH_ROWS rows; 0: in one batch) and makes them a table as dbt does,
+writes them to OUT (Parquet, sorted, for an equality check between two versions of the code) and prints the CPU
+seconds and peak RSS of the computation. HISTORY is the model's ``prediction_history_days`` (``all``: unbounded, the
 default); COPIES > 1 first repeats the data back to back (``stretched``: a cost probe for a longer history at the
 same daily volume, not real data). Run ``rows`` under ``/usr/bin/time -v`` for the process's own figures; on a
 shared machine read CPU seconds and RSS, not wall time.
@@ -21,13 +22,16 @@ from __future__ import annotations
 
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from . import Frames, frames_from, prediction_rows
+from contact_warehouse.engine.duckdb_settings import apply_settings, warehouse_settings
+
+from . import Frames, batched, frames_from
 from .incremental import nightly_prediction_rows
 from .strategy import write
 
@@ -176,20 +180,32 @@ def rows(
     horizon_days: int = 30,
     history_days: int | None = None,
     copies: int = 1,
+    batch_rows: int | None = None,
 ) -> None:
+    """The model's full computation (``nightly_prediction_rows`` without a previous table) made a table as dbt
+    makes it, on a DuckDB connection with dbt's memory limit (``engine/duckdb_settings.py``), by batches of about
+    ``batch_rows`` rows (default ``batched.BATCH_ROWS``; 0: one batch, the frame of the whole table)."""
     with duckdb.connect() as con:
         frames = {name: con.sql(f"select * from read_parquet('{folder / name}.parquet')").df() for name in INPUTS}
     data = stretched(frames_from(frames["interactions"], frames["surveys"], frames["customers"]), copies)
     del frames
     print(f"{len(data.interactions):,} interactions from {data.data_start} to {data.data_end}")
-    began, cpu = time.perf_counter(), time.process_time()
-    result = prediction_rows(data, window_days, horizon_days, history_days)
-    seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
-    with duckdb.connect() as con:
-        con.register("result", result)
-        con.sql("select * from result").write_parquet(str(out))
-    print(f"{len(result):,} rows; prediction_rows {cpu:.1f} s CPU ({seconds:.1f} s wall); peak RSS {peak:.2f} GiB")
+    if batch_rows is not None:
+        batched.BATCH_ROWS = batch_rows or 10**15
+    with tempfile.TemporaryDirectory() as scratch:
+        con = duckdb.connect(str(Path(scratch) / "rows.duckdb"))
+        apply_settings(con, warehouse_settings(Path(scratch) / "rows.duckdb", preserve_insertion_order=False))
+        began, cpu = time.perf_counter(), time.process_time()
+        result = nightly_prediction_rows(data, window_days, horizon_days, history_days, con, None)
+        write(con, "int_prediction_rows", result)  # as dbt-duckdb materializes the model's result
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+        del result
+        table = con.table("int_prediction_rows")
+        ((n,),) = table.aggregate("count(*)").fetchall()
+        table.order("model_name, snapshot_at, customer_key, engagement_id").write_parquet(str(out))
+        con.close()
+    print(f"{n:,} rows; computed and written {cpu:.1f} s CPU ({seconds:.1f} s wall); peak RSS {peak:.2f} GiB")
 
 
 if __name__ == "__main__":
@@ -202,7 +218,7 @@ if __name__ == "__main__":
         nightly(Path(args[0]), *numbers, *history, *(int(a) for a in args[4:]))
     elif command == "stretch" and len(args) == 2:
         stretch_warehouse(Path(args[0]), int(args[1]))
-    elif command == "rows" and len(args) in (2, 4, 5, 6):
+    elif command == "rows" and len(args) in (2, 4, 5, 6, 7):
         numbers = [int(a) for a in args[2:4]]
         history = [None if args[4] == "all" else int(args[4])] if len(args) > 4 else []
         rows(Path(args[0]), Path(args[1]), *numbers, *history, *(int(a) for a in args[5:]))

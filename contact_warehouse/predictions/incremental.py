@@ -30,14 +30,19 @@ another's contacts, which the per-customer comparison cannot see).
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from . import ROW_COLUMNS, prediction_rows, rows_at, typed
+from . import ROW_COLUMNS, rows_at, typed
+from .batched import full_prediction_rows
 from .features import DAY, NO_INTENT, Frames
 from .snapshots import bounded, recent_times, snapshot_times
 
+log = logging.getLogger(__name__)
 FINGERPRINT = "_input_fingerprint"
 STORED_ROW_COLUMNS = {**ROW_COLUMNS, FINGERPRINT: "Int64"}
 _AFTER, _NONE = np.int64(-1), np.int64(-2)  # a CRM timestamp after the cut-off, and none at all
@@ -280,37 +285,48 @@ def nightly_prediction_rows(
     window_days: int,
     horizon_days: int,
     history_days: int | None,
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | None,
     previous: str | None,
-) -> pd.DataFrame | duckdb.DuckDBPyRelation:
+) -> pd.DataFrame | pa.RecordBatchReader | duckdb.DuckDBPyRelation:
     """``int_prediction_rows`` with its fingerprints: ``prediction_rows`` of ``frames``, row for row, computed from
     the table ``previous`` (last night's, a table of ``con``; None: none, or a full refresh) as the module
     docstring says, or in full when it cannot be (no usable previous table, a parameter or the data's start
     changed, an engagement of two customers). The incremental result is the change set (module docstring), a
-    relation of ``con`` that reads ``previous``: make it a table before changing ``previous``; the full one a frame
-    of the whole table."""
+    relation of ``con`` that reads ``previous``: make it a table before changing ``previous``; the full one the
+    whole table: with ``con`` (dbt-duckdb's model) a reader of batches of customers computed as they are read
+    (bounded memory, batched.py), without it a frame. Logs which it computed, why, and how much."""
     tag = f"window={window_days};horizon={horizon_days};history={history_days};start={frames.data_start}"
     data_end = frames.data_end
 
-    def full() -> pd.DataFrame:
-        rows = prediction_rows(frames, window_days, horizon_days, history_days)
+    def full(reason: str) -> pd.DataFrame | pa.RecordBatchReader:
+        log.info("int_prediction_rows: full recompute: %s", reason)
         (now,) = fingerprints(frames, [data_end], tag) if len(frames.interactions) else [pd.Series(dtype=np.int64)]
-        rows[FINGERPRINT] = rows["customer_key"].map(now).astype("Int64")
-        return typed(rows, STORED_ROW_COLUMNS)
+        streamed = con is not None  # dbt-duckdb's model (the Python step off DuckDB wants a frame)
+        return full_prediction_rows(frames, window_days, horizon_days, history_days, now, STORED_ROW_COLUMNS, streamed)
 
-    usable = previous is not None and len(frames.interactions) and _table_exists(con, previous)
-    if not usable or not _same_shape(con, previous) or engagements_span_customers(frames):
-        return full()
+    if previous is None:
+        return full("no previous table (first build or --full-refresh)")
+    if not len(frames.interactions):
+        return full("no interactions")
+    if not _table_exists(con, previous):
+        return full(f"the previous table {previous} does not exist")
+    if not _same_shape(con, previous):
+        return full(f"the previous table {previous} has other columns or types than this code writes")
+    if engagements_span_customers(frames):
+        return full("an engagement spans two customers (a customer's rows would read another's contacts)")
     times_before = previous_times(con, previous)
     last = times_before[-1] if times_before else None
     if last is None or last > data_end:
-        return full()
+        return full("the previous table has no prediction time at or before the data's end")
     at_last, now = fingerprints(frames, [last, data_end], tag)
     stored = stored_fingerprints(con.sql(f"select customer_key, {FINGERPRINT} from {previous}"))
     both = at_last.index.intersection(stored.index)
     unchanged = both[at_last.loc[both].to_numpy() == stored.loc[both].to_numpy()]
     if not len(unchanged):
-        return full()
+        return full(
+            "no customer's inputs are as last night's (a changed window, horizon, history bound or data start "
+            "changes every fingerprint)"
+        )
 
     times = snapshot_times(frames)
     times = recent_times(times, history_days) if history_days is not None else times
@@ -319,6 +335,18 @@ def nightly_prediction_rows(
     changed = both.difference(unchanged)
     new_keys = at_last.index.difference(stored.index)
     changed = changed.union(may_have_rows(frames, new_keys, kept, window_days)) if kept else changed
+    log.info(
+        "int_prediction_rows: incremental from %s (last night's end %s): %s customers kept, %s recomputed at the "
+        "%s kept times, %s gone; %s new prediction times computed for every customer, %s times dropped",
+        previous,
+        last,
+        len(unchanged),
+        len(changed),
+        len(kept),
+        len(stored.index.difference(at_last.index)),
+        len(new),
+        len(set(times_before) - set(kept)),
+    )
     parts = []
     if kept and len(changed):
         mine = restricted(frames, changed)

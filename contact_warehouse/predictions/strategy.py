@@ -7,6 +7,7 @@ from __future__ import annotations
 import duckdb
 import jinja2
 import pandas as pd
+import pyarrow as pa
 
 from contact_warehouse.settings import DBT_PROJECT_DIR
 
@@ -21,9 +22,10 @@ def changes_sql(target: str, changes: str) -> str:
 
 def write(con: duckdb.DuckDBPyConnection, target: str, result: pd.DataFrame | duckdb.DuckDBPyRelation) -> None:
     """``target`` after a run whose model returned ``result``, as the strategy writes it: a change set (a relation
-    of ``con``, from ``nightly_prediction_rows``) applied inside the table in one transaction, or a whole result (a
-    frame) that becomes the table. The change set goes through a table first, as dbt's temp relation does."""
-    if isinstance(result, pd.DataFrame):
+    of ``con``, from ``nightly_prediction_rows``, marked by a '__changes' row) applied inside the table in one
+    transaction, or a whole result (a frame, or a reader of the batches computed in full) that becomes the table.
+    The change set goes through a table first, as dbt's temp relation does."""
+    if isinstance(result, pd.DataFrame | pa.RecordBatchReader):
         con.register("__prediction_rows_result", result)
         con.execute(f"create or replace table {target} as select * from __prediction_rows_result")
         con.unregister("__prediction_rows_result")
