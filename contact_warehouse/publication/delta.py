@@ -22,9 +22,9 @@ import duckdb
 
 from contact_warehouse.engine.sql import sql_identifier
 
-# Below this many rows in the build, a table is copied whole: the copy is cheaper than the comparison (measured on
-# the medium benchmark's marts, DECISIONS.md "Publication writes only the rows that changed").
-DELTA_MIN_ROWS = 100_000
+# Below this many rows in the build, a table is copied whole: the comparison's fixed statements cost more than the
+# copy (measured on a real night's marts, DECISIONS.md "Publication writes only the rows that changed").
+DELTA_MIN_ROWS = 10_000
 # A table whose changed rows exceed this share of it is copied whole: deleting and re-inserting most of a table
 # writes as much as the copy and leaves the deleted rows' space behind.
 DELTA_MAX_CHANGED_SHARE = 0.5
