@@ -78,29 +78,31 @@ def replace_changed_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str
         return False
     target = f"{sql_identifier(schema)}.{sql_identifier(table)}"
     source = f"build.{sql_identifier(schema)}.{sql_identifier(table)}"
-    # Rows are matched by their hash (every column, NULL hashed apart from every value): a join on the hash reads
-    # each table once and compares one integer, where a join on every column costs as much as the copy it saves
-    # (measured, DECISIONS.md). The published rows whose hash the build no longer has are deleted, by row id.
+    # Rows are matched by their hash (every column, NULL hashed apart from every value): each table is read once
+    # and the join compares one integer, where a join on every column costs as much as the copy it saves
+    # (measured, DECISIONS.md). Row ids say which published rows to delete and which of the build's to insert.
+    con.execute(f"create or replace temp table publication_old as select rowid as row_id, hash(s) as h from {target} s")
+    con.execute(f"create or replace temp table publication_new as select rowid as row_id, hash(b) as h from {source} b")
+    # One full join finds the unmatched rows of both sides (two anti joins would build two hash tables).
     con.execute(
-        f"create or replace temp table publication_hashes as select rowid as row_id, hash(s) as h from {target} s"
+        "create or replace temp table publication_diff as select o.row_id as gone_id, n.row_id as added_id, "
+        "coalesce(o.h, n.h) as h from publication_old o full join publication_new n using (h) "
+        "where o.h is null or n.h is null"
     )
-    con.execute(
-        "create or replace temp table publication_gone as select row_id from publication_hashes "
-        f"anti join (select hash(b) as h from {source} b) using (h)"
-    )
-    (gone,) = con.execute("select count(*) from publication_gone").fetchone()
-    (published,) = con.execute("select count(*) from publication_hashes").fetchone()
-    if gone <= DELTA_MAX_CHANGED_SHARE * max(published, 1):
-        con.execute(f"delete from {target} where rowid in (select row_id from publication_gone)")
-        # The build's rows whose hash no published row has.
+    count_and_sum = "count(*), coalesce(sum(h::hugeint), 0)"
+    old = con.execute(f"select {count_and_sum} from publication_old").fetchone()
+    new = con.execute(f"select {count_and_sum} from publication_new").fetchone()
+    gone = con.execute(f"select {count_and_sum} from publication_diff where gone_id is not null").fetchone()
+    added = con.execute(f"select {count_and_sum} from publication_diff where added_id is not null").fetchone()
+    pays = gone[0] <= DELTA_MAX_CHANGED_SHARE * max(old[0], 1)
+    if pays:
+        con.execute(f"delete from {target} where rowid in (select gone_id from publication_diff)")
         con.execute(
-            f"insert into {target} select b.* from {source} b where hash(b) not in (select h from publication_hashes)"
+            f"insert into {target} select b.* from {source} b semi join publication_diff d on b.rowid = d.added_id"
         )
-    con.execute("drop table publication_gone")
-    con.execute("drop table publication_hashes")
-    if gone > DELTA_MAX_CHANGED_SHARE * max(published, 1):
-        return False
-    # A row the build holds twice, published once (or the reverse), would come out wrong: marts have keys, so this
-    # does not happen, and the count and the sum of the rows' hashes say so; else the table is copied whole.
-    check = "select count(*), coalesce(sum(hash(t)::hugeint), 0) from {} t"
-    return con.execute(check.format(target)).fetchone() == con.execute(check.format(source)).fetchone()
+    for name in ("old", "new", "diff"):
+        con.execute(f"drop table publication_{name}")
+    # The join matches sets: a row the build holds twice, published once (or the reverse), would come out wrong.
+    # Marts have keys, so this does not happen, and the table's count and hash sum (old - gone + added) equal to
+    # the build's say so; else it is copied whole.
+    return pays and tuple(old[k] - gone[k] + added[k] for k in (0, 1)) == tuple(new)
