@@ -5,9 +5,10 @@ Copying every marts table again costs what the history costs (reading, compressi
 (DECISIONS.md, "Publication keeps copying every marts table": 44 of 47 differ after a day), so skipping unchanged
 tables saves nothing; skipping unchanged rows does. The new file therefore starts as a byte copy of the serving
 file (the operating system's copy, no DuckDB work), and in each large table of it the rows the build no longer has
-are deleted and the build's rows it lacks are inserted. Rows are compared whole (every column, NULL equal to NULL),
-so the result is the build's table exactly, as a set: no key or fingerprint is trusted. The swap stays the atomic
-rename of publish.py, so readers still see one whole publication or the other.
+are deleted and the build's rows it lacks are inserted. Rows are compared by the hash of the whole row (every
+column, NULL apart from every value), not by a key or a fingerprint a model keeps; a changed row is missed only if
+its 64-bit hash equals a published row's (DECISIONS.md puts the odds). The swap stays the atomic rename of
+publish.py, so readers still see one whole publication or the other.
 
 A table is copied whole instead when it is small (comparing costs more than copying), new, has other columns or
 types than the published one, or when most of its rows changed. A serving file that is not a publication this code
@@ -81,8 +82,13 @@ def replace_changed_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str
     # Rows are matched by their hash (every column, NULL hashed apart from every value): each table is read once
     # and the join compares one integer, where a join on every column costs as much as the copy it saves
     # (measured, DECISIONS.md). Row ids say which published rows to delete and which of the build's to insert.
-    con.execute(f"create or replace temp table publication_old as select rowid as row_id, hash(s) as h from {target} s")
-    con.execute(f"create or replace temp table publication_new as select rowid as row_id, hash(b) as h from {source} b")
+    # The row is the table's alias as a value (a struct of every column); the alias is one no mart's column has,
+    # since a column of the alias's name would be hashed instead of the row.
+    for name, relation in (("old", target), ("new", source)):
+        con.execute(
+            f"create or replace temp table publication_{name} as "
+            f"select rowid as row_id, hash(publication_row) as h from {relation} publication_row"
+        )
     # One full join finds the unmatched rows of both sides (two anti joins would build two hash tables).
     con.execute(
         "create or replace temp table publication_diff as select o.row_id as gone_id, n.row_id as added_id, "
