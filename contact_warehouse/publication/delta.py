@@ -31,6 +31,8 @@ DELTA_MIN_ROWS = 10_000
 DELTA_MAX_CHANGED_SHARE = 0.5
 # A serving file whose free blocks exceed its used ones is not started from: the full copy writes a compact file.
 MAX_FREE_SHARE = 0.5
+# The alias under which a table's row is hashed as one value; a table with a column of this name is copied whole.
+ROW_ALIAS = "publication_row"
 
 
 def reusable_serving_file(serving_db: Path, meta_table: str) -> bool:
@@ -75,19 +77,19 @@ def replace_changed_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str
     if not columns or columns != _columns(con, con.execute("select current_database()").fetchone()[0], schema, table):
         return False
     build_rows = _build_rows(con, schema, table)
-    if build_rows is None or build_rows < DELTA_MIN_ROWS:
+    if build_rows is None or build_rows < DELTA_MIN_ROWS or ROW_ALIAS in {name for name, _ in columns}:
         return False
     target = f"{sql_identifier(schema)}.{sql_identifier(table)}"
     source = f"build.{sql_identifier(schema)}.{sql_identifier(table)}"
     # Rows are matched by their hash (every column, NULL hashed apart from every value): each table is read once
     # and the join compares one integer, where a join on every column costs as much as the copy it saves
     # (measured, DECISIONS.md). Row ids say which published rows to delete and which of the build's to insert.
-    # The row is the table's alias as a value (a struct of every column); the alias is one no mart's column has,
-    # since a column of the alias's name would be hashed instead of the row.
+    # The row is the table's alias as a value (a struct of every column); a column of the alias's name would be
+    # hashed instead of the row, hence the check above.
     for name, relation in (("old", target), ("new", source)):
         con.execute(
             f"create or replace temp table publication_{name} as "
-            f"select rowid as row_id, hash(publication_row) as h from {relation} publication_row"
+            f"select rowid as row_id, hash({ROW_ALIAS}) as h from {relation} {ROW_ALIAS}"
         )
     # One full join finds the unmatched rows of both sides (two anti joins would build two hash tables).
     con.execute(
