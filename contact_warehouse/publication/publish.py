@@ -5,12 +5,17 @@ the marts of one run whose blocking checks passed, plus ``meta.publication``. Th
 serving file under a temporary name, flushed to disk, then renamed over it with ``os.replace`` (atomic on one
 file system). A reader holding the old file keeps its inode and a consistent copy; its next connection sees the
 new one. Any failure before the rename leaves the serving file byte for byte as it was.
+
+A night's file starts as a byte copy of the serving file when that is a publication this code can start from, and
+only the rows that changed are written into it (delta.py); otherwise, and for small or reshaped tables, every
+table is copied. Either way the file is the same publication, table for table.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +26,7 @@ import duckdb
 
 from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_identifier, sql_literal
+from contact_warehouse.publication.delta import replace_changed_rows, reusable_serving_file
 from contact_warehouse.publication.grains import add_grain_views
 from contact_warehouse.settings import make_private
 
@@ -46,6 +52,8 @@ class Publication:
     published_at: datetime
     tables: dict[str, int] = field(default_factory=dict)  # marts table -> row count
     checks: tuple[CheckOutcome, ...] = ()
+    # The tables written by changed rows into a copy of the last publication; the others were copied whole.
+    delta_tables: tuple[str, ...] = ()
 
 
 def _temp_path(serving: Path, run_id: str) -> Path:
@@ -100,6 +108,37 @@ PUBLICATION_COMMENTS = {
 }
 
 
+def _clear_comments(con: duckdb.DuckDBPyConnection, table: str, target: str) -> None:
+    """A table kept from the last publication loses its comments (its grain warning among them) before the
+    build's are copied, so that a description removed in dbt does not linger."""
+    con.execute(f"comment on table {target} is null")
+    for (column,) in con.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() and schema_name = ? "
+        "and table_name = ? and comment is not null",
+        [PUBLISHED_SCHEMA, table],
+    ).fetchall():
+        con.execute(f"comment on column {target}.{sql_identifier(column)} is null")
+
+
+def _start_from_previous(con: duckdb.DuckDBPyConnection, tables: list[str]) -> set[str]:
+    """In a copy of the last publication: drop what every publication writes anew (meta, the grain views) and the
+    tables the build no longer has. Returns the tables kept, which the rows that changed will update."""
+    con.execute(f"drop schema if exists {META_SCHEMA} cascade")
+    for (view,) in con.execute(
+        "select view_name from duckdb_views() where database_name = current_database() and schema_name = ? "
+        "and not internal",
+        [PUBLISHED_SCHEMA],
+    ).fetchall():
+        con.execute(f"drop view {PUBLISHED_SCHEMA}.{sql_identifier(view)}")
+    kept = set()
+    for table in published_tables(con, con.execute("select current_database()").fetchone()[0]):
+        if table in tables:
+            kept.add(table)
+        else:
+            con.execute(f"drop table {PUBLISHED_SCHEMA}.{sql_identifier(table)}")
+    return kept
+
+
 def _copy_comments(con: duckdb.DuckDBPyConnection, table: str, target: str) -> None:
     """The table's and its columns' comments (the dbt descriptions, persist_docs) follow it into the serving
     file: `create table ... as select` copies rows, not comments."""
@@ -117,7 +156,16 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, table: str, target: str) -> N
         con.execute(f"comment on column {target}.{sql_identifier(column)} is {sql_literal(comment)}")
 
 
-def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, published_at: datetime, checks) -> dict:
+def _write(
+    con: duckdb.DuckDBPyConnection,
+    build_db: Path,
+    run_id: str,
+    published_at: datetime,
+    checks,
+    from_previous: bool = False,
+) -> tuple[dict, list[str]]:
+    """Write the publication into ``con``'s file; with ``from_previous`` that file is a copy of the last one, whose
+    tables are updated by their changed rows where that pays (delta.py). Returns the row counts and those tables."""
     # One transaction for the whole file: in autocommit each of its ~1,800 statements (a table, a comment per
     # column, a view per grain) commits and flushes DuckDB's log on its own, a fixed cost paid every night. Readers
     # never see this file before the rename, so nothing needs the commits in between (DECISIONS.md).
@@ -125,12 +173,18 @@ def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, publishe
     con.execute("begin transaction")
     try:
         tables = published_tables(con, "build")
-        con.execute(f"create schema {PUBLISHED_SCHEMA}")
-        counts = {}
+        kept = _start_from_previous(con, tables) if from_previous else set()
+        con.execute(f"create schema if not exists {PUBLISHED_SCHEMA}")
+        counts, delta_tables = {}, []
         for table in tables:
             target = f"{PUBLISHED_SCHEMA}.{sql_identifier(table)}"
-            # Views are materialised: what they read stays behind in the build file.
-            con.execute(f"create table {target} as select * from build.{PUBLISHED_SCHEMA}.{sql_identifier(table)}")
+            if table in kept and replace_changed_rows(con, PUBLISHED_SCHEMA, table):
+                delta_tables.append(table)
+                _clear_comments(con, table, target)
+            else:
+                con.execute(f"drop table if exists {target}")
+                # Views are materialised: what they read stays behind in the build file.
+                con.execute(f"create table {target} as select * from build.{PUBLISHED_SCHEMA}.{sql_identifier(table)}")
             counts[table] = con.execute(f"select count(*) from {target}").fetchone()[0]
             _copy_comments(con, table, target)
     except BaseException:
@@ -168,13 +222,14 @@ def _write(con: duckdb.DuckDBPyConnection, build_db: Path, run_id: str, publishe
         ],
     )
     con.execute("commit")
-    return counts
+    return counts, delta_tables
 
 
 def publish(
     build_db: Path | str, serving_db: Path | str, run_id: str, checks: Sequence[CheckOutcome] = ()
 ) -> Publication:
-    """Copy every marts table of ``build_db`` into a new file and swap it into ``serving_db``.
+    """Copy every marts table of ``build_db`` into a new file and swap it into ``serving_db``: into a copy of
+    the serving file, only the rows that changed (delta.py).
 
     The caller guarantees that the build file is not being written (one run at a time) and that the run's
     blocking checks passed. A marts schema that does not exist yet publishes only ``meta.publication``.
@@ -186,11 +241,14 @@ def publish(
     _remove_leftovers(serving_db)
     temp = _temp_path(serving_db, run_id)
     published_at = datetime.now(UTC).replace(tzinfo=None)
+    from_previous = reusable_serving_file(serving_db, PUBLICATION_TABLE)
     try:
+        if from_previous:
+            shutil.copyfile(serving_db, temp)  # only read: the serving file stays as it is whatever happens next
         # The warehouse's memory bound: the copy of a 10M-event fct_events must spill, not grow.
         con = connect(temp, preserve_insertion_order=False)
         try:
-            counts = _write(con, build_db, run_id, published_at, checks)
+            counts, delta_tables = _write(con, build_db, run_id, published_at, checks, from_previous)
             con.execute("checkpoint")
         finally:
             con.close()
@@ -203,7 +261,7 @@ def publish(
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
         raise
-    return Publication(serving_db, run_id, published_at, counts, tuple(checks))
+    return Publication(serving_db, run_id, published_at, counts, tuple(checks), tuple(delta_tables))
 
 
 def read_publication(serving_db: Path | str) -> dict | None:

@@ -52,8 +52,9 @@ def publication() -> dg.AssetsDefinition:
         pool="warehouse_writer",
         retry_policy=STEP_RETRY,
         description=(
-            "The marts of the build file, copied into a new DuckDB file with meta.publication, then swapped into "
-            "place atomically (CONTACT_WAREHOUSE_SERVING_DB, default data/serving.duckdb)."
+            "The marts of the build file, copied into a new DuckDB file with meta.publication (large tables by "
+            "their changed rows into a copy of the last publication), then swapped into place atomically "
+            "(CONTACT_WAREHOUSE_SERVING_DB, default data/serving.duckdb)."
         ),
     )(publish_marts)
 
@@ -71,7 +72,8 @@ def publish_marts(
         result = publish(build, serving_db(), run_id=context.run_id, checks=checks)
     routing_files = export_routing_csv(result.path)  # for the routing engine, beside the serving file
     context.log.info(
-        f"Published {len(result.tables)} marts tables from {build} to {result.path} "
+        f"Published {len(result.tables)} marts tables from {build} to {result.path}, "
+        f"{len(result.delta_tables)} of them by their changed rows into a copy of the last publication "
         f"(lock {warehouse_lock.database_path()}.lock held by this run)."
     )
     return dg.MaterializeResult(
@@ -80,6 +82,7 @@ def publish_marts(
             "tables": dg.MetadataValue.int(len(result.tables)),
             "rows": dg.MetadataValue.int(sum(result.tables.values())),
             "row_counts": dg.MetadataValue.json(result.tables),
+            "tables_by_changed_rows": dg.MetadataValue.json(list(result.delta_tables)),
             "checks_recorded": dg.MetadataValue.int(len(checks)),
             "checks_failed_warn": dg.MetadataValue.int(sum(not c.passed for c in checks)),
             "routing_files": dg.MetadataValue.json([str(p) for p in routing_files]),

@@ -1,0 +1,229 @@
+"""A night's publication written as the rows that changed into a copy of the last one (publication/delta.py) is the
+same publication, table for table, as one written from scratch: rows, columns, comments, grain views and meta."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import contact_warehouse.publication.delta as delta_module
+import contact_warehouse.publication.publish as publish_module
+from contact_warehouse.publication.publish import publish, read_publication
+
+
+@pytest.fixture(autouse=True)
+def _small_tables_use_the_delta(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fixtures' tables are small: let every table of a few rows take the delta path."""
+    monkeypatch.setattr(delta_module, "DELTA_MIN_ROWS", 1)
+
+
+def _first_night(path: Path) -> Path:
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create schema staging")
+        con.execute("create table staging.stg_calls as select range as call_id from range(5)")
+        # NULLs in a column: a NULL must match a NULL, and not a value.
+        con.execute(
+            "create table marts.fct_events as select 'e' || range as event_id, "
+            "timestamp '2026-10-05' + to_minutes(range::bigint * 7) as occurred_at, "
+            "case when range % 5 = 0 then null else 'node ' || (range % 3) end as detail, "
+            "[range % 2, range % 3] as tags from range(200)"
+        )
+        con.execute("comment on table marts.fct_events is 'One row per event.'")
+        con.execute("comment on column marts.fct_events.detail is 'The IVR node.'")
+        con.execute("comment on column marts.fct_events.tags is 'Tags, removed from dbt later.'")
+        con.execute(
+            "create table marts.mart_daily as select date '2026-10-05' + cast(range % 10 as integer) as period_start, "
+            "case when range < 10 then 'day' else 'week' end as period_grain, range * 1.5 as amount from range(12)"
+        )
+        con.execute("comment on table marts.mart_daily is 'Daily and weekly amounts.'")
+        con.execute("comment on column marts.mart_daily.amount is 'Amount.'")
+        con.execute("create table marts.dim_gone as select range as gone_id from range(3)")
+        con.execute("create table marts.fct_reshaped as select range as row_id, range as amount from range(20)")
+        con.execute(
+            "create view marts.recent_events as select * from marts.fct_events where occurred_at < "
+            "timestamp '2026-10-05 01:00'"
+        )
+    return path
+
+
+def _next_night(first: Path, path: Path) -> Path:
+    """The first night's build changed as a night changes it: rows appended, removed and revised (one table's
+    count unchanged), a table dropped and one added, a column's type changed, comments edited and removed, a grain
+    added."""
+    path.write_bytes(first.read_bytes())
+    with duckdb.connect(str(path)) as con:
+        con.execute("delete from marts.fct_events where event_id in ('e3', 'e4', 'e150')")
+        con.execute("update marts.fct_events set detail = null where event_id = 'e7'")
+        con.execute("update marts.fct_events set detail = 'node 9' where event_id = 'e10'")
+        con.execute(
+            "insert into marts.fct_events select 'e' || range, timestamp '2026-10-06' + to_minutes(range::bigint), "
+            "null, [] from range(200, 230)"
+        )
+        con.execute("update marts.mart_daily set amount = amount + 1 where period_start = date '2026-10-14'")
+        con.execute("insert into marts.mart_daily values (date '2026-10-01', 'month', 99)")
+        con.execute("drop table marts.dim_gone")
+        con.execute("create table marts.dim_new as select range as new_id from range(4)")
+        con.execute("comment on table marts.dim_new is 'New this night.'")
+        con.execute("alter table marts.fct_reshaped alter amount type double")
+        con.execute("comment on column marts.fct_events.detail is 'The IVR node, or NULL.'")
+        con.execute("comment on column marts.fct_events.tags is null")
+    return path
+
+
+def _snapshot(path: Path) -> dict:
+    """Everything a reader sees in a serving file except the publication's time."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute("select schema_name, table_name, comment from duckdb_tables() order by all").fetchall()
+        views = con.execute(
+            "select schema_name, view_name, sql, comment from duckdb_views() where not internal order by all"
+        ).fetchall()
+        columns = con.execute(
+            "select schema_name, table_name, column_index, column_name, data_type, comment from duckdb_columns() "
+            "order by all"
+        ).fetchall()
+        rows = {
+            (schema, name): con.execute(f'select * from {schema}."{name}" order by all').fetchall()
+            for schema, name, *_ in [*tables, *views]
+            if schema != "meta"
+        }
+        meta = con.execute("select run_id, status, tables, checks from meta.publication").fetchall()
+    return {"tables": tables, "views": views, "columns": columns, "rows": rows, "meta": meta}
+
+
+def test_a_night_written_from_the_last_publication_equals_one_written_from_scratch(tmp_path: Path) -> None:
+    first = _first_night(tmp_path / "night1.duckdb")
+    second = _next_night(first, tmp_path / "night2.duckdb")
+    serving = tmp_path / "serving" / "serving.duckdb"
+    assert publish(first, serving, run_id="night-1").delta_tables == ()
+    result = publish(second, serving, run_id="night-2")
+    scratch = publish(second, tmp_path / "scratch" / "serving.duckdb", run_id="night-2")
+
+    assert scratch.delta_tables == ()
+    # The tables kept with their columns took the delta; the new, the reshaped and the materialised view did not.
+    assert set(result.delta_tables) == {"fct_events", "mart_daily"}
+    assert result.tables == scratch.tables
+    assert _snapshot(serving) == _snapshot(scratch.path)
+    snapshot = _snapshot(serving)
+    assert ("marts", "dim_gone") not in snapshot["rows"] and ("marts", "dim_new") in snapshot["rows"]
+    assert ("marts", "mart_daily_month") in snapshot["rows"], "the new grain has its view"
+    assert len(snapshot["rows"][("marts", "fct_events")]) == 227
+    assert read_publication(serving)["run_id"] == "night-2"
+
+
+def test_a_table_whose_rows_repeat_is_copied_whole_and_still_equal(tmp_path: Path) -> None:
+    """Rows are compared as sets; a table holding a row twice, published once, is caught and copied whole."""
+    first = tmp_path / "night1.duckdb"
+    with duckdb.connect(str(first)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.mart_counts as select range % 4 as bucket from range(8)")
+    second = tmp_path / "night2.duckdb"
+    second.write_bytes(first.read_bytes())
+    with duckdb.connect(str(second)) as con:
+        con.execute("insert into marts.mart_counts values (1), (5)")  # bucket 1 now three times; 5 new
+    serving = tmp_path / "serving" / "serving.duckdb"
+    publish(first, serving, run_id="night-1")
+    result = publish(second, serving, run_id="night-2")
+    assert result.delta_tables == ()
+    assert _snapshot(serving) == _snapshot(publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path)
+
+
+def test_a_table_that_mostly_changed_is_copied_whole(tmp_path: Path) -> None:
+    first = _first_night(tmp_path / "night1.duckdb")
+    second = tmp_path / "night2.duckdb"
+    second.write_bytes(first.read_bytes())
+    with duckdb.connect(str(second)) as con:
+        con.execute("update marts.fct_events set occurred_at = occurred_at + interval 1 day where event_id < 'e5'")
+    serving = tmp_path / "serving" / "serving.duckdb"
+    publish(first, serving, run_id="night-1")
+    result = publish(second, serving, run_id="night-2")
+    assert "fct_events" not in result.delta_tables and "mart_daily" in result.delta_tables
+    assert _snapshot(serving) == _snapshot(publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path)
+
+
+def test_a_failure_during_a_delta_leaves_the_serving_file_byte_for_byte_and_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _first_night(tmp_path / "night1.duckdb")
+    second = _next_night(first, tmp_path / "night2.duckdb")
+    serving = tmp_path / "serving" / "serving.duckdb"
+    publish(first, serving, run_id="night-1")
+    before = hashlib.sha256(serving.read_bytes()).hexdigest()
+    replace = publish_module.replace_changed_rows
+
+    def fail_after_the_first_delta(con, schema, table) -> bool:
+        replace(con, schema, table)
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(publish_module, "replace_changed_rows", fail_after_the_first_delta)
+    with pytest.raises(OSError, match="simulated"):
+        publish(second, serving, run_id="night-2")
+    assert hashlib.sha256(serving.read_bytes()).hexdigest() == before
+    assert [p.name for p in serving.parent.iterdir()] == [serving.name]
+
+
+@pytest.mark.parametrize("damage", ["not a publication", "write-ahead log beside it", "not a DuckDB file"])
+def test_a_serving_file_that_cannot_be_started_from_is_written_whole(tmp_path: Path, damage: str) -> None:
+    first = _first_night(tmp_path / "night1.duckdb")
+    second = _next_night(first, tmp_path / "night2.duckdb")
+    serving = tmp_path / "serving" / "serving.duckdb"
+    publish(first, serving, run_id="night-1")
+    if damage == "not a publication":
+        with duckdb.connect(str(serving)) as con:
+            con.execute("drop schema meta cascade")
+    elif damage == "write-ahead log beside it":
+        serving.with_name(serving.name + ".wal").write_bytes(b"")
+    else:
+        serving.write_bytes(b"not a database")
+    result = publish(second, serving, run_id="night-2")
+    assert result.delta_tables == ()
+    assert _snapshot(serving) == _snapshot(publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path)
+
+
+@pytest.mark.parametrize("names", [("s", "b"), ("s", delta_module.ROW_ALIAS)])
+def test_a_change_in_any_column_is_seen_whatever_the_columns_are_named(tmp_path: Path, names: tuple[str, str]) -> None:
+    """The whole row is hashed, even when a column has the name of an alias the comparison could use (the row's
+    own alias: then the table is copied whole)."""
+    first = tmp_path / "night1.duckdb"
+    with duckdb.connect(str(first)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            f"create table marts.mart_named as select range as s, range as {names[1]}, 0 as amount from range(10)"
+        )
+    second = tmp_path / "night2.duckdb"
+    second.write_bytes(first.read_bytes())
+    with duckdb.connect(str(second)) as con:
+        con.execute("update marts.mart_named set amount = 1 where s = 3")
+    serving = tmp_path / "serving" / "serving.duckdb"
+    publish(first, serving, run_id="night-1")
+    expected = () if delta_module.ROW_ALIAS in names else ("mart_named",)
+    assert publish(second, serving, run_id="night-2").delta_tables == expected
+    with duckdb.connect(str(serving), read_only=True) as con:
+        assert con.execute("select s from marts.mart_named where amount = 1").fetchall() == [(3,)]
+
+
+def test_the_real_marts_published_by_their_changed_rows_equal_a_whole_copy(small_run, tmp_path: Path) -> None:
+    """Every marts table of a real build (all the column types the marts use, their comments and grain views)
+    through the delta: a night that lost rows of every table, then the night that has them back."""
+    small_run.succeeded()
+    build = tmp_path / "warehouse.duckdb"
+    build.write_bytes(small_run.db.read_bytes())
+    fewer = tmp_path / "fewer.duckdb"
+    fewer.write_bytes(build.read_bytes())
+    with duckdb.connect(str(fewer)) as con:
+        tables = [
+            t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        ]
+        for table in tables:
+            con.execute(f'delete from marts."{table}" where rowid % 7 = 3')
+        # An empty table is copied (it has fewer rows than DELTA_MIN_ROWS); every other one takes the delta.
+        filled = {t for t in tables if con.execute(f'select count(*) from marts."{t}"').fetchone()[0]}
+    serving = tmp_path / "serving" / "serving.duckdb"
+    publish(build, serving, run_id="night-1")
+    for night, source in (("night-2", fewer), ("night-3", build)):
+        result = publish(source, serving, run_id=night)
+        assert set(result.delta_tables) == filled
+        assert _snapshot(serving) == _snapshot(publish(source, tmp_path / f"{night}.duckdb", run_id=night).path)
