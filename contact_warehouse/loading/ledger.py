@@ -159,11 +159,13 @@ def _record_duplicates(con: duckdb.DuckDBPyConnection, export: Export, ctx: dict
     Staging keeps one row per key (the last line of the latest load): these rows are the ones it drops."""
     table = export.main_table
     keys = ", ".join(f'"{k}"' for k in table.key)
+    # The file's new rows, staged by the loader before they join the raw table (the raw table otherwise).
+    source = ctx.get("staged", {}).get(table.name, f"{RAW_SCHEMA}.{table.name}")
     key_text = "concat_ws('|', " + ", ".join(f'cast("{k}" as varchar)' for k in table.key) + ")"
     con.execute(
         f"""insert into {DUPLICATES}
             select ?, ?, ?, ?, ?, {key_text}, count(*), min(_source_line), max(_source_line), ?::timestamp
-            from {RAW_SCHEMA}.{table.name} where _load_id = ? group by {keys} having count(*) > 1""",
+            from {source} where _load_id = ? group by {keys} having count(*) > 1""",
         [ctx["load_id"], export.name, table.name, ctx["file"], ",".join(table.key), ctx["at"], ctx["load_id"]],
     )
     return con.execute(

@@ -37,7 +37,7 @@ from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_literal
 from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
 
-from .common import settle_seconds
+from .common import RAW_SCHEMA, settle_seconds
 from .csv_stage import force_rejections, stage_csv
 from .json_records import force_json_rejections, stage_json
 from .lake import lake_root, sync_lake
@@ -70,13 +70,24 @@ def connect_for_loading(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     return connect(db_path, preserve_insertion_order=True, time_zone="UTC")
 
 
+def _new_rows_table(con: duckdb.DuckDBPyConnection, table: str, ctx: dict) -> str:
+    """An empty temp table with the raw table's columns, for the file's accepted rows: they are enriched and their
+    repeated keys counted there, then appended to the raw table in one insert. Each step so reads this file's
+    rows only, not a scan or UPDATE of the whole raw table per file, whose cost grew with the history (issue 22)."""
+    name = f"_new_{table}"
+    con.execute(f"create or replace temp table {name} as select * from {RAW_SCHEMA}.{table} limit 0")
+    ctx.setdefault("staged", {})[table] = name
+    return name
+
+
 def _load_csv(
     con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: str, ctx: dict, forced: dict | None = None
 ) -> tuple:
     table = export.main_table
     records, text = stage_csv(con, table, path, ctx["file"], ctx["at"])
     force_rejections(con, table, text, forced or {})
-    loaded = _insert_rows(con, table, text, "t._line not in (select _line from _errs)", meta)
+    target = _new_rows_table(con, table.name, ctx)
+    loaded = _insert_rows(con, table, text, "t._line not in (select _line from _errs)", meta, target)
     rejected = _quarantine(con, export, table, ctx, "select _line, field, reason, raw_record from _errs")
     rejected += _quarantine(con, export, table, ctx, "select line, field, reason, raw_record from _rej")
     return records, loaded, rejected
@@ -95,7 +106,8 @@ def _load_json(
     force_json_rejections(con, forced or {})
     loaded = 0
     for table, temp, _ in staged:
-        count = _insert_rows(con, table, temp, "t._line not in (select _line from _errs)", meta)
+        target = _new_rows_table(con, table.name, ctx)
+        count = _insert_rows(con, table, temp, "t._line not in (select _line from _errs)", meta, target)
         if table is export.main_table:
             loaded = count
     rejected = _quarantine(con, export, export.main_table, ctx, "select _line, field, reason, raw_record from _errs")
@@ -161,8 +173,11 @@ def load_file(
                     f"{result.rows_rejected} quarantined"
                 )
             for table in export.tables:
-                enrich_rows(con, table.name, f"_load_id = {sql_literal(ctx['load_id'])}", enricher)
+                enrich_rows(con, table.name, "true", enricher, relation=ctx["staged"][table.name])
             result.rows_duplicate = _record_duplicates(con, export, ctx)
+            for table in export.tables:
+                # By name: the temp table was made from the raw table's columns, whatever their order.
+                con.execute(f"insert into {RAW_SCHEMA}.{table.name} by name select * from {ctx['staged'][table.name]}")
         except (RefusedFileError, EOFError, gzip.BadGzipFile, zlib.error) as refused:
             message = str(refused)
             if not isinstance(refused, RefusedFileError):
