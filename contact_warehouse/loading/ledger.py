@@ -145,13 +145,12 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, export: Export, table: RawTable, ctx: dict, select: str) -> int:
-    before = con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0]
-    con.execute(
+    # An INSERT's result is its row count (no count of the quarantine before and after).
+    return con.execute(
         f"""insert into {QUARANTINE} select {sql_literal(ctx["load_id"])}, {sql_literal(export.name)},
             {sql_literal(table.name)}, {sql_literal(ctx["file"])}, q.*, {sql_literal(ctx["at"])}::timestamp
             from ({select}) q"""
-    )
-    return con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0] - before
+    ).fetchone()[0]
 
 
 def _record_duplicates(con: duckdb.DuckDBPyConnection, export: Export, ctx: dict) -> int:

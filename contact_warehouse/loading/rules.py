@@ -107,8 +107,10 @@ def _insert_rows(
     # Columns named: the table also has the enriched columns (contact_warehouse/enrichment), filled after.
     names = ", ".join([f'"{c.name}"' for c in table.columns] + [name for name, _ in META_COLUMNS])
     target = target or f"{RAW_SCHEMA}.{table.name}"
-    con.execute(f"insert into {target} ({names}) select {typed}, {meta} from {text_relation} t where {where}")
-    return con.execute(f"select count(*) from {text_relation} t where {where}").fetchone()[0]
+    # An INSERT's result is its row count: no second pass over the relation to count them.
+    return con.execute(
+        f"insert into {target} ({names}) select {typed}, {meta} from {text_relation} t where {where}"
+    ).fetchone()[0]
 
 
 def replace_forced_errors(con: duckdb.DuckDBPyConnection, forced: dict[int, tuple[str, str]], errors_sql: str) -> None:
