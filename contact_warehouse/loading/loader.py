@@ -15,11 +15,15 @@ Guarantees, per file and in one transaction:
 
 Python reads each file once, as a stream (encoding, CSV structure, physical line numbers, record size limit),
 and hands DuckDB a clean copy: DuckDB never opens the user's path, so a name with glob characters is read as
-itself. Values are parsed and validated inside DuckDB (vectorised).
+itself. A plain CSV file (no quote, CR or blank line; ``csv_fast``) is checked whole at C speed and handed over
+as it is, one record per line. Values are parsed and validated inside DuckDB (vectorised). A file's accepted rows
+are enriched and their repeated keys counted in a temp table, then appended to the raw table in one insert: no
+step of a file's own load scans or updates the whole raw table, whose cost grew with the history.
 
 This module runs one file and one export; the steps live beside it: ``landing`` (which files, and whether they
-may be read now), ``scan`` (the Python pass), ``json_records`` (JSON records in DuckDB), ``rules`` (value
-checks), ``ledger`` (ledger, quarantine and repeated keys), ``profiles`` and ``conversion`` (mapping profiles).
+may be read now), ``scan`` (the Python pass), ``csv_fast`` (the plain CSV's check), ``json_records`` (JSON
+records in DuckDB), ``rules`` (value checks), ``ledger`` (ledger, quarantine and repeated keys), ``profiles`` and
+``conversion`` (mapping profiles).
 """
 
 from __future__ import annotations
