@@ -40,6 +40,7 @@ import duckdb
 from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_literal
 from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
+from contact_warehouse.enrichment.columns import Enricher
 
 from .common import RAW_SCHEMA, settle_seconds
 from .csv_stage import force_rejections, stage_csv
@@ -141,6 +142,7 @@ def load_file(
     profile: str | None = None,
     forced: dict[int, tuple[str, str]] | None = None,
     line_map: dict[int, int] | None = None,
+    enricher: Enricher | None = None,
 ) -> FileResult:
     """Load one file of an export in one transaction. ``origin`` names the user's file when ``path`` is a
     canonical conversion of it by mapping profile ``profile``, whose filter dropped ``rows_filtered`` of its
@@ -154,8 +156,10 @@ def load_file(
     stat_before = _stat_key(origin)
     # Enriched columns (E.164 phones, identifier hashes, sentiment) of the export's raw tables: added, or redone
     # for every row when the key or phone region changed, before this file's rows join them.
-    enricher = enricher_for(con)
-    prepare_tables(con, [table.name for table in export.tables], enricher)
+    # ``enricher`` given: load_export prepared the tables with it for all its files (5 statements a file fewer).
+    if enricher is None:
+        enricher = enricher_for(con)
+        prepare_tables(con, [table.name for table in export.tables], enricher)
     con.execute("begin transaction")
     try:
         ctx = _new_context(con, str(origin))
@@ -236,7 +240,7 @@ def record_file(
 
 
 def _load_landed(
-    con: duckdb.DuckDBPyConnection, export: Export, path: Path, landing: Path, settle: float
+    con: duckdb.DuckDBPyConnection, export: Export, path: Path, landing: Path, settle: float, enricher: Enricher
 ) -> FileResult:
     try:
         verdict = _admit(path, landing, settle)
@@ -249,7 +253,7 @@ def _load_landed(
         if _already_loaded(con, export.name, sha):
             return FileResult(export.name, str(path), sha, "skipped", message="already in the ledger")
         return record_file(con, export.name, path, sha, *verdict)
-    return load_file(con, export, path, origin_sha256=sha)
+    return load_file(con, export, path, origin_sha256=sha, enricher=enricher)
 
 
 def load_export(
@@ -261,18 +265,19 @@ def load_export(
     ensure_raw_schema(con)
     # A warehouse loaded before the enriched columns existed, or with another key or phone region, is enriched
     # again even when no file is new: an analyst's `dbt build` then reads consistent columns.
-    prepare_tables(con, [table.name for table in export.tables])
+    enricher = enricher_for(con)
+    prepare_tables(con, [table.name for table in export.tables], enricher)
     settle = settle_seconds()
     report = LoadReport(export_name)
     for path in export_files(landing, export):
-        report.files.append(_load_landed(con, export, path, landing, settle))
+        report.files.append(_load_landed(con, export, path, landing, settle, enricher))
     folder = landing / export.name
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if _in_progress(path.name):
             reason = f"{path}: its name says it is still being written ({path.suffix}): next run"
             report.files.append(FileResult(export.name, str(path), "", "unsettled", message=reason))
     if profiles_dir is not None and profiles_dir.is_dir():
-        report.files.extend(_load_through_profiles(con, export, landing, profiles_dir, settle))
+        report.files.extend(_load_through_profiles(con, export, landing, profiles_dir, settle, enricher))
     report.files.extend(record_ignored(con, landing, profiles_dir))
     # After the files' commits: a load is in the lake only once it is in the ledger; one the lake lacks (a crash
     # in between, a new lake root) is written by the next run.
@@ -288,7 +293,7 @@ def load_export(
 
 
 def _load_through_profiles(
-    con: duckdb.DuckDBPyConnection, export: Export, landing: Path, profiles_dir: Path, settle: float
+    con: duckdb.DuckDBPyConnection, export: Export, landing: Path, profiles_dir: Path, settle: float, enricher: Enricher
 ) -> list[FileResult]:
     # pandas is imported only when a mapping profile converts a file.
     from .conversion import ForeignFileError, convert_file
@@ -336,6 +341,7 @@ def _load_through_profiles(
                         profile=profile.name,
                         forced=forced,
                         line_map=converted.line_maps.get(export.name),
+                        enricher=enricher,
                     )
                 )
     return results
