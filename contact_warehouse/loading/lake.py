@@ -103,10 +103,27 @@ def _sync_table(con: Any, export: str, table: str, root: str) -> int:
             [root, table, fingerprint],
         ).fetchall()
     }
-    loads = [EMPTY_PARTITION] + [
+    # The loads not yet written are found in the ledger (one row per file), and only those are looked up in the raw
+    # table: a distinct over the whole table per export and run cost what the history costs (issue 22). A load
+    # with no row in this table has no file, as before.
+    pending = [
         load_id
-        for (load_id,) in con.execute(f"select distinct _load_id from {RAW_SCHEMA}.{table} order by 1").fetchall()
+        for (load_id,) in con.execute(
+            f"select distinct load_id from {LEDGER} where export = ? and status = 'loaded' order by 1", [export]
+        ).fetchall()
+        if load_id not in done
     ]
+    with_rows: list[str] = []
+    if pending:
+        con.execute("create or replace temp table _lake_pending as select unnest(?::varchar[]) as load_id", [pending])
+        with_rows = [
+            load_id
+            for (load_id,) in con.execute(
+                f"select distinct _load_id from {RAW_SCHEMA}.{table} where _load_id in "
+                "(select load_id from _lake_pending) order by 1"
+            ).fetchall()
+        ]
+    loads = [EMPTY_PARTITION, *with_rows]
     written = 0
     for load_id in loads:
         if load_id in done:
