@@ -53,10 +53,11 @@ def stage_csv(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, file:
         con.executemany("insert into _rej values (?, ?, ?, ?)", bad)
     text = _stage_typed(con, table, "_text")
     err_field, err_reason = _error_cases(table, "t", loaded_at=loaded_at)
+    # The failing field's CASE once per row, and the reason's only on the rows that fail.
     con.execute(
         f"""create or replace temp table _errs as
-            select _line, {err_field} as field, {err_reason} as reason, {raw_record_sql(table)} as raw_record
-            from {text} t where ({err_field}) is not null"""
+            select _line, _field as field, {err_reason} as reason, {raw_record_sql(table)} as raw_record
+            from (select *, {err_field} as _field from {text} t) t where _field is not null"""
     )
     return records, text
 

@@ -156,9 +156,10 @@ def stage_json(
     staged = [(table, _stage_typed(con, table, temp), prefix) for table, temp, prefix in staged]
     for priority, (table, temp, prefix) in enumerate(staged, start=1):
         err_field, err_reason = _error_cases(table, "t", prefix, loaded_at=loaded_at)
+        # The failing field's CASE once per row, and the reason's only on the rows that fail.
         error_selects.append(
-            f"select _line, {err_field} as field, {err_reason} as reason, {priority} as priority "
-            f"from {temp} t where ({err_field}) is not null"
+            f"select _line, _field as field, {err_reason} as reason, {priority} as priority "
+            f"from (select *, {err_field} as _field from {temp} t) t where _field is not null"
         )
     con.execute(
         f"""create or replace temp table _errs as
