@@ -203,6 +203,16 @@ def _new_context(con: duckdb.DuckDBPyConnection, file: str) -> dict:
     return {"load_id": f"{now:%Y%m%dT%H%M%S%f}-{seq}", "seq": seq, "file": file, "at": now.isoformat(sep=" ")}
 
 
+def _final_shas(con: duckdb.DuckDBPyConnection, export: str) -> frozenset[str]:
+    """The sha256 of every file of ``export`` that ``_already_loaded`` (without a profile) finds: same rule."""
+    rows = con.execute(
+        f"""select distinct file_sha256 from {LEDGER} where export = ?
+            and (status = 'loaded' or status = 'refused' and coalesce(reason, message, '') not like '%' || ? || '%')""",
+        [export, RETRIED],
+    ).fetchall()
+    return frozenset(sha for (sha,) in rows)
+
+
 def _already_loaded(con: duckdb.DuckDBPyConnection, export: str, sha: str, profile: str | None = None) -> bool:
     """Loaded, or refused for its content: the same bytes would be refused again. Ignored files and refusals
     for an unexpected error are not final. Through a mapping profile, only that profile's loads count: a second

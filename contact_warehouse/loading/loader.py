@@ -53,6 +53,7 @@ from .ledger import (
     FileResult,
     LoadReport,
     _already_loaded,
+    _final_shas,
     _new_context,
     _quarantine,
     _record_duplicates,
@@ -240,7 +241,13 @@ def record_file(
 
 
 def _load_landed(
-    con: duckdb.DuckDBPyConnection, export: Export, path: Path, landing: Path, settle: float, enricher: Enricher
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    path: Path,
+    landing: Path,
+    settle: float,
+    enricher: Enricher,
+    final: frozenset[str] = frozenset(),
 ) -> FileResult:
     try:
         verdict = _admit(path, landing, settle)
@@ -253,6 +260,9 @@ def _load_landed(
         if _already_loaded(con, export.name, sha):
             return FileResult(export.name, str(path), sha, "skipped", message="already in the ledger")
         return record_file(con, export.name, path, sha, *verdict)
+    if sha in final:
+        # Known final from the ledger read once per export: no query per file of the history each night.
+        return FileResult(export.name, str(path), sha, "skipped", message="already in the ledger")
     return load_file(con, export, path, origin_sha256=sha, enricher=enricher)
 
 
@@ -269,8 +279,9 @@ def load_export(
     prepare_tables(con, [table.name for table in export.tables], enricher)
     settle = settle_seconds()
     report = LoadReport(export_name)
+    final = _final_shas(con, export.name)
     for path in export_files(landing, export):
-        report.files.append(_load_landed(con, export, path, landing, settle, enricher))
+        report.files.append(_load_landed(con, export, path, landing, settle, enricher, final))
     folder = landing / export.name
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if _in_progress(path.name):
