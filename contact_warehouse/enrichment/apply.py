@@ -87,17 +87,18 @@ def prepare_tables(con: Any, tables: list[str], enricher: Enricher | None = None
     return redone
 
 
-def enrich_rows(con: Any, table: str, scope: str, enricher: Enricher) -> None:
-    """Compute the enriched columns of the rows of ``raw.<table>`` where ``scope`` (SQL) holds."""
+def enrich_rows(con: Any, table: str, scope: str, enricher: Enricher, relation: str = "") -> None:
+    """Compute the enriched columns of the rows of ``raw.<table>`` where ``scope`` (SQL) holds; or of the rows of
+    ``relation``, a table with raw.<table>'s columns (the loader's new rows, before they join the raw table)."""
     for column in ENRICHED_COLUMNS.get(table, ()):
-        _enrich_column(con, table, column, scope, enricher)
+        _enrich_column(con, relation or f"{RAW_SCHEMA}.{table}", column, scope, enricher)
 
 
-def _enrich_column(con: Any, table: str, column: EnrichedColumn, scope: str, enricher: Enricher) -> None:
+def _enrich_column(con: Any, relation: str, column: EnrichedColumn, scope: str, enricher: Enricher) -> None:
     inputs = [f'"{name}"' for name in column.inputs]
     present = " and ".join(f"{name} is not null" for name in inputs)
     distinct = con.execute(
-        f"select distinct {', '.join(inputs)} from {RAW_SCHEMA}.{table} where ({scope}) and {present}"
+        f"select distinct {', '.join(inputs)} from {relation} where ({scope}) and {present}"
     ).fetchall()
     function = column.function(enricher)
     mapped = [(row, function(*row)) for row in distinct]
@@ -110,8 +111,6 @@ def _enrich_column(con: Any, table: str, column: EnrichedColumn, scope: str, enr
     con.register(_MAP, pa.table(arrays))
     try:
         joined = " and ".join(f"t.{name} = m.i{i}" for i, name in enumerate(inputs))
-        con.execute(
-            f"update {RAW_SCHEMA}.{table} as t set {column.name} = m.out from {_MAP} as m where ({scope}) and {joined}"
-        )
+        con.execute(f"update {relation} as t set {column.name} = m.out from {_MAP} as m where ({scope}) and {joined}")
     finally:
         con.unregister(_MAP)

@@ -12,6 +12,7 @@ import duckdb
 from contact_warehouse.engine.sql import sql_literal
 
 from .common import SOURCE_LINE, max_record_bytes
+from .csv_fast import plain_csv
 from .rules import _error_cases, _stage_typed, replace_forced_errors
 from .scan import _scan_csv
 from .sources import RawTable
@@ -25,27 +26,38 @@ def stage_csv(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, file:
     """Stage ``path``; returns (records read, the typed relation's name). Raises RefusedFileError."""
     with tempfile.TemporaryDirectory(prefix="contact_warehouse_load_") as tmp:
         clean = Path(tmp) / "records.csv"
-        records, bad, has_line_column = _scan_csv(path, file, table, clean)
-        line_name = SOURCE_LINE if has_line_column else "_line"
-        columns = {**{n: "VARCHAR" for n in table.column_names}, line_name: "VARCHAR"}
+        plain = plain_csv(path, file, table)
+        if plain is not None:
+            # One record per physical line after the header (csv_fast.py): the record's line is its ordinality + 1.
+            data, records = plain
+            clean.write_bytes(data)
+            bad: list[tuple] = []
+            columns = {n: "VARCHAR" for n in table.column_names}
+            line_name, line_expr, ordinality = "ordinality", "ordinality + 1", " with ordinality"
+        else:
+            records, bad, has_line_column = _scan_csv(path, file, table, clean)
+            line_name = SOURCE_LINE if has_line_column else "_line"
+            columns = {**{n: "VARCHAR" for n in table.column_names}, line_name: "VARCHAR"}
+            line_expr, ordinality = f"try_cast({line_name} as bigint)", ""
         spec = "{" + ", ".join(f"{sql_literal(n)}: '{t}'" for n, t in columns.items()) + "}"
         # The file is the clean copy written above (a safe temporary name): well-formed by construction.
         con.execute(
             f"""create or replace temp table _text as
-                select * exclude ({line_name}), try_cast({line_name} as bigint) as _line
+                select * exclude ({line_name}), ({line_expr})::bigint as _line
                 from read_csv({sql_literal(str(clean))}, columns = {spec}, header = true, auto_detect = false,
                               delim = ',', quote = '"', escape = '"', max_line_size = {2 * max_record_bytes() + 1024},
-                              parallel = false)"""
+                              parallel = false){ordinality}"""
         )
     con.execute("create or replace temp table _rej (line bigint, field varchar, reason varchar, raw_record varchar)")
     if bad:
         con.executemany("insert into _rej values (?, ?, ?, ?)", bad)
     text = _stage_typed(con, table, "_text")
     err_field, err_reason = _error_cases(table, "t", loaded_at=loaded_at)
+    # The failing field's CASE once per row, and the reason's only on the rows that fail.
     con.execute(
         f"""create or replace temp table _errs as
-            select _line, {err_field} as field, {err_reason} as reason, {raw_record_sql(table)} as raw_record
-            from {text} t where ({err_field}) is not null"""
+            select _line, _field as field, {err_reason} as reason, {raw_record_sql(table)} as raw_record
+            from (select *, {err_field} as _field from {text} t) t where _field is not null"""
     )
     return records, text
 

@@ -58,17 +58,17 @@ def partition_path(root: str, table: str, export: str, load_id: str) -> str:
     return f"{root}/{table}/export={export}/load_id={load_id}/data.parquet"
 
 
-def _copy(con: Any, select: str, target: str) -> None:
-    """Write ``select`` to ``target`` as one Parquet file. A local file is written beside and renamed, so a reader
-    never sees half a file; an object store's upload is atomic already."""
+def _copy(con: Any, select: str, target: str) -> int:
+    """Write ``select`` to ``target`` as one Parquet file; return the rows written (COPY's result). A local file is
+    written beside and renamed, so a reader never sees half a file; an object store's upload is atomic already."""
     if is_url(target):
-        con.execute(f"copy ({select}) to {sql_literal(target)} (format parquet)")
-        return
+        return con.execute(f"copy ({select}) to {sql_literal(target)} (format parquet)").fetchone()[0]
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")
-    con.execute(f"copy ({select}) to {sql_literal(str(partial))} (format parquet)")
+    rows = con.execute(f"copy ({select}) to {sql_literal(str(partial))} (format parquet)").fetchone()[0]
     os.replace(partial, path)
+    return rows
 
 
 def _fingerprint(con: Any, table: str) -> str:
@@ -103,10 +103,27 @@ def _sync_table(con: Any, export: str, table: str, root: str) -> int:
             [root, table, fingerprint],
         ).fetchall()
     }
-    loads = [EMPTY_PARTITION] + [
+    # The loads not yet written are found in the ledger (one row per file), and only those are looked up in the raw
+    # table: a distinct over the whole table per export and run cost what the history costs (issue 22). A load
+    # with no row in this table has no file, as before.
+    pending = [
         load_id
-        for (load_id,) in con.execute(f"select distinct _load_id from {RAW_SCHEMA}.{table} order by 1").fetchall()
+        for (load_id,) in con.execute(
+            f"select distinct load_id from {LEDGER} where export = ? and status = 'loaded' order by 1", [export]
+        ).fetchall()
+        if load_id not in done
     ]
+    with_rows: list[str] = []
+    if pending:
+        con.execute("create or replace temp table _lake_pending as select unnest(?::varchar[]) as load_id", [pending])
+        with_rows = [
+            load_id
+            for (load_id,) in con.execute(
+                f"select distinct _load_id from {RAW_SCHEMA}.{table} where _load_id in "
+                "(select load_id from _lake_pending) order by 1"
+            ).fetchall()
+        ]
+    loads = [EMPTY_PARTITION, *with_rows]
     written = 0
     for load_id in loads:
         if load_id in done:
@@ -118,8 +135,7 @@ def _sync_table(con: Any, export: str, table: str, root: str) -> int:
             target = partition_path(root, table, export, load_id)
             # In line order, as loaded: a reader sees the rows as the DuckDB table holds them.
             select = f"select * from {RAW_SCHEMA}.{table} where _load_id = {sql_literal(load_id)} order by _source_line"
-        _copy(con, select, target)
-        rows = con.execute(f"select count(*) from read_parquet({sql_literal(target)})").fetchone()[0]
+        rows = _copy(con, select, target)
         con.execute(
             f"delete from {LAKE_FILES} where lake = ? and raw_table = ? and load_id = ?", [root, table, load_id]
         )

@@ -145,13 +145,12 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, export: Export, table: RawTable, ctx: dict, select: str) -> int:
-    before = con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0]
-    con.execute(
+    # An INSERT's result is its row count (no count of the quarantine before and after).
+    return con.execute(
         f"""insert into {QUARANTINE} select {sql_literal(ctx["load_id"])}, {sql_literal(export.name)},
             {sql_literal(table.name)}, {sql_literal(ctx["file"])}, q.*, {sql_literal(ctx["at"])}::timestamp
             from ({select}) q"""
-    )
-    return con.execute(f"select count(*) from {QUARANTINE}").fetchone()[0] - before
+    ).fetchone()[0]
 
 
 def _record_duplicates(con: duckdb.DuckDBPyConnection, export: Export, ctx: dict) -> int:
@@ -159,11 +158,13 @@ def _record_duplicates(con: duckdb.DuckDBPyConnection, export: Export, ctx: dict
     Staging keeps one row per key (the last line of the latest load): these rows are the ones it drops."""
     table = export.main_table
     keys = ", ".join(f'"{k}"' for k in table.key)
+    # The file's new rows, staged by the loader before they join the raw table (the raw table otherwise).
+    source = ctx.get("staged", {}).get(table.name, f"{RAW_SCHEMA}.{table.name}")
     key_text = "concat_ws('|', " + ", ".join(f'cast("{k}" as varchar)' for k in table.key) + ")"
     con.execute(
         f"""insert into {DUPLICATES}
             select ?, ?, ?, ?, ?, {key_text}, count(*), min(_source_line), max(_source_line), ?::timestamp
-            from {RAW_SCHEMA}.{table.name} where _load_id = ? group by {keys} having count(*) > 1""",
+            from {source} where _load_id = ? group by {keys} having count(*) > 1""",
         [ctx["load_id"], export.name, table.name, ctx["file"], ",".join(table.key), ctx["at"], ctx["load_id"]],
     )
     return con.execute(
@@ -200,6 +201,16 @@ def _new_context(con: duckdb.DuckDBPyConnection, file: str) -> dict:
     now = datetime.now(UTC).replace(tzinfo=None)
     seq = con.execute(f"select coalesce(max(load_seq), 0) + 1 from {LEDGER}").fetchone()[0]
     return {"load_id": f"{now:%Y%m%dT%H%M%S%f}-{seq}", "seq": seq, "file": file, "at": now.isoformat(sep=" ")}
+
+
+def _final_shas(con: duckdb.DuckDBPyConnection, export: str) -> frozenset[str]:
+    """The sha256 of every file of ``export`` that ``_already_loaded`` (without a profile) finds: same rule."""
+    rows = con.execute(
+        f"""select distinct file_sha256 from {LEDGER} where export = ?
+            and (status = 'loaded' or status = 'refused' and coalesce(reason, message, '') not like '%' || ? || '%')""",
+        [export, RETRIED],
+    ).fetchall()
+    return frozenset(sha for (sha,) in rows)
 
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, export: str, sha: str, profile: str | None = None) -> bool:

@@ -15,11 +15,15 @@ Guarantees, per file and in one transaction:
 
 Python reads each file once, as a stream (encoding, CSV structure, physical line numbers, record size limit),
 and hands DuckDB a clean copy: DuckDB never opens the user's path, so a name with glob characters is read as
-itself. Values are parsed and validated inside DuckDB (vectorised).
+itself. A plain CSV file (no quote, CR or blank line; ``csv_fast``) is checked whole at C speed and handed over
+as it is, one record per line. Values are parsed and validated inside DuckDB (vectorised). A file's accepted rows
+are enriched and their repeated keys counted in a temp table, then appended to the raw table in one insert: no
+step of a file's own load scans or updates the whole raw table, whose cost grew with the history.
 
 This module runs one file and one export; the steps live beside it: ``landing`` (which files, and whether they
-may be read now), ``scan`` (the Python pass), ``json_records`` (JSON records in DuckDB), ``rules`` (value
-checks), ``ledger`` (ledger, quarantine and repeated keys), ``profiles`` and ``conversion`` (mapping profiles).
+may be read now), ``scan`` (the Python pass), ``csv_fast`` (the plain CSV's check), ``json_records`` (JSON
+records in DuckDB), ``rules`` (value checks), ``ledger`` (ledger, quarantine and repeated keys), ``profiles`` and
+``conversion`` (mapping profiles).
 """
 
 from __future__ import annotations
@@ -36,8 +40,9 @@ import duckdb
 from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_literal
 from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
+from contact_warehouse.enrichment.columns import Enricher
 
-from .common import settle_seconds
+from .common import RAW_SCHEMA, settle_seconds
 from .csv_stage import force_rejections, stage_csv
 from .json_records import force_json_rejections, stage_json
 from .lake import lake_root, sync_lake
@@ -48,6 +53,7 @@ from .ledger import (
     FileResult,
     LoadReport,
     _already_loaded,
+    _final_shas,
     _new_context,
     _quarantine,
     _record_duplicates,
@@ -70,13 +76,24 @@ def connect_for_loading(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     return connect(db_path, preserve_insertion_order=True, time_zone="UTC")
 
 
+def _new_rows_table(con: duckdb.DuckDBPyConnection, table: str, ctx: dict) -> str:
+    """An empty temp table with the raw table's columns, for the file's accepted rows: they are enriched and their
+    repeated keys counted there, then appended to the raw table in one insert. Each step so reads this file's
+    rows only, not a scan or UPDATE of the whole raw table per file, whose cost grew with the history (issue 22)."""
+    name = f"_new_{table}"
+    con.execute(f"create or replace temp table {name} as select * from {RAW_SCHEMA}.{table} limit 0")
+    ctx.setdefault("staged", {})[table] = name
+    return name
+
+
 def _load_csv(
     con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: str, ctx: dict, forced: dict | None = None
 ) -> tuple:
     table = export.main_table
     records, text = stage_csv(con, table, path, ctx["file"], ctx["at"])
     force_rejections(con, table, text, forced or {})
-    loaded = _insert_rows(con, table, text, "t._line not in (select _line from _errs)", meta)
+    target = _new_rows_table(con, table.name, ctx)
+    loaded = _insert_rows(con, table, text, "t._line not in (select _line from _errs)", meta, target)
     rejected = _quarantine(con, export, table, ctx, "select _line, field, reason, raw_record from _errs")
     rejected += _quarantine(con, export, table, ctx, "select line, field, reason, raw_record from _rej")
     return records, loaded, rejected
@@ -95,7 +112,8 @@ def _load_json(
     force_json_rejections(con, forced or {})
     loaded = 0
     for table, temp, _ in staged:
-        count = _insert_rows(con, table, temp, "t._line not in (select _line from _errs)", meta)
+        target = _new_rows_table(con, table.name, ctx)
+        count = _insert_rows(con, table, temp, "t._line not in (select _line from _errs)", meta, target)
         if table is export.main_table:
             loaded = count
     rejected = _quarantine(con, export, export.main_table, ctx, "select _line, field, reason, raw_record from _errs")
@@ -125,6 +143,7 @@ def load_file(
     profile: str | None = None,
     forced: dict[int, tuple[str, str]] | None = None,
     line_map: dict[int, int] | None = None,
+    enricher: Enricher | None = None,
 ) -> FileResult:
     """Load one file of an export in one transaction. ``origin`` names the user's file when ``path`` is a
     canonical conversion of it by mapping profile ``profile``, whose filter dropped ``rows_filtered`` of its
@@ -138,8 +157,10 @@ def load_file(
     stat_before = _stat_key(origin)
     # Enriched columns (E.164 phones, identifier hashes, sentiment) of the export's raw tables: added, or redone
     # for every row when the key or phone region changed, before this file's rows join them.
-    enricher = enricher_for(con)
-    prepare_tables(con, [table.name for table in export.tables], enricher)
+    # ``enricher`` given: load_export prepared the tables with it for all its files (5 statements a file fewer).
+    if enricher is None:
+        enricher = enricher_for(con)
+        prepare_tables(con, [table.name for table in export.tables], enricher)
     con.execute("begin transaction")
     try:
         ctx = _new_context(con, str(origin))
@@ -161,8 +182,11 @@ def load_file(
                     f"{result.rows_rejected} quarantined"
                 )
             for table in export.tables:
-                enrich_rows(con, table.name, f"_load_id = {sql_literal(ctx['load_id'])}", enricher)
+                enrich_rows(con, table.name, "true", enricher, relation=ctx["staged"][table.name])
             result.rows_duplicate = _record_duplicates(con, export, ctx)
+            for table in export.tables:
+                # By name: the temp table was made from the raw table's columns, whatever their order.
+                con.execute(f"insert into {RAW_SCHEMA}.{table.name} by name select * from {ctx['staged'][table.name]}")
         except (RefusedFileError, EOFError, gzip.BadGzipFile, zlib.error) as refused:
             message = str(refused)
             if not isinstance(refused, RefusedFileError):
@@ -217,7 +241,13 @@ def record_file(
 
 
 def _load_landed(
-    con: duckdb.DuckDBPyConnection, export: Export, path: Path, landing: Path, settle: float
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    path: Path,
+    landing: Path,
+    settle: float,
+    enricher: Enricher,
+    final: frozenset[str] = frozenset(),
 ) -> FileResult:
     try:
         verdict = _admit(path, landing, settle)
@@ -230,7 +260,10 @@ def _load_landed(
         if _already_loaded(con, export.name, sha):
             return FileResult(export.name, str(path), sha, "skipped", message="already in the ledger")
         return record_file(con, export.name, path, sha, *verdict)
-    return load_file(con, export, path, origin_sha256=sha)
+    if sha in final:
+        # Known final from the ledger read once per export: no query per file of the history each night.
+        return FileResult(export.name, str(path), sha, "skipped", message="already in the ledger")
+    return load_file(con, export, path, origin_sha256=sha, enricher=enricher)
 
 
 def load_export(
@@ -242,18 +275,20 @@ def load_export(
     ensure_raw_schema(con)
     # A warehouse loaded before the enriched columns existed, or with another key or phone region, is enriched
     # again even when no file is new: an analyst's `dbt build` then reads consistent columns.
-    prepare_tables(con, [table.name for table in export.tables])
+    enricher = enricher_for(con)
+    prepare_tables(con, [table.name for table in export.tables], enricher)
     settle = settle_seconds()
     report = LoadReport(export_name)
+    final = _final_shas(con, export.name)
     for path in export_files(landing, export):
-        report.files.append(_load_landed(con, export, path, landing, settle))
+        report.files.append(_load_landed(con, export, path, landing, settle, enricher, final))
     folder = landing / export.name
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if _in_progress(path.name):
             reason = f"{path}: its name says it is still being written ({path.suffix}): next run"
             report.files.append(FileResult(export.name, str(path), "", "unsettled", message=reason))
     if profiles_dir is not None and profiles_dir.is_dir():
-        report.files.extend(_load_through_profiles(con, export, landing, profiles_dir, settle))
+        report.files.extend(_load_through_profiles(con, export, landing, profiles_dir, settle, enricher))
     report.files.extend(record_ignored(con, landing, profiles_dir))
     # After the files' commits: a load is in the lake only once it is in the ledger; one the lake lacks (a crash
     # in between, a new lake root) is written by the next run.
@@ -269,7 +304,7 @@ def load_export(
 
 
 def _load_through_profiles(
-    con: duckdb.DuckDBPyConnection, export: Export, landing: Path, profiles_dir: Path, settle: float
+    con: duckdb.DuckDBPyConnection, export: Export, landing: Path, profiles_dir: Path, settle: float, enricher: Enricher
 ) -> list[FileResult]:
     # pandas is imported only when a mapping profile converts a file.
     from .conversion import ForeignFileError, convert_file
@@ -317,6 +352,7 @@ def _load_through_profiles(
                         profile=profile.name,
                         forced=forced,
                         line_map=converted.line_maps.get(export.name),
+                        enricher=enricher,
                     )
                 )
     return results

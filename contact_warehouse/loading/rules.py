@@ -99,14 +99,18 @@ def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str =
     return f"case {' '.join(field_cases)} end", f"case {' '.join(reason_cases)} end"
 
 
-def _insert_rows(con: duckdb.DuckDBPyConnection, table: RawTable, text_relation: str, where: str, meta: str) -> int:
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection, table: RawTable, text_relation: str, where: str, meta: str, target: str = ""
+) -> int:
+    """Insert the typed rows of ``text_relation`` where ``where`` holds into ``target`` (default the raw table)."""
     typed = ", ".join(_typed(c.name) for c in table.columns)
     # Columns named: the table also has the enriched columns (contact_warehouse/enrichment), filled after.
     names = ", ".join([f'"{c.name}"' for c in table.columns] + [name for name, _ in META_COLUMNS])
-    con.execute(
-        f"insert into {RAW_SCHEMA}.{table.name} ({names}) select {typed}, {meta} from {text_relation} t where {where}"
-    )
-    return con.execute(f"select count(*) from {text_relation} t where {where}").fetchone()[0]
+    target = target or f"{RAW_SCHEMA}.{table.name}"
+    # An INSERT's result is its row count: no second pass over the relation to count them.
+    return con.execute(
+        f"insert into {target} ({names}) select {typed}, {meta} from {text_relation} t where {where}"
+    ).fetchone()[0]
 
 
 def replace_forced_errors(con: duckdb.DuckDBPyConnection, forced: dict[int, tuple[str, str]], errors_sql: str) -> None:
