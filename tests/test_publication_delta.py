@@ -12,6 +12,7 @@ import pytest
 import contact_warehouse.publication.delta as delta_module
 import contact_warehouse.publication.publish as publish_module
 from contact_warehouse.publication.publish import publish, read_publication
+from tests.serving_snapshot import serving_snapshot
 
 
 @pytest.fixture(autouse=True)
@@ -74,26 +75,6 @@ def _next_night(first: Path, path: Path) -> Path:
     return path
 
 
-def _snapshot(path: Path) -> dict:
-    """Everything a reader sees in a serving file except the publication's time."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = con.execute("select schema_name, table_name, comment from duckdb_tables() order by all").fetchall()
-        views = con.execute(
-            "select schema_name, view_name, sql, comment from duckdb_views() where not internal order by all"
-        ).fetchall()
-        columns = con.execute(
-            "select schema_name, table_name, column_index, column_name, data_type, comment from duckdb_columns() "
-            "order by all"
-        ).fetchall()
-        rows = {
-            (schema, name): con.execute(f'select * from {schema}."{name}" order by all').fetchall()
-            for schema, name, *_ in [*tables, *views]
-            if schema != "meta"
-        }
-        meta = con.execute("select run_id, status, tables, checks from meta.publication").fetchall()
-    return {"tables": tables, "views": views, "columns": columns, "rows": rows, "meta": meta}
-
-
 def test_a_night_written_from_the_last_publication_equals_one_written_from_scratch(tmp_path: Path) -> None:
     first = _first_night(tmp_path / "night1.duckdb")
     second = _next_night(first, tmp_path / "night2.duckdb")
@@ -106,8 +87,8 @@ def test_a_night_written_from_the_last_publication_equals_one_written_from_scrat
     # The tables kept with their columns took the delta; the new, the reshaped and the materialised view did not.
     assert set(result.delta_tables) == {"fct_events", "mart_daily"}
     assert result.tables == scratch.tables
-    assert _snapshot(serving) == _snapshot(scratch.path)
-    snapshot = _snapshot(serving)
+    assert serving_snapshot(serving) == serving_snapshot(scratch.path)
+    snapshot = serving_snapshot(serving)
     assert ("marts", "dim_gone") not in snapshot["rows"] and ("marts", "dim_new") in snapshot["rows"]
     assert ("marts", "mart_daily_month") in snapshot["rows"], "the new grain has its view"
     assert len(snapshot["rows"][("marts", "fct_events")]) == 227
@@ -128,7 +109,9 @@ def test_a_table_whose_rows_repeat_is_copied_whole_and_still_equal(tmp_path: Pat
     publish(first, serving, run_id="night-1")
     result = publish(second, serving, run_id="night-2")
     assert result.delta_tables == ()
-    assert _snapshot(serving) == _snapshot(publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path)
+    assert serving_snapshot(serving) == serving_snapshot(
+        publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path
+    )
 
 
 def test_a_table_that_mostly_changed_is_copied_whole(tmp_path: Path) -> None:
@@ -141,7 +124,9 @@ def test_a_table_that_mostly_changed_is_copied_whole(tmp_path: Path) -> None:
     publish(first, serving, run_id="night-1")
     result = publish(second, serving, run_id="night-2")
     assert "fct_events" not in result.delta_tables and "mart_daily" in result.delta_tables
-    assert _snapshot(serving) == _snapshot(publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path)
+    assert serving_snapshot(serving) == serving_snapshot(
+        publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path
+    )
 
 
 def test_a_failure_during_a_delta_leaves_the_serving_file_byte_for_byte_and_no_temporary_file(
@@ -180,7 +165,9 @@ def test_a_serving_file_that_cannot_be_started_from_is_written_whole(tmp_path: P
         serving.write_bytes(b"not a database")
     result = publish(second, serving, run_id="night-2")
     assert result.delta_tables == ()
-    assert _snapshot(serving) == _snapshot(publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path)
+    assert serving_snapshot(serving) == serving_snapshot(
+        publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path
+    )
 
 
 @pytest.mark.parametrize("names", [("s", "b"), ("s", delta_module.ROW_ALIAS)])
@@ -226,4 +213,6 @@ def test_the_real_marts_published_by_their_changed_rows_equal_a_whole_copy(small
     for night, source in (("night-2", fewer), ("night-3", build)):
         result = publish(source, serving, run_id=night)
         assert set(result.delta_tables) == filled
-        assert _snapshot(serving) == _snapshot(publish(source, tmp_path / f"{night}.duckdb", run_id=night).path)
+        assert serving_snapshot(serving) == serving_snapshot(
+            publish(source, tmp_path / f"{night}.duckdb", run_id=night).path
+        )

@@ -11,6 +11,7 @@ import pytest
 
 import contact_warehouse.publication.publish as publish_module
 from contact_warehouse.publication.publish import publish
+from tests.serving_snapshot import serving_snapshot
 
 TABLES = ("fct_events", "mart_cockpit_daily", "mart_queue_performance")
 
@@ -30,25 +31,6 @@ def _build_file(path: Path) -> Path:
             con.execute(f"comment on column marts.{table}.amount is 'Amount of {table}.'")
         con.execute("create view marts.recent_events as select * from marts.fct_events where row_id < 10")
     return path
-
-
-def _snapshot(path: Path) -> dict:
-    """Everything a reader sees in a serving file except the publication time: tables, views, comments, rows."""
-    with duckdb.connect(str(path), read_only=True) as con:
-        tables = con.execute("select schema_name, table_name, comment from duckdb_tables() order by all").fetchall()
-        views = con.execute(
-            "select schema_name, view_name, sql from duckdb_views() where not internal order by all"
-        ).fetchall()
-        columns = con.execute(
-            "select schema_name, table_name, column_name, data_type, comment from duckdb_columns() order by all"
-        ).fetchall()
-        rows = {
-            (schema, table): sorted(con.execute(f'select * from {schema}."{table}"').fetchall())
-            for schema, table, _ in tables
-            if schema != "meta"
-        }
-        meta = con.execute("select run_id, status, tables from meta.publication").fetchall()
-    return {"tables": tables, "views": views, "columns": columns, "rows": rows, "meta": meta}
 
 
 class _Recorder:
@@ -89,7 +71,10 @@ def test_the_new_file_is_written_in_one_transaction_and_equals_a_statement_by_st
     autocommit = _recording(monkeypatch, autocommit=True)
     publish(build, tmp_path / "each" / "serving.duckdb", run_id="run-one-transaction")
     assert len(autocommit) == len(statements)
-    one, each = _snapshot(tmp_path / "one" / "serving.duckdb"), _snapshot(tmp_path / "each" / "serving.duckdb")
+    one, each = (
+        serving_snapshot(tmp_path / "one" / "serving.duckdb"),
+        serving_snapshot(tmp_path / "each" / "serving.duckdb"),
+    )
     assert one == each
     assert {table for (schema, table) in one["rows"] if schema == "marts"} >= {*TABLES, "recent_events"}
 
