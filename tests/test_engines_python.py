@@ -7,8 +7,9 @@ tests/test_postgres.py, the raw tables copied as tests/test_engines.py does, the
 but what reads the step's tables, the step, ``dbt run`` of those (``python_steps.dbt_invocations``) and their data
 tests. Spark (session mode, ``local[2]``, over the sample's lake as tests/test_engines.py): the same without the
 data tests (tests/test_engines.py says why), and its first ``dbt run`` builds only the SQL models the step reads and
-those its readers read (every SQL model on Spark is compared with DuckDB's in tests/test_engines.py). Every table of the 7 Python models and the 3 staffing marts on them is
-compared row for row, in any order, doubles within a relative 1e-9 (tests/test_engines.py's comparison).
+those its readers read (every SQL model on Spark is compared with DuckDB's in tests/test_engines.py). Every table
+of the 7 Python models and the 3 staffing marts on them is compared row for row, in any order, doubles within a
+relative 1e-9 (tests/test_engines.py's comparison).
 """
 
 from __future__ import annotations
