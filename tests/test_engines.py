@@ -8,7 +8,8 @@ raw tables copied from DuckDB. Each engine runs ``dbt seed`` and ``dbt run``; ev
 with DuckDB's row for row, in any order, doubles within a relative 1e-9 (a sum of doubles depends on the order an
 engine adds them in). Spark's marts are those of its nightly increment (tests/engine_builds.py, spark_nightly): on
 plain Parquet tables that run rebuilds every model over the whole lake, so it is this build, and Spark (the slowest
-engine) builds the sample twice per session instead of three times.
+engine) builds every model once per session (its history builds only the models incremental on DuckDB and their
+ancestors; tests/test_engines_python.py only what the Python step reads and what reads its tables).
 
 PostgreSQL then runs ``dbt test`` too: every data and unit test of the models it builds must pass there.
 

@@ -29,8 +29,8 @@ HIERARCHY_BY_CUSTOMER = [
 ]
 
 
-def _incremental_models(dbt, db: Path) -> list[str]:
-    result = dbt(
+def _incremental_models(db: Path) -> list[str]:
+    result = run_dbt(
         ["ls", "--resource-type", "model", "--select", "config.materialized:incremental", "--output", "name"],
         db,
     )
@@ -38,8 +38,8 @@ def _incremental_models(dbt, db: Path) -> list[str]:
 
 
 def _build(db: Path, *flags: str) -> None:
-    run_dbt(["seed", *flags], db)
-    run_dbt(["run", *flags], db)
+    """`dbt seed` then `dbt run`, in one dbt start-up (a build of seeds and models runs no test)."""
+    run_dbt(["build", "--resource-type", "seed", "--resource-type", "model", *flags], db)
 
 
 def _first_file(landing: Path, export: str) -> tuple[Path, list[str], list[dict[str, str]]]:
@@ -219,6 +219,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     shutil.copy(db, full)
     _build(full, "--full-refresh")
     return {
+        "incremental_models": _incremental_models(db),  # one `dbt ls` for the module's tests
         "db": db,
         "full": full,
         "call": call,
@@ -232,8 +233,8 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     }
 
 
-def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse, dbt) -> None:
-    models = [name for name in _incremental_models(dbt, nightly_warehouse["db"]) if name.startswith("stg_")]
+def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse) -> None:
+    models = [name for name in nightly_warehouse["incremental_models"] if name.startswith("stg_")]
     assert models == sorted(
         [
             "stg_chat__conversations",
@@ -259,8 +260,8 @@ def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse, dbt)
         assert "_load_seq > (select coalesce(max(_load_seq), 0) from" in nightly_warehouse["compiled"][name]
 
 
-def test_the_hierarchy_below_engagements_is_incremental_by_customer(nightly_warehouse, dbt) -> None:
-    models = [name for name in _incremental_models(dbt, nightly_warehouse["db"]) if not name.startswith("stg_")]
+def test_the_hierarchy_below_engagements_is_incremental_by_customer(nightly_warehouse) -> None:
+    models = [name for name in nightly_warehouse["incremental_models"] if not name.startswith("stg_")]
     # And the prediction rows (incremental by input fingerprint, tests/test_predictions_incremental.py).
     assert models == sorted([*HIERARCHY_BY_CUSTOMER, "int_prediction_rows"])
     # The nightly run built only the customers whose fingerprint has no rows in the model.
@@ -279,8 +280,8 @@ def test_a_nightly_run_rebuilds_only_the_changed_customers(nightly_warehouse) ->
     assert marked["stale_left"] == 0
 
 
-def test_incremental_run_equals_a_full_refresh(nightly_warehouse, dbt) -> None:
-    models = _incremental_models(dbt, nightly_warehouse["db"])
+def test_incremental_run_equals_a_full_refresh(nightly_warehouse) -> None:
+    models = nightly_warehouse["incremental_models"]
     with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
         con.execute(f"attach '{nightly_warehouse['full']}' as full_refresh (read_only)")
         differences = {model: _differences(con, model) for model in models}
