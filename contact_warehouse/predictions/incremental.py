@@ -38,7 +38,7 @@ import pandas as pd
 import pyarrow as pa
 
 from . import ROW_COLUMNS, rows_at, typed
-from .batched import full_prediction_rows
+from .batched import engagements_span_customers, full_prediction_rows
 from .features import DAY, NO_INTENT, Frames
 from .snapshots import bounded, recent_times, snapshot_times
 
@@ -143,12 +143,6 @@ def fingerprints(frames: Frames, cutoffs: list[pd.Timestamp], tag: str) -> list[
         table["tag"] = tag
         out.append(pd.Series(_row_hashes(table).view(np.int64), index=present, name=FINGERPRINT))
     return out
-
-
-def engagements_span_customers(frames: Frames) -> bool:
-    # One row per pair, then a repeated engagement: a fifth of a groupby's nunique at 500k contacts.
-    pairs = frames.interactions[["engagement_id", "customer_key"]].drop_duplicates()
-    return bool(pairs["engagement_id"].duplicated().any())
 
 
 def previous_times(con: duckdb.DuckDBPyConnection, previous: str) -> list[pd.Timestamp]:
