@@ -203,12 +203,15 @@ def _new_context(con: duckdb.DuckDBPyConnection, file: str) -> dict:
     return {"load_id": f"{now:%Y%m%dT%H%M%S%f}-{seq}", "seq": seq, "file": file, "at": now.isoformat(sep=" ")}
 
 
+# A ledger row that makes its file final (``_already_loaded``): loaded, or refused for its content, not for an
+# unexpected error (whose message says it will be retried; the parameter is ``RETRIED``).
+_FINAL = "(status = 'loaded' or status = 'refused' and coalesce(reason, message, '') not like '%' || ? || '%')"
+
+
 def _final_shas(con: duckdb.DuckDBPyConnection, export: str) -> frozenset[str]:
     """The sha256 of every file of ``export`` that ``_already_loaded`` (without a profile) finds: same rule."""
     rows = con.execute(
-        f"""select distinct file_sha256 from {LEDGER} where export = ?
-            and (status = 'loaded' or status = 'refused' and coalesce(reason, message, '') not like '%' || ? || '%')""",
-        [export, RETRIED],
+        f"select distinct file_sha256 from {LEDGER} where export = ? and {_FINAL}", [export, RETRIED]
     ).fetchall()
     return frozenset(sha for (sha,) in rows)
 
@@ -221,9 +224,7 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, export: str, sha: str, profi
     return bool(
         con.execute(
             f"""select count(*) from {LEDGER} where export = ? and file_sha256 = ?
-                and (? is null or coalesce(profile, ?) = ?)
-                and (status = 'loaded'
-                     or status = 'refused' and coalesce(reason, message, '') not like '%' || ? || '%')""",
+                and (? is null or coalesce(profile, ?) = ?) and {_FINAL}""",
             [export, sha, profile, profile, profile, RETRIED],
         ).fetchone()[0]
     )
