@@ -21,6 +21,20 @@ def _small_tables_use_the_delta(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(delta_module, "DELTA_MIN_ROWS", 1)
 
 
+def _changed_copy(build: Path, path: Path, *statements: str) -> Path:
+    """A copy of the build file ``build`` at ``path``, changed by ``statements``: the next night's build."""
+    path.write_bytes(build.read_bytes())
+    with duckdb.connect(str(path)) as con:
+        for statement in statements:
+            con.execute(statement)
+    return path
+
+
+def _from_scratch(build: Path, path: Path, run_id: str) -> dict:
+    """What a reader sees in ``build`` published from scratch at ``path`` (no serving file to start from)."""
+    return serving_snapshot(publish(build, path, run_id=run_id).path)
+
+
 def _first_night(path: Path) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
@@ -55,24 +69,23 @@ def _next_night(first: Path, path: Path) -> Path:
     """The first night's build changed as a night changes it: rows appended, removed and revised (one table's
     count unchanged), a table dropped and one added, a column's type changed, comments edited and removed, a grain
     added."""
-    path.write_bytes(first.read_bytes())
-    with duckdb.connect(str(path)) as con:
-        con.execute("delete from marts.fct_events where event_id in ('e3', 'e4', 'e150')")
-        con.execute("update marts.fct_events set detail = null where event_id = 'e7'")
-        con.execute("update marts.fct_events set detail = 'node 9' where event_id = 'e10'")
-        con.execute(
-            "insert into marts.fct_events select 'e' || range, timestamp '2026-10-06' + to_minutes(range::bigint), "
-            "null, [] from range(200, 230)"
-        )
-        con.execute("update marts.mart_daily set amount = amount + 1 where period_start = date '2026-10-14'")
-        con.execute("insert into marts.mart_daily values (date '2026-10-01', 'month', 99)")
-        con.execute("drop table marts.dim_gone")
-        con.execute("create table marts.dim_new as select range as new_id from range(4)")
-        con.execute("comment on table marts.dim_new is 'New this night.'")
-        con.execute("alter table marts.fct_reshaped alter amount type double")
-        con.execute("comment on column marts.fct_events.detail is 'The IVR node, or NULL.'")
-        con.execute("comment on column marts.fct_events.tags is null")
-    return path
+    return _changed_copy(
+        first,
+        path,
+        "delete from marts.fct_events where event_id in ('e3', 'e4', 'e150')",
+        "update marts.fct_events set detail = null where event_id = 'e7'",
+        "update marts.fct_events set detail = 'node 9' where event_id = 'e10'",
+        "insert into marts.fct_events select 'e' || range, timestamp '2026-10-06' + to_minutes(range::bigint), "
+        "null, [] from range(200, 230)",
+        "update marts.mart_daily set amount = amount + 1 where period_start = date '2026-10-14'",
+        "insert into marts.mart_daily values (date '2026-10-01', 'month', 99)",
+        "drop table marts.dim_gone",
+        "create table marts.dim_new as select range as new_id from range(4)",
+        "comment on table marts.dim_new is 'New this night.'",
+        "alter table marts.fct_reshaped alter amount type double",
+        "comment on column marts.fct_events.detail is 'The IVR node, or NULL.'",
+        "comment on column marts.fct_events.tags is null",
+    )
 
 
 def test_a_night_written_from_the_last_publication_equals_one_written_from_scratch(tmp_path: Path) -> None:
@@ -101,32 +114,27 @@ def test_a_table_whose_rows_repeat_is_copied_whole_and_still_equal(tmp_path: Pat
     with duckdb.connect(str(first)) as con:
         con.execute("create schema marts")
         con.execute("create table marts.mart_counts as select range % 4 as bucket from range(8)")
-    second = tmp_path / "night2.duckdb"
-    second.write_bytes(first.read_bytes())
-    with duckdb.connect(str(second)) as con:
-        con.execute("insert into marts.mart_counts values (1), (5)")  # bucket 1 now three times; 5 new
+    # Bucket 1 now three times; 5 new.
+    second = _changed_copy(first, tmp_path / "night2.duckdb", "insert into marts.mart_counts values (1), (5)")
     serving = tmp_path / "serving" / "serving.duckdb"
     publish(first, serving, run_id="night-1")
     result = publish(second, serving, run_id="night-2")
     assert result.delta_tables == ()
-    assert serving_snapshot(serving) == serving_snapshot(
-        publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path
-    )
+    assert serving_snapshot(serving) == _from_scratch(second, tmp_path / "scratch.duckdb", "night-2")
 
 
 def test_a_table_that_mostly_changed_is_copied_whole(tmp_path: Path) -> None:
     first = _first_night(tmp_path / "night1.duckdb")
-    second = tmp_path / "night2.duckdb"
-    second.write_bytes(first.read_bytes())
-    with duckdb.connect(str(second)) as con:
-        con.execute("update marts.fct_events set occurred_at = occurred_at + interval 1 day where event_id < 'e5'")
+    second = _changed_copy(
+        first,
+        tmp_path / "night2.duckdb",
+        "update marts.fct_events set occurred_at = occurred_at + interval 1 day where event_id < 'e5'",
+    )
     serving = tmp_path / "serving" / "serving.duckdb"
     publish(first, serving, run_id="night-1")
     result = publish(second, serving, run_id="night-2")
     assert "fct_events" not in result.delta_tables and "mart_daily" in result.delta_tables
-    assert serving_snapshot(serving) == serving_snapshot(
-        publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path
-    )
+    assert serving_snapshot(serving) == _from_scratch(second, tmp_path / "scratch.duckdb", "night-2")
 
 
 def test_a_failure_during_a_delta_leaves_the_serving_file_byte_for_byte_and_no_temporary_file(
@@ -165,9 +173,7 @@ def test_a_serving_file_that_cannot_be_started_from_is_written_whole(tmp_path: P
         serving.write_bytes(b"not a database")
     result = publish(second, serving, run_id="night-2")
     assert result.delta_tables == ()
-    assert serving_snapshot(serving) == serving_snapshot(
-        publish(second, tmp_path / "scratch.duckdb", run_id="night-2").path
-    )
+    assert serving_snapshot(serving) == _from_scratch(second, tmp_path / "scratch.duckdb", "night-2")
 
 
 @pytest.mark.parametrize("names", [("s", "b"), ("s", delta_module.ROW_ALIAS)])
@@ -180,10 +186,7 @@ def test_a_change_in_any_column_is_seen_whatever_the_columns_are_named(tmp_path:
         con.execute(
             f"create table marts.mart_named as select range as s, range as {names[1]}, 0 as amount from range(10)"
         )
-    second = tmp_path / "night2.duckdb"
-    second.write_bytes(first.read_bytes())
-    with duckdb.connect(str(second)) as con:
-        con.execute("update marts.mart_named set amount = 1 where s = 3")
+    second = _changed_copy(first, tmp_path / "night2.duckdb", "update marts.mart_named set amount = 1 where s = 3")
     serving = tmp_path / "serving" / "serving.duckdb"
     publish(first, serving, run_id="night-1")
     expected = () if delta_module.ROW_ALIAS in names else ("mart_named",)
@@ -213,6 +216,4 @@ def test_the_real_marts_published_by_their_changed_rows_equal_a_whole_copy(small
     for night, source in (("night-2", fewer), ("night-3", build)):
         result = publish(source, serving, run_id=night)
         assert set(result.delta_tables) == filled
-        assert serving_snapshot(serving) == serving_snapshot(
-            publish(source, tmp_path / f"{night}.duckdb", run_id=night).path
-        )
+        assert serving_snapshot(serving) == _from_scratch(source, tmp_path / f"{night}.duckdb", night)
