@@ -181,3 +181,56 @@ def test_no_dbt_file_reads_the_key() -> None:
     for path in DBT_PROJECT_DIR.rglob("*"):
         if path.is_file() and path.suffix in (".sql", ".yml", ".py") and "target" not in path.parts:
             assert "PII_KEY" not in path.read_text(errors="replace"), path
+
+
+def test_a_snapshot_repeating_known_identifiers_computes_only_the_new_ones(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next CRM snapshot repeats C1 and C2 and adds C3, after a key rotation: the repeated identifiers take
+    the outputs the raw table already holds (made with the new key), only C3's phone is parsed, and every row
+    equals what the functions give (a copy from rows of the old key would show as a wrong hash)."""
+    landing = _landing(tmp_path)
+    load_landing(warehouse, landing)
+    monkeypatch.setenv("CONTACT_WAREHOUSE_PII_KEY", "a-rotated-secret-key")
+    load_landing(warehouse, landing)  # the rotation: every row enriched again with the new key
+    parsed: list[str] = []
+    counted = functions.normalize_phone.__wrapped__
+
+    def counting(raw: str | None, region: str | None) -> str | None:
+        parsed.append(raw)
+        return counted(raw, region)
+
+    monkeypatch.setattr("contact_warehouse.enrichment.columns.normalize_phone", counting)
+    (landing / "customers" / "customers_2026-10-06.csv").write_text(
+        "customer_ref,email,phone,value_tier,timezone,created_at,churned_at\n"
+        "C1,  Jane.Doe@Example.COM ,(415) 555-0123,high,America/New_York,2026-01-01T00:00:00Z,\n"
+        "C2,,n/a,standard,America/New_York,2026-01-01T00:00:00Z,\n"
+        "C3,c3@example.com,415-555-0177,standard,America/New_York,2026-01-01T00:00:00Z,\n"
+    )
+    load_landing(warehouse, landing)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select customer_ref, phone_e164, customer_ref_node, email_node, phone_node from raw.customers"
+            " where _source_file like '%10-06.csv' order by 1"
+        ).fetchall()
+    key = "a-rotated-secret-key"
+    assert rows == [
+        (
+            "C1",
+            "+14155550123",
+            _node("customer_ref:C1", key),
+            _node("email:jane.doe@example.com", key),
+            _node("phone:+14155550123", key),
+        ),
+        ("C2", None, _node("customer_ref:C2", key), None, None),
+        (
+            "C3",
+            "+14155550177",
+            _node("customer_ref:C3", key),
+            _node("email:c3@example.com", key),
+            _node("phone:+14155550177", key),
+        ),
+    ]
+    # C3's new phone and C2's unparseable "n/a" (no output to copy) were parsed; C1's known phone was not.
+    assert "(415) 555-0123" not in parsed
+    assert set(parsed) == {"415-555-0177", "n/a"}

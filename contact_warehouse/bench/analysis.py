@@ -207,6 +207,7 @@ def result_fields() -> list[str]:
         "floor.seconds",
         "floor.cpu_seconds",
         "floor.rows",
+        "machine.python_probe_cpu_seconds",
         *[
             f"{phase}.{field}"
             for phase in ("full_build", "increment")

@@ -197,18 +197,45 @@ def run_job(work: Path, label: str) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ driver
 
 
+# The packages whose versions move a run's Python-side cost (the project pins ranges, not versions).
+_VERSIONED = ("dbt-core", "dbt-duckdb", "dagster", "dagster-dbt", "great_expectations", "pandas", "pyarrow")
+
+
+def python_probe_seconds(repeats: int = 3) -> float:
+    """CPU seconds of a fixed pure-Python loop (the fastest of ``repeats``): two machines, or one machine on two
+    days, whose DuckDB floor agrees can differ twice over in Python speed, which dbt, Dagster and the Python models
+    spend; results from different runs are comparable only when this agrees."""
+    best = float("inf")
+    for _ in range(repeats):
+        began, table = time.process_time(), {}
+        for i in range(1_000_000):
+            table[i % 1000] = str(i)
+        best = min(best, time.process_time() - began)
+    return round(best, 3)
+
+
 def _machine() -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
     import duckdb
     import psutil
 
     from contact_warehouse.engine.duckdb_settings import default_threads
 
+    packages = {}
+    for name in _VERSIONED:
+        try:
+            packages[name] = version(name)
+        except PackageNotFoundError:
+            packages[name] = None
     return {
         "cores": default_threads(),
         "memory_bytes": psutil.virtual_memory().total,
         "platform": platform.platform(),
         "python": platform.python_version(),
         "duckdb": duckdb.__version__,
+        "packages": packages,
+        "python_probe_cpu_seconds": python_probe_seconds(),
         "load_average_at_start": list(os.getloadavg()),
     }
 

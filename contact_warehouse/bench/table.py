@@ -22,6 +22,8 @@ TABLE_ROWS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("export files / MB", lambda r: f"{r['data']['files']} / {r['data']['bytes'] / 1e6:,.1f}"),
     ("floor s (read every export once)", lambda r: r["floor"]["seconds"]),
     ("  floor CPU s", lambda r: r["floor"]["cpu_seconds"]),
+    # Results of two runs compare only when this agrees (bench.run.python_probe_seconds).
+    ("python probe CPU s", lambda r: r.get("machine", {}).get("python_probe_cpu_seconds", "-")),
     ("full build s (wall)", lambda r: r["full_build"]["wall_seconds"]),
     ("  CPU s (all processes)", lambda r: r["full_build"]["cpu_seconds"]),
     ("  load s", lambda r: r["full_build"]["load_seconds"]),

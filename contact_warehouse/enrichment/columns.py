@@ -91,6 +91,9 @@ class EnrichedColumn:
     inputs: tuple[str, ...]
     method: str
     description: str
+    # Identifiers repeat from night to night (a CRM snapshot repeats every customer): their outputs are copied from
+    # the raw table's rows with the same inputs. Free texts rarely repeat and are long: their scan would cost more.
+    reuse_known: bool = True
 
     def function(self, enricher: Enricher) -> Callable[..., Any]:
         return getattr(enricher, self.method)
@@ -105,7 +108,9 @@ def _node(column: str, method: str, what: str) -> EnrichedColumn:
 
 
 def _sentiment(column: str) -> EnrichedColumn:
-    return EnrichedColumn(f"{column}_sentiment", "double", (column,), "sentiment", f"VADER compound of {column}")
+    return EnrichedColumn(
+        f"{column}_sentiment", "double", (column,), "sentiment", f"VADER compound of {column}", reuse_known=False
+    )
 
 
 _PHONE_HASH = "'phone:' || the E.164 number"
