@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .columns import ENRICHED_COLUMNS, EnrichedColumn, Enricher
+from .columns import ENRICHED_COLUMNS, SNAPSHOT_TABLES, EnrichedColumn, Enricher
 from .functions import key_fingerprint, phone_region, pii_key
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def enrich_rows(con: Any, table: str, scope: str, enricher: Enricher, relation: 
     """Compute the enriched columns of the rows of ``raw.<table>`` where ``scope`` (SQL) holds; or of the rows of
     ``relation``, a table with raw.<table>'s columns (the loader's new rows, before they join the raw table)."""
     for column in ENRICHED_COLUMNS.get(table, ()):
-        if relation and column.reuse_known:
+        if relation and table in SNAPSHOT_TABLES:
             _copy_known(con, relation, f"{RAW_SCHEMA}.{table}", column, scope)
         _enrich_column(con, relation or f"{RAW_SCHEMA}.{table}", column, scope, enricher)
 
@@ -100,7 +100,7 @@ def _copy_known(con: Any, relation: str, raw: str, column: EnrichedColumn, scope
     """Fill ``column`` of the new rows whose inputs a raw row already has an output for. prepare_tables made every
     raw row's output with this load's key, region and method, so a function's output for those inputs is that
     one: copying it is exact, and the function runs only on inputs new to the table (a nightly CRM snapshot
-    repeats every customer's phone number, whose parsing is the load's largest cost)."""
+    repeats every customer's phone number, whose parsing was the night's largest load cost)."""
     inputs = [f'"{name}"' for name in column.inputs]
     present = " and ".join(f"{name} is not null" for name in inputs)
     on_new = " and ".join(f"r.{name} = n.{name}" for name in inputs)

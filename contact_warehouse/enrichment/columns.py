@@ -91,9 +91,6 @@ class EnrichedColumn:
     inputs: tuple[str, ...]
     method: str
     description: str
-    # Identifiers repeat from night to night (a CRM snapshot repeats every customer): their outputs are copied from
-    # the raw table's rows with the same inputs. Free texts rarely repeat and are long: their scan would cost more.
-    reuse_known: bool = True
 
     def function(self, enricher: Enricher) -> Callable[..., Any]:
         return getattr(enricher, self.method)
@@ -108,15 +105,18 @@ def _node(column: str, method: str, what: str) -> EnrichedColumn:
 
 
 def _sentiment(column: str) -> EnrichedColumn:
-    return EnrichedColumn(
-        f"{column}_sentiment", "double", (column,), "sentiment", f"VADER compound of {column}", reuse_known=False
-    )
+    return EnrichedColumn(f"{column}_sentiment", "double", (column,), "sentiment", f"VADER compound of {column}")
 
 
 _PHONE_HASH = "'phone:' || the E.164 number"
 _EMAIL_HASH = "'email:' || the lowered, trimmed e-mail"
 _REF_HASH = "'customer_ref:' || the reference"
 _VISITOR_HASH = "'visitor_id:' || the visitor id"
+
+# Raw tables whose every delivery repeats the previous one's rows (the CRM export is a snapshot of every customer):
+# a new row's outputs are copied from a raw row with the same inputs (apply.py), not computed again. Elsewhere a
+# process's function caches cover the repeats of one load, and scanning the raw table per file would cost more.
+SNAPSHOT_TABLES = frozenset({"customers"})
 
 ENRICHED_COLUMNS: dict[str, tuple[EnrichedColumn, ...]] = {
     "customers": (
