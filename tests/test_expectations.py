@@ -309,3 +309,54 @@ def test_a_check_reads_only_the_columns_its_suite_names(tmp_path: Path) -> None:
     assert frame["a_plus_b"].tolist() == [3, 3, 3]
     # A suite naming none of the table's columns (only table-level rules) still gets every row.
     assert list(read_model_frame(db, "marts", "wide", {}, []).columns) == ["a", "b", "c"]
+
+
+# The rules relative to the run's time on the large marts are dbt tests (DECISIONS.md "Values relative to the run's
+# time are dbt tests on the large marts"): GE read a column of every row into pandas for them.
+MOVED_TO_DBT = {
+    ("fct_engagements", "started_at"): "not_after_run_start",
+    ("fct_customer_journeys", "last_contact_at"): "not_after_run_start",
+    ("mart_ivr_calls", "started_at"): "not_after_run_start",
+    ("fct_engagements", None): "not_empty",
+    ("fct_customer_journeys", None): "not_empty",
+}
+
+
+def test_the_large_marts_time_rules_are_dbt_tests_not_suites() -> None:
+    assert defs is not None  # importing the definitions wrote target/manifest.json
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    held = {
+        (manifest["nodes"][node["attached_node"]]["name"], node.get("column_name"), node["test_metadata"]["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and node.get("test_metadata")
+        and node.get("attached_node")
+        and str(node["config"].get("severity")).lower() == "error"
+        and not node["config"].get("where")
+    }
+    assert {(model, column, rule) for (model, column), rule in MOVED_TO_DBT.items()} <= held
+    assert not {model for model, _ in MOVED_TO_DBT} & {suite.model for suite in read_suites()}
+
+
+def _generic_test_sql(name: str, **arguments: object) -> str:
+    """The SQL of one of the project's generic tests, rendered as dbt would (the test block's body)."""
+    import re
+
+    import jinja2
+
+    text = (DBT_PROJECT_DIR / "tests" / "generic" / f"{name}.sql").read_text()
+    body = re.search(r"{%\s*test\s+\w+\(.*?\)\s*%}(.*){%\s*endtest\s*%}", text, re.S).group(1)
+    return jinja2.Template(body).render(**arguments)
+
+
+def test_not_after_run_start_returns_the_rows_after_the_run_s_start_and_not_empty_an_empty_table() -> None:
+    with duckdb.connect() as con:
+        con.execute(
+            "create table t as select * from (values (timestamp '2026-11-01 11:59:59'), (null::timestamp), "
+            "(timestamp '2026-11-01 12:00:01')) as v(started_at)"
+        )
+        con.execute("create table empty as select 1 as x where false")
+        late = _generic_test_sql("not_after_run_start", model="t", column_name="started_at", run_started_at=NOW)
+        assert con.execute(late).fetchall() == [(datetime(2026, 11, 1, 12, 0, 1),)]
+        assert con.execute(_generic_test_sql("not_empty", model="t")).fetchall() == []
+        assert con.execute(_generic_test_sql("not_empty", model="empty")).fetchall() == [(0,)]
