@@ -16,8 +16,6 @@ import pytest
 from contact_warehouse.settings import DBT_PROJECT_DIR, DEFAULT_LANDING_DIR, TELEMETRY_ENV, dbt_executable
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# The generated month the pipeline tests share: large enough for every planted truth to show.
-PIPELINE_CUSTOMERS, PIPELINE_DAYS, PIPELINE_SEED = 1500, 28, 42
 
 for _name, _value in TELEMETRY_ENV.items():
     os.environ[_name] = _value
@@ -101,55 +99,6 @@ def dbt():
     return run_dbt
 
 
-@dataclass(frozen=True)
-class PipelineRun:
-    """One whole pipeline run (Dagster job, in-process) on generated exports, shared by a test session."""
-
-    landing: Path
-    db: Path
-    truths: dict
-    success: bool
-
-    def query(self, sql: str, params: Sequence | None = None) -> list[tuple]:
-        import duckdb
-
-        with duckdb.connect(str(self.db), read_only=True) as con:
-            return con.execute(sql, params or []).fetchall()
-
-
-@pytest.fixture(scope="session")
-def pipeline_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PipelineRun]:
-    """Generate a month of exports (planted truths included), then run the full Dagster job on them."""
-    import json
-
-    import dagster as dg
-
-    from contact_warehouse.generator import generate
-
-    root = tmp_path_factory.mktemp("pipeline")
-    landing, db = root / "landing", root / "warehouse" / "warehouse.duckdb"
-    generate(landing, customers=PIPELINE_CUSTOMERS, days=PIPELINE_DAYS, seed=PIPELINE_SEED)
-    db.parent.mkdir()
-    settings = {
-        "CONTACT_WAREHOUSE_DB": str(db),
-        "CONTACT_WAREHOUSE_LANDING": str(landing),
-        "CONTACT_WAREHOUSE_SERVING_DB": str(root / "serving" / "serving.duckdb"),
-    }
-    with environment(settings):
-        from orchestration.project import prepare_manifest
-
-        prepare_manifest(force=True)
-        from orchestration.definitions import defs
-
-        result = (
-            defs()
-            .resolve_job_def("warehouse_job")
-            .execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-        )
-        truths = json.loads((landing / "planted_truths.json").read_text())
-        yield PipelineRun(landing=landing, db=db, truths=truths, success=result.success)
-
-
 @pytest.fixture
 def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A throw-away DAGSTER_HOME with the project's dagster.yaml (pools, run queue, storage under tmp_path)."""
@@ -221,12 +170,41 @@ class CliRun:
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     """The README's `make run` (`contact-warehouse run`: the bundled sample in seeds/, the demo's key) into a fresh
     warehouse folder; the suite's one build of the sample, whose serving file and report the report and serving-file
-    tests read."""
+    tests read, and whose warehouse the planted-truth tests read (`pipeline_run`)."""
     root = tmp_path_factory.mktemp("sample_run")
     db = root / "data" / "warehouse.duckdb"
     started = time.time()
     result = cli("run", "--db", str(db), env=user_env(), cwd=root, timeout=1800)
     return CliRun(root, DEFAULT_LANDING_DIR, db, result, started)
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """The generated month of the planted-truth tests, built by the whole pipeline: read-only."""
+
+    landing: Path
+    db: Path
+    serving: Path
+    truths: dict
+    success: bool
+
+    def query(self, sql: str, params: Sequence | None = None) -> list[tuple]:
+        import duckdb
+
+        with duckdb.connect(str(self.db), read_only=True) as con:
+            return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(sample_run: CliRun) -> PipelineRun:
+    """The session's `contact-warehouse run` of the bundled sample, seen as the generated month with its planted
+    truths: seeds/ is the generator's month (seed 42, 1,500 customers, 28 days) byte for byte, which
+    test_generator.py checks, so a second whole run of the same files (the Dagster job in-process) would prove
+    nothing more."""
+    import json
+
+    truths = json.loads((sample_run.landing / "planted_truths.json").read_text())
+    return PipelineRun(sample_run.landing, sample_run.db, sample_run.serving, truths, sample_run.result.returncode == 0)
 
 
 @pytest.fixture(scope="session")

@@ -93,7 +93,7 @@ def test_the_monday_spike_intent_ranks_first_in_its_monday_ratio(pipeline_run) -
 
 
 def test_the_nightly_job_publishes_and_writes_the_report(pipeline_run) -> None:
-    serving = pipeline_run.db.parent.parent / "serving" / "serving.duckdb"
+    serving = pipeline_run.serving
     assert serving.exists()
     page = serving.parent / "report" / "index.html"
     assert page.exists() and page.stat().st_size > 1_000_000

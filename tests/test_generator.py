@@ -17,6 +17,7 @@ from contact_warehouse.generator import GenerationSummary, generate
 from contact_warehouse.generator import catalog as cat
 from contact_warehouse.generator.cli import main
 from contact_warehouse.loading.sources import EXPORTS_BY_NAME, JSON_PATHS
+from contact_warehouse.settings import DEFAULT_LANDING_DIR
 
 KNOWLEDGE_BASE = Path(__file__).resolve().parents[1] / "dbt_project" / "knowledge_base"
 CSV_EXPORTS = ("calls", "ivr_events", "sms", "surveys", "faq_views")
@@ -122,6 +123,15 @@ def test_same_seed_writes_identical_files(tmp_path: Path) -> None:
     assert [k for k in a if a[k] != b[k]] == []
     generate(tmp_path / "c", customers=300, days=6, seed=6)
     assert _files(tmp_path / "c")["calls/calls_2026-10-05.csv"] != a["calls/calls_2026-10-05.csv"]
+
+
+def test_the_bundled_sample_is_the_generator_s_month_byte_for_byte(sample) -> None:
+    """seeds/ is what `contact-warehouse generate --customers 1500 --days 28 --seed 42` writes today (README): the
+    planted-truth tests read the session's build of seeds/ (conftest.py `pipeline_run`), so they test the generator's
+    month. A change to the generator fails here until seeds/ is written again with that command."""
+    written, bundled = _files(sample[0]), _files(DEFAULT_LANDING_DIR)
+    assert sorted(written) == sorted(bundled)
+    assert [name for name in written if written[name] != bundled[name]] == []
 
 
 def test_one_more_day_keeps_the_earlier_days_files(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import shutil
+from pathlib import Path
 
 import yaml
 
@@ -90,9 +92,11 @@ def test_coaching_plan_flags_the_weak_agent_with_enough_contacts(pipeline_run) -
     ) == [(0,)]
 
 
-def test_routing_csv_beside_the_serving_file(pipeline_run) -> None:
-    serving = pipeline_run.db.parent.parent / "serving" / "serving.duckdb"
-    assert serving.is_file()
+def test_routing_csv_beside_the_serving_file(pipeline_run, tmp_path: Path) -> None:
+    assert pipeline_run.serving.is_file()
+    # A copy: the CSVs are written beside the serving file, and the session's run folder is read-only for tests.
+    serving = tmp_path / "serving.duckdb"
+    shutil.copy(pipeline_run.serving, serving)
     written = export_routing_csv(serving)
     assert [p.name for p in written] == [ROUTING_CSV, CUSTOMER_ROUTING_CSV]
     assert all(p.parent == serving.parent for p in written)

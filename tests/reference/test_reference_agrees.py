@@ -1,10 +1,10 @@
 """The marts agree with an independent reference implementation of every cockpit KPI (tests/reference/README.md).
 
-Two generated months are built: the session's shared pipeline run (seed 42, 1500 customers, 28 days, the whole
-Dagster job) and a smaller one (seed 101, 600 customers, 28 days, loader + dbt). For each, the reference reads the
-landing folder's raw files and recomputes every figure; each test compares one figure on one slice group (the
-overall row, or every slice of one dimension) and names, for each slice that disagrees, the mart's value, the
-reference's value and the relative difference.
+Two generated months are built: the session's shared pipeline run (the bundled sample, seeds/: seed 42, 1500
+customers, 28 days, built by `contact-warehouse run`) and a smaller one (seed 101, 600 customers, 28 days, loader +
+dbt). For each, the reference reads the landing folder's raw files and recomputes every figure; each test compares
+one figure on one slice group (the overall row, or every slice of one dimension) and names, for each slice that
+disagrees, the mart's value, the reference's value and the relative difference.
 """
 
 from __future__ import annotations
