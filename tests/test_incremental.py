@@ -1,5 +1,6 @@
-"""Incremental models (staging, and the hierarchy incremental by customer): a nightly run on top of the history
-gives exactly what a full refresh of the same warehouse gives, re-delivered rows and merged customers included."""
+"""Incremental models (staging, identity resolution by record and by component, and the hierarchy incremental by
+customer): a nightly run on top of the history gives exactly what a full refresh of the same warehouse gives,
+re-delivered rows, merged customers and a split customer included."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from contact_warehouse.settings import DBT_PROJECT_DIR
 HISTORY_DAYS = 4
 SMALL = Size("incremental-test", customers=300, approx_events=6_000)
 
+
+IDENTITY = ["int_identifier_occurrences", "int_identifiers_classified", "int_identity_components"]
 
 HIERARCHY_BY_CUSTOMER = [
     "fct_interactions",
@@ -82,6 +85,66 @@ def _link_two_customers(landing: Path) -> tuple[str, str]:
     return call["call_id"], other_ref
 
 
+def _newest_customers_file(landing: Path) -> tuple[Path, list[str], list[dict[str, str]]]:
+    """The newest CRM export (a whole snapshot each day), its header and its rows."""
+    newest = sorted((landing / "customers").glob("*.csv"))[-1]
+    with newest.open(newline="") as f:
+        reader = csv.DictReader(f)
+        return newest, list(reader.fieldnames or []), list(reader)
+
+
+def _split_candidate(db: Path, landing: Path, excluded: set[str]) -> tuple[str, str, str]:
+    """A CRM customer of the newest customers file whose e-mail is on one other record only, that record's only
+    identifier: without the e-mail, that record is a customer of its own. Returns the customer_ref and the other
+    record's type and id."""
+    _, _, rows = _newest_customers_file(landing)
+    refs = [row["customer_ref"] for row in rows if row["email"] and row["customer_ref"] not in excluded]
+    with duckdb.connect(str(db), read_only=True) as con:
+        found = con.execute(
+            """
+            select crm.record_id, other.record_type, other.record_id
+            from intermediate.int_identifier_occurrences as crm
+            inner join intermediate.int_identifiers_classified as classified
+                on crm.identifier_node = classified.identifier_node and classified.records = 2
+            inner join intermediate.int_identifier_occurrences as other
+                on crm.identifier_node = other.identifier_node and other.record_type <> 'crm_customer'
+            where crm.record_type = 'crm_customer' and crm.identifier_type = 'email' and crm.record_id in ?
+                and not exists (
+                    select 1 from intermediate.int_identifier_occurrences as more
+                    where more.record_type = other.record_type and more.record_id = other.record_id
+                        and more.identifier_node <> other.identifier_node
+                )
+            order by crm.record_id, other.record_type, other.record_id
+            limit 1
+            """,
+            [refs],
+        ).fetchone()
+    assert found, "no CRM customer shares its e-mail with one record known by it alone"
+    return found
+
+
+def _split_customer(landing: Path, customer_ref: str) -> None:
+    """The new day's CRM export lists the customer without its e-mail (a correction: the CRM export is a whole
+    snapshot each day, so a correction file of an earlier day would be overridden by it): the records known only
+    by that e-mail leave the customer."""
+    newest, header, rows = _newest_customers_file(landing)
+    for row in rows:
+        if row["customer_ref"] == customer_ref:
+            row["email"] = ""
+    with newest.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _record_customer(db: Path, record_type: str, record_id: str) -> str:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(
+            "select customer_key from intermediate.int_records_customers where record_type = ? and record_id = ?",
+            [record_type, record_id],
+        ).fetchone()[0]
+
+
 def _customer_keys(db: Path, call_id: str, customer_ref: str) -> tuple[str, str]:
     """The customer of the call's transaction and the customer of the CRM record."""
     with duckdb.connect(str(db), read_only=True) as con:
@@ -129,6 +192,26 @@ def _mark_early_customers(db: Path) -> dict:
         con.execute("update marts.fct_interactions set last_queue = ? where customer_key in ?", [MARK, marked])
         con.execute("update marts.fct_interactions set _input_fingerprint = 'stale' where customer_key in ?", [stale])
         return {"fingerprints": _fingerprints(con, marked)}
+
+
+def _stale_identifiers(db: Path) -> int:
+    """Gives the identifiers of 20 components of several identifiers a stale fingerprint: the nightly run must
+    recompute their whole components (the equality test then holds only if it did). Returns how many."""
+    with duckdb.connect(str(db)) as con:
+        labels = [
+            label
+            for (label,) in con.execute(
+                "select component_label from intermediate.int_identity_components group by component_label"
+                " having count(*) > 1 order by component_label limit 20"
+            ).fetchall()
+        ]
+        # One identifier per component, not its label: the pre-hook must widen it to the whole component.
+        return con.execute(
+            "update intermediate.int_identity_components set _input_fingerprint = 'stale' where identifier_node in"
+            " (select max(identifier_node) from intermediate.int_identity_components where component_label in ?"
+            " group by component_label)",
+            [labels],
+        ).fetchone()[0]
 
 
 def _unmark(db: Path, marked: dict) -> dict:
@@ -198,6 +281,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         }
 
     marked = _mark_early_customers(db)
+    stale_identifiers = _stale_identifiers(db)
 
     add_next_day(work)
     call = _redeliver(landing, "calls", "resolved", ("true", "false"))
@@ -205,12 +289,20 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     ivr_event = _redeliver(landing, "ivr_events", "node", ("identify", "main_menu"))
     linked_call, other_ref = _link_two_customers(landing)
     keys_before_link = _customer_keys(db, linked_call, other_ref)
+    split_ref, *split_record = _split_candidate(db, landing, {other_ref})
+    keys_before_split = (_record_customer(db, "crm_customer", split_ref), _record_customer(db, *split_record))
+    _split_customer(landing, split_ref)
     load_landing(db, landing)
     _build(db)
     compiled = {
         name: _compiled_code(name)
-        for name in ("stg_phone_system__calls", "stg_help_center__faq_views", *HIERARCHY_BY_CUSTOMER)
+        for name in ("stg_phone_system__calls", "stg_help_center__faq_views", *IDENTITY, *HIERARCHY_BY_CUSTOMER)
     }
+    keys_after_split = (_record_customer(db, "crm_customer", split_ref), _record_customer(db, *split_record))
+    with duckdb.connect(str(db), read_only=True) as con:
+        stale_left = con.execute(
+            "select count(*) from intermediate.int_identity_components where _input_fingerprint = 'stale'"
+        ).fetchone()[0]
 
     marked.update(_unmark(db, marked))
 
@@ -226,6 +318,8 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "view": view,
         "ivr_event": ivr_event,
         "link": (linked_call, other_ref, keys_before_link),
+        "split": (keys_before_split, keys_after_split),
+        "stale_identifiers": (stale_identifiers, stale_left),
         "marked": marked,
         "compiled": compiled,
         "history_ivr_events": history_ivr_events,
@@ -262,11 +356,34 @@ def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse) -> N
 
 def test_the_hierarchy_below_engagements_is_incremental_by_customer(nightly_warehouse) -> None:
     models = [name for name in nightly_warehouse["incremental_models"] if not name.startswith("stg_")]
-    # And the prediction rows (incremental by input fingerprint, tests/test_predictions_incremental.py).
-    assert models == sorted([*HIERARCHY_BY_CUSTOMER, "int_prediction_rows"])
+    # And identity resolution (by record and by component, below) and the prediction rows (incremental by input
+    # fingerprint, tests/test_predictions_incremental.py).
+    assert models == sorted([*HIERARCHY_BY_CUSTOMER, *IDENTITY, "int_prediction_rows"])
     # The nightly run built only the customers whose fingerprint has no rows in the model.
     for name in HIERARCHY_BY_CUSTOMER:
         assert "left join (select distinct customer_key, _input_fingerprint from" in nightly_warehouse["compiled"][name]
+
+
+def test_identity_resolution_reads_new_records_and_recomputes_touched_components(nightly_warehouse) -> None:
+    """The occurrences read only the staging rows of new loads; the identifiers and the components compute only the
+    identifiers left without a row, and an identifier whose stored fingerprint is stale has its whole component
+    recomputed (the equality test fails otherwise: the component's other rows would keep labels the run did not
+    recompute)."""
+    compiled = nightly_warehouse["compiled"]
+    assert compiled["int_identifier_occurrences"].count("_load_seq > (select coalesce(max(_load_seq), 0) from") == 8
+    assert "where identifier_node not in (select identifier_node from" in compiled["int_identifiers_classified"]
+    assert "where built.identifier_node is null" in compiled["int_identity_components"]
+    stale, stale_left = nightly_warehouse["stale_identifiers"]
+    assert stale == 20
+    assert stale_left == 0
+
+
+def test_a_correction_that_removes_a_shared_e_mail_splits_the_customer(nightly_warehouse) -> None:
+    """A CRM customer re-delivered without its e-mail: the record known only by that e-mail was the customer's and
+    is now a customer of its own (a component split by a late correction; equal to a full refresh below)."""
+    (crm_before, record_before), (crm_after, record_after) = nightly_warehouse["split"]
+    assert crm_before == record_before
+    assert crm_after != record_after
 
 
 def test_a_nightly_run_rebuilds_only_the_changed_customers(nightly_warehouse) -> None:

@@ -1,14 +1,35 @@
 {#- Connected components of the identifier graph by iterative min-label propagation: each identifier takes
     the smallest label among itself and its neighbours, var('identity_max_hops') times (unrolled, so it builds
-    on adapters without recursive CTEs). A test checks convergence: no edge joins two labels. -#}
+    on adapters without recursive CTEs). A test checks convergence: no edge joins two labels.
+    Incremental by component (DECISIONS.md "Identity resolution incremental by record, identifier and
+    component"): the pre-hook deletes the components an identifier's change can reach; a nightly run computes only
+    the identifiers left without a row, which form whole components, and keeps the others' rows. -#}
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_touched_components() }}",
+) }}
 {% set hops = var('identity_max_hops') %}
 
-with usable as (
+-- The identifiers to compute: all of them, or on a nightly run those without a row (after the pre-hook). A usable
+-- identifier's links all lead to identifiers of the same set, so the set's records hold every link it needs.
+with to_build as (
+    select
+        classified.identifier_node,
+        classified.is_blocked,
+        {{ component_fingerprint('classified') }} as input_fingerprint
+    from {{ ref('int_identifiers_classified') }} as classified
+    {%- if is_incremental() %}
+    left join {{ this }} as built on classified.identifier_node = built.identifier_node
+    where built.identifier_node is null
+    {%- endif %}
+),
+
+usable as (
     select occurrences.record_type, occurrences.record_id, occurrences.identifier_node
     from {{ ref('int_identifier_occurrences') }} as occurrences
-    inner join {{ ref('int_identifiers_classified') }} as classified
-        on occurrences.identifier_node = classified.identifier_node
-    where not classified.is_blocked
+    inner join to_build on occurrences.identifier_node = to_build.identifier_node
+    where not to_build.is_blocked
 ),
 
 -- A record links its identifiers in a star around its smallest one: same components, fewer edges than pairs.
@@ -36,8 +57,8 @@ edges as (
 -- and only on identifiers with an edge: joining 64-character hashes twelve times spilled gigabytes at 10 million
 -- events. An identifier without edges is a component of its own.
 node_numbers as (
-    select identifier_node, row_number() over (order by identifier_node) as node_number
-    from {{ ref('int_identifiers_classified') }}
+    select identifier_node, input_fingerprint, row_number() over (order by identifier_node) as node_number
+    from to_build
 ),
 
 numbered_edges as (
@@ -72,6 +93,7 @@ labels_{{ hop }} as (
 final_labels as (
     select
         node_numbers.identifier_node,
+        node_numbers.input_fingerprint,
         coalesce(labels.label, node_numbers.node_number) as label_number
     from node_numbers
     left join labels_{{ hops }} as labels on node_numbers.node_number = labels.node
@@ -79,6 +101,7 @@ final_labels as (
 
 select
     final_labels.identifier_node,
-    label_nodes.identifier_node as component_label
+    label_nodes.identifier_node as component_label,
+    final_labels.input_fingerprint as _input_fingerprint
 from final_labels
 inner join node_numbers as label_nodes on final_labels.label_number = label_nodes.node_number

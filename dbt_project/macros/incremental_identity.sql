@@ -1,0 +1,147 @@
+{#- Identity resolution incremental by record, by identifier and by component (DECISIONS.md "Identity resolution
+    incremental by record, identifier and component"). int_identifier_occurrences keeps, per record, the identifiers
+    of its latest staging row and that row's _load_seq; int_identifiers_classified keeps, per identifier, a
+    fingerprint of the versions of its records and recomputes the identifiers whose fingerprint changed;
+    int_identity_components recomputes only the components such a change can reach. -#}
+
+{% macro identity_records() -%}
+{#- The staging model and key column of every record type that carries identifiers (int_identifier_occurrences). -#}
+    {{ return([
+        ('crm_customer', 'stg_crm__customers', 'customer_ref'),
+        ('call_leg', 'stg_phone_system__calls', 'call_id'),
+        ('sms', 'stg_phone_system__sms_messages', 'message_id'),
+        ('survey', 'stg_phone_system__survey_answers', 'response_id'),
+        ('faq_view', 'stg_help_center__faq_views', 'view_id'),
+        ('chat', 'stg_chat__conversations', 'conversation_id'),
+        ('form', 'stg_forms__submissions', 'response_id'),
+        ('ticket', 'stg_tickets__tickets', 'ticket_id'),
+    ]) }}
+{%- endmacro %}
+
+{% macro delete_redelivered_records() -%}
+{#- Pre-hook of int_identifier_occurrences: deletes the identifiers of every record that a load after the model's
+    newest one delivered again, so that the model's run (new loads only) writes the record's latest identifiers and
+    none of the earlier version's. The watermark the model reads after this delete can be lower than the one used
+    here: a record of a load in between then has no row left (every kept row is at or below the new watermark, and
+    a record's rows carry its staging row's load), so reading it again writes its rows once. -#}
+    {%- if is_incremental() %}
+        {%- if '_record_identifiers' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+            {{ exceptions.raise_compiler_error(
+                this ~ " was built before it became incremental by record (it has no _record_identifiers)."
+                ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
+        {%- endif %}
+        delete from {{ this }}
+        where exists (
+            select 1
+            from (
+                {%- for record_type, model, key in identity_records() %}
+                {% if not loop.first %}union all {% endif -%}
+                select '{{ record_type }}' as record_type, {{ key }} as record_id
+                from {{ ref(model) }}
+                where _load_seq > (select coalesce(max(_load_seq), 0) from {{ this }})
+                {%- endfor %}
+            ) as redelivered
+            where redelivered.record_type = {{ this }}.record_type and redelivered.record_id = {{ this }}.record_id
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro record_identifiers(columns) -%}
+{#- A hash of a staging row's identifier columns (int_identifier_occurrences._record_identifiers): what the record
+    says about identity. A re-delivery that repeats them (the CRM export is a whole snapshot every day) leaves it
+    unchanged, so it changes no identifier's fingerprint. -#}
+    {{ return(adapter.dispatch('row_fingerprint', 'contact_warehouse')(columns)) }}
+{%- endmacro %}
+
+{% macro identifier_fingerprints(occurrences) -%}
+{#- Per identifier of `occurrences` (a relation or CTE shaped as int_identifier_occurrences), a fingerprint of the
+    records that carry it and of what each says about identity (_record_identifiers). A record's change of
+    identifiers or of customer_ref changes the fingerprint of every identifier it carries, before and after (the one
+    it lost included: one record fewer). -#}
+    {#- The setting the rows depend on is part of it: changing it recomputes every identifier. -#}
+    select
+        identifier_node,
+        {{ dbt.concat([
+            "'max_customers_per_identifier=" ~ var('max_customers_per_identifier') ~ ":'",
+            fingerprint_agg(adapter.dispatch('row_fingerprint', 'contact_warehouse')(
+                ['record_type', 'record_id', '_record_identifiers']))]) }} as input_fingerprint
+    from {{ occurrences }}
+    group by identifier_node
+{%- endmacro %}
+
+{% macro component_fingerprint(classified) -%}
+{#- What an identifier's component depends on near it: the versions of its records, and whether it is blocked. -#}
+    {{ classified }}._input_fingerprint || case when {{ classified }}.is_blocked then ':blocked' else ':usable' end
+{%- endmacro %}
+
+{% macro delete_changed_identifiers() -%}
+{#- Pre-hook of int_identifiers_classified: deletes the rows of identifiers whose records changed (or that are gone);
+    the model then computes the identifiers that have no row. -#}
+    {%- if is_incremental() %}
+        {{ require_fingerprint_column() }}
+        delete from {{ this }}
+        where not exists (
+            select 1
+            from ({{ identifier_fingerprints(ref('int_identifier_occurrences')) }}) as fingerprints
+            where fingerprints.identifier_node = {{ this }}.identifier_node
+                and fingerprints.input_fingerprint = {{ this }}._input_fingerprint
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro require_fingerprint_column() -%}
+    {%- if '_input_fingerprint' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " was built before identity resolution became incremental (it has no _input_fingerprint)."
+            ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro delete_touched_components() -%}
+{#- Pre-hook of int_identity_components: deletes every component that holds an identifier whose component
+    fingerprint changed (or that is new, or gone), or that shares a record with one (an identifier blocked or
+    unblocked cuts or makes the links of records that did not change). The model then computes the components of
+    the identifiers that have no row: every link of such an identifier leads to another identifier without a row, so
+    they form whole components of today's graph. -#}
+    {%- if is_incremental() %}
+        {{ require_fingerprint_column() }}
+        delete from {{ this }}
+        where component_label in (
+            with current_fingerprints as (
+                select identifier_node, {{ component_fingerprint('classified') }} as input_fingerprint
+                from {{ ref('int_identifiers_classified') }} as classified
+            ),
+
+            changed as (
+                select coalesce(current_fingerprints.identifier_node, built.identifier_node) as identifier_node
+                from current_fingerprints
+                full outer join {{ this }} as built
+                    on current_fingerprints.identifier_node = built.identifier_node
+                where
+                    current_fingerprints.identifier_node is null
+                    or built.identifier_node is null
+                    or current_fingerprints.input_fingerprint <> built._input_fingerprint
+            ),
+
+            changed_records as (
+                select distinct occurrences.record_type, occurrences.record_id
+                from {{ ref('int_identifier_occurrences') }} as occurrences
+                inner join changed on occurrences.identifier_node = changed.identifier_node
+            ),
+
+            touched as (
+                select identifier_node from changed
+                union
+                select occurrences.identifier_node
+                from {{ ref('int_identifier_occurrences') }} as occurrences
+                inner join changed_records
+                    on occurrences.record_type = changed_records.record_type
+                    and occurrences.record_id = changed_records.record_id
+            )
+
+            select built.component_label
+            from {{ this }} as built
+            inner join touched on built.identifier_node = touched.identifier_node
+        )
+    {%- endif %}
+{%- endmacro %}
