@@ -21,7 +21,6 @@ SMALL = Size("incremental-test", customers=300, approx_events=6_000)
 
 
 HIERARCHY_BY_CUSTOMER = [
-    "fct_customer_journeys",
     "fct_engagements",
     "fct_interactions",
     "fct_transactions",

@@ -106,9 +106,3 @@
     {#- XOR of distinct 64-bit row hashes (each transaction is one row, with its own id), and the row count. -#}
     cast(bit_xor({{ row_fingerprint }}) as {{ dbt.type_string() }}) || ':' || cast(count(*) as {{ dbt.type_string() }})
 {%- endmacro %}
-
-{% macro columns_fingerprint(columns) -%}
-{#- A hash of the named columns of a row (as row_fingerprint, for some columns only), NULL told apart from every
-    value. -#}
-    {{ return(adapter.dispatch('row_fingerprint', 'contact_warehouse')(columns)) }}
-{%- endmacro %}

@@ -4,14 +4,6 @@
 -- unresolved past its window: what a manager would call back about; DECISIONS.md).
 -- A FAQ read without an up-vote, or a problem from weeks ago that the customer has since moved past, is not
 -- "at risk".
--- Incremental by customer (DECISIONS.md "Journeys incremental by customer"): a nightly run rebuilds the customers
--- whose int_journey_fingerprints changed (transactions, engagements, survey answers or CRM record).
-{{ config(
-    materialized=incremental_or_table(),
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_stale_customers('int_journey_fingerprints') }}",
-) }}
 with customers as (
     select * from {{ ref('dim_customers') }}
 ),
@@ -21,16 +13,10 @@ engagements as (
         *,
         row_number() over (partition by customer_key order by started_at desc, engagement_id desc) as recency_rank
     from {{ ref('fct_engagements') }}
-    {{ customers_to_rebuild('customer_key', 'int_journey_fingerprints') }}
 ),
 
 interactions as (
     select * from {{ ref('fct_interactions') }}
-    {{ customers_to_rebuild('customer_key', 'int_journey_fingerprints') }}
-),
-
-journey_fingerprints as (
-    select customer_key, input_fingerprint from {{ ref('int_journey_fingerprints') }}
 ),
 
 -- Frequent contacter counts the customer's own contacts: callbacks and reminder texts are the company's.
@@ -65,10 +51,7 @@ channel_counts as (
 
 channels_used as (
     select customer_key, {{ ordered_listagg('channel', "', '", 'channel') }} as channels_used
-    from (
-        select distinct customer_key, channel from {{ ref('fct_transactions') }}
-        {{ customers_to_rebuild('customer_key', 'int_journey_fingerprints') }}
-    ) as distinct_channels
+    from (select distinct customer_key, channel from {{ ref('fct_transactions') }}) as distinct_channels
     group by customer_key
 ),
 
@@ -151,8 +134,7 @@ select
         else 'regular'
     end as segment,
     customers.is_churned,
-    customers.churned_at,
-    journey_fingerprints.input_fingerprint as _input_fingerprint
+    customers.churned_at
 from interaction_summary
 inner join engagement_summary on interaction_summary.customer_key = engagement_summary.customer_key
 left join frequency on interaction_summary.customer_key = frequency.customer_key
@@ -165,4 +147,3 @@ left join latest_surveys as nps
     on interaction_summary.customer_key = nps.customer_key and nps.survey_type = 'nps' and nps.recency_rank = 1
 left join latest_surveys as csat
     on interaction_summary.customer_key = csat.customer_key and csat.survey_type = 'csat' and csat.recency_rank = 1
-left join journey_fingerprints on interaction_summary.customer_key = journey_fingerprints.customer_key
