@@ -24,6 +24,7 @@ SMALL = Size("incremental-test", customers=300, approx_events=6_000)
 IDENTITY = ["int_identifier_occurrences", "int_identifiers_classified", "int_identity_components"]
 
 HIERARCHY_BY_CUSTOMER = [
+    "fct_engagements",
     "fct_interactions",
     "fct_transactions",
     "int_engagements_windowed",
@@ -40,9 +41,14 @@ def _incremental_models(db: Path) -> list[str]:
     return sorted(line.strip() for line in result.stdout.splitlines() if re.fullmatch(r"[a-z0-9_]+", line.strip()))
 
 
+# Two days, not the default seven: with HISTORY_DAYS of history, engagement windows then end during the new day, so
+# the nightly run has to rebuild customers whose transactions did not change (fct_engagements' is_window_complete).
+WINDOW_VARS = ["--vars", "{engagement_window_days: 2}"]
+
+
 def _build(db: Path, *flags: str) -> None:
     """`dbt seed` then `dbt run`, in one dbt start-up (a build of seeds and models runs no test)."""
-    run_dbt(["build", "--resource-type", "seed", "--resource-type", "model", *flags], db)
+    run_dbt(["build", "--resource-type", "seed", "--resource-type", "model", *WINDOW_VARS, *flags], db)
 
 
 def _first_file(landing: Path, export: str) -> tuple[Path, list[str], list[dict[str, str]]]:
@@ -172,9 +178,20 @@ def _fingerprints(con: duckdb.DuckDBPyConnection, customers: list[str]) -> dict[
     )
 
 
+def _engagement_fingerprints(con: duckdb.DuckDBPyConnection, customers: list[str]) -> dict[str, str]:
+    return dict(
+        con.execute(
+            "select customer_key, input_fingerprint from intermediate.int_engagement_fingerprints"
+            " where customer_key in ?",
+            [customers],
+        ).fetchall()
+    )
+
+
 def _mark_early_customers(db: Path) -> dict:
-    """Marks the interactions of the 40 customers whose contacts ended first (last_queue set to MARK), and gives
-    20 more a stale fingerprint, to tell afterwards which rows the nightly run rebuilt."""
+    """Marks the interactions and engagements of the 40 customers whose contacts ended first (last_queue and
+    channel_path set to MARK), and gives 20 more a stale fingerprint, to tell afterwards which rows the nightly run
+    rebuilt."""
     with duckdb.connect(str(db)) as con:
         early = [
             key
@@ -191,7 +208,27 @@ def _mark_early_customers(db: Path) -> dict:
         )
         con.execute("update marts.fct_interactions set last_queue = ? where customer_key in ?", [MARK, marked])
         con.execute("update marts.fct_interactions set _input_fingerprint = 'stale' where customer_key in ?", [stale])
-        return {"fingerprints": _fingerprints(con, marked)}
+        con.execute(
+            "create table main.original_channel_path as select engagement_id, channel_path"
+            " from marts.fct_engagements where customer_key in ?",
+            [marked],
+        )
+        con.execute("update marts.fct_engagements set channel_path = ? where customer_key in ?", [MARK, marked])
+        con.execute("update marts.fct_engagements set _input_fingerprint = 'stale' where customer_key in ?", [stale])
+        # A customer with a window still running is rebuilt when the data's end passes it, whatever its fingerprint.
+        closed = [
+            key
+            for (key,) in con.execute(
+                "select customer_key from marts.fct_engagements where customer_key in ? group by customer_key"
+                " having bool_and(is_window_complete)",
+                [marked],
+            ).fetchall()
+        ]
+        return {
+            "fingerprints": _fingerprints(con, marked),
+            "engagement_fingerprints": _engagement_fingerprints(con, marked),
+            "windows_closed": closed,
+        }
 
 
 def _stale_identifiers(db: Path) -> int:
@@ -226,19 +263,57 @@ def _unmark(db: Path, marked: dict) -> dict:
                 0
             ]
 
+        now_engagements = _engagement_fingerprints(con, list(marked["engagement_fingerprints"]))
+        unchanged = [
+            key for key, value in marked["engagement_fingerprints"].items() if now_engagements.get(key) == value
+        ]
+        kept_engagements = [key for key in unchanged if key in marked["windows_closed"]]
+
+        def count_engagements(condition: str, *parameters: object) -> int:
+            return con.execute(f"select count(*) from marts.fct_engagements where {condition}", parameters).fetchone()[
+                0
+            ]
+
         result = {
             "kept": kept,
             "kept_interactions": count("customer_key in ?", kept) if kept else 0,
             "kept_marks": count("last_queue = ? and customer_key in ?", MARK, kept) if kept else 0,
             "marks": count("last_queue = ?", MARK),
             "stale_left": count("_input_fingerprint = 'stale'"),
+            "kept_engagement_customers": kept_engagements,
+            "kept_engagements": count_engagements("customer_key in ?", kept_engagements) if kept_engagements else 0,
+            "kept_engagement_marks": count_engagements("channel_path = ? and customer_key in ?", MARK, kept_engagements)
+            if kept_engagements
+            else 0,
+            "engagement_marks": count_engagements("channel_path = ?", MARK),
+            "unchanged_engagement_marks": count_engagements("channel_path = ? and customer_key in ?", MARK, unchanged)
+            if unchanged
+            else 0,
+            "stale_engagements_left": count_engagements("_input_fingerprint = 'stale'"),
         }
         con.execute(
             "update marts.fct_interactions set last_queue = original.last_queue from main.original_last_queue"
             " as original where fct_interactions.interaction_id = original.interaction_id"
         )
         con.execute("drop table main.original_last_queue")
+        con.execute(
+            "update marts.fct_engagements set channel_path = original.channel_path"
+            " from main.original_channel_path as original where fct_engagements.engagement_id = original.engagement_id"
+        )
+        con.execute("drop table main.original_channel_path")
     return result
+
+
+def _open_windows(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, bool]]:
+    """Every engagement: its customer's engagement fingerprint and whether its window is complete."""
+    return {
+        engagement_id: (fingerprint, complete)
+        for engagement_id, fingerprint, complete in con.execute(
+            "select engagements.engagement_id, fingerprints.input_fingerprint, engagements.is_window_complete"
+            " from marts.fct_engagements as engagements"
+            " inner join intermediate.int_engagement_fingerprints as fingerprints using (customer_key)"
+        ).fetchall()
+    }
 
 
 def _compiled_code(name: str) -> str:
@@ -279,6 +354,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         history_customers = {
             key for (key,) in con.execute("select distinct customer_key from marts.fct_interactions").fetchall()
         }
+        open_at_history = {key: value for key, value in _open_windows(con).items() if not value[1]}
 
     marked = _mark_early_customers(db)
     stale_identifiers = _stale_identifiers(db)
@@ -305,6 +381,14 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         ).fetchone()[0]
 
     marked.update(_unmark(db, marked))
+    with duckdb.connect(str(db), read_only=True) as con:
+        now = _open_windows(con)
+    # Engagements whose window ended during the new day while their customer's inputs did not change.
+    closed_overnight = [
+        engagement_id
+        for engagement_id, (fingerprint, _) in open_at_history.items()
+        if now.get(engagement_id) == (fingerprint, True)
+    ]
 
     full = work / "full_refresh" / "warehouse.duckdb"
     full.parent.mkdir()
@@ -324,6 +408,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "compiled": compiled,
         "history_ivr_events": history_ivr_events,
         "history_customers": history_customers,
+        "closed_overnight": closed_overnight,
     }
 
 
@@ -354,7 +439,7 @@ def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse) -> N
         assert "_load_seq > (select coalesce(max(_load_seq), 0) from" in nightly_warehouse["compiled"][name]
 
 
-def test_the_hierarchy_below_engagements_is_incremental_by_customer(nightly_warehouse) -> None:
+def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_warehouse) -> None:
     models = [name for name in nightly_warehouse["incremental_models"] if not name.startswith("stg_")]
     # And identity resolution (by record and by component, below) and the prediction rows (incremental by input
     # fingerprint, tests/test_predictions_incremental.py).
@@ -395,6 +480,18 @@ def test_a_nightly_run_rebuilds_only_the_changed_customers(nightly_warehouse) ->
     # No mark left on a rebuilt customer: every mark is on a kept one.
     assert marked["marks"] == marked["kept_marks"]
     assert marked["stale_left"] == 0
+    # The same for engagements, of the marked customers whose windows had all ended at the history's end.
+    assert marked["kept_engagement_customers"]
+    assert marked["kept_engagement_marks"] == marked["kept_engagements"]
+    assert marked["engagement_marks"] == marked["unchanged_engagement_marks"]
+    assert marked["stale_engagements_left"] == 0
+
+
+def test_windows_the_new_day_closed_were_rebuilt(nightly_warehouse) -> None:
+    """Engagements of unchanged customers whose window ended during the new day are complete now, as a full build
+    says (test_incremental_run_equals_a_full_refresh compares every column): fct_engagements' second pre-hook
+    rebuilt them although their fingerprint did not change."""
+    assert nightly_warehouse["closed_overnight"]
 
 
 def test_incremental_run_equals_a_full_refresh(nightly_warehouse) -> None:

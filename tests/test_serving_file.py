@@ -129,7 +129,7 @@ def test_fcr_last_week_says_why_it_is_null(serving: Path) -> None:
     'provisional'."""
     with duckdb.connect(str(serving), read_only=True) as con:
         (last_day,) = con.execute("select max(period_start) from marts.mart_resolution_day").fetchone()
-        (data_end,) = con.execute("select cast(max(data_end_at) as date) from marts.fct_engagements").fetchone()
+        (data_end,) = con.execute("select cast(max(ended_at) as date) from marts.fct_transactions").fetchone()
         last_week = con.execute(
             """select period_start, sum(fcr_engagements), sum(closed_engagements), list(distinct fcr_status)
                from marts.mart_resolution_week

@@ -7,27 +7,27 @@
     then builds the customers that have no rows, and appends them. The state lives in the model's own table, so
     a run that fails half-way is repaired by the next one. -#}
 
-{% macro customers_to_rebuild(customer_column) -%}
+{% macro customers_to_rebuild(customer_column, fingerprints='int_customer_fingerprints') -%}
 {#- A filter on the model's input: on an incremental run, only customers whose current fingerprint has no rows
-    in the model. -#}
+    in the model. `fingerprints` names the model holding each customer's current input_fingerprint. -#}
     {#- ref() outside the condition, so that dbt sees the dependency when it parses the model. -#}
-    {%- do ref('int_customer_fingerprints') -%}
+    {%- do ref(fingerprints) -%}
     {%- if is_incremental() %}
-    where {{ customer_column }} in ({{ customers_without_current_rows() }})
+    where {{ customer_column }} in ({{ customers_without_current_rows(fingerprints) }})
     {%- endif %}
 {%- endmacro %}
 
-{% macro customers_without_current_rows() -%}
+{% macro customers_without_current_rows(fingerprints='int_customer_fingerprints') -%}
 {#- The customers whose current fingerprint has no rows in the model being built. -#}
         select fingerprints.customer_key
-        from {{ ref('int_customer_fingerprints') }} as fingerprints
+        from {{ ref(fingerprints) }} as fingerprints
         left join (select distinct customer_key, _input_fingerprint from {{ this }}) as built
             on fingerprints.customer_key = built.customer_key
             and fingerprints.input_fingerprint = built._input_fingerprint
         where built.customer_key is null
 {%- endmacro %}
 
-{% macro delete_stale_customers() -%}
+{% macro delete_stale_customers(fingerprints='int_customer_fingerprints') -%}
 {#- The pre-hook of a model incremental by customer: removes the rows built from a fingerprint that is no longer
     the customer's current one. -#}
     {%- if is_incremental() -%}
@@ -36,18 +36,36 @@
                 this ~ " was built before it became incremental by customer (it has no _input_fingerprint)."
                 ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
         {%- endif -%}
-    {{ return(adapter.dispatch('delete_stale_customers', 'contact_warehouse')()) }}
+    {{ return(adapter.dispatch('delete_stale_customers', 'contact_warehouse')(fingerprints)) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__delete_stale_customers() -%}
+{% macro default__delete_stale_customers(fingerprints='int_customer_fingerprints') -%}
     delete from {{ this }}
     where not exists (
         select 1
-        from {{ ref('int_customer_fingerprints') }} as fingerprints
+        from {{ ref(fingerprints) }} as fingerprints
         where fingerprints.customer_key = {{ this }}.customer_key
             and fingerprints.input_fingerprint = {{ this }}._input_fingerprint
     )
+{%- endmacro %}
+
+{% macro delete_customers_whose_windows_moved() -%}
+{#- fct_engagements' second pre-hook (DECISIONS.md "Engagements incremental by customer, judged against the
+    data's end"). is_window_complete, closed_at, is_open_at_data_end and is_first_contact_resolved are judged
+    against the data's end, which every night moves: a customer is rebuilt when one of its engagements' stored
+    is_window_complete differs from what the data's end now says (the windows that ended during the new day, or
+    any window when a correction moved the data's end back). The other rows are still what a full build gives. -#}
+    {%- if is_incremental() %}
+    delete from {{ this }}
+    where exists (
+        select 1
+        from {{ this }} as engagements
+        cross join (select max(ended_at) as data_end_at from {{ ref('int_transactions_enriched') }}) as data_window
+        where engagements.customer_key = {{ this }}.customer_key
+            and engagements.is_window_complete <> (engagements.window_ends_at <= data_window.data_end_at)
+    )
+    {%- endif %}
 {%- endmacro %}
 
 {% macro row_fingerprint(relation) -%}

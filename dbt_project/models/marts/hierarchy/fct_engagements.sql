@@ -2,8 +2,26 @@
 -- customer. The window of an engagement ends var('engagement_window_days') after its last contact; an
 -- engagement whose window is still running at the data's end is excluded from FCR (docs/domain.md section 5), and so
 -- is one FCR cannot judge: no intent at all (a text thread alone) or only outbound calls (DECISIONS.md).
+-- Incremental by customer (DECISIONS.md "Engagements incremental by customer, judged against the data's end"): a
+-- nightly run rebuilds the customers whose transactions or matched survey answers changed
+-- (int_engagement_fingerprints) and those with a window the data's end moved past; the data's end itself is not a
+-- column, so that the other rows stay as they are.
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ delete_stale_customers('int_engagement_fingerprints') }}",
+        "{{ delete_customers_whose_windows_moved() }}",
+    ],
+) }}
 with interactions as (
     select * from {{ ref('int_engagements_windowed') }}
+    {{ customers_to_rebuild('customer_key', 'int_engagement_fingerprints') }}
+),
+
+engagement_fingerprints as (
+    select customer_key, input_fingerprint from {{ ref('int_engagement_fingerprints') }}
 ),
 
 data_window as (
@@ -111,7 +129,8 @@ select
     coalesce(surveys.survey_answers_count, 0) as survey_answers_count,
     surveys.csat_score_mean,
     surveys.nps_score_mean,
-    data_window.data_end_at
+    engagement_fingerprints.input_fingerprint as _input_fingerprint
 from with_next
 cross join data_window
 left join surveys on with_next.engagement_id = surveys.engagement_id
+left join engagement_fingerprints on with_next.customer_key = engagement_fingerprints.customer_key
