@@ -174,11 +174,11 @@ def nightly(
     for name, source in (("incremental", "incremental"), ("recomputed", None)):
         began, cpu = time.perf_counter(), time.process_time()
         result = nightly_prediction_rows(tonight, window_days, horizon_days, history_days, con, source)
-        kind = "frame (computed in full)" if isinstance(result, pd.DataFrame) else "change set (incremental)"
+        kind = "change set (incremental)" if isinstance(result, duckdb.DuckDBPyRelation) else "computed in full"
         write(con, name, result)
         timings[name] = (time.process_time() - cpu, time.perf_counter() - began)
         print(f"{name}: {timings[name][0]:.1f} s CPU ({timings[name][1]:.1f} s wall); result {kind}")
-        if not isinstance(result, pd.DataFrame):
+        if isinstance(result, duckdb.DuckDBPyRelation):
             ((rows_written, instructions),) = result.aggregate(
                 "count(*) filter (left(model_name, 2) <> '__'), count(*) filter (left(model_name, 2) = '__')"
             ).fetchall()

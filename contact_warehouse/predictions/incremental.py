@@ -340,4 +340,4 @@ def nightly_prediction_rows(
 
 def read_whole(sources: Sources) -> Frames:
     """The whole inputs in pandas (a full recompute)."""
-    return frames_from(sources.interactions.df(), sources.surveys.df(), sources.customers.df())
+    return frames_from(sources.interactions.order("interaction_id").df(), sources.surveys.df(), sources.customers.df())

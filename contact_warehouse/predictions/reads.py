@@ -85,7 +85,7 @@ def window(
     kept = f"({recent} or coalesce(engagement_id in ({engaged}), false))"
     frames = _frames(
         con,
-        f"select * from {IT} where {mine} and {kept}",
+        f"select * from {IT} where {mine} and {kept} order by interaction_id",  # frames_from's order: no re-sort
         f"select * from {SV} where {mine}",
         f"select * from {CU} where {mine}",
     )
@@ -110,7 +110,7 @@ def of_customers(con: duckdb.DuckDBPyConnection, keys: pd.Index) -> Frames:
     try:
         return _frames(
             con,
-            f"select * from {IT} where {mine}",
+            f"select * from {IT} where {mine} order by interaction_id",
             f"select * from {SV} where {mine}",
             f"select * from {CU} where {mine}",
         )
