@@ -15,7 +15,10 @@ import pytest
 from contact_warehouse.predictions import batched, frames_from, typed
 from contact_warehouse.predictions.bench import as_of
 from contact_warehouse.predictions.features import Frames
+from contact_warehouse.predictions.fingerprints import sources_of
 from contact_warehouse.predictions.incremental import FINGERPRINT, STORED_ROW_COLUMNS, nightly_prediction_rows
+from contact_warehouse.predictions.reads import named, window
+from contact_warehouse.predictions.snapshots import bounded
 from contact_warehouse.predictions.strategy import write
 
 WINDOW, HORIZON = 3, 5
@@ -304,3 +307,43 @@ def test_the_full_computation_by_batches_equals_one_batch(history, monkeypatch, 
     fallback = nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous")
     assert isinstance(fallback, pa.RecordBatchReader)
     pd.testing.assert_frame_equal(ordered(whole(fallback)), ordered(want), check_exact=True)
+
+
+def test_the_nightly_reads_of_the_history_are_what_bounded_keeps(history) -> None:
+    """What a nightly run reads into pandas for the new prediction times (``reads.window``, cut in DuckDB) is what
+    ``bounded`` keeps of the whole frames, row for row, with the same per-customer sums of the rest (``earlier``):
+    the new times' features read the same values while the older history stays in DuckDB. Cut into batches of
+    customers, the batches hold every customer's rows once."""
+    con = duckdb.connect()
+    named(con, sources_of(history, con))
+    first = history.data_end.floor("D") - pd.Timedelta(days=2)
+    want = bounded(history, first, WINDOW)
+    got = window(con, first, WINDOW)
+    assert want.earlier is not None and len(got.interactions) < len(history.interactions)
+
+    def rows(df: pd.DataFrame, key: str) -> pd.DataFrame:
+        return df.sort_values(key).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(rows(got.interactions, "interaction_id"), rows(want.interactions, "interaction_id"))
+    pd.testing.assert_frame_equal(rows(got.earlier, "customer_key"), rows(want.earlier, "customer_key"))
+    parts = [window(con, first, WINDOW, (b, 3)) for b in range(3)]
+    assert all(len(p.customers) for p in parts)
+    for name in ("interactions", "surveys", "customers"):
+        whole = pd.concat([getattr(p, name) for p in parts])
+        assert len(whole) == len(getattr(got, name))
+    assert sorted(pd.concat([p.earlier for p in parts])["customer_key"]) == sorted(got.earlier["customer_key"])
+
+
+def test_the_nightly_rows_by_batches_equal_a_full_recompute(history, monkeypatch, caplog) -> None:
+    """The new prediction times computed by batches of customers (bounded memory: the batch size forced small,
+    several batches for the fixture's 80 customers): the nightly table still equals a full recompute."""
+    before, today, _ = next_day(history)
+    con = duckdb.connect()
+    store(con, "previous", nightly(before, 20, con, None))
+    want = nightly(today, 20, con, None)
+    monkeypatch.setattr(batched, "BATCH_ROWS", 200)
+    with caplog.at_level(logging.INFO, logger="contact_warehouse.predictions.incremental"):
+        got = nightly(today, 20, con, "previous")
+    (message,) = [r.getMessage() for r in caplog.records if "batches of customers" in r.getMessage()]
+    assert " in 1 batches" not in message, message
+    pd.testing.assert_frame_equal(ordered(got), ordered(want), check_exact=True)

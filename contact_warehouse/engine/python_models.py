@@ -86,19 +86,19 @@ def prediction_rows(
     (a table of ``session``, the model's connection): a relation of ``session`` then (the change set); computed
     in full on DuckDB, an Arrow reader of customer batches (predictions/batched.py); else a frame. The Python
     step off DuckDB passes neither and recomputes in full (DECISIONS.md "int_prediction_rows is incremental")."""
-    from contact_warehouse.predictions import frames_from
+    from contact_warehouse.predictions.fingerprints import Sources
     from contact_warehouse.predictions.incremental import nightly_prediction_rows
 
-    surveys = (
+    # Relations, not frames: a nightly run reads into pandas only what it computes from (predictions/reads.py).
+    sources = Sources(
+        inputs["int_prediction_interactions"],
         inputs["fct_survey_answers"]
         .filter("is_valid_score and customer_key is not null")
-        .project("customer_key, responded_at, survey_type, score")
-        .df()
+        .project("customer_key, responded_at, survey_type, score"),
+        inputs["dim_customers"].project("customer_key, customer_ref, value_tier, crm_created_at, churned_at"),
     )
-    customers = inputs["dim_customers"].project("customer_key, customer_ref, value_tier, crm_created_at, churned_at")
-    frames = frames_from(inputs["int_prediction_interactions"].df(), surveys, customers.df())
     return nightly_prediction_rows(
-        frames,
+        sources,
         params.engagement_window_days,
         params.churn_horizon_days,
         params.prediction_history_days,

@@ -115,6 +115,10 @@ def frames_from(interactions: pd.DataFrame, surveys: pd.DataFrame, customers: pd
         return df
 
     interactions = naive(interactions, ("started_at", "ended_at"))
+    # In one order whatever the read's (a nightly run reads the recent history apart from the rest, a dbt
+    # connection keeps no insertion order): the features' float sums and means are then the same to the last bit.
+    if not interactions["interaction_id"].is_monotonic_increasing:
+        interactions = interactions.sort_values("interaction_id", kind="stable", ignore_index=True)
     for c in ("is_customer_initiated", "is_resolved", "is_assisted"):
         interactions[c] = interactions[c].astype("boolean").fillna(False).astype(bool)
     for c in ("channels_count", "effort_minutes", "transfers", "abandoned_legs", "wait_seconds", "sentiment_compound"):

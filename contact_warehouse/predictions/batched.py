@@ -2,7 +2,7 @@
 by batches of customers (issue 22).
 
 A customer's rows read only that customer's contacts, answers and CRM row when no engagement spans two customers
-(the condition the nightly run already relies on: ``incremental.restricted``); the prediction times and the data's
+(the condition the nightly run already relies on: ``reads.of_customers``); the prediction times and the data's
 end are the whole data's. So the rows of a batch of customers, computed from their inputs alone at every time, are
 exactly their rows of the one-batch computation, and the table is the union of the batches.
 

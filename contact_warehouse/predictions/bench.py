@@ -32,6 +32,7 @@ import pandas as pd
 from contact_warehouse.engine.duckdb_settings import apply_settings, warehouse_settings
 
 from . import Frames, batched, frames_from
+from .fingerprints import Sources
 from .incremental import nightly_prediction_rows
 from .strategy import write
 
@@ -132,6 +133,19 @@ def as_of(frames: Frames, t: pd.Timestamp) -> Frames:
     )
 
 
+def as_tables(con: duckdb.DuckDBPyConnection, frames: Frames) -> Sources:
+    """``frames`` written to tables of ``con`` (interactions, surveys, customers), as relations over them."""
+    for name, df in (
+        ("interactions", frames.interactions),
+        ("surveys", frames.surveys),
+        ("customers", frames.customers),
+    ):
+        con.register("__frame", df)
+        con.execute(f"create or replace table {name} as select * from __frame")
+        con.unregister("__frame")
+    return Sources(con.table("interactions"), con.table("surveys"), con.table("customers"))
+
+
 def nightly(
     folder: Path,
     window_days: int = 7,
@@ -153,15 +167,18 @@ def nightly(
     # Tonight's run writes into last night's table, as the strategy does (a copy, not timed).
     con.execute("create table incremental as select * from previous")
     del previous
+    # Tonight's inputs as tables, as the dbt model finds them (not timed): the model reads relations, not frames.
+    tonight = as_tables(con, data)
+    del data
     timings = {}
     for name, source in (("incremental", "incremental"), ("recomputed", None)):
         began, cpu = time.perf_counter(), time.process_time()
-        result = nightly_prediction_rows(data, window_days, horizon_days, history_days, con, source)
-        kind = "frame (computed in full)" if isinstance(result, pd.DataFrame) else "change set (incremental)"
+        result = nightly_prediction_rows(tonight, window_days, horizon_days, history_days, con, source)
+        kind = "change set (incremental)" if isinstance(result, duckdb.DuckDBPyRelation) else "computed in full"
         write(con, name, result)
         timings[name] = (time.process_time() - cpu, time.perf_counter() - began)
         print(f"{name}: {timings[name][0]:.1f} s CPU ({timings[name][1]:.1f} s wall); result {kind}")
-        if not isinstance(result, pd.DataFrame):
+        if isinstance(result, duckdb.DuckDBPyRelation):
             ((rows_written, instructions),) = result.aggregate(
                 "count(*) filter (left(model_name, 2) <> '__'), count(*) filter (left(model_name, 2) = '__')"
             ).fetchall()

@@ -10,8 +10,8 @@ time up to ``E``; only the labels whose horizon was still open at ``E`` (``t + h
 - the new prediction times (after ``E``), for every customer;
 - every time up to ``E`` for the customers whose inputs as known at ``E`` changed (a late correction, a
   re-delivered contact, a CRM change, a merge that re-keys them), found by comparing a per-customer fingerprint of
-  those inputs (``fingerprints``) with the one stored on their rows last night (``_input_fingerprint``); a key
-  that vanished has nothing to compare with and loses its rows;
+  those inputs (fingerprints.py, hashed by DuckDB) with the one stored on their rows last night
+  (``_input_fingerprint``); a key that vanished has nothing to compare with and loses its rows;
 - in SQL, over last night's table: the kept rows whose label (where the horizon was open) or ``label_known``
   changes.
 
@@ -21,6 +21,10 @@ out of ``prediction_history_days``, and the previous end, not a midnight), set t
 customers whose inputs grew. The dbt strategy ``prediction_changes`` applies it inside the table
 (``dbt_project/macros/incremental_prediction_changes.sql``; ``strategy.py`` renders it for the bench and tests), so
 a night writes what changed, not every row.
+
+What goes into pandas is what is computed from (reads.py): the history the new times' features read, by batches of
+customers, and the whole inputs of the recomputed customers; the whole history stays in DuckDB, which hashes it
+(issue 22: the night's cost and memory follow the night, not the history).
 
 A change of the window, the horizon, the history bound or the data's start changes every fingerprint (they are
 hashed in): the run is then a full recompute, as it is without a previous table, with a
@@ -37,15 +41,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import ROW_COLUMNS, rows_at, typed
-from .batched import engagements_span_customers, full_prediction_rows
+from . import ROW_COLUMNS, frames_from, rows_at, typed
+from .batched import configured_batch_rows, full_prediction_rows
 from .features import DAY, NO_INTENT, Frames
-from .snapshots import bounded, recent_times, snapshot_times
+from .fingerprints import FINGERPRINT, Sources, engagements_span_customers, fingerprints, sources_of
+from .reads import CU, batches, demand, extent, named, of_customers, straddling, window
+from .snapshots import bounded, recent_times, snapshot_times_between
 
 log = logging.getLogger(__name__)
-FINGERPRINT = "_input_fingerprint"
 STORED_ROW_COLUMNS = {**ROW_COLUMNS, FINGERPRINT: "Int64"}
-_AFTER, _NONE = np.int64(-1), np.int64(-2)  # a CRM timestamp after the cut-off, and none at all
 # The change set's instructions to the strategy (macros/incremental_prediction_changes.sql), rows whose model_name
 # is none of the models': delete a customer's rows, delete a time's rows, set a customer's fingerprint, and the
 # marker that the result is a change set, not a whole table.
@@ -63,86 +67,6 @@ def directive(kind: str, customer_key=None, snapshot_at=None, fingerprint=None) 
     values = {k: list(v) for k, v in values.items() if v is not None}
     n = max((len(v) for v in values.values()), default=1)
     return typed(pd.DataFrame({"model_name": [kind] * n, **values}), STORED_ROW_COLUMNS)
-
-
-def _row_hashes(df: pd.DataFrame) -> np.ndarray:
-    return pd.util.hash_pandas_object(df, index=False).to_numpy(dtype=np.uint64)
-
-
-def _per_customer(keys: pd.Series, hashes: np.ndarray) -> pd.DataFrame:
-    """Order-independent sum (modulo 2**64) and count of the row hashes of each customer."""
-    known = keys.notna().to_numpy()
-    keys, hashes = keys[known], hashes[known]
-    if not len(keys):
-        return pd.DataFrame({"sum": pd.Series(dtype=np.uint64), "n": pd.Series(dtype=np.int64)})
-    codes, uniques = pd.factorize(keys, sort=True)
-    order = np.argsort(codes, kind="stable")
-    sorted_codes, sorted_hashes = codes[order], hashes[order]
-    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    with np.errstate(over="ignore"):
-        sums = np.add.reduceat(sorted_hashes, starts)
-    counts = np.diff(np.r_[starts, len(sorted_codes)])
-    return pd.DataFrame({"sum": sums, "n": counts}, index=pd.Index(uniques, name="customer_key"))
-
-
-def _stamp(values: pd.Series, cutoff: pd.Timestamp) -> np.ndarray:
-    """A CRM timestamp as it matters to prediction times up to ``cutoff``: its value, or 'after the cut-off'."""
-    stamps = pd.to_datetime(values)
-    out = stamps.to_numpy(dtype="datetime64[us]").astype(np.int64)
-    out = np.where(stamps.isna().to_numpy(), _NONE, out)
-    return np.where((stamps > cutoff).to_numpy(), _AFTER, out)
-
-
-def fingerprints(frames: Frames, cutoffs: list[pd.Timestamp], tag: str) -> list[pd.Series]:
-    """Per cut-off, per customer with an input known by it (index customer_key): a 64-bit hash (as int64) of
-    everything the rows of prediction times up to the cut-off read of them, values as they are now.
-
-    That is every column of the interactions ended by the cut-off (what the features read; a contact that started
-    by it but ended after it can move only labels, which ``nightly_prediction_rows`` recomputes for its
-    customer: ``straddling``), the answers given by it, and the CRM row with a ``crm_created_at`` after the
-    cut-off told apart only as 'after' (a CRM row created after it is 'after' as a whole) and a ``churned_at``
-    after it as none (no time up to the cut-off reads more of them; the open horizons' labels are relabelled in
-    SQL). ``tag`` (the parameters) is hashed in, the cut-off is not.
-    The rows are hashed once for all the cut-offs."""
-    it, sv, cu = frames.interactions, frames.surveys, frames.customers
-    it_hashes = _row_hashes(it)
-    sv_hashes = _row_hashes(sv[["responded_at", "survey_type", "score"]])
-    out = []
-    for cutoff in cutoffs:
-        created = _stamp(cu["crm_created_at"], cutoff)
-        later = created == _AFTER
-        churned = _stamp(cu["churned_at"], cutoff)
-        churned = np.where(churned == _AFTER, _NONE, churned)
-        crm = pd.DataFrame(
-            {
-                "customer_ref": cu["customer_ref"].astype(object).where(~later, None).to_numpy(),
-                "value_tier": cu["value_tier"].astype(object).where(~later, None).to_numpy(),
-                "crm_created_at": created,
-                # A churn after the cut-off is, for the times up to it, no churn yet (the customer is alive then):
-                # hashed as none, so that a churn recorded tonight only relabels the open horizons (in SQL) and
-                # does not recompute the customer at every kept time.
-                "churned_at": np.where(later, _AFTER, churned),
-            }
-        )
-        known_it = (it["ended_at"] <= cutoff).to_numpy()
-        known_sv = (sv["responded_at"] <= cutoff).to_numpy()
-        parts = {
-            "interactions": _per_customer(it["customer_key"][known_it], it_hashes[known_it]),
-            "surveys": _per_customer(sv["customer_key"][known_sv], sv_hashes[known_sv]),
-            "crm": _per_customer(cu["customer_key"], _row_hashes(crm)),
-        }
-        present = parts["interactions"].index.union(parts["surveys"].index)
-        present = present.union(pd.Index(cu.loc[~later & (created != _NONE), "customer_key"]))
-        table = pd.DataFrame(index=present)
-        for name, part in parts.items():
-            part = part.reindex(present)
-            table[f"{name}_sum"] = part["sum"].fillna(0).astype(np.uint64)
-            table[f"{name}_n"] = part["n"].fillna(0).astype(np.int64)
-        # The cut-off is not hashed in: an unchanged customer's fingerprint then stays the same from night to night
-        # and their rows are not rewritten (the comparison is always at last night's end, where it was stored).
-        table["tag"] = tag
-        out.append(pd.Series(_row_hashes(table).view(np.int64), index=present, name=FINGERPRINT))
-    return out
 
 
 def previous_times(con: duckdb.DuckDBPyConnection, previous: str) -> list[pd.Timestamp]:
@@ -200,15 +124,6 @@ def may_have_rows(frames: Frames, customers: pd.Index, times: list[pd.Timestamp]
     until = np.where(np.isnat(resolved), until, np.minimum(until, resolved))
     open_once = ~np.isnat(first) & (first < until)
     return pd.Index(crm.loc[alive, "customer_key"]).union(pd.Index(eng.loc[open_once, "customer_key"])).unique()
-
-
-def restricted(frames: Frames, customers: pd.Index) -> Frames:
-    """``frames`` of ``customers`` only: their rows read nothing of anybody else's (one customer per engagement)."""
-    return Frames(
-        frames.interactions[frames.interactions["customer_key"].isin(customers)],
-        frames.surveys[frames.surveys["customer_key"].isin(customers)],
-        frames.customers[frames.customers["customer_key"].isin(customers)],
-    )
 
 
 def relabelled_rows_sql(
@@ -275,44 +190,56 @@ def _table_exists(con: duckdb.DuckDBPyConnection, previous: str) -> bool:
 
 
 def nightly_prediction_rows(
-    frames: Frames,
+    inputs: Frames | Sources,
     window_days: int,
     horizon_days: int,
     history_days: int | None,
     con: duckdb.DuckDBPyConnection | None,
     previous: str | None,
 ) -> pd.DataFrame | pa.RecordBatchReader | duckdb.DuckDBPyRelation:
-    """``int_prediction_rows`` with its fingerprints: ``prediction_rows`` of ``frames``, row for row, computed from
+    """``int_prediction_rows`` with its fingerprints: ``prediction_rows`` of the inputs, row for row, computed from
     the table ``previous`` (last night's, a table of ``con``; None: none, or a full refresh) as the module
     docstring says, or in full when it cannot be (no usable previous table, a parameter or the data's start
     changed, an engagement of two customers). The incremental result is the change set (module docstring), a
     relation of ``con`` that reads ``previous``: make it a table before changing ``previous``; the full one the
     whole table: with ``con`` (dbt-duckdb's model) a reader of batches of customers computed as they are read
-    (bounded memory, batched.py), without it a frame. Logs which it computed, why, and how much."""
-    tag = f"window={window_days};horizon={horizon_days};history={history_days};start={frames.data_start}"
-    data_end = frames.data_end
+    (bounded memory, batched.py), without it a frame. Logs which it computed, why, and how much.
+
+    ``inputs``: the three relations (the dbt model's, of ``con``; the Python step's without ``con``), or frames (the
+    bench and the tests: handed to DuckDB as relations). The fingerprints and the choice between incremental and
+    full are made in DuckDB; only a full recompute reads the whole inputs into pandas, a nightly run reads what it
+    computes from (reads.py)."""
+    if isinstance(inputs, Frames):
+        sources = sources_of(inputs, con)
+        whole: Frames | None = inputs
+    else:
+        sources, whole = inputs, None
+    size = extent(sources)
+    tag = f"window={window_days};horizon={horizon_days};history={history_days};start={size.start}"
+    data_end = size.end
 
     def full(reason: str) -> pd.DataFrame | pa.RecordBatchReader:
         log.info("int_prediction_rows: full recompute: %s", reason)
-        (now,) = fingerprints(frames, [data_end], tag) if len(frames.interactions) else [pd.Series(dtype=np.int64)]
+        frames = whole if whole is not None else read_whole(sources)
+        (now,) = fingerprints(sources, [data_end], tag) if size.interactions else [pd.Series(dtype=np.int64)]
         streamed = con is not None  # dbt-duckdb's model (the Python step off DuckDB wants a frame)
         return full_prediction_rows(frames, window_days, horizon_days, history_days, now, STORED_ROW_COLUMNS, streamed)
 
     if previous is None:
         return full("no previous table (first build or --full-refresh)")
-    if not len(frames.interactions):
+    if not size.interactions:
         return full("no interactions")
     if not _table_exists(con, previous):
         return full(f"the previous table {previous} does not exist")
     if not _same_shape(con, previous):
         return full(f"the previous table {previous} has other columns or types than this code writes")
-    if engagements_span_customers(frames):
+    if engagements_span_customers(sources):
         return full("an engagement spans two customers (a customer's rows would read another's contacts)")
     times_before = previous_times(con, previous)
     last = times_before[-1] if times_before else None
     if last is None or last > data_end:
         return full("the previous table has no prediction time at or before the data's end")
-    at_last, now = fingerprints(frames, [last, data_end], tag)
+    at_last, now = fingerprints(sources, [last, data_end], tag)
     stored = stored_fingerprints(con.sql(f"select customer_key, {FINGERPRINT} from {previous}"))
     both = at_last.index.intersection(stored.index)
     unchanged = both[at_last.loc[both].to_numpy() == stored.loc[both].to_numpy()]
@@ -322,13 +249,15 @@ def nightly_prediction_rows(
             "changes every fingerprint)"
         )
 
-    times = snapshot_times(frames)
+    named(con, sources)
+    times = snapshot_times_between(size.start, data_end)
     times = recent_times(times, history_days) if history_days is not None else times
     kept, new = [t for t in times if t <= last], [t for t in times if t > last]
     # Changed: their fingerprint differs (or their key is new to last night's table and they can have a row then).
     changed = both.difference(unchanged)
     new_keys = at_last.index.difference(stored.index)
-    changed = changed.union(may_have_rows(frames, new_keys, kept, window_days)) if kept else changed
+    if kept and len(new_keys):
+        changed = changed.union(may_have_rows(of_customers(con, new_keys), new_keys, kept, window_days))
     log.info(
         "int_prediction_rows: incremental from %s (last night's end %s): %s customers kept, %s recomputed at the "
         "%s kept times, %s gone; %s new prediction times computed for every customer, %s times dropped",
@@ -343,12 +272,20 @@ def nightly_prediction_rows(
     )
     parts = []
     if kept and len(changed):
-        mine = restricted(frames, changed)
+        mine = of_customers(con, changed)
         if len(mine.interactions) or len(mine.customers):
             parts.append(rows_at(bounded(mine, kept[0], window_days), kept, window_days, horizon_days, data_end))
-    if new:
-        parts.append(rows_at(bounded(frames, new[0], window_days), new, window_days, horizon_days, data_end))
+        del mine
+    # Every customer at the new times, from the history those times' features read (bounded in DuckDB), by
+    # batches of customers: what Python holds is one batch's inputs, whatever the history and the customer count.
+    count = batches(con, size.interactions, len(new), configured_batch_rows()) if new else 0
+    log.info("int_prediction_rows: the %s new prediction times computed in %s batches of customers", len(new), count)
+    for b in range(count):
+        recent = window(con, new[0], window_days, (b, count))
+        parts.append(rows_at(bounded(recent, new[0], window_days), new, window_days, horizon_days, data_end))
+        del recent
     fresh = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(ROW_COLUMNS))
+    del parts
     fresh[FINGERPRINT] = fresh["customer_key"].map(now)
     fresh = typed(fresh, STORED_ROW_COLUMNS)
     # What the table loses: every row of a customer not kept (recomputed or vanished) and of a time not kept.
@@ -360,16 +297,15 @@ def nightly_prediction_rows(
     columns = ", ".join(STORED_ROW_COLUMNS)
     selects = []
     if kept:
-        it = frames.interactions
         # A customer-initiated contact that started by last night's end but ended after it (so not in last night's
         # data, nor in the fingerprint): it can be the repeat contact of an engagement open at any earlier time
         # whose horizon holds its start, so all of its customer's repeat-contact labels are recomputed.
-        straddling = it.loc[it["is_customer_initiated"] & (it["started_at"] <= last) & (it["ended_at"] > last)]
+        straddled = straddling(con, last)
         keep = pd.DataFrame(
             {
                 "customer_key": unchanged.to_numpy(dtype=object),
                 FINGERPRINT: now.reindex(unchanged).to_numpy(),
-                "relabel_all": unchanged.isin(straddling["customer_key"]),
+                "relabel_all": unchanged.isin(straddled),
             }
         )
         # A kept customer's new input (tonight's contacts) changes their fingerprint: set on their rows.
@@ -377,13 +313,12 @@ def nightly_prediction_rows(
         directives.append(
             directive(SET_FINGERPRINT, customer_key=moved["customer_key"], fingerprint=moved[FINGERPRINT])
         )
-        churn = frames.customers[["customer_key", "churned_at"]]
-        recent = it["started_at"] > last - max(window_days, horizon_days) * DAY
-        recent |= it["customer_key"].isin(straddling["customer_key"]) & (it["started_at"] > kept[0])
-        demand = it.loc[recent & it["is_customer_initiated"], ["customer_key", "intent", "started_at"]]
-        demand = demand.astype({"intent": object})
-        for name, df in (("keep", keep), ("churn", churn), ("demand", demand)):
-            con.register(f"__prediction_rows_{name}", df)
+        con.register("__prediction_rows_keep", keep)
+        con.register("__prediction_rows_churn", con.sql(f"select customer_key, churned_at from {CU}").df())
+        con.register("__prediction_rows_straddled", pd.DataFrame({"customer_key": straddled.to_numpy(dtype=object)}))
+        since = last - max(window_days, horizon_days) * DAY
+        demanded = demand(con, since, "__prediction_rows_straddled", kept[0])
+        con.execute(f"create or replace temp view __prediction_rows_demand as {demanded}")
         relabelled = relabelled_rows_sql(
             previous,
             list(STORED_ROW_COLUMNS),
@@ -401,3 +336,8 @@ def nightly_prediction_rows(
     # which the relabelled rows read.
     selects += [f"select {columns} from __prediction_rows_{name}" for name in ("fresh", "directives")]
     return con.sql(" union all ".join(selects))
+
+
+def read_whole(sources: Sources) -> Frames:
+    """The whole inputs in pandas (a full recompute)."""
+    return frames_from(sources.interactions.order("interaction_id").df(), sources.surveys.df(), sources.customers.df())

@@ -18,7 +18,12 @@ WARMUP_DAYS = 7  # the first week has no history to describe a customer with
 
 def snapshot_times(frames: Frames) -> list[pd.Timestamp]:
     """Midnights from the data's start plus the warm-up to its end, then the end itself."""
-    start, end = frames.data_start.floor("D") + WARMUP_DAYS * DAY, frames.data_end
+    return snapshot_times_between(frames.data_start, frames.data_end)
+
+
+def snapshot_times_between(data_start: pd.Timestamp, data_end: pd.Timestamp) -> list[pd.Timestamp]:
+    """``snapshot_times`` of data from ``data_start`` to ``data_end`` (the nightly run knows them from DuckDB)."""
+    start, end = data_start.floor("D") + WARMUP_DAYS * DAY, data_end
     times = list(pd.date_range(start, end, freq="D")) if start <= end else []
     return [*[t for t in times if t < end], end]
 

@@ -1,0 +1,141 @@
+"""What the nightly ``int_prediction_rows`` reads of its inputs into pandas, cut in DuckDB (issue 22).
+
+The nightly run (incremental.py) needs the whole history only for the fingerprints, which DuckDB hashes
+(fingerprints.py). Into pandas it reads: for the new prediction times, every customer's history as ``bounded``
+keeps it (the interactions of the last 30 days, or the engagement window, before the first new time, and every
+contact of an engagement among them), with what ``bounded`` sums of the rest per customer computed here; for the
+customers recomputed at the kept times, their whole inputs; for the relabelling, the customer-initiated contacts
+of the open horizons. Each is cut by a query over the inputs (temporary views of the model's connection) and
+normalized as ``frames_from`` normalizes the whole read, so the pandas code computes from the same values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from . import frames_from
+from .features import DAY, Frames
+from .fingerprints import Sources
+
+IT, SV, CU = "__prediction_rows_interactions", "__prediction_rows_surveys", "__prediction_rows_customers"
+KEYS = "__prediction_rows_keys"
+
+
+def literal(t: pd.Timestamp) -> str:
+    return f"timestamp '{pd.Timestamp(t).isoformat(sep=' ')}'"
+
+
+@dataclass(frozen=True)
+class Extent:
+    """The interactions' count, first start and last end (the data's start and end)."""
+
+    interactions: int
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+
+
+def named(con: duckdb.DuckDBPyConnection, sources: Sources) -> None:
+    """The three inputs as temporary views ``IT``, ``SV``, ``CU`` of ``con`` (their relations' connection).
+    Registered, not ``create_view``: that makes a view of the database (DuckDB 2.0), which would outlive the run in
+    the warehouse."""
+    for name, relation in ((IT, sources.interactions), (SV, sources.surveys), (CU, sources.customers)):
+        con.register(name, relation)
+
+
+def extent(sources: Sources) -> Extent:
+    ((n, start, end),) = sources.interactions.aggregate("count(*), min(started_at), max(ended_at)").fetchall()
+    return Extent(int(n), pd.Timestamp(start) if start is not None else None, pd.Timestamp(end) if end else None)
+
+
+def _frames(con: duckdb.DuckDBPyConnection, interactions: str, surveys: str, customers: str) -> Frames:
+    return frames_from(con.sql(interactions).df(), con.sql(surveys).df(), con.sql(customers).df())
+
+
+def batches(con: duckdb.DuckDBPyConnection, interactions: int, times: int, batch_rows: int) -> int:
+    """How many batches of customers the new times are computed in: enough for at most about ``batch_rows`` rows
+    (customers x ``times``) and ``batch_rows`` interactions read a batch (batched.py's bound, applied to the
+    inputs too); one when a NULL customer key leaves rows in no customer's batch."""
+    ((customers, nulls),) = con.sql(
+        f"""select count(*), count(*) filter (customer_key is null)
+                + (select count(*) from {IT} where customer_key is null)
+                + (select count(*) from {SV} where customer_key is null)
+            from {CU}"""
+    ).fetchall()
+    if nulls:
+        return 1
+    return max(1, -(-customers * times // batch_rows), -(-interactions // batch_rows))
+
+
+def window(
+    con: duckdb.DuckDBPyConnection, first: pd.Timestamp, window_days: int, batch: tuple[int, int] = (0, 1)
+) -> Frames:
+    """``bounded(frames, first, window_days)`` of the whole inputs, value for value, read as such: the interactions
+    it keeps, the answers and customers whole, and its per-customer ``earlier`` (None when it drops nothing). With
+    ``batch`` (b, n), of the customers of the b-th of n batches (by a hash of their key) only: no engagement spans
+    two customers (checked first), so their rows read nothing else."""
+    b, n = batch
+    mine = "true" if n == 1 else f"hash(customer_key) % {n} = {b}"
+    cut = literal(first - max(30, window_days) * DAY)
+    recent = f"(coalesce(ended_at > {cut}, false) or coalesce(started_at > {cut}, false))"
+    # coalesce: a row without an engagement id is kept when recent, else summed in ``earlier`` (never neither).
+    engaged = f"select engagement_id from {IT} where {recent} and engagement_id is not null"
+    kept = f"({recent} or coalesce(engagement_id in ({engaged}), false))"
+    frames = _frames(
+        con,
+        f"select * from {IT} where {mine} and {kept} order by interaction_id",  # frames_from's order: no re-sort
+        f"select * from {SV} where {mine}",
+        f"select * from {CU} where {mine}",
+    )
+    earlier = con.sql(
+        f"""select customer_key,
+                sum(case when coalesce(is_customer_initiated, false) then 1.0 else 0.0 end) as contacts,
+                max(ended_at) as last_ended_at
+            from {IT} where {mine} and not {kept} group by customer_key"""
+    ).df()
+    if not len(earlier):
+        return frames
+    earlier["contacts"] = earlier["contacts"].astype(float)
+    earlier["last_ended_at"] = pd.to_datetime(earlier["last_ended_at"]).astype(frames.interactions["ended_at"].dtype)
+    return Frames(frames.interactions, frames.surveys, frames.customers, earlier)
+
+
+def of_customers(con: duckdb.DuckDBPyConnection, keys: pd.Index) -> Frames:
+    """The whole inputs of the customers ``keys``: their rows read nothing of anybody else's (one customer per
+    engagement, which the nightly run checks first)."""
+    con.register(KEYS, pd.DataFrame({"customer_key": keys.to_numpy(dtype=object)}))
+    mine = f"customer_key in (select customer_key from {KEYS})"
+    try:
+        return _frames(
+            con,
+            f"select * from {IT} where {mine} order by interaction_id",
+            f"select * from {SV} where {mine}",
+            f"select * from {CU} where {mine}",
+        )
+    finally:
+        con.unregister(KEYS)
+
+
+def straddling(con: duckdb.DuckDBPyConnection, last: pd.Timestamp) -> pd.Index:
+    """The customers of a customer-initiated contact that started by ``last`` but ended after it."""
+    at = literal(last)
+    rows = con.sql(
+        f"select distinct customer_key from {IT} where coalesce(is_customer_initiated, false) "
+        f"and started_at <= {at} and ended_at > {at} and customer_key is not null"
+    ).fetchall()
+    return pd.Index([key for (key,) in rows], dtype=object)
+
+
+def demand(con: duckdb.DuckDBPyConnection, since: pd.Timestamp, straddled: str, first_kept: pd.Timestamp) -> str:
+    """The query of the customer-initiated contacts (customer_key, intent, started_at) that started after ``since``,
+    or after ``first_kept`` for the customers in the table ``straddled``: what the relabelling reads."""
+    return (
+        f"select customer_key, cast(intent as varchar) as intent, started_at from {IT} "
+        f"where coalesce(is_customer_initiated, false) and (started_at > {literal(since)} or (started_at > "
+        f"{literal(first_kept)} and customer_key in (select customer_key from {straddled})))"
+    )
+
+
+__all__ = ["Extent", "batches", "demand", "extent", "named", "of_customers", "straddling", "window"]
