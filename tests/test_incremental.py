@@ -188,6 +188,35 @@ def _engagement_fingerprints(con: duckdb.DuckDBPyConnection, customers: list[str
     )
 
 
+# The column set to MARK in each incremental mart (its rows of the marked customers), with the mart's row key.
+MARKED_COLUMNS = (
+    ("fct_interactions", "interaction_id", "last_queue"),
+    ("fct_engagements", "engagement_id", "channel_path"),
+)
+
+
+def _mark(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, column: str, marked: list[str], stale: list[str]
+) -> None:
+    """Set ``column`` to MARK on the ``marked`` customers' rows (their values kept in main.original_<column>), and
+    a stale fingerprint on the ``stale`` customers' rows."""
+    con.execute(
+        f"create table main.original_{column} as select {key}, {column} from marts.{table} where customer_key in ?",
+        [marked],
+    )
+    con.execute(f"update marts.{table} set {column} = ? where customer_key in ?", [MARK, marked])
+    con.execute(f"update marts.{table} set _input_fingerprint = 'stale' where customer_key in ?", [stale])
+
+
+def _restore(con: duckdb.DuckDBPyConnection, table: str, key: str, column: str) -> None:
+    """Put back the values _mark replaced (on the rows the nightly run kept) and drop their copy."""
+    con.execute(
+        f"update marts.{table} set {column} = original.{column} from main.original_{column} as original"
+        f" where {table}.{key} = original.{key}"
+    )
+    con.execute(f"drop table main.original_{column}")
+
+
 def _mark_early_customers(db: Path) -> dict:
     """Marks the interactions and engagements of the 40 customers whose contacts ended first (last_queue and
     channel_path set to MARK), and gives 20 more a stale fingerprint, to tell afterwards which rows the nightly run
@@ -201,20 +230,8 @@ def _mark_early_customers(db: Path) -> dict:
             ).fetchall()
         ]
         marked, stale = early[:40], early[40:]
-        con.execute(
-            "create table main.original_last_queue as select interaction_id, last_queue"
-            " from marts.fct_interactions where customer_key in ?",
-            [marked],
-        )
-        con.execute("update marts.fct_interactions set last_queue = ? where customer_key in ?", [MARK, marked])
-        con.execute("update marts.fct_interactions set _input_fingerprint = 'stale' where customer_key in ?", [stale])
-        con.execute(
-            "create table main.original_channel_path as select engagement_id, channel_path"
-            " from marts.fct_engagements where customer_key in ?",
-            [marked],
-        )
-        con.execute("update marts.fct_engagements set channel_path = ? where customer_key in ?", [MARK, marked])
-        con.execute("update marts.fct_engagements set _input_fingerprint = 'stale' where customer_key in ?", [stale])
+        for table, key, column in MARKED_COLUMNS:
+            _mark(con, table, key, column, marked, stale)
         # A customer with a window still running is rebuilt when the data's end passes it, whatever its fingerprint.
         closed = [
             key
@@ -291,16 +308,8 @@ def _unmark(db: Path, marked: dict) -> dict:
             else 0,
             "stale_engagements_left": count_engagements("_input_fingerprint = 'stale'"),
         }
-        con.execute(
-            "update marts.fct_interactions set last_queue = original.last_queue from main.original_last_queue"
-            " as original where fct_interactions.interaction_id = original.interaction_id"
-        )
-        con.execute("drop table main.original_last_queue")
-        con.execute(
-            "update marts.fct_engagements set channel_path = original.channel_path"
-            " from main.original_channel_path as original where fct_engagements.engagement_id = original.engagement_id"
-        )
-        con.execute("drop table main.original_channel_path")
+        for table, key, column in MARKED_COLUMNS:
+            _restore(con, table, key, column)
     return result
 
 
