@@ -168,21 +168,13 @@ def _customer_keys(db: Path, call_id: str, customer_ref: str) -> tuple[str, str]
 MARK = "marked-after-history"
 
 
-def _fingerprints(con: duckdb.DuckDBPyConnection, customers: list[str]) -> dict[str, str]:
+def _fingerprints(
+    con: duckdb.DuckDBPyConnection, customers: list[str], model: str = "int_customer_fingerprints"
+) -> dict[str, str]:
+    """The ``customers``' input fingerprints in ``model`` (int_customer_fingerprints or int_engagement_fingerprints)."""
     return dict(
         con.execute(
-            "select customer_key, input_fingerprint from intermediate.int_customer_fingerprints"
-            " where customer_key in ?",
-            [customers],
-        ).fetchall()
-    )
-
-
-def _engagement_fingerprints(con: duckdb.DuckDBPyConnection, customers: list[str]) -> dict[str, str]:
-    return dict(
-        con.execute(
-            "select customer_key, input_fingerprint from intermediate.int_engagement_fingerprints"
-            " where customer_key in ?",
+            f"select customer_key, input_fingerprint from intermediate.{model} where customer_key in ?",
             [customers],
         ).fetchall()
     )
@@ -243,7 +235,7 @@ def _mark_early_customers(db: Path) -> dict:
         ]
         return {
             "fingerprints": _fingerprints(con, marked),
-            "engagement_fingerprints": _engagement_fingerprints(con, marked),
+            "engagement_fingerprints": _fingerprints(con, marked, "int_engagement_fingerprints"),
             "windows_closed": closed,
         }
 
@@ -280,7 +272,7 @@ def _unmark(db: Path, marked: dict) -> dict:
                 0
             ]
 
-        now_engagements = _engagement_fingerprints(con, list(marked["engagement_fingerprints"]))
+        now_engagements = _fingerprints(con, list(marked["engagement_fingerprints"]), "int_engagement_fingerprints")
         unchanged = [
             key for key, value in marked["engagement_fingerprints"].items() if now_engagements.get(key) == value
         ]
