@@ -31,11 +31,7 @@
 {#- The pre-hook of a model incremental by customer: removes the rows built from a fingerprint that is no longer
     the customer's current one. -#}
     {%- if is_incremental() -%}
-        {%- if '_input_fingerprint' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-            {{ exceptions.raise_compiler_error(
-                this ~ " was built before it became incremental by customer (it has no _input_fingerprint)."
-                ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
-        {%- endif -%}
+        {{ require_built_with('_input_fingerprint', 'it became incremental by customer') }}
     {{ return(adapter.dispatch('delete_stale_customers', 'contact_warehouse')(fingerprints)) }}
     {%- endif -%}
 {%- endmacro %}
@@ -61,11 +57,27 @@
     where exists (
         select 1
         from {{ this }} as engagements
-        cross join (select max(ended_at) as data_end_at from {{ ref('int_transactions_enriched') }}) as data_window
+        cross join ({{ data_end() }}) as data_window
         where engagements.customer_key = {{ this }}.customer_key
             and engagements.is_window_complete <> (engagements.window_ends_at <= data_window.data_end_at)
     )
     {%- endif %}
+{%- endmacro %}
+
+{% macro data_end() -%}
+{#- The data's end that fct_engagements judges its windows against, and its pre-hook compares them with: one
+    definition, so that the two cannot disagree. -#}
+    select max(ended_at) as data_end_at from {{ ref('int_transactions_enriched') }}
+{%- endmacro %}
+
+{% macro require_built_with(column, since) -%}
+{#- Stops an incremental run on a table built by an older version (it lacks `column`, added when `since`), with the
+    command that rebuilds it. -#}
+    {%- if column not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " was built before " ~ since ~ " (it has no " ~ column ~ ")."
+            ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro row_fingerprint(relation) -%}

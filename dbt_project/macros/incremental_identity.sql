@@ -25,11 +25,7 @@
     here: a record of a load in between then has no row left (every kept row is at or below the new watermark, and
     a record's rows carry its staging row's load), so reading it again writes its rows once. -#}
     {%- if is_incremental() %}
-        {%- if '_record_identifiers' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-            {{ exceptions.raise_compiler_error(
-                this ~ " was built before it became incremental by record (it has no _record_identifiers)."
-                ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
-        {%- endif %}
+        {{ require_built_with('_record_identifiers', 'it became incremental by record') }}
         delete from {{ this }}
         where exists (
             select 1
@@ -78,7 +74,7 @@
 {#- Pre-hook of int_identifiers_classified: deletes the rows of identifiers whose records changed (or that are gone);
     the model then computes the identifiers that have no row. -#}
     {%- if is_incremental() %}
-        {{ require_fingerprint_column() }}
+        {{ require_built_with('_input_fingerprint', 'identity resolution became incremental') }}
         delete from {{ this }}
         where not exists (
             select 1
@@ -89,14 +85,6 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro require_fingerprint_column() -%}
-    {%- if '_input_fingerprint' not in adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-        {{ exceptions.raise_compiler_error(
-            this ~ " was built before identity resolution became incremental (it has no _input_fingerprint)."
-            ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
-    {%- endif -%}
-{%- endmacro %}
-
 {% macro delete_touched_components() -%}
 {#- Pre-hook of int_identity_components: deletes every component that holds an identifier whose component
     fingerprint changed (or that is new, or gone), or that shares a record with one (an identifier blocked or
@@ -104,7 +92,7 @@
     the identifiers that have no row: every link of such an identifier leads to another identifier without a row, so
     they form whole components of today's graph. -#}
     {%- if is_incremental() %}
-        {{ require_fingerprint_column() }}
+        {{ require_built_with('_input_fingerprint', 'identity resolution became incremental') }}
         delete from {{ this }}
         where component_label in (
             with current_fingerprints as (

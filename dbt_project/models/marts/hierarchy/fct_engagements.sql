@@ -25,7 +25,7 @@ engagement_fingerprints as (
 ),
 
 data_window as (
-    select max(ended_at) as data_end_at from {{ ref('int_transactions_enriched') }}
+    {{ data_end() }}
 ),
 
 surveys as (
