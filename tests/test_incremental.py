@@ -209,30 +209,31 @@ def _restore(con: duckdb.DuckDBPyConnection, table: str, key: str, column: str) 
     con.execute(f"drop table main.original_{column}")
 
 
+def _first_column(con: duckdb.DuckDBPyConnection, query: str, parameters: list | None = None) -> list:
+    """The first column of ``query``'s rows, in their order."""
+    return [row[0] for row in con.execute(query, parameters or []).fetchall()]
+
+
 def _mark_early_customers(db: Path) -> dict:
     """Marks the interactions and engagements of the 40 customers whose contacts ended first (last_queue and
     channel_path set to MARK), and gives 20 more a stale fingerprint, to tell afterwards which rows the nightly run
     rebuilt."""
     with duckdb.connect(str(db)) as con:
-        early = [
-            key
-            for (key,) in con.execute(
-                "select customer_key from marts.fct_interactions group by customer_key"
-                " order by max(ended_at), customer_key limit 60"
-            ).fetchall()
-        ]
+        early = _first_column(
+            con,
+            "select customer_key from marts.fct_interactions group by customer_key"
+            " order by max(ended_at), customer_key limit 60",
+        )
         marked, stale = early[:40], early[40:]
         for table, key, column in MARKED_COLUMNS:
             _mark(con, table, key, column, marked, stale)
         # A customer with a window still running is rebuilt when the data's end passes it, whatever its fingerprint.
-        closed = [
-            key
-            for (key,) in con.execute(
-                "select customer_key from marts.fct_engagements where customer_key in ? group by customer_key"
-                " having bool_and(is_window_complete)",
-                [marked],
-            ).fetchall()
-        ]
+        closed = _first_column(
+            con,
+            "select customer_key from marts.fct_engagements where customer_key in ? group by customer_key"
+            " having bool_and(is_window_complete)",
+            [marked],
+        )
         return {
             "fingerprints": _fingerprints(con, marked),
             "engagement_fingerprints": _fingerprints(con, marked, "int_engagement_fingerprints"),
@@ -244,13 +245,11 @@ def _stale_identifiers(db: Path) -> int:
     """Gives the identifiers of 20 components of several identifiers a stale fingerprint: the nightly run must
     recompute their whole components (the equality test then holds only if it did). Returns how many."""
     with duckdb.connect(str(db)) as con:
-        labels = [
-            label
-            for (label,) in con.execute(
-                "select component_label from intermediate.int_identity_components group by component_label"
-                " having count(*) > 1 order by component_label limit 20"
-            ).fetchall()
-        ]
+        labels = _first_column(
+            con,
+            "select component_label from intermediate.int_identity_components group by component_label"
+            " having count(*) > 1 order by component_label limit 20",
+        )
         # One identifier per component, not its label: the pre-hook must widen it to the whole component.
         return con.execute(
             "update intermediate.int_identity_components set _input_fingerprint = 'stale' where identifier_node in"
@@ -352,9 +351,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     _build(db)
     with duckdb.connect(str(db), read_only=True) as con:
         history_ivr_events = con.execute("select count(*) from staging.stg_phone_system__ivr_events").fetchone()[0]
-        history_customers = {
-            key for (key,) in con.execute("select distinct customer_key from marts.fct_interactions").fetchall()
-        }
+        history_customers = set(_first_column(con, "select distinct customer_key from marts.fct_interactions"))
         open_at_history = {key: value for key, value in _open_windows(con).items() if not value[1]}
 
     marked = _mark_early_customers(db)
@@ -536,9 +533,7 @@ def test_customers_merged_by_a_correction_leave_no_rows_behind(nightly_warehouse
     assert caller_before != other_before
     assert caller_now == other_now
     with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
-        current = {
-            key for (key,) in con.execute("select customer_key from intermediate.int_customer_fingerprints").fetchall()
-        }
+        current = set(_first_column(con, "select customer_key from intermediate.int_customer_fingerprints"))
         vanished = sorted(nightly_warehouse["history_customers"] - current)
         assert vanished
         left_behind = {
