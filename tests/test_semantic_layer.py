@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,22 +15,101 @@ import pytest
 from contact_warehouse.settings import DBT_PROJECT_DIR
 
 MF = Path(sys.executable).parent / "mf"  # the venv's MetricFlow CLI, beside its python
+MF_BATCH = Path(__file__).parent / "mf_batch.py"
+
+# The `mf query` of each test that compares MetricFlow with the marts: metrics, group-by, written as CSV.
+CSV_QUERIES = {
+    "kpis": ("fcr_rate,csat_rate,asa_seconds", "metric_time__week,intent"),
+    "queues": ("service_level,asa_seconds", "metric_time__week,queue"),
+    "segments": ("fcr_rate,csat_rate", "metric_time__week,segment"),
+    "agents": ("fcr_rate,csat_rate,nps,closed_engagements,csat_answers,nps_answers", "metric_time__week,agent"),
+    "transfers": ("transfer_rate", "metric_time__week,queue"),
+}
+# A slice a KPI cannot take, and a slice the refusal must offer instead.
+REFUSED = (("transfer_rate", "agent", "'queue'"), ("fcr_rate", "queue", "'segment'"))
 
 
-def _mf_query(db: Path, out: Path, metrics: str, group_by: str) -> list[dict[str, str]]:
-    env = {**os.environ, "CONTACT_WAREHOUSE_DB": str(db), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
-    mf = str(MF) if MF.exists() else "mf"
-    result = subprocess.run(
-        [mf, "query", "--metrics", metrics, "--group-by", group_by, "--csv", str(out), "--quiet"],
+@dataclass(frozen=True)
+class MfResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class MfRuns:
+    """The module's `mf` commands, run once: their results by arguments, and the folder their CSV files are in."""
+
+    folder: Path
+    results: dict[tuple[str, ...], MfResult]
+
+    def __getitem__(self, arguments: list[str]) -> MfResult:
+        return self.results[tuple(arguments)]
+
+    def rows(self, name: str) -> list[dict[str, str]]:
+        """The rows of the CSV query ``name`` (CSV_QUERIES)."""
+        arguments = _csv_arguments(name, self.folder)
+        result = self[arguments]
+        out = Path(arguments[arguments.index("--csv") + 1])
+        if result.returncode != 0 or not out.exists():
+            pytest.fail(f"mf query failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+        with out.open(newline="") as handle:
+            return list(csv.DictReader(handle))
+
+
+def _mf_env(db: Path) -> dict[str, str]:
+    return {**os.environ, "CONTACT_WAREHOUSE_DB": str(db), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
+
+
+def _csv_arguments(name: str, folder: Path) -> list[str]:
+    metrics, group_by = CSV_QUERIES[name]
+    return ["query", "--metrics", metrics, "--group-by", group_by, "--csv", str(folder / f"{name}.csv"), "--quiet"]
+
+
+def _refused_arguments(metric: str, slice_: str) -> list[str]:
+    return ["query", "--metrics", metric, "--group-by", slice_, "--quiet"]
+
+
+def _documented_arguments() -> list[list[str]]:
+    return [[*arguments, "--quiet"] for arguments in documented_queries()]
+
+
+@pytest.fixture(scope="module")
+def mf(pipeline_run, tmp_path_factory: pytest.TempPathFactory) -> MfRuns:
+    """Every `mf` command of this module on the generated month, by its arguments: run in one MetricFlow process
+    (tests/mf_batch.py: each command through the CLI's entry point with its own configuration, as `mf` runs it),
+    since starting `mf` (its imports) was most of each command's cost. The first documented query also runs
+    through the `mf` executable, and the batch must print exactly what it printed."""
+    assert pipeline_run.success
+    folder = tmp_path_factory.mktemp("mf")
+    commands = [_csv_arguments(name, folder) for name in CSV_QUERIES]
+    commands += [_refused_arguments(metric, slice_) for metric, slice_, _ in REFUSED]
+    commands += _documented_arguments()
+    (folder / "commands.json").write_text(json.dumps(commands))
+    batch = subprocess.run(
+        [sys.executable, str(MF_BATCH), str(folder / "commands.json"), str(folder / "results.json")],
         cwd=DBT_PROJECT_DIR,
-        env=env,
+        env=_mf_env(pipeline_run.db),
         capture_output=True,
         text=True,
     )
-    if result.returncode != 0 or not out.exists():
-        pytest.fail(f"mf query failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    with out.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+    if batch.returncode != 0:
+        pytest.fail(f"tests/mf_batch.py failed:\n{batch.stdout[-4000:]}\n{batch.stderr[-4000:]}")
+    results = {
+        tuple(entry["arguments"]): MfResult(entry["returncode"], entry["stdout"], entry["stderr"])
+        for entry in json.loads((folder / "results.json").read_text())
+    }
+    first = _documented_arguments()[0]
+    executable = subprocess.run(
+        [str(MF) if MF.exists() else "mf", *first],
+        cwd=DBT_PROJECT_DIR,
+        env=_mf_env(pipeline_run.db),
+        capture_output=True,
+        text=True,
+    )
+    assert executable.returncode == 0, (first, executable.stdout[-2000:], executable.stderr[-2000:])
+    assert results[tuple(first)].stdout == executable.stdout, (first, results[tuple(first)], executable.stdout)
+    return MfRuns(folder, results)
 
 
 def _close(a: float | None, b: float | None) -> bool:
@@ -41,11 +122,9 @@ def _number(text: str) -> float | None:
     return None if text in ("", "nan", "None") else float(text)
 
 
-def test_mf_query_matches_the_marts_by_week_and_intent(pipeline_run, tmp_path: Path) -> None:
+def test_mf_query_matches_the_marts_by_week_and_intent(pipeline_run, mf: MfRuns) -> None:
     assert pipeline_run.success
-    rows = _mf_query(
-        pipeline_run.db, tmp_path / "kpis.csv", "fcr_rate,csat_rate,asa_seconds", "metric_time__week,intent"
-    )
+    rows = mf.rows("kpis")
     assert len(rows) > 10
     from_mf = {
         (row["metric_time__week"][:10], row["intent"]): (
@@ -104,11 +183,11 @@ def _compare(rows: list[dict[str, str]], key_columns: tuple[str, ...], metrics: 
     return compared
 
 
-def test_queue_sliced_metrics_match_mart_queue_performance(pipeline_run, tmp_path: Path) -> None:
+def test_queue_sliced_metrics_match_mart_queue_performance(pipeline_run, mf: MfRuns) -> None:
     """`--group-by queue` (semantic model queue_day) gives mart_queue_performance's weekly service level and ASA per
     queue: the same calls, re-summed over agents, channels and intents, divided last."""
     assert pipeline_run.success
-    rows = _mf_query(pipeline_run.db, tmp_path / "queues.csv", "service_level,asa_seconds", "metric_time__week,queue")
+    rows = mf.rows("queues")
     marts = pipeline_run.query(
         """select cast(period_start as varchar), queue,
                   sum(answered_within_service_level) * 1.0 / nullif(sum(calls_entered_queue), 0),
@@ -119,12 +198,12 @@ def test_queue_sliced_metrics_match_mart_queue_performance(pipeline_run, tmp_pat
     assert _compare(rows, ("metric_time__week", "queue"), ("service_level", "asa_seconds"), marts) > 20
 
 
-def test_segment_sliced_metrics_match_the_marts(pipeline_run, tmp_path: Path) -> None:
+def test_segment_sliced_metrics_match_the_marts(pipeline_run, mf: MfRuns) -> None:
     """`--group-by segment` (semantic model outcome_day) gives each segment's weekly FCR and CSAT from the
     engagements and answers of its customers; mart_segment_outcomes' counts summed over segments are
     mart_resolution's and mart_satisfaction's (so the segment split loses and adds nothing)."""
     assert pipeline_run.success
-    rows = _mf_query(pipeline_run.db, tmp_path / "segments.csv", "fcr_rate,csat_rate", "metric_time__week,segment")
+    rows = mf.rows("segments")
     # The segment's figures, from the hierarchy (each customer's segment beside their engagements and answers).
     marts = pipeline_run.query(
         """with segments as (select customer_key, segment from marts.fct_customer_journeys),
@@ -171,18 +250,13 @@ def test_segment_sliced_metrics_match_the_marts(pipeline_run, tmp_path: Path) ->
     assert differences == []
 
 
-def test_agent_sliced_outcomes_match_the_scorecard(pipeline_run, tmp_path: Path) -> None:
+def test_agent_sliced_outcomes_match_the_scorecard(pipeline_run, mf: MfRuns) -> None:
     """`--group-by agent` gives FCR and CSAT per agent and week equal to mart_agent_scorecard's (the engagement's
     first interaction's agent, the rated transaction's agent), NPS per agent from the answers of the transactions
     each agent handled, and the agents' counts add up to every closed engagement and answer once (agent 'none' for
     those without an agent): the split neither loses nor double counts."""
     assert pipeline_run.success
-    rows = _mf_query(
-        pipeline_run.db,
-        tmp_path / "agents.csv",
-        "fcr_rate,csat_rate,nps,closed_engagements,csat_answers,nps_answers",
-        "metric_time__week,agent",
-    )
+    rows = mf.rows("agents")
     from_mf = {(row["metric_time__week"][:10], row["agent"]): row for row in rows}
     scorecard = pipeline_run.query(
         """select cast(week_start as varchar), agent_id, fcr_rate, csat_rate, closed_engagements, csat_answers
@@ -221,11 +295,11 @@ def test_agent_sliced_outcomes_match_the_scorecard(pipeline_run, tmp_path: Path)
     assert summed == totals
 
 
-def test_transfer_rate_by_queue_matches_mart_transfers(pipeline_run, tmp_path: Path) -> None:
+def test_transfer_rate_by_queue_matches_mart_transfers(pipeline_run, mf: MfRuns) -> None:
     """`--group-by queue` gives the weekly transfer rate per queue of mart_transfers (a call in the queue of its first
     leg, once), re-summed over intents and divided last."""
     assert pipeline_run.success
-    rows = _mf_query(pipeline_run.db, tmp_path / "transfers.csv", "transfer_rate", "metric_time__week,queue")
+    rows = mf.rows("transfers")
     marts = pipeline_run.query(
         """select cast(period_start as varchar), queue,
                   sum(transferred_calls) * 1.0 / nullif(sum(transfer_answered_calls), 0)
@@ -235,20 +309,12 @@ def test_transfer_rate_by_queue_matches_mart_transfers(pipeline_run, tmp_path: P
     assert _compare(rows, ("metric_time__week", "queue"), ("transfer_rate",), marts) > 10
 
 
-def test_a_slice_a_kpi_cannot_take_is_refused(pipeline_run) -> None:
+def test_a_slice_a_kpi_cannot_take_is_refused(pipeline_run, mf: MfRuns) -> None:
     """A transferred call passes through several agents, an engagement through no queue: `mf query` refuses transfer
     rate by agent and FCR by queue with a message naming the slice, instead of counting a call once per agent."""
     assert pipeline_run.success
-    env = {**os.environ, "CONTACT_WAREHOUSE_DB": str(pipeline_run.db), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
-    mf = str(MF) if MF.exists() else "mf"
-    for metric, slice_, offered in (("transfer_rate", "agent", "'queue'"), ("fcr_rate", "queue", "'segment'")):
-        result = subprocess.run(
-            [mf, "query", "--metrics", metric, "--group-by", slice_, "--quiet"],
-            cwd=DBT_PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
+    for metric, slice_, offered in REFUSED:
+        result = mf[_refused_arguments(metric, slice_)]
         output = result.stdout + result.stderr
         assert result.returncode != 0, (metric, slice_, output[-2000:])
         assert "does not match any of the available group-by-items" in output, output[-2000:]
@@ -274,17 +340,13 @@ def documented_queries() -> list[list[str]]:
     return [shlex.split(line) for line in re.findall(r"^\.\./\.venv/bin/mf (query .+)$", text, re.M)]
 
 
-def test_every_documented_query_runs(pipeline_run) -> None:
+def test_every_documented_query_runs(pipeline_run, mf: MfRuns) -> None:
     """The five questions of docs/semantic_layer.md (and the extra one) answer on the generated month."""
     assert pipeline_run.success
-    queries = documented_queries()
+    queries = _documented_arguments()
     assert len(queries) >= 5
-    env = {**os.environ, "CONTACT_WAREHOUSE_DB": str(pipeline_run.db), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)}
-    mf = str(MF) if MF.exists() else "mf"
     for arguments in queries:
-        result = subprocess.run(
-            [mf, *arguments, "--quiet"], cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True
-        )
+        result = mf[arguments]
         assert result.returncode == 0 and "ERROR" not in result.stdout, (
             arguments,
             result.stdout[-2000:],
