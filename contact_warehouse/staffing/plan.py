@@ -15,6 +15,7 @@ TARGET_COLUMNS = ["queue", "service_level_target", "service_level_seconds", "max
 REQUIRED_COLUMNS = ["required_agents", "required_heads", "expected_service_level", "expected_asa_seconds",
                     "expected_occupancy"]  # fmt: skip
 ACTUAL_COLUMNS = [*REQUIRED_COLUMNS, "planning_aht_seconds", "service_level_at_actual_agents", "staffing_gap"]
+INTEGER_COLUMNS = ("required_agents", "required_heads", "staffing_gap")
 INTERVAL_COLUMNS = ["interval_minutes", "offered_contacts", "answered_contacts", "handle_seconds", "agents_handling"]
 
 
@@ -79,4 +80,8 @@ def required_for_actuals(intervals: pd.DataFrame, targets: pd.DataFrame) -> pd.D
         gap = None if result["required_agents"] is None else int(row.agents_handling) - result["required_agents"]
         out.append({**result, "planning_aht_seconds": aht, "service_level_at_actual_agents": at_actual,
                     "staffing_gap": gap})  # fmt: skip
-    return pd.concat([frame.reset_index(drop=True), pd.DataFrame(out, columns=ACTUAL_COLUMNS)], axis=1)
+    # One type per column whatever the rows: a nightly run's few rows go into the table a full run typed.
+    actual = pd.DataFrame(out, columns=ACTUAL_COLUMNS).astype(
+        {column: "Int64" if column in INTEGER_COLUMNS else "float64" for column in ACTUAL_COLUMNS}
+    )
+    return pd.concat([frame.reset_index(drop=True), actual], axis=1)
