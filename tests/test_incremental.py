@@ -439,9 +439,10 @@ def test_every_staging_model_of_an_export_is_incremental(nightly_warehouse) -> N
 
 def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_warehouse) -> None:
     models = [name for name in nightly_warehouse["incremental_models"] if not name.startswith("stg_")]
-    # And identity resolution (by record and by component, below) and the prediction rows (incremental by input
-    # fingerprint, tests/test_predictions_incremental.py).
-    assert models == sorted([*HIERARCHY_BY_CUSTOMER, *IDENTITY, "int_prediction_rows"])
+    # And identity resolution (by record and by component, below), the prediction rows (incremental by input
+    # fingerprint, tests/test_predictions_incremental.py) and the staffing actuals (by interval,
+    # tests/test_staffing_actuals_incremental.py).
+    assert models == sorted([*HIERARCHY_BY_CUSTOMER, *IDENTITY, "int_prediction_rows", "int_staffing_actuals"])
     # The nightly run built only the customers whose fingerprint has no rows in the model.
     for name in HIERARCHY_BY_CUSTOMER:
         assert "left join (select distinct customer_key, _input_fingerprint from" in nightly_warehouse["compiled"][name]

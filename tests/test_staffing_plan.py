@@ -48,13 +48,15 @@ def test_actual_intervals_are_under_or_over_staffed_against_erlang_c() -> None:
             "answered_contacts": [100, 0, 0],
             "handle_seconds": [18000, 0, 0],
             "agents_handling": [13, 0, 2],
+            # The queue's recent AHT (actuals.planning_inputs), only where nothing was answered.
+            "fallback_aht_seconds": [None, 180.0, 180.0],
         }
     )
     result = required_for_actuals(intervals, TARGETS)
     # 100 calls at 180 s handled by 13 agents: 14 were needed (gap -1); at 13 Erlang C expected 79.6 %.
     assert result.loc[0, "required_agents"] == 14 and result.loc[0, "staffing_gap"] == -1
     assert round(result.loc[0, "service_level_at_actual_agents"], 3) == 0.796
-    # 4 calls all abandoned, nobody answering: the queue's AHT (18000 / 100 = 180 s) stands in. A = 4 x 180 /
+    # 4 calls all abandoned, nobody answering: the queue's recent AHT (180 s) stands in. A = 4 x 180 /
     # 1800 = 0.4 Erlangs; one agent: P(wait) = 0.4, SL(20 s) = 1 - 0.4 exp(-(1 - 0.4) x 20 / 180) = 0.6250 < 0.8;
     # two: B2 = 0.4 x (0.4/1.4) / (2 + 0.4 x 0.4/1.4) = 0.05405, C = 2 B / (2 - 0.4 (1 - B)) = 0.10811 / 1.62162
     # = 1/15 (closed form: (0.4^2/2 x 2/1.6) / (1 + 0.4 + 0.1) = 0.1 / 1.5), SL = 1 - exp(-1.6 x 20 / 180) / 15 =

@@ -31,6 +31,7 @@ class Params:
     staffing_interval_minutes: int | None = None
     forecast_horizon_days: int | None = None
     forecast_history_weeks: int | None = None
+    staffing_fallback_aht_days: int | None = None
     reporting_timezone: str | None = None
     engagement_window_days: int | None = None
     churn_horizon_days: int | None = None
@@ -73,10 +74,25 @@ def staffing_forecast(inputs: Relations, params: Params) -> pd.DataFrame:
     return planned.merge(accuracy_frame(accuracy), on="queue", how="left")
 
 
-def staffing_actuals(inputs: Relations, params: Params) -> pd.DataFrame:
+def staffing_actuals(inputs: Relations, params: Params, previous: str | None = None) -> pd.DataFrame:
+    """Every interval's Erlang C; on DuckDB's incremental run, only the intervals without a row of the same input
+    fingerprint in last night's table ``previous`` (the strategy 'staffing_interval_changes' replaces those rows
+    and deletes the vanished intervals). The Python step off DuckDB passes none and computes every interval."""
+    from contact_warehouse.staffing.actuals import (
+        FALLBACK_AHT_DAYS,
+        planning_inputs,
+        require_fingerprints,
+        rows_to_compute,
+    )
     from contact_warehouse.staffing.plan import required_for_actuals
 
-    return required_for_actuals(inputs["mart_staffing_queue_intervals"].df(), inputs["int_queue_service_levels"].df())
+    targets = inputs["int_queue_service_levels"]
+    days = params.staffing_fallback_aht_days or FALLBACK_AHT_DAYS
+    rows = planning_inputs(inputs["mart_staffing_queue_intervals"], targets, days)
+    if previous is not None:
+        require_fingerprints(rows, previous)
+        rows = rows_to_compute(rows, previous)
+    return required_for_actuals(rows.df(), targets.df())
 
 
 def prediction_rows(

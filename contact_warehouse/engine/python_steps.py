@@ -73,6 +73,7 @@ def params_from_vars(overrides: Mapping[str, object] | None = None) -> Params:
         staffing_interval_minutes=int(values["staffing_interval_minutes"]),
         forecast_horizon_days=int(values["forecast_horizon_days"]),
         forecast_history_weeks=int(values["forecast_history_weeks"]),
+        staffing_fallback_aht_days=int(values["staffing_fallback_aht_days"]),
         reporting_timezone=str(values["reporting_timezone"]),
         engagement_window_days=int(values["engagement_window_days"]),
         churn_horizon_days=int(values["churn_horizon_days"]),

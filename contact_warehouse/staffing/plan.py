@@ -15,6 +15,7 @@ TARGET_COLUMNS = ["queue", "service_level_target", "service_level_seconds", "max
 REQUIRED_COLUMNS = ["required_agents", "required_heads", "expected_service_level", "expected_asa_seconds",
                     "expected_occupancy"]  # fmt: skip
 ACTUAL_COLUMNS = [*REQUIRED_COLUMNS, "planning_aht_seconds", "service_level_at_actual_agents", "staffing_gap"]
+INTEGER_COLUMNS = ("required_agents", "required_heads", "staffing_gap")
 INTERVAL_COLUMNS = ["interval_minutes", "offered_contacts", "answered_contacts", "handle_seconds", "agents_handling"]
 
 
@@ -61,16 +62,16 @@ def required_for_actuals(intervals: pd.DataFrame, targets: pd.DataFrame) -> pd.D
     """Each interval that happened (mart_staffing_queue_intervals of one length): the agents Erlang C needed for
     its offered calls and AHT, and what it expected from the agents who handled calls there.
 
-    An interval whose calls were all abandoned has no AHT of its own: the queue's AHT over the whole history
-    (handle seconds / answered calls) stands in, so the intervals most understaffed are not the ones left out."""
+    An interval whose calls were all abandoned has no AHT of its own: the queue's recent AHT stands in (column
+    fallback_aht_seconds, actuals.planning_inputs: its reporting day and the days before it), so the intervals
+    most understaffed are not the ones left out. Each row's result depends on that row alone (a nightly run
+    computes only the rows whose inputs changed)."""
     frame = _targets(intervals, targets)
-    sums = frame.groupby("queue")[["handle_seconds", "answered_contacts"]].sum()
-    queue_aht = (sums["handle_seconds"] / sums["answered_contacts"].where(sums["answered_contacts"] > 0)).to_dict()
     out = []
     # Only the columns the loop reads: boxing each row's timestamps into Python objects took a third of the loop.
-    for row in frame[[*TARGET_COLUMNS, *INTERVAL_COLUMNS]].itertuples(index=False):
+    for row in frame[[*TARGET_COLUMNS, *INTERVAL_COLUMNS, "fallback_aht_seconds"]].itertuples(index=False):
         interval_seconds = int(row.interval_minutes) * 60
-        aht = row.handle_seconds / row.answered_contacts if row.answered_contacts else queue_aht.get(row.queue)
+        aht = row.handle_seconds / row.answered_contacts if row.answered_contacts else row.fallback_aht_seconds
         result = _required(float(row.offered_contacts), aht, interval_seconds, row)
         at_actual = None
         if result["required_agents"] is not None and row.offered_contacts > 0:
@@ -79,4 +80,8 @@ def required_for_actuals(intervals: pd.DataFrame, targets: pd.DataFrame) -> pd.D
         gap = None if result["required_agents"] is None else int(row.agents_handling) - result["required_agents"]
         out.append({**result, "planning_aht_seconds": aht, "service_level_at_actual_agents": at_actual,
                     "staffing_gap": gap})  # fmt: skip
-    return pd.concat([frame.reset_index(drop=True), pd.DataFrame(out, columns=ACTUAL_COLUMNS)], axis=1)
+    # One type per column whatever the rows: a nightly run's few rows go into the table a full run typed.
+    actual = pd.DataFrame(out, columns=ACTUAL_COLUMNS).astype(
+        {column: "Int64" if column in INTEGER_COLUMNS else "float64" for column in ACTUAL_COLUMNS}
+    )
+    return pd.concat([frame.reset_index(drop=True), actual], axis=1)
