@@ -19,6 +19,11 @@
 -- answered call leg with an empty `resolved`, a chat whose `resolved` is null, and every call leg (or chat) when
 -- the export carries no resolution at all (a call log without a resolution column: FCR over its abandoned calls
 -- alone would read 0 %). Such a transaction is "no data" for resolution KPIs, never "not resolved".
+-- A view (DECISIONS.md "int_transactions_unioned is a view"): its only reader, int_transactions_enriched, reads it
+-- once a night, so a table only added a write of every transaction; its data tests are on int_transactions_enriched,
+-- which passes every column through, one row per transaction.
+{{ config(materialized='view') }}
+
 with ivr_events as (
     select * from {{ ref('stg_phone_system__ivr_events') }}
 ),

@@ -47,7 +47,9 @@ refs_seen as (
 ),
 
 all_customers as (
-    select distinct customer_key from {{ ref('int_transactions_enriched') }}
+    -- The customers of the transactions: int_customer_fingerprints has one row each, where the transactions have
+    -- one per transaction to make distinct.
+    select customer_key from {{ ref('int_customer_fingerprints') }}
     union
     select distinct customer_key from records
 )
