@@ -258,7 +258,8 @@ def consumers(warehouse: Path, copies: int = 1, history_days: int = 90, max_rows
     from . import CHURN, REPEAT_CONTACT, evaluation_and_calibration, rows_to_evaluate, rows_to_score, scores
 
     with tempfile.TemporaryDirectory() as scratch:
-        con = duckdb.connect(str(Path(scratch) / "rows.duckdb"), config={"enable_progress_bar": False})
+        con = duckdb.connect(str(Path(scratch) / "rows.duckdb"))
+        con.execute("set enable_progress_bar = false")  # the timings' lines, not DuckDB's bars
         con.execute(f"attach '{warehouse}' as w (read_only)")
         con.execute("create table source as select * from w.intermediate.int_prediction_rows")
         con.execute("detach w")
