@@ -16,6 +16,12 @@ the end (``as_of``, not timed), then both calls run on tonight's data and write 
 incremental one its change set into a copy of last night's table, the full one a new table; ``strategy.write``),
 and the two tables are compared row for row. WIDTH > 1 repeats the customers (``widened``) to reach the
 benchmark's daily volume from the bundled sample.
+
+``consumers WAREHOUSE [COPIES [HISTORY]]`` measures what the three models that read ``int_prediction_rows`` do with
+it (``int_prediction_evaluation`` and the two scoring marts, issue 22): each one's read of the table (DuckDB into
+pandas) and its fit, in CPU seconds, on the warehouse's table as it is (COPIES 1) or on a longer history at the same
+daily volume (``stretched_rows``: the table repeated COPIES times back to back, bounded to HISTORY days, 90 by
+default, as the model bounds it). It reads the warehouse read-only and works in a scratch DuckDB file.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -225,6 +232,61 @@ def rows(
     print(f"{n:,} rows; computed and written {cpu:.1f} s CPU ({seconds:.1f} s wall); peak RSS {peak:.2f} GiB")
 
 
+def stretched_rows(con: duckdb.DuckDBPyConnection, source: str, target: str, copies: int, history_days: int) -> None:
+    """Table ``target``: the prediction rows of ``source`` repeated ``copies`` times back to back (each copy's times
+    shifted by the source's span in whole days, engagement ids made distinct), only the times of the last
+    ``history_days`` days kept and ``label_known`` recomputed against the last time, as ``int_prediction_rows``
+    would hold them on that longer history: a cost probe for the models that read it, not real rows (the labels and
+    features are the source's)."""
+    ((first, last),) = con.sql(f"select min(snapshot_at), max(snapshot_at) from {source}").fetchall()
+    days = (pd.Timestamp(last).floor("D") - pd.Timestamp(first).floor("D")).days + 1
+    copied = " union all ".join(
+        f"select * replace (snapshot_at + interval {i * days} day as snapshot_at, "
+        f"engagement_id || '#{i}' as engagement_id) from {source}"
+        for i in range(copies)
+    )
+    con.execute(
+        f"""create or replace table {target} as
+        with copied as ({copied}), bound as (select max(snapshot_at) as end_at from copied)
+        select copied.* replace (snapshot_at + to_days(cast(horizon_days as integer)) <= end_at as label_known)
+        from copied, bound where snapshot_at > end_at - to_days({int(history_days)})"""
+    )
+
+
+def consumers(warehouse: Path, copies: int = 1, history_days: int = 90, max_rows: int = 250_000) -> None:
+    """Per model that reads ``int_prediction_rows``, the CPU seconds of its read and of its fit (module docstring)."""
+    from . import CHURN, REPEAT_CONTACT, evaluation_and_calibration, rows_to_evaluate, rows_to_score, scores
+
+    with tempfile.TemporaryDirectory() as scratch:
+        con = duckdb.connect(str(Path(scratch) / "rows.duckdb"))
+        con.execute("set enable_progress_bar = false")  # the timings' lines, not DuckDB's bars
+        con.execute(f"attach '{warehouse}' as w (read_only)")
+        con.execute("create table source as select * from w.intermediate.int_prediction_rows")
+        con.execute("detach w")
+        stretched_rows(con, "source", "rows", copies, history_days)
+        ((n, known),) = con.sql("select count(*), count(*) filter (label_known) from rows").fetchall()
+        print(f"{n:,} rows ({known:,} of known outcome), {copies} copies, {history_days} days")
+        rows = con.table("rows")
+        ((window, horizon),) = con.sql(
+            "select max(horizon_days) filter (model_name = 'repeat_contact'), "
+            "max(horizon_days) filter (model_name = 'churn') from rows"
+        ).fetchall()
+        horizons = {REPEAT_CONTACT: window or 7, CHURN: horizon or 30}
+
+        def timed(label: str, step: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+            began = time.process_time()
+            out = step()
+            print(f"{label}: {time.process_time() - began:.2f} s CPU", flush=True)
+            return out
+
+        evaluated = timed("int_prediction_evaluation read", lambda: rows_to_evaluate(rows, max_rows))
+        timed("int_prediction_evaluation fit", lambda: evaluation_and_calibration(evaluated, horizons))
+        for task in (REPEAT_CONTACT, CHURN):
+            scored = timed(f"mart_{task}_predictions read", lambda task=task: rows_to_score(rows, task, max_rows))
+            timed(f"mart_{task}_predictions fit", lambda task=task, scored=scored: scores(scored, task))
+        con.close()
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:] or ["help"]
     if command == "dump" and len(args) == 2:
@@ -233,6 +295,8 @@ if __name__ == "__main__":
         numbers = [int(a) for a in args[1:3]]
         history = [None if args[3] == "all" else int(args[3])] if len(args) > 3 else []
         nightly(Path(args[0]), *numbers, *history, *(int(a) for a in args[4:]))
+    elif command == "consumers" and len(args) in (1, 2, 3):
+        consumers(Path(args[0]), *(int(a) for a in args[1:]))
     elif command == "stretch" and len(args) == 2:
         stretch_warehouse(Path(args[0]), int(args[1]))
     elif command == "rows" and len(args) in (2, 4, 5, 6, 7):
