@@ -1,8 +1,8 @@
 """Write the enriched columns (columns.py) of raw rows, in the loader's transaction.
 
 Each function of a column runs once per distinct input value of the rows in scope (exports repeat the same
-numbers, e-mails and texts), and the results are written with one UPDATE ... FROM per group of columns reading the
-same inputs (a phone number's E.164 and its hash), so the loader's vectorised path stays in DuckDB.
+numbers, e-mails and texts), and the results are written with one UPDATE ... FROM per column, so the loader's
+vectorised path stays in DuckDB.
 
 ``raw._enrichment`` remembers per raw table the fingerprint of what its rows were enriched with (method version,
 default phone region and a fingerprint of the key, never the key). When it differs (a warehouse loaded before

@@ -161,16 +161,15 @@ def _record_duplicates(con: duckdb.DuckDBPyConnection, export: Export, ctx: dict
     # The file's new rows, staged by the loader before they join the raw table (the raw table otherwise).
     source = ctx.get("staged", {}).get(table.name, f"{RAW_SCHEMA}.{table.name}")
     key_text = "concat_ws('|', " + ", ".join(f'cast("{k}" as varchar)' for k in table.key) + ")"
-    # The inserted rows' counts come back with the insert: a second query summed them from the whole table of
-    # repeated keys, which grows with the history.
-    inserted = con.execute(
+    con.execute(
         f"""insert into {DUPLICATES}
             select ?, ?, ?, ?, ?, {key_text}, count(*), min(_source_line), max(_source_line), ?::timestamp
-            from {source} where _load_id = ? group by {keys} having count(*) > 1
-            returning occurrences""",
+            from {source} where _load_id = ? group by {keys} having count(*) > 1""",
         [ctx["load_id"], export.name, table.name, ctx["file"], ",".join(table.key), ctx["at"], ctx["load_id"]],
-    ).fetchall()
-    return sum(occurrences - 1 for (occurrences,) in inserted)
+    )
+    return con.execute(
+        f"select coalesce(sum(occurrences - 1), 0) from {DUPLICATES} where load_id = ?", [ctx["load_id"]]
+    ).fetchone()[0]
 
 
 def _record_ledger(con: duckdb.DuckDBPyConnection, ctx: dict, result: FileResult, size: int) -> None:
