@@ -90,20 +90,10 @@ def prepare_tables(con: Any, tables: list[str], enricher: Enricher | None = None
 def enrich_rows(con: Any, table: str, scope: str, enricher: Enricher, relation: str = "") -> None:
     """Compute the enriched columns of the rows of ``raw.<table>`` where ``scope`` (SQL) holds; or of the rows of
     ``relation``, a table with raw.<table>'s columns (the loader's new rows, before they join the raw table)."""
-    target = relation or f"{RAW_SCHEMA}.{table}"
-    for columns in _by_inputs(ENRICHED_COLUMNS.get(table, ())):
+    for column in ENRICHED_COLUMNS.get(table, ()):
         if relation and table in SNAPSHOT_TABLES:
-            for column in columns:
-                _copy_known(con, relation, f"{RAW_SCHEMA}.{table}", column, scope)
-        _enrich_columns(con, target, columns, scope, enricher)
-
-
-def _by_inputs(columns: tuple[EnrichedColumn, ...]) -> list[list[EnrichedColumn]]:
-    """The columns grouped by their raw inputs (a phone number's E.164 and its hash read the same column)."""
-    groups: dict[tuple[str, ...], list[EnrichedColumn]] = {}
-    for column in columns:
-        groups.setdefault(column.inputs, []).append(column)
-    return list(groups.values())
+            _copy_known(con, relation, f"{RAW_SCHEMA}.{table}", column, scope)
+        _enrich_column(con, relation or f"{RAW_SCHEMA}.{table}", column, scope, enricher)
 
 
 def _copy_known(con: Any, relation: str, raw: str, column: EnrichedColumn, scope: str) -> None:
@@ -129,30 +119,24 @@ def _copy_known(con: Any, relation: str, raw: str, column: EnrichedColumn, scope
     )
 
 
-def _enrich_columns(con: Any, relation: str, columns: list[EnrichedColumn], scope: str, enricher: Enricher) -> None:
-    """Fill ``columns`` (all read the same inputs) where they are NULL: one read of the distinct inputs, each
-    function run once per input, one UPDATE for the group. Per column, these were three statements and a map each,
-    repeated per file: a load's statements, not its rows, were most of its cost (issue 22)."""
-    inputs = [f'"{name}"' for name in columns[0].inputs]
+def _enrich_column(con: Any, relation: str, column: EnrichedColumn, scope: str, enricher: Enricher) -> None:
+    inputs = [f'"{name}"' for name in column.inputs]
     # Rows already filled (by _copy_known) keep their value; every other row's output is computed.
-    unfilled = " or ".join(f"{column.name} is null" for column in columns)
-    present = " and ".join([f"{name} is not null" for name in inputs] + [f"({unfilled})"])
+    present = " and ".join([f"{name} is not null" for name in inputs] + [f"{column.name} is null"])
     distinct = con.execute(
         f"select distinct {', '.join(inputs)} from {relation} where ({scope}) and {present}"
     ).fetchall()
-    outputs = [[column.function(enricher)(*row) for row in distinct] for column in columns]
-    # An input whose every output is NULL changes nothing (a NULL output leaves the row's value as it is).
-    kept = [i for i in range(len(distinct)) if any(out[i] is not None for out in outputs)]
-    if not kept:
+    function = column.function(enricher)
+    mapped = [(row, function(*row)) for row in distinct]
+    mapped = [(row, out) for row, out in mapped if out is not None]
+    if not mapped:
         return
-    arrays = {f"i{i}": pa.array([distinct[k][i] for k in kept], pa.string()) for i in range(len(inputs))}
-    for j, column in enumerate(columns):
-        out_type = pa.float64() if column.sql_type == "double" else pa.string()
-        arrays[f"o{j}"] = pa.array([outputs[j][k] for k in kept], out_type)
+    arrays = {f"i{i}": pa.array([row[i] for row, _ in mapped], pa.string()) for i in range(len(inputs))}
+    out_type = pa.float64() if column.sql_type == "double" else pa.string()
+    arrays["out"] = pa.array([out for _, out in mapped], out_type)
     con.register(_MAP, pa.table(arrays))
     try:
         joined = " and ".join(f"t.{name} = m.i{i}" for i, name in enumerate(inputs))
-        sets = ", ".join(f"{column.name} = coalesce(t.{column.name}, m.o{j})" for j, column in enumerate(columns))
-        con.execute(f"update {relation} as t set {sets} from {_MAP} as m where ({scope}) and {joined}")
+        con.execute(f"update {relation} as t set {column.name} = m.out from {_MAP} as m where ({scope}) and {joined}")
     finally:
         con.unregister(_MAP)

@@ -1,5 +1,5 @@
-"""One canonical CSV file's records checked in DuckDB, without loading them: the clean copy's text and its typed
-values (``_text_typed``), the records the scan refused (``_rej``) and the records a value check fails
+"""One canonical CSV file's records checked in DuckDB, without loading them: the clean copy as text
+(``_text``), its typed values, the records the scan refused (``_rej``) and the records a value check fails
 (``_errs``). The loader inserts the rest; a mapping profile's check (``profile_check``) only reads the failures."""
 
 from __future__ import annotations
@@ -40,20 +40,18 @@ def stage_csv(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, file:
             columns = {**{n: "VARCHAR" for n in table.column_names}, line_name: "VARCHAR"}
             line_expr, ordinality = f"try_cast({line_name} as bigint)", ""
         spec = "{" + ", ".join(f"{sql_literal(n)}: '{t}'" for n, t in columns.items()) + "}"
-        # The file is the clean copy written above (a safe temporary name): well-formed by construction. It is read
-        # and parsed in one statement (``_text_typed``): a text table of its own was one more copy of every row.
-        text = _stage_typed(
-            con,
-            table,
-            "_text",
-            f"""select * exclude ({line_name}), ({line_expr})::bigint as _line
+        # The file is the clean copy written above (a safe temporary name): well-formed by construction.
+        con.execute(
+            f"""create or replace temp table _text as
+                select * exclude ({line_name}), ({line_expr})::bigint as _line
                 from read_csv({sql_literal(str(clean))}, columns = {spec}, header = true, auto_detect = false,
                               delim = ',', quote = '"', escape = '"', max_line_size = {2 * max_record_bytes() + 1024},
-                              parallel = false){ordinality}""",
+                              parallel = false){ordinality}"""
         )
     con.execute("create or replace temp table _rej (line bigint, field varchar, reason varchar, raw_record varchar)")
     if bad:
         con.executemany("insert into _rej values (?, ?, ?, ?)", bad)
+    text = _stage_typed(con, table, "_text")
     err_field, err_reason = _error_cases(table, "t", loaded_at=loaded_at)
     # The failing field's CASE once per row, and the reason's only on the rows that fail.
     con.execute(

@@ -124,7 +124,7 @@ def _sync_table(con: Any, export: str, table: str, root: str) -> int:
             ).fetchall()
         ]
     loads = [EMPTY_PARTITION, *with_rows]
-    records: list[tuple[str, str, int]] = []
+    written = 0
     for load_id in loads:
         if load_id in done:
             continue
@@ -135,21 +135,15 @@ def _sync_table(con: Any, export: str, table: str, root: str) -> int:
             target = partition_path(root, table, export, load_id)
             # In line order, as loaded: a reader sees the rows as the DuckDB table holds them.
             select = f"select * from {RAW_SCHEMA}.{table} where _load_id = {sql_literal(load_id)} order by _source_line"
-        records.append((load_id, target, _copy(con, select, target)))
-    written = len(records)
-    if records:
-        # The files written are recorded in two statements, not two per file (one of each per load of a whole
-        # landing's load). A crash before they run leaves files that the next run writes again, as before.
-        load_ids, targets, rows = (list(values) for values in zip(*records, strict=True))
+        rows = _copy(con, select, target)
         con.execute(
-            f"delete from {LAKE_FILES} where lake = ? and raw_table = ? and list_contains(?::varchar[], load_id)",
-            [root, table, load_ids],
+            f"delete from {LAKE_FILES} where lake = ? and raw_table = ? and load_id = ?", [root, table, load_id]
         )
         con.execute(
-            f"""insert into {LAKE_FILES}
-                select ?, ?, unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::bigint[]), ?, now()::timestamp""",
-            [root, table, load_ids, targets, rows, fingerprint],
+            f"insert into {LAKE_FILES} values (?, ?, ?, ?, ?, ?, now()::timestamp)",
+            [root, table, load_id, target, rows, fingerprint],
         )
+        written += 1
     if written:
         log.info("Lake: wrote %d file(s) of raw.%s to %s", written, table, root)
     return written

@@ -46,12 +46,10 @@ def _typed(name: str, alias: str = "t") -> str:
     return f'{alias}."{TYPED}{name}"'
 
 
-def _stage_typed(con: duckdb.DuckDBPyConnection, table: RawTable, text_relation: str, source: str = "") -> str:
-    """Parse every column once (checks and insert read the result): ``<text_relation>_typed``, the text columns
-    beside their parsed values. ``source``: a query giving the text rows, read instead of the relation."""
+def _stage_typed(con: duckdb.DuckDBPyConnection, table: RawTable, text_relation: str) -> str:
+    """Parse every column once (checks and insert read the result): ``<text_relation>_typed``."""
     typed = ", ".join(f'{_parse_expr(c, f"t.{chr(34)}{c.name}{chr(34)}")} as "{TYPED}{c.name}"' for c in table.columns)
-    rows = f"({source})" if source else text_relation
-    con.execute(f"create or replace temp table {text_relation}_typed as select t.*, {typed} from {rows} t")
+    con.execute(f"create or replace temp table {text_relation}_typed as select t.*, {typed} from {text_relation} t")
     return f"{text_relation}_typed"
 
 
