@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from dagster_dbt.compat import DBT_PYTHON_VERSION
+from packaging import version
 
 from contact_warehouse.loading.loader import connect_for_loading
 from contact_warehouse.publication.locking import exclusive_warehouse_lock
@@ -53,12 +57,33 @@ class WarehouseResource(dg.ConfigurableResource):
 DBT_NIGHTLY_FLAGS = ["--log-level-file", "info"]
 
 
+class NightlyDbtCliResource(DbtCliResource):
+    """dagster-dbt's resource without the two things it does in Dagster's process before each dbt command that this
+    project never uses (DECISIONS.md "dbt starts once per invocation, not three times"):
+
+    - ``dbt --version`` in a subprocess, once per resource, to learn the dbt version: a whole dbt start-up (about 3 s
+      of CPU) plus a request to PyPI for the latest release. The dbt run is the one installed beside this Python
+      (``settings.dbt_executable``), so its version is the dbt-core this process imports.
+    - a dbt adapter opened in Dagster's process for every invocation (profile, project and macros loaded: about 3 s of
+      CPU), used only by ``fetch_row_counts``/``fetch_column_metadata``, which the dbt step does not call.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        if DBT_PYTHON_VERSION is not None and Path(self.dbt_executable).parent == Path(sys.executable).parent:
+            return DBT_PYTHON_VERSION
+        return super()._cli_version  # another dbt than this venv's: ask it
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
+
+
 def build_resources() -> dict[str, object]:
     project = dbt_project()
     return {
         "warehouse": WarehouseResource(),
         # CONTACT_WAREHOUSE_DBT_TARGET: the profile's target dbt builds on (README "Scaling out"); None, its default.
-        "dbt": DbtCliResource(
+        "dbt": NightlyDbtCliResource(
             project_dir=project,
             profiles_dir=str(project.profiles_dir),
             dbt_executable=dbt_executable(),

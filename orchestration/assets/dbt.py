@@ -86,6 +86,13 @@ def dbt_build_with_retries(context: dg.AssetExecutionContext, dbt: DbtCliResourc
         yield from dbt_build(context, dbt, config)
 
 
+# The nightly build runs the models, seeds and data tests, not dbt's unit tests: those check the models' SQL on fixed
+# rows written in their YAML, never on the night's data, so a night re-proves what the code's tests proved (they run
+# in the test suite, tests/test_dbt_unit_tests.py, and on PostgreSQL in tests/test_engines.py). dbt's own advice; 48
+# nodes and about a third of the medium increment's test time (DECISIONS.md "The nightly build runs no unit tests").
+NIGHTLY_BUILD = ["build", "--exclude-resource-type", "unit_test"]
+
+
 # One `dbt build` of what the run selected; dagster-dbt turns its events into materializations and checks. Off DuckDB,
 # two builds with the Python step between them (engine/nightly_dbt.py), each streamed in turn.
 def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig) -> Iterator:
@@ -93,7 +100,7 @@ def dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: Db
     if engine == "postgres":  # the loader wrote the day's raw rows to the build file: PostgreSQL gets them first
         synced = sync_raw_tables(warehouse_db())
         context.log.info(f"Copied {sum(synced.values())} new raw rows of {len(synced)} tables to PostgreSQL.")
-    args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    args = [*NIGHTLY_BUILD, "--full-refresh"] if config.full_refresh else [*NIGHTLY_BUILD]
     dbt_vars = {}
     if config.vars:
         try:
