@@ -88,7 +88,7 @@ def python_models() -> list[str]:
 
 # `dbt build` arguments for a test about loading and the SQL marts: every SQL model and data test, without the
 # Python models and what reads them (scikit-learn and statsforecast fits on a handful of fixture rows, their own
-# tests: test_predictions.py, test_staffing_forecast.py) nor unit tests (test_dbt_hygiene.py runs those).
+# tests: test_predictions.py, test_staffing_forecast.py) nor unit tests (test_dbt_unit_tests.py runs those).
 WITHOUT_PYTHON_MODELS = [f"{name}+" for name in python_models()]
 SQL_BUILD = ["build", "--exclude", "test_type:unit", *WITHOUT_PYTHON_MODELS]
 
