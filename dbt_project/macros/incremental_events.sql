@@ -4,7 +4,8 @@
     after the newest one fct_events has read from that source: an event can change without its transaction (a
     corrected IVR node, a text's delivery status) or move to another transaction (a text corrected to another
     thread). The watermark of each source is the highest _load_seq among its rows in fct_events, as staging's
-    new_loads_only (survey answers have none: their changes are in the fingerprint); the state lives in the model's own table, so a run that fails is repaired by the next. -#}
+    new_loads_only (survey answers have none: their changes are in the fingerprint); the state lives in the model's
+    own table, so a run that fails is repaired by the next. -#}
 
 {% macro event_sources() -%}
 {#- Each source of fct_events: the staging relation whose rows carry _load_seq, the fct_events rows it gives (their
@@ -24,9 +25,11 @@
          'transactions': [("'faq_visit'", 'visit_id')], 'event_id': "'faq:' || view_id"},
         {'name': 'forms', 'relation': ref('stg_forms__submissions'), 'rows': "channel = 'form'",
          'transactions': [("'form'", 'response_id')], 'event_id': none},
-        {'name': 'ticket_messages', 'relation': ref('int_ticket_messages_sequenced'), 'rows': "channel = 'email' and event_type <> 'ticket_status_change'",
+        {'name': 'ticket_messages', 'relation': ref('int_ticket_messages_sequenced'),
+         'rows': "channel = 'email' and event_type <> 'ticket_status_change'",
          'transactions': [("'ticket_request'", 'ticket_id')], 'event_id': "'ticket_message:' || message_id"},
-        {'name': 'ticket_status', 'relation': ref('stg_tickets__status_changes'), 'rows': "event_type = 'ticket_status_change'",
+        {'name': 'ticket_status', 'relation': ref('stg_tickets__status_changes'),
+         'rows': "event_type = 'ticket_status_change'",
          'transactions': [("'ticket_request'", 'ticket_id')], 'event_id': none},
     ]) }}
 {%- endmacro %}
@@ -54,7 +57,7 @@
         from (select distinct customer_key, _input_fingerprint from {{ this }}) as built
         left join {{ ref('int_engagement_fingerprints') }} as fingerprints
             on built.customer_key = fingerprints.customer_key
-            and built._input_fingerprint = fingerprints.input_fingerprint
+            and built._input_fingerprint = {{ event_fingerprint('fingerprints.input_fingerprint') }}
         where fingerprints.customer_key is null
         union
         select transactions.customer_key
@@ -94,6 +97,37 @@
         {%- do selects.append('select ' ~ source.event_id ~ ' from ' ~ new_event_rows(source)) -%}
     {%- endfor %}
         {{ selects | join('\n        union all ') }}
+{%- endmacro %}
+
+{% macro event_customers_to_rebuild(customer_column) -%}
+{#- customers_to_rebuild for fct_events: the customers whose current fingerprint (as event_fingerprint) has no rows
+    in it; the pre-hook has deleted those whose events changed. -#}
+    {%- do ref('int_engagement_fingerprints') -%}
+    {%- if is_incremental() %}
+    where {{ customer_column }} in (
+        select fingerprints.customer_key
+        from {{ ref('int_engagement_fingerprints') }} as fingerprints
+        left join (select distinct customer_key, _input_fingerprint from {{ this }}) as built
+            on fingerprints.customer_key = built.customer_key
+            and {{ event_fingerprint('fingerprints.input_fingerprint') }} = built._input_fingerprint
+        where built.customer_key is null
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro event_fingerprint(fingerprint) -%}
+{#- The customer's fingerprint as fct_events stores it on every event row. -#}
+    {{ return(adapter.dispatch('event_fingerprint', 'contact_warehouse')(fingerprint)) }}
+{%- endmacro %}
+
+{% macro default__event_fingerprint(fingerprint) -%}
+    {{ fingerprint }}
+{%- endmacro %}
+
+{% macro duckdb__event_fingerprint(fingerprint) -%}
+    {#- Its 64-bit hash: the nightly run reads this column of every event (the distinct customers and fingerprints),
+        and a number is a third of the cost of the 83-character text at 1.3 million events (0.11 s against 0.34 s). -#}
+    hash({{ fingerprint }})
 {%- endmacro %}
 
 {% macro only_rebuilt(column, transaction_types) -%}

@@ -19,11 +19,11 @@ with transactions as (
         transactions.source_id,
         transactions.customer_key,
         transactions.started_at,
-        fingerprints.input_fingerprint
+        {{ event_fingerprint('fingerprints.input_fingerprint') }} as input_fingerprint
     from {{ ref('fct_transactions') }} as transactions
     left join {{ ref('int_engagement_fingerprints') }} as fingerprints
         on transactions.customer_key = fingerprints.customer_key
-    {{ customers_to_rebuild('transactions.customer_key', 'int_engagement_fingerprints') }}
+    {{ event_customers_to_rebuild('transactions.customer_key') }}
 ),
 
 legs as (
