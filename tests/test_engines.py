@@ -21,6 +21,8 @@ Left out, and why:
   between two dbt runs (``DBT_BEFORE_STEP`` here leaves out what reads its tables); tests/test_engines_python.py.
 - the column ``_input_fingerprint``: a hash of each customer's input rows that only says whether the customer
   changed; DuckDB computes it with its own hash() (macros/incremental_customers.sql), so it differs by design.
+- the column ``_load_seq`` (``fct_events``): the load that brought each event's row, numbered by the loader in the
+  order the warehouse was loaded (a history then a day, or everything at once), not by what the row says.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ DUCKDB_ONLY_MARTS = {
     "mart_staffing_forecast",
     "mart_staffing_forecast_accuracy",
 }
-ENGINE_SPECIFIC_COLUMNS = {"_input_fingerprint"}
+ENGINE_SPECIFIC_COLUMNS = {"_input_fingerprint", "_load_seq"}
 RELATIVE_TOLERANCE = 1e-9
 
 

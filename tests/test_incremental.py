@@ -25,6 +25,7 @@ IDENTITY = ["int_identifier_occurrences", "int_identifiers_classified", "int_ide
 
 HIERARCHY_BY_CUSTOMER = [
     "fct_engagements",
+    "fct_events",
     "fct_interactions",
     "fct_transactions",
     "int_engagements_windowed",

@@ -54,7 +54,8 @@ select
     root_legs.direction as root_direction,
     chained.transfer_depth,
     coalesce(children.transfers_out, 0) as transfers_out,
-    children.first_transfer_at
+    children.first_transfer_at,
+    legs._load_seq
 from legs
 inner join chained on legs.call_id = chained.call_id
 inner join legs as root_legs on chained.root_call_id = root_legs.call_id

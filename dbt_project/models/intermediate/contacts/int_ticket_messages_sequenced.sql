@@ -59,5 +59,6 @@ select
     -- A note written before the first turn belongs to the first request.
     cast(greatest(1, sum(is_request_start) over (
         partition by ticket_id order by sent_at, message_index rows between unbounded preceding and current row
-    )) as integer) as request_number
+    )) as integer) as request_number,
+    _load_seq
 from starts

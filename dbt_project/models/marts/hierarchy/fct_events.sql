@@ -1,12 +1,34 @@
 -- Level 1: one row per atomic event, pointing to its transaction (docs/domain.md section 4): IVR events, call-leg
 -- milestones (queued, answered, transferred, ended), text and chat messages, FAQ views, form submissions and
 -- survey answers (those matched to the contact they rate).
+-- Incremental by customer (macros/incremental_events.sql): the pre-hook deletes the customers whose events changed,
+-- and each source is read only for the transactions of the customers left without rows.
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_event_customers() }}",
+) }}
+-- depends_on: {{ ref('stg_phone_system__calls') }}
 with transactions as (
-    select transaction_id, customer_key from {{ ref('fct_transactions') }}
+    -- Every transaction, or on an incremental run those of the customers left without rows, with the fingerprint
+    -- (transactions and matched survey answers) the customer's events are built from.
+    select
+        transactions.transaction_id,
+        transactions.transaction_type,
+        transactions.source_id,
+        transactions.customer_key,
+        transactions.started_at,
+        {{ event_fingerprint('fingerprints.input_fingerprint') }} as input_fingerprint
+    from {{ ref('fct_transactions') }} as transactions
+    left join {{ ref('int_engagement_fingerprints') }} as fingerprints
+        on transactions.customer_key = fingerprints.customer_key
+    {{ event_customers_to_rebuild('transactions.customer_key') }}
 ),
 
 legs as (
     select * from {{ ref('int_call_legs_chained') }}
+    {{ only_rebuilt('call_id', ['ivr', 'call_leg']) }}
 ),
 
 leg_parents as (
@@ -26,24 +48,27 @@ ivr_events as (
         'ivr' as channel,
         event_at as occurred_at,
         'ivr:' || call_id as transaction_id,
-        node as detail
+        node as detail,
+        _load_seq
     from {{ ref('stg_phone_system__ivr_events') }}
+    {{ only_rebuilt('call_id', ['ivr']) }}
 ),
 
 call_milestones as (
     select 'call:' || call_id || ':queued' as event_id, 'call_queued' as event_type, 'voice' as channel,
-        queued_at as occurred_at, transaction_id, queue as detail
+        queued_at as occurred_at, transaction_id, queue as detail, _load_seq
     from leg_parents where queued_at is not null
     union all
-    select 'call:' || call_id || ':answered', 'call_answered', 'voice', answered_at, transaction_id, agent_id
+    select 'call:' || call_id || ':answered', 'call_answered', 'voice', answered_at, transaction_id, agent_id,
+        _load_seq
     from leg_parents where answered_at is not null
     union all
     select 'call:' || call_id || ':transferred', 'call_transferred', 'voice', first_transfer_at, transaction_id,
-        cast(transfers_out as {{ dbt.type_string() }})
+        cast(transfers_out as {{ dbt.type_string() }}), _load_seq
     from leg_parents where transfers_out > 0
     union all
     select 'call:' || call_id || ':ended', 'call_ended', 'voice', coalesce(ended_at, started_at), transaction_id,
-        status
+        status, _load_seq
     from leg_parents
 ),
 
@@ -55,8 +80,10 @@ sms_events as (
         sent_at as occurred_at,
         'sms:' || thread_id || ':' || cast({{ reporting_date('sent_at') }} as {{ dbt.type_string() }})
             as transaction_id,
-        status as detail
+        status as detail,
+        _load_seq
     from {{ ref('stg_phone_system__sms_messages') }}
+    {{ only_rebuilt('thread_id', ['sms_thread_day']) }}
 ),
 
 chat_parts as (
@@ -67,7 +94,7 @@ chat_parts as (
         max(case when transaction_type = 'chat_agent' then started_at end) as agent_started_at
     from (
         select source_id as conversation_id, transaction_type, transaction_id, started_at
-        from {{ ref('fct_transactions') }}
+        from transactions
         where transaction_type in ('chat_bot', 'chat_agent')
     ) as chat_transactions
     group by conversation_id
@@ -86,7 +113,8 @@ chat_events as (
                 then chat_parts.agent_transaction_id
             else chat_parts.bot_transaction_id
         end as transaction_id,
-        messages.author as detail
+        messages.author as detail,
+        messages._load_seq
     from {{ ref('stg_chat__messages') }} as messages
     inner join chat_parts on messages.conversation_id = chat_parts.conversation_id
 ),
@@ -98,8 +126,10 @@ faq_events as (
         'faq' as channel,
         viewed_at as occurred_at,
         'faq:' || visit_id as transaction_id,
-        article_id as detail
+        article_id as detail,
+        _load_seq
     from {{ ref('int_faq_visits_sessionized') }}
+    {{ only_rebuilt('visit_id', ['faq_visit']) }}
 ),
 
 form_events as (
@@ -109,8 +139,10 @@ form_events as (
         'form' as channel,
         submitted_at as occurred_at,
         'form:' || response_id as transaction_id,
-        form_id as detail
+        form_id as detail,
+        _load_seq
     from {{ ref('stg_forms__submissions') }}
+    {{ only_rebuilt('response_id', ['form']) }}
 ),
 
 ticket_requests as (
@@ -121,6 +153,7 @@ ticket_requests as (
         lead(started_at) over (partition by ticket_id order by request_number) as next_started_at,
         request_number
     from {{ ref('int_ticket_requests_segmented') }}
+    {{ only_rebuilt('ticket_id', ['ticket_request']) }}
 ),
 
 ticket_events as (
@@ -131,8 +164,10 @@ ticket_events as (
         'email' as channel,
         sent_at as occurred_at,
         'ticket:' || ticket_id || ':' || cast(request_number as {{ dbt.type_string() }}) as transaction_id,
-        author_role as detail
+        author_role as detail,
+        _load_seq
     from {{ ref('int_ticket_messages_sequenced') }}
+    {{ only_rebuilt('ticket_id', ['ticket_request']) }}
     union all
     -- Every status change, in the request under way (the first request for changes before any conversation).
     select
@@ -142,11 +177,13 @@ ticket_events as (
         changes.changed_at,
         'ticket:' || changes.ticket_id || ':'
                 || cast(coalesce(max(requests.request_number), 1) as {{ dbt.type_string() }}),
-        changes.status
+        changes.status,
+        changes._load_seq
     from {{ ref('stg_tickets__status_changes') }} as changes
     left join ticket_requests as requests
         on changes.ticket_id = requests.ticket_id and requests.started_at <= changes.changed_at
-    group by changes.status_change_id, changes.ticket_id, changes.changed_at, changes.status
+    {{ only_rebuilt('changes.ticket_id', ['ticket_request']) }}
+    group by changes.status_change_id, changes.ticket_id, changes.changed_at, changes.status, changes._load_seq
 ),
 
 survey_events as (
@@ -156,9 +193,13 @@ survey_events as (
         channel,
         responded_at as occurred_at,
         transaction_id,
-        survey_type as detail
+        survey_type as detail,
+        cast(null as {{ dbt.type_bigint() }}) as _load_seq
     from {{ ref('fct_survey_answers') }}
     where transaction_id is not null
+    {%- if is_incremental() %}
+        and transaction_id in (select transaction_id from transactions)
+    {%- endif %}
 ),
 
 unioned as (
@@ -179,6 +220,8 @@ select
     unioned.occurred_at,
     unioned.transaction_id,
     transactions.customer_key,
-    unioned.detail
+    unioned.detail,
+    unioned._load_seq,
+    transactions.input_fingerprint as _input_fingerprint
 from unioned
 left join transactions on unioned.transaction_id = transactions.transaction_id
