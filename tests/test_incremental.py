@@ -92,6 +92,17 @@ def _link_two_customers(landing: Path) -> tuple[str, str]:
     return call["call_id"], other_ref
 
 
+def _move_text_to_another_thread(landing: Path) -> tuple[str, str]:
+    """A correction of the first text message of the first SMS file that files it under another thread of that
+    file (a vendor fixing its threading): the event moves to another transaction, whose customer may be another
+    one. Returns the message and its new thread."""
+    first, header, rows = _first_file(landing, "sms")
+    message = rows[0]
+    message["thread_id"] = next(r["thread_id"] for r in rows[1:] if r["thread_id"] != message["thread_id"])
+    _write_correction(first, "rethreaded", header, message)
+    return message["message_id"], message["thread_id"]
+
+
 def _newest_customers_file(landing: Path) -> tuple[Path, list[str], list[dict[str, str]]]:
     """The newest CRM export (a whole snapshot each day), its header and its rows."""
     newest = sorted((landing / "customers").glob("*.csv"))[-1]
@@ -362,6 +373,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     call = _redeliver(landing, "calls", "resolved", ("true", "false"))
     view = _redeliver(landing, "faq_views", "vote", ("down", "up"))
     ivr_event = _redeliver(landing, "ivr_events", "node", ("identify", "main_menu"))
+    rethreaded = _move_text_to_another_thread(landing)
     linked_call, other_ref = _link_two_customers(landing)
     keys_before_link = _customer_keys(db, linked_call, other_ref)
     split_ref, *split_record = _split_candidate(db, landing, {other_ref})
@@ -400,6 +412,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "call": call,
         "view": view,
         "ivr_event": ivr_event,
+        "rethreaded": rethreaded,
         "link": (linked_call, other_ref, keys_before_link),
         "split": (keys_before_split, keys_after_split),
         "stale_identifiers": (stale_identifiers, stale_left),
@@ -556,3 +569,20 @@ def test_a_corrected_event_replaces_the_earlier_one_in_fct_events(nightly_wareho
             [call_id],
         ).fetchall()
     assert details == [(node,)]
+
+
+def test_a_text_moved_to_another_thread_leaves_its_old_transaction_in_fct_events(nightly_warehouse) -> None:
+    message_id, thread_id = nightly_warehouse["rethreaded"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        events = con.execute(
+            "select transaction_id, customer_key from marts.fct_events where event_id = ?", [f"sms:{message_id}"]
+        ).fetchall()
+        thread_customers = _first_column(
+            con,
+            "select distinct customer_key from marts.fct_transactions where transaction_id like ?",
+            [f"sms:{thread_id}:%"],
+        )
+    assert len(events) == 1
+    transaction_id, customer_key = events[0]
+    assert transaction_id.startswith(f"sms:{thread_id}:")
+    assert customer_key in thread_customers
