@@ -7,23 +7,25 @@
     then builds the customers that have no rows, and appends them. The state lives in the model's own table, so
     a run that fails half-way is repaired by the next one. -#}
 
-{% macro customers_to_rebuild(customer_column, fingerprints='int_customer_fingerprints') -%}
+{% macro customers_to_rebuild(customer_column, fingerprints='int_customer_fingerprints', stored_as=none) -%}
 {#- A filter on the model's input: on an incremental run, only customers whose current fingerprint has no rows
-    in the model. `fingerprints` names the model holding each customer's current input_fingerprint. -#}
+    in the model. `fingerprints` names the model holding each customer's current input_fingerprint; `stored_as`,
+    the macro that gives the fingerprint as the model stores it, when not as it is (fct_events: event_fingerprint). -#}
     {#- ref() outside the condition, so that dbt sees the dependency when it parses the model. -#}
     {%- do ref(fingerprints) -%}
     {%- if is_incremental() %}
-    where {{ customer_column }} in ({{ customers_without_current_rows(fingerprints) }})
+    where {{ customer_column }} in ({{ customers_without_current_rows(fingerprints, stored_as) }})
     {%- endif %}
 {%- endmacro %}
 
-{% macro customers_without_current_rows(fingerprints='int_customer_fingerprints') -%}
+{% macro customers_without_current_rows(fingerprints='int_customer_fingerprints', stored_as=none) -%}
 {#- The customers whose current fingerprint has no rows in the model being built. -#}
+    {%- set current = 'fingerprints.input_fingerprint' %}
         select fingerprints.customer_key
         from {{ ref(fingerprints) }} as fingerprints
         left join (select distinct customer_key, _input_fingerprint from {{ this }}) as built
             on fingerprints.customer_key = built.customer_key
-            and fingerprints.input_fingerprint = built._input_fingerprint
+            and {{ stored_as(current) if stored_as else current }} = built._input_fingerprint
         where built.customer_key is null
 {%- endmacro %}
 

@@ -99,22 +99,6 @@
         {{ selects | join('\n        union all ') }}
 {%- endmacro %}
 
-{% macro event_customers_to_rebuild(customer_column) -%}
-{#- customers_to_rebuild for fct_events: the customers whose current fingerprint (as event_fingerprint) has no rows
-    in it; the pre-hook has deleted those whose events changed. -#}
-    {%- do ref('int_engagement_fingerprints') -%}
-    {%- if is_incremental() %}
-    where {{ customer_column }} in (
-        select fingerprints.customer_key
-        from {{ ref('int_engagement_fingerprints') }} as fingerprints
-        left join (select distinct customer_key, _input_fingerprint from {{ this }}) as built
-            on fingerprints.customer_key = built.customer_key
-            and {{ event_fingerprint('fingerprints.input_fingerprint') }} = built._input_fingerprint
-        where built.customer_key is null
-    )
-    {%- endif %}
-{%- endmacro %}
-
 {% macro event_fingerprint(fingerprint) -%}
 {#- The customer's fingerprint as fct_events stores it on every event row. -#}
     {{ return(adapter.dispatch('event_fingerprint', 'contact_warehouse')(fingerprint)) }}
