@@ -229,3 +229,17 @@ def test_every_longer_history_ends_on_the_30_day_history_last_day():
     for days in (30, 31, 60, 120, 365):
         assert start_date_for(days) + timedelta(days=days - 1) == last_day, days
     assert start_date_for(7) == START_DATE  # a shorter history starts on START_DATE, as before
+
+
+def test_keep_snapshots_the_warehouse_as_the_full_build_left_it(tmp_path):
+    """With --keep the increment can be replayed: the warehouse and serving files before the next day are copied."""
+    from contact_warehouse.bench.run import _snapshot_after_full_build
+
+    for folder, name in (("warehouse", "warehouse.duckdb"), ("serving", "serving.duckdb")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text(f"{folder} after the full build")
+    _snapshot_after_full_build(tmp_path)
+    (tmp_path / "warehouse" / "warehouse.duckdb").write_text("after the increment")
+    snapshot = tmp_path / "after_full_build"
+    assert (snapshot / "warehouse" / "warehouse.duckdb").read_text() == "warehouse after the full build"
+    assert (snapshot / "serving" / "serving.duckdb").read_text() == "serving after the full build"

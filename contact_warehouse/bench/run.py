@@ -258,6 +258,8 @@ def bench_size(
     _prepare_manifest(work)
     full = summarize_run(run_job(work, "full_build"), work, "full_build", keep)
     echo(f"[{size.name}] full build {full['wall_seconds']:.1f} s, peak RSS {full['peak_rss_gib']:.2f} GiB")
+    if keep:
+        _snapshot_after_full_build(work)
     add_next_day(work)
     increment = summarize_run(run_job(work, "increment"), work, "increment", keep)
     echo(f"[{size.name}] increment {increment['wall_seconds']:.1f} s, peak RSS {increment['peak_rss_gib']:.2f} GiB")
@@ -285,6 +287,18 @@ def bench_size(
     if not keep:
         shutil.rmtree(work, ignore_errors=True)
     return result
+
+
+def _snapshot_after_full_build(work: Path) -> None:
+    """Copy the warehouse and serving files as the full build left them to ``after_full_build/``, so that the
+    increment can be replayed (a model changed and measured again) without building the history again: copy them
+    back over ``warehouse/`` and ``serving/`` and run ``python -m orchestration.bench_job <out.json>`` with the
+    work folder's environment (docs/benchmark.md)."""
+    snapshot = work / "after_full_build"
+    shutil.rmtree(snapshot, ignore_errors=True)
+    for folder in ("warehouse", "serving"):
+        if (work / folder).exists():
+            shutil.copytree(work / folder, snapshot / folder)
 
 
 def _prepare_manifest(work: Path) -> None:
