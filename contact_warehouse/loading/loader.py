@@ -44,6 +44,7 @@ from contact_warehouse.enrichment.columns import Enricher
 
 from .common import RAW_SCHEMA, settle_seconds
 from .csv_stage import force_rejections, stage_csv
+from .file_hashes import FileHashes
 from .json_records import force_json_rejections, stage_json
 from .lake import lake_root, sync_lake
 from .landing import _admit, _in_progress, _marker_sha, export_files, profile_files, sha256_of, unread_files
@@ -248,12 +249,14 @@ def _load_landed(
     settle: float,
     enricher: Enricher,
     final: frozenset[str] = frozenset(),
+    hashes: FileHashes | None = None,
 ) -> FileResult:
+    hashes = hashes or FileHashes()
     try:
         verdict = _admit(path, landing, settle)
         if verdict is not None and verdict[0] == "unsettled":
             return FileResult(export.name, str(path), "", "unsettled", message=verdict[1])
-        sha = _marker_sha("link", path) if verdict is not None else sha256_of(path)
+        sha = _marker_sha("link", path) if verdict is not None else hashes.sha256(path)
     except OSError as exc:
         verdict, sha = ("refused", f"{path}: cannot be read: {exc}"), _marker_sha("unreadable", path)
     if verdict is not None:
@@ -280,16 +283,19 @@ def load_export(
     settle = settle_seconds()
     report = LoadReport(export_name)
     final = _final_shas(con, export.name)
+    # A landed file is read (hashed) once, not every night: its hash is remembered with its status (file_hashes.py).
+    hashes = FileHashes.read(con)
     for path in export_files(landing, export):
-        report.files.append(_load_landed(con, export, path, landing, settle, enricher, final))
+        report.files.append(_load_landed(con, export, path, landing, settle, enricher, final, hashes))
     folder = landing / export.name
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if _in_progress(path.name):
             reason = f"{path}: its name says it is still being written ({path.suffix}): next run"
             report.files.append(FileResult(export.name, str(path), "", "unsettled", message=reason))
     if profiles_dir is not None and profiles_dir.is_dir():
-        report.files.extend(_load_through_profiles(con, export, landing, profiles_dir, settle, enricher))
+        report.files.extend(_load_through_profiles(con, export, landing, profiles_dir, settle, enricher, hashes))
     report.files.extend(record_ignored(con, landing, profiles_dir))
+    hashes.save(con)
     # After the files' commits: a load is in the lake only once it is in the ledger; one the lake lacks (a crash
     # in between, a new lake root) is written by the next run.
     root = lake_root(database_path(con))
@@ -304,7 +310,13 @@ def load_export(
 
 
 def _load_through_profiles(
-    con: duckdb.DuckDBPyConnection, export: Export, landing: Path, profiles_dir: Path, settle: float, enricher: Enricher
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    landing: Path,
+    profiles_dir: Path,
+    settle: float,
+    enricher: Enricher,
+    hashes: FileHashes,
 ) -> list[FileResult]:
     # pandas is imported only when a mapping profile converts a file.
     from .conversion import ForeignFileError, convert_file
@@ -320,7 +332,7 @@ def _load_through_profiles(
                 if verdict is not None and verdict[0] == "unsettled":
                     results.append(FileResult(export.name, str(src), "", "unsettled", message=verdict[1]))
                     continue
-                sha = _marker_sha("link", src) if verdict is not None else sha256_of(src)
+                sha = _marker_sha("link", src) if verdict is not None else hashes.sha256(src)
             except OSError as exc:
                 verdict, sha = ("refused", f"{src}: cannot be read: {exc}"), _marker_sha("unreadable", src)
             # The same file mapped by a second profile is that profile's load, not a repeat of the first.
