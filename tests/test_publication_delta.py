@@ -195,13 +195,9 @@ def test_a_change_in_any_column_is_seen_whatever_the_columns_are_named(tmp_path:
         assert con.execute("select s from marts.mart_named where amount = 1").fetchall() == [(3,)]
 
 
-def test_the_real_marts_published_by_their_changed_rows_equal_a_whole_copy(
-    small_run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_real_marts_published_by_their_changed_rows_equal_a_whole_copy(small_run, tmp_path: Path) -> None:
     """Every marts table of a real build (all the column types the marts use, their comments and grain views)
     through the delta: a night that lost rows of every table, then the night that has them back."""
-    # A table of a few rows losing one has more than a quarter deleted: keep even those on the delta path.
-    monkeypatch.setattr(delta_module, "DELTA_MAX_DEAD_SHARE", 1.0)
     small_run.succeeded()
     build = tmp_path / "warehouse.duckdb"
     build.write_bytes(small_run.db.read_bytes())
@@ -221,51 +217,3 @@ def test_the_real_marts_published_by_their_changed_rows_equal_a_whole_copy(
         result = publish(source, serving, run_id=night)
         assert set(result.delta_tables) == filled
         assert serving_snapshot(serving) == _from_scratch(source, tmp_path / f"{night}.duckdb", night)
-
-
-def _stored_and_live(serving: Path, table: str) -> tuple[int, int]:
-    with duckdb.connect(str(serving), read_only=True) as con:
-        (stored,) = con.execute(
-            "select estimated_size from duckdb_tables() where schema_name = 'marts' and table_name = ?", [table]
-        ).fetchone()
-        (live,) = con.execute(f"select count(*) from marts.{table}").fetchone()
-    return stored, live
-
-
-def test_deleted_rows_pile_up_until_a_quarter_then_the_table_is_copied_whole(tmp_path: Path) -> None:
-    """The publication does not vacuum: each night's deleted rows stay stored, marked deleted, until they would pass
-    DELTA_MAX_DEAD_SHARE of the table's rows; that night the table is copied whole, compact, and equal still."""
-    night = tmp_path / "night0.duckdb"
-    with duckdb.connect(str(night)) as con:
-        con.execute("create schema marts")
-        con.execute("create table marts.fct_rows as select range as row_id, range % 10 as part from range(100)")
-        # A table that does not change holds most of the file: the blocks a whole copy frees stay under half of it,
-        # so the next night still starts from the last publication (reusable_serving_file).
-        con.execute(
-            "create table marts.dim_fixed as select range as fixed_id, md5(range::varchar) as h from range(50000)"
-        )
-    serving = tmp_path / "serving" / "serving.duckdb"
-    publish(night, serving, run_id="night-0")
-    assert delta_module.DELTA_MAX_DEAD_SHARE == 0.25
-    # Each night a tenth of the rows is recomputed: deleted, and inserted again with a new value.
-    expected = {
-        1: ("dim_fixed", "fct_rows"),
-        2: ("dim_fixed", "fct_rows"),
-        3: ("dim_fixed",),
-        4: ("dim_fixed", "fct_rows"),
-    }
-    for n, delta_tables in expected.items():
-        night = _changed_copy(
-            night,
-            tmp_path / f"night{n}.duckdb",
-            f"create temp table redone as select row_id, part + 10 * {n} as part from marts.fct_rows "
-            f"where row_id % 10 = {n}",
-            f"delete from marts.fct_rows where row_id % 10 = {n}",
-            "insert into marts.fct_rows select * from redone",
-        )
-        result = publish(night, serving, run_id=f"night-{n}")
-        assert result.delta_tables == delta_tables, n
-        assert serving_snapshot(serving) == _from_scratch(night, tmp_path / f"scratch{n}.duckdb", f"night-{n}")
-        stored, live = _stored_and_live(serving, "fct_rows")
-        # Nights 1 and 2 keep 10 and 20 deleted rows; night 3 (30 > 25) copies the table compact; night 4 keeps 10.
-        assert (stored - live, live) == ({1: 10, 2: 20, 3: 0, 4: 10}[n], 100), n

@@ -11,9 +11,7 @@ its 64-bit hash equals a published row's (DECISIONS.md puts the odds). The swap 
 publish.py, so readers still see one whole publication or the other.
 
 A table is copied whole instead when it is small (comparing costs more than copying), new, has other columns or
-types than the published one, when most of its rows changed, or when the rows deleted from it and still stored
-would pass a quarter of its rows: the publication's checkpoint does not vacuum (publish.py), so a whole copy is what
-compacts a table, every few nights for the largest. A serving file that is not a publication this code
+types than the published one, or when most of its rows changed. A serving file that is not a publication this code
 can read, has a write-ahead log beside it, or is mostly free space is not started from (``reusable_serving_file``).
 """
 
@@ -33,11 +31,6 @@ DELTA_MIN_ROWS = 10_000
 DELTA_MAX_CHANGED_SHARE = 0.5
 # A serving file whose free blocks exceed its used ones is not started from: the full copy writes a compact file.
 MAX_FREE_SHARE = 0.5
-# The publication does not let DuckDB vacuum at its checkpoint (publish.py): a table's deleted rows stay in its row
-# groups, marked deleted, instead of every row group a delete touched being rewritten each night (the rebuilt
-# customers' rows are spread over the whole table). A table whose deleted rows, tonight's included, would exceed
-# this share of its rows is copied whole instead, which writes it compact.
-DELTA_MAX_DEAD_SHARE = 0.25
 # The alias under which a table's row is hashed as one value; a table with a column of this name is copied whole.
 ROW_ALIAS = "publication_row"
 
@@ -64,12 +57,12 @@ def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: s
     ).fetchall()
 
 
-def _stored_rows(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> int | None:
-    """The table's row count as DuckDB keeps it (no scan), rows deleted but not vacuumed included; None for a
-    view."""
+def _build_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int | None:
+    """The build table's row count as DuckDB keeps it (no scan); None for a view."""
     row = con.execute(
-        "select estimated_size from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
-        [catalog, schema, table],
+        "select estimated_size from duckdb_tables() where database_name = 'build' and schema_name = ? "
+        "and table_name = ?",
+        [schema, table],
     ).fetchone()
     return None if row is None else row[0]
 
@@ -80,11 +73,10 @@ def replace_changed_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str
     instead (see the module's docstring); the caller then drops it, whatever this left in it.
 
     Runs inside the publication's transaction: a failure rolls it back with the rest."""
-    current = con.execute("select current_database()").fetchone()[0]
     columns = _columns(con, "build", schema, table)
-    if not columns or columns != _columns(con, current, schema, table):
+    if not columns or columns != _columns(con, con.execute("select current_database()").fetchone()[0], schema, table):
         return False
-    build_rows = _stored_rows(con, "build", schema, table)
+    build_rows = _build_rows(con, schema, table)
     if build_rows is None or build_rows < DELTA_MIN_ROWS or ROW_ALIAS in {name for name, _ in columns}:
         return False
     target = f"{sql_identifier(schema)}.{sql_identifier(table)}"
@@ -110,9 +102,7 @@ def replace_changed_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str
     new = con.execute(f"select {count_and_sum} from publication_new").fetchone()
     gone = con.execute(f"select {count_and_sum} from publication_diff where gone_id is not null").fetchone()
     added = con.execute(f"select {count_and_sum} from publication_diff where added_id is not null").fetchone()
-    # Rows deleted by earlier nights and still stored, plus tonight's.
-    dead = (_stored_rows(con, current, schema, table) or 0) - old[0] + gone[0]
-    pays = gone[0] <= DELTA_MAX_CHANGED_SHARE * max(old[0], 1) and dead <= DELTA_MAX_DEAD_SHARE * new[0]
+    pays = gone[0] <= DELTA_MAX_CHANGED_SHARE * max(old[0], 1)
     if pays:
         con.execute(f"delete from {target} where rowid in (select gone_id from publication_diff)")
         con.execute(

@@ -247,10 +247,7 @@ def publish(
             shutil.copyfile(serving_db, temp)  # only read: the serving file stays as it is whatever happens next
         # The warehouse's memory bound: the copy of a 10M-event fct_events must spill, not grow.
         con = connect(temp, preserve_insertion_order=False)
-        # No vacuum at the checkpoint: it rewrote every row group the night's deletes touched, all of the largest
-        # tables (DECISIONS.md, seventh session); delta.py copies a table whole once its deleted rows pile up.
         try:
-            con.execute("set max_vacuum_tasks = 0")
             counts, delta_tables = _write(con, build_db, run_id, published_at, checks, from_previous)
             con.execute("checkpoint")
         finally:
