@@ -311,6 +311,34 @@ def test_a_check_reads_only_the_columns_its_suite_names(tmp_path: Path) -> None:
     assert list(read_model_frame(db, "marts", "wide", {}, []).columns) == ["a", "b", "c"]
 
 
+def test_timestamps_are_read_in_nanoseconds_where_they_fit_and_a_far_future_one_still_fails(tmp_path: Path) -> None:
+    """GE compares nanosecond timestamps vectorised and others one Python call per row (frames.py); a value past
+    2262 keeps its microseconds and the slow path, and is still an offending row."""
+    from contact_warehouse.quality.frames import read_model_frame
+
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema staging")
+        con.execute(
+            "create table staging.stg_phone_system__calls as select 'c' || range as call_id, "
+            "timestamp '2026-10-05' + to_minutes(range::bigint) as started_at from range(1000)"
+        )
+    suite = read_suite(EXPECTATIONS_DIR / "stg_phone_system__calls.json")
+    frame = read_model_frame(db, "staging", "stg_phone_system__calls", suite.derived_columns, suite.columns)
+    assert str(frame["started_at"].dtype) == "datetime64[ns]"
+    assert validate_frame(suite, frame).passed
+    for future in ("2099-01-01", "9999-12-31"):
+        with duckdb.connect(str(db)) as con:
+            con.execute(
+                f"update staging.stg_phone_system__calls set started_at = timestamp '{future}' where call_id = 'c7'"
+            )
+        frame = read_model_frame(db, "staging", "stg_phone_system__calls", suite.derived_columns, suite.columns)
+        assert str(frame["started_at"].dtype) == ("datetime64[ns]" if future < "2262" else "datetime64[us]")
+        outcome = validate_frame(suite, frame)
+        assert not outcome.passed and outcome.failures[0]["unexpected_count"] == 1
+        assert outcome.failures[0]["offending_rows"] == [{"started_at": f"{future}T00:00:00", "call_id": "c7"}]
+
+
 # The rules relative to the run's time on the large marts are dbt tests (DECISIONS.md "Values relative to the run's
 # time are dbt tests on the large marts"): GE read a column of every row into pandas for them.
 MOVED_TO_DBT = {

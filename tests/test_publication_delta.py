@@ -217,3 +217,41 @@ def test_the_real_marts_published_by_their_changed_rows_equal_a_whole_copy(small
         result = publish(source, serving, run_id=night)
         assert set(result.delta_tables) == filled
         assert serving_snapshot(serving) == _from_scratch(source, tmp_path / f"{night}.duckdb", night)
+
+
+def test_the_input_fingerprint_is_not_published_and_its_change_writes_no_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A customer rebuilt by an incremental model gets a new `_input_fingerprint` on every row: the column is pipeline
+    bookkeeping, left out of the serving file, so rows whose published values are the same are not rewritten."""
+    first = tmp_path / "night1.duckdb"
+    with duckdb.connect(str(first)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_rows as select range as row_id, range % 7 as customer_key, "
+            "md5(range % 7 || 'a') as _input_fingerprint, range * 2 as amount from range(100)"
+        )
+        con.execute("comment on column marts.fct_rows._input_fingerprint is 'Bookkeeping.'")
+        con.execute("comment on column marts.fct_rows.amount is 'Amount.'")
+    # Customer 3 rebuilt: every one of its rows gets a new fingerprint, one of them a new amount too.
+    second = _changed_copy(
+        first,
+        tmp_path / "night2.duckdb",
+        "update marts.fct_rows set _input_fingerprint = md5('b') where customer_key = 3",
+        "update marts.fct_rows set amount = -1 where row_id = 3",
+    )
+    serving = tmp_path / "serving" / "serving.duckdb"
+    publish(first, serving, run_id="night-1")
+    # Customer 3 is 14 of the 100 rows: had they all changed, the table would be copied whole.
+    monkeypatch.setattr(delta_module, "DELTA_MAX_CHANGED_SHARE", 0.1)
+    result = publish(second, serving, run_id="night-2")
+    assert result.delta_tables == ("fct_rows",)
+    snapshot = serving_snapshot(serving)
+    assert snapshot == _from_scratch(second, tmp_path / "scratch.duckdb", "night-2")
+    with duckdb.connect(str(serving), read_only=True) as con:
+        names = [
+            n
+            for (n,) in con.execute("select column_name from duckdb_columns() where table_name = 'fct_rows'").fetchall()
+        ]
+        assert names == ["row_id", "customer_key", "amount"]
+        assert con.execute("select amount from marts.fct_rows where row_id = 3").fetchall() == [(-1,)]

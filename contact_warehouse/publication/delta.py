@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from contact_warehouse.engine.sql import sql_identifier
+from contact_warehouse.engine.sql import sql_identifier, sql_literal
 
 # Below this many rows in the build, a table is copied whole: the comparison's fixed statements cost more than the
 # copy (measured on a real night's marts, DECISIONS.md "Publication writes only the rows that changed").
@@ -33,6 +33,24 @@ DELTA_MAX_CHANGED_SHARE = 0.5
 MAX_FREE_SHARE = 0.5
 # The alias under which a table's row is hashed as one value; a table with a column of this name is copied whole.
 ROW_ALIAS = "publication_row"
+# Columns of the build's marts that are not published: the incremental models' fingerprint of a customer's inputs
+# (pipeline bookkeeping) changes on every row of every customer a night rebuilds, so publishing it made the delta
+# delete and insert those customers' whole history (12 % of fct_events a night at 120 days, DECISIONS.md, seventh
+# session) where their rows' published values rarely change.
+UNPUBLISHED_COLUMNS = ("_input_fingerprint",)
+
+
+def published_columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[str]:
+    """The columns of ``catalog.schema.table`` that a publication holds, in order."""
+    return [name for name, _ in _columns(con, catalog, schema, table) if name not in UNPUBLISHED_COLUMNS]
+
+
+def published_select(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str, alias: str = "") -> str:
+    """The select list of a published table's columns (``alias.*`` with the unpublished ones excluded)."""
+    names = {name for name, _ in _columns(con, catalog, schema, table)}
+    excluded = [sql_identifier(name) for name in UNPUBLISHED_COLUMNS if name in names]
+    star = f"{alias}.*" if alias else "*"
+    return f"{star} exclude ({', '.join(excluded)})" if excluded else star
 
 
 def reusable_serving_file(serving_db: Path, meta_table: str) -> bool:
@@ -73,7 +91,7 @@ def replace_changed_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str
     instead (see the module's docstring); the caller then drops it, whatever this left in it.
 
     Runs inside the publication's transaction: a failure rolls it back with the rest."""
-    columns = _columns(con, "build", schema, table)
+    columns = [c for c in _columns(con, "build", schema, table) if c[0] not in UNPUBLISHED_COLUMNS]
     if not columns or columns != _columns(con, con.execute("select current_database()").fetchone()[0], schema, table):
         return False
     build_rows = _build_rows(con, schema, table)
@@ -86,10 +104,12 @@ def replace_changed_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str
     # (measured, DECISIONS.md). Row ids say which published rows to delete and which of the build's to insert.
     # The row is the table's alias as a value (a struct of every column); a column of the alias's name would be
     # hashed instead of the row, hence the check above.
+    # Both sides' rows as a struct of the published columns, by name (the build's has columns that are not).
+    row = "{" + ", ".join(f"{sql_literal(name)}: {ROW_ALIAS}.{sql_identifier(name)}" for name, _ in columns) + "}"
     for name, relation in (("old", target), ("new", source)):
         con.execute(
             f"create or replace temp table publication_{name} as "
-            f"select rowid as row_id, hash({ROW_ALIAS}) as h from {relation} {ROW_ALIAS}"
+            f"select rowid as row_id, hash({row}) as h from {relation} {ROW_ALIAS}"
         )
     # One full join finds the unmatched rows of both sides (two anti joins would build two hash tables).
     con.execute(
@@ -106,7 +126,8 @@ def replace_changed_rows(con: duckdb.DuckDBPyConnection, schema: str, table: str
     if pays:
         con.execute(f"delete from {target} where rowid in (select gone_id from publication_diff)")
         con.execute(
-            f"insert into {target} select b.* from {source} b semi join publication_diff d on b.rowid = d.added_id"
+            f"insert into {target} select {published_select(con, 'build', schema, table, 'b')} from {source} b "
+            "semi join publication_diff d on b.rowid = d.added_id"
         )
     for name in ("old", "new", "diff"):
         con.execute(f"drop table publication_{name}")

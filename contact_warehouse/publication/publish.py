@@ -26,7 +26,12 @@ import duckdb
 
 from contact_warehouse.engine.duckdb_settings import connect
 from contact_warehouse.engine.sql import sql_identifier, sql_literal
-from contact_warehouse.publication.delta import replace_changed_rows, reusable_serving_file
+from contact_warehouse.publication.delta import (
+    UNPUBLISHED_COLUMNS,
+    published_select,
+    replace_changed_rows,
+    reusable_serving_file,
+)
 from contact_warehouse.publication.grains import add_grain_views
 from contact_warehouse.settings import make_private
 
@@ -153,6 +158,8 @@ def _copy_comments(con: duckdb.DuckDBPyConnection, table: str, target: str) -> N
         "where database_name = 'build' and schema_name = ? and table_name = ? and comment is not null",
         [PUBLISHED_SCHEMA, table],
     ).fetchall():
+        if column in UNPUBLISHED_COLUMNS:
+            continue
         con.execute(f"comment on column {target}.{sql_identifier(column)} is {sql_literal(comment)}")
 
 
@@ -184,7 +191,10 @@ def _write(
             else:
                 con.execute(f"drop table if exists {target}")
                 # Views are materialised: what they read stays behind in the build file.
-                con.execute(f"create table {target} as select * from build.{PUBLISHED_SCHEMA}.{sql_identifier(table)}")
+                columns = published_select(con, "build", PUBLISHED_SCHEMA, table)
+                con.execute(
+                    f"create table {target} as select {columns} from build.{PUBLISHED_SCHEMA}.{sql_identifier(table)}"
+                )
             counts[table] = con.execute(f"select count(*) from {target}").fetchone()[0]
             _copy_comments(con, table, target)
     except BaseException:
