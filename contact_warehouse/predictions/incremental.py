@@ -135,13 +135,19 @@ def relabelled_rows_sql(
     keep: str,
     churn: str,
     demand: str,
+    longest_horizon_days: int | None = None,
 ) -> str:
     """Those of last night's rows of the customers in ``keep`` (customer_key, fingerprint: their new one,
     relabel_all) at ``kept_times`` whose ``label`` or ``label_known`` changes, with the new values: ``label``
     recomputed where the horizon ended after ``open_after``, and at every time for the repeat-contact rows of the
     customers marked relabel_all (the rule of snapshots.py's ``churn_rows`` and ``repeat_rows``, over ``churn``:
     customer_key, churned_at, and ``demand``: the customer-initiated contacts' customer_key, intent, started_at),
-    and ``label_known`` against ``data_end``. Every other kept row stays as it is in the table."""
+    and ``label_known`` against ``data_end``. Every other kept row stays as it is in the table.
+
+    ``longest_horizon_days``: no row's ``horizon_days`` is longer (the run's window and horizon, hashed into every
+    fingerprint, so last night's rows have them). The open rows are then also cut by a constant bound on
+    ``snapshot_at``, which DuckDB applies in the scan of the table: the query reads the rows of the last horizon's
+    times, not every kept row, and its cost stops growing with the history (issue 22)."""
     horizon_end = "p.snapshot_at + to_days(cast(p.horizon_days as integer))"
     times = ", ".join(f"timestamp '{t.isoformat(sep=' ')}'" for t in kept_times)
     is_open = f"{horizon_end} > timestamp '{open_after.isoformat(sep=' ')}'"
@@ -157,16 +163,25 @@ def relabelled_rows_sql(
     outer = ", ".join(replaced.get(c, c) for c in columns)
     rows = f"from {previous} as p inner join {keep} as k on p.customer_key = k.customer_key"
     kept = f"p.snapshot_at in ({times})"
-    # Only the rows whose horizon was open (a few days of times) and those of the few customers marked
-    # relabel_all are read; only those whose values change are returned (and rewritten in the table).
+    if longest_horizon_days is not None:
+        # Implied by is_open for every row (none has a longer horizon); a constant comparison, pushed into the scan.
+        bound = open_after - longest_horizon_days * DAY
+        is_open = f"p.snapshot_at > timestamp '{bound.isoformat(sep=' ')}' and {is_open}"
+    # Only the rows whose horizon was open (a few days of times) and, apart, the repeat-contact rows of the few
+    # customers marked relabel_all are read; only those whose values change are returned (and rewritten in the
+    # table). Two disjoint branches for the repeat-contact rows, so that the open ones' bound reaches the scan.
+    select = f"select p.*, {repeat_label} as new_label, {known} as new_known, k.{FINGERPRINT} as new_fingerprint"
     return f"""
         select {outer} from (
             select p.*, {churn_label} as new_label, {known} as new_known, k.{FINGERPRINT} as new_fingerprint
             {rows} left join {churn} as c on p.customer_key = c.customer_key
             where {kept} and p.model_name = 'churn' and {is_open}
             union all
-            select p.*, {repeat_label} as new_label, {known} as new_known, k.{FINGERPRINT} as new_fingerprint
-            {rows} where {kept} and p.model_name <> 'churn' and ({is_open} or k.relabel_all)
+            {select} {rows} where {kept} and p.model_name <> 'churn' and {is_open}
+            union all
+            {select} from {previous} as p inner join (select * from {keep} where relabel_all) as k
+                on p.customer_key = k.customer_key
+            where {kept} and p.model_name <> 'churn' and not coalesce({is_open}, false)
         ) where new_label is distinct from label or new_known is distinct from label_known
     """
 
@@ -328,6 +343,7 @@ def nightly_prediction_rows(
             "__prediction_rows_keep",
             "__prediction_rows_churn",
             "__prediction_rows_demand",
+            max(window_days, horizon_days),
         )
         selects.append(f"select {columns} from ({relabelled})")
     con.register("__prediction_rows_fresh", fresh)
