@@ -160,10 +160,11 @@
 {%- endmacro %}
 
 {% macro delete_records_of_recomputed_components() -%}
-{#- Pre-hook of int_identity_components' reader int_records_customers: deletes the rows of the records to rebuild
-    (records_of_recomputed_components), and of the records re-delivered by a load after the newest one the model's
-    rows were built with (_newest_load_seq) that have no identifier left (a correction that removed the last one: such a record has no occurrence to find it by,
-    and no row in a full build). A re-delivered record that still has identifiers has occurrences of its new load. -#}
+{#- Pre-hook of int_records_customers: deletes the rows of the records to rebuild (records_of_recomputed_components),
+    and of the records re-delivered by a load after the newest one the model's rows were built with
+    (_newest_load_seq) that have no identifier left (a correction that removed the last one: such a record has no
+    occurrence to find it by, and no row in a full build). A re-delivered record that still has identifiers has
+    occurrences of its new load. -#}
     {%- if is_incremental() %}
         {{ require_built_with('_components_computed_at', 'it became incremental by record') }}
         delete from {{ this }}
