@@ -21,7 +21,17 @@ HISTORY_DAYS = 4
 SMALL = Size("incremental-test", customers=300, approx_events=6_000)
 
 
-IDENTITY = ["int_identifier_occurrences", "int_identifiers_classified", "int_identity_components"]
+IDENTITY = [
+    "int_identifier_occurrences",
+    "int_identifiers_classified",
+    "int_identity_components",
+    "int_records_customers",
+]
+
+# When the run that computed a row started (int_identity_components, and the newest of a record's components in
+# int_records_customers) and the newest load it saw (int_records_customers): what a nightly run kept is older than
+# what it computed, so a full refresh differs there by design; every other column is compared.
+RUN_MARKERS = ("_computed_at", "_components_computed_at", "_newest_load_seq")
 
 HIERARCHY_BY_CUSTOMER = [
     "fct_engagements",
@@ -153,6 +163,76 @@ def _split_customer(landing: Path, customer_ref: str) -> None:
         writer = csv.DictWriter(f, fieldnames=header)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _unblock_candidate(db: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """The blocked identifier that CRM customers carry (the generator's switchboard number, the phone of five of
+    them): those CRM customers, and the records of other kinds that it is the only identifier of (ambiguous customers
+    of their own). Without the CRM customers, the number is seen with the customer_refs of its other records only, at
+    most max_customers_per_identifier (3): it is unblocked, and links those records, which are not re-delivered."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        node, crm_refs = con.execute(
+            """
+            select classified.identifier_node, list(distinct occurrences.record_id order by occurrences.record_id)
+            from intermediate.int_identifiers_classified as classified
+            inner join intermediate.int_identifier_occurrences as occurrences
+                on classified.identifier_node = occurrences.identifier_node
+            where classified.is_blocked and occurrences.record_type = 'crm_customer'
+            group by classified.identifier_node
+            order by classified.identifier_node
+            limit 1
+            """
+        ).fetchone()
+        other_refs = con.execute(
+            """
+            select count(distinct refs.customer_ref)
+            from intermediate.int_identifier_occurrences as carriers
+            inner join intermediate.int_identifier_occurrences as refs
+                on carriers.record_type = refs.record_type and carriers.record_id = refs.record_id
+            where carriers.identifier_node = ? and carriers.record_type <> 'crm_customer'
+                and refs.customer_ref is not null
+            """,
+            [node],
+        ).fetchone()[0]
+        ambiguous = con.execute(
+            """
+            select records.record_type, records.record_id
+            from intermediate.int_records_customers as records
+            inner join intermediate.int_identifier_occurrences as occurrences
+                on records.record_type = occurrences.record_type and records.record_id = occurrences.record_id
+            where records.is_ambiguous and occurrences.identifier_node = ?
+            order by records.record_type, records.record_id
+            """,
+            [node],
+        ).fetchall()
+    assert 0 < other_refs <= 3, "the blocked CRM number would stay blocked without its CRM customers"
+    assert ambiguous, "no record is known by the blocked CRM number alone"
+    return crm_refs, ambiguous
+
+
+def _unblock(landing: Path, crm_refs: list[str]) -> None:
+    """The new day's CRM export lists those customers without their phone (the switchboard number)."""
+    newest, header, rows = _newest_customers_file(landing)
+    for row in rows:
+        if row["customer_ref"] in crm_refs:
+            row["phone"] = ""
+    with newest.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _records_ambiguity(db: Path, records: list[tuple[str, str]]) -> list[tuple[bool, str]]:
+    """Whether each record is ambiguous, and its customer."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [
+            con.execute(
+                "select is_ambiguous, customer_key from intermediate.int_records_customers"
+                " where record_type = ? and record_id = ?",
+                list(record),
+            ).fetchone()
+            for record in records
+        ]
 
 
 def _record_customer(db: Path, record_type: str, record_id: str) -> str:
@@ -342,11 +422,18 @@ def _schema(con: duckdb.DuckDBPyConnection, model: str) -> str:
 
 
 def _differences(con: duckdb.DuckDBPyConnection, model: str) -> tuple[int, int]:
-    """Rows of the incremental table missing from the full refresh, and the other way round (as multisets)."""
+    """Rows of the incremental table missing from the full refresh, and the other way round (as multisets; every
+    column but the RUN_MARKERS)."""
     schema = _schema(con, model)
     table, full = f"{schema}.{model}", f"full_refresh.{schema}.{model}"
-    only_incremental = con.execute(f"select count(*) from (from {table} except all from {full})").fetchone()[0]
-    only_full = con.execute(f"select count(*) from (from {full} except all from {table})").fetchone()[0]
+    described = con.execute(f"select * from {table} limit 0").description
+    columns = ", ".join(f'"{column[0]}"' for column in described if column[0] not in RUN_MARKERS)
+    only_incremental = con.execute(
+        f"select count(*) from (select {columns} from {table} except all select {columns} from {full})"
+    ).fetchone()[0]
+    only_full = con.execute(
+        f"select count(*) from (select {columns} from {full} except all select {columns} from {table})"
+    ).fetchone()[0]
     return only_incremental, only_full
 
 
@@ -376,9 +463,11 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     rethreaded = _move_text_to_another_thread(landing)
     linked_call, other_ref = _link_two_customers(landing)
     keys_before_link = _customer_keys(db, linked_call, other_ref)
-    split_ref, *split_record = _split_candidate(db, landing, {other_ref})
+    unblocked_refs, unblocked_records = _unblock_candidate(db)
+    split_ref, *split_record = _split_candidate(db, landing, {other_ref, *unblocked_refs})
     keys_before_split = (_record_customer(db, "crm_customer", split_ref), _record_customer(db, *split_record))
     _split_customer(landing, split_ref)
+    _unblock(landing, unblocked_refs)
     load_landing(db, landing)
     _build(db)
     compiled = {
@@ -386,10 +475,17 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         for name in ("stg_phone_system__calls", "stg_help_center__faq_views", *IDENTITY, *HIERARCHY_BY_CUSTOMER)
     }
     keys_after_split = (_record_customer(db, "crm_customer", split_ref), _record_customer(db, *split_record))
+    unblocked_after = _records_ambiguity(db, unblocked_records)
     with duckdb.connect(str(db), read_only=True) as con:
         stale_left = con.execute(
             "select count(*) from intermediate.int_identity_components where _input_fingerprint = 'stale'"
         ).fetchone()[0]
+        # Records whose row the nightly run kept (built from older components) and rebuilt.
+        records_kept_rebuilt = con.execute(
+            "select count(*) filter (where _components_computed_at < newest), count(*) filter (where"
+            " _components_computed_at = newest) from intermediate.int_records_customers"
+            " cross join (select max(_computed_at) as newest from intermediate.int_identity_components)"
+        ).fetchone()
 
     marked.update(_unmark(db, marked))
     with duckdb.connect(str(db), read_only=True) as con:
@@ -416,6 +512,8 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "link": (linked_call, other_ref, keys_before_link),
         "split": (keys_before_split, keys_after_split),
         "stale_identifiers": (stale_identifiers, stale_left),
+        "records_kept_rebuilt": records_kept_rebuilt,
+        "unblocked": (other_ref, unblocked_refs, unblocked_after),
         "marked": marked,
         "compiled": compiled,
         "history_ivr_events": history_ivr_events,
@@ -476,12 +574,31 @@ def test_identity_resolution_reads_new_records_and_recomputes_touched_components
     assert stale_left == 0
 
 
+def test_records_customers_rebuilds_only_the_records_of_recomputed_components(nightly_warehouse) -> None:
+    """int_records_customers rebuilt the records of the components computed again, and kept the others' rows (the
+    equality test holds them equal to a full refresh: the split, the merge and the stale components included)."""
+    assert "_computed_at > (" in nightly_warehouse["compiled"]["int_records_customers"]
+    kept, rebuilt = nightly_warehouse["records_kept_rebuilt"]
+    assert kept > rebuilt > 0
+
+
 def test_a_correction_that_removes_a_shared_e_mail_splits_the_customer(nightly_warehouse) -> None:
     """A CRM customer re-delivered without its e-mail: the record known only by that e-mail was the customer's and
     is now a customer of its own (a component split by a late correction; equal to a full refresh below)."""
     (crm_before, record_before), (crm_after, record_after) = nightly_warehouse["split"]
     assert crm_before == record_before
     assert crm_after != record_after
+
+
+def test_an_unblocked_identifier_links_the_records_it_was_the_only_identifier_of(nightly_warehouse) -> None:
+    """The CRM customers sharing the switchboard number lost it in the new day's export: the number is unblocked, and
+    the records it was the only identifier of, not re-delivered, are no longer ambiguous but of one customer
+    (int_records_customers rebuilt them: their component was computed again; equal to a full refresh below)."""
+    other_ref, unblocked_refs, after = nightly_warehouse["unblocked"]
+    assert other_ref not in unblocked_refs
+    assert after and all(record is not None for record in after)
+    assert {is_ambiguous for is_ambiguous, _ in after} == {False}
+    assert len({customer_key for _, customer_key in after}) == 1
 
 
 def test_a_nightly_run_rebuilds_only_the_changed_customers(nightly_warehouse) -> None:

@@ -93,6 +93,7 @@
     they form whole components of today's graph. -#}
     {%- if is_incremental() %}
         {{ require_built_with('_input_fingerprint', 'identity resolution became incremental') }}
+        {{ require_built_with('_computed_at', 'int_records_customers became incremental by record') }}
         delete from {{ this }}
         where component_label in (
             with current_fingerprints as (
@@ -130,6 +131,63 @@
             select built.component_label
             from {{ this }} as built
             inner join touched on built.identifier_node = touched.identifier_node
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro identity_run_marker() -%}
+{#- When this dbt invocation started, as a timestamp: int_identity_components._computed_at, the run that computed a
+    component's rows (later runs start later). -#}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+{% macro records_of_recomputed_components() -%}
+{#- int_records_customers' records to rebuild: those carrying an identifier whose component int_identity_components
+    computed after the model's newest row (_components_computed_at, the newest component of a record when its row
+    was built). No other record's customer can have changed: a record's new, lost or corrected identifiers, an
+    identifier blocked or unblocked, a merge or a split all change the fingerprint of an identifier of the record,
+    and int_identity_components then computes again the whole component of every identifier of that record.
+    Read after the pre-hook's delete, the newest row can be older than before it: every record of a component
+    computed after that older row then had its row deleted (its row was at least as new as the component, or it
+    was built before it, when the newest row was older still), so no record is built twice. -#}
+    select distinct occurrences.record_type, occurrences.record_id
+    from {{ ref('int_identifier_occurrences') }} as occurrences
+    inner join {{ ref('int_identity_components') }} as components
+        on occurrences.identifier_node = components.identifier_node
+    where components._computed_at > (
+        select coalesce(max(_components_computed_at), cast('1900-01-01 00:00:00' as timestamp)) from {{ this }}
+    )
+{%- endmacro %}
+
+{% macro delete_records_of_recomputed_components() -%}
+{#- Pre-hook of int_records_customers: deletes the rows of the records to rebuild (records_of_recomputed_components),
+    and of the records re-delivered by a load after the newest one the model's rows were built with
+    (_newest_load_seq) that have no identifier left (a correction that removed the last one: such a record has no
+    occurrence to find it by, and no row in a full build). A re-delivered record that still has identifiers has
+    occurrences of its new load. -#}
+    {%- if is_incremental() %}
+        {{ require_built_with('_components_computed_at', 'it became incremental by record') }}
+        delete from {{ this }}
+        where exists (
+            select 1
+            from (
+                {{ records_of_recomputed_components() }}
+                union all
+                select record_type, record_id
+                from (
+                    {%- for record_type, model, key in identity_records() %}
+                    {% if not loop.first %}union all {% endif -%}
+                    select '{{ record_type }}' as record_type, {{ key }} as record_id
+                    from {{ ref(model) }}
+                    where _load_seq > (select coalesce(max(_newest_load_seq), 0) from {{ this }})
+                    {%- endfor %}
+                    except
+                    select record_type, record_id
+                    from {{ ref('int_identifier_occurrences') }}
+                    where _load_seq > (select coalesce(max(_newest_load_seq), 0) from {{ this }})
+                ) as without_identifiers
+            ) as stale
+            where stale.record_type = {{ this }}.record_type and stale.record_id = {{ this }}.record_id
         )
     {%- endif %}
 {%- endmacro %}

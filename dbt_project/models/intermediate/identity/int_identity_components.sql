@@ -3,7 +3,9 @@
     on adapters without recursive CTEs). A test checks convergence: no edge joins two labels.
     Incremental by component (DECISIONS.md "Identity resolution incremental by record, identifier and
     component"): the pre-hook deletes the components an identifier's change can reach; a nightly run computes only
-    the identifiers left without a row, which form whole components, and keeps the others' rows. -#}
+    the identifiers left without a row, which form whole components, and keeps the others' rows. _computed_at marks
+    the rows a run computed: int_records_customers rebuilds the records of the components computed after its own
+    newest row. -#}
 {{ config(
     materialized=incremental_or_table(),
     incremental_strategy='append',
@@ -102,6 +104,7 @@ final_labels as (
 select
     final_labels.identifier_node,
     label_nodes.identifier_node as component_label,
-    final_labels.input_fingerprint as _input_fingerprint
+    final_labels.input_fingerprint as _input_fingerprint,
+    {{ identity_run_marker() }} as _computed_at
 from final_labels
 inner join node_numbers as label_nodes on final_labels.label_number = label_nodes.node_number
