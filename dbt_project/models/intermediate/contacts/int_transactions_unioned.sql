@@ -39,22 +39,34 @@ resolution_reported as (
         (select count(is_resolved) from {{ ref('stg_chat__conversations') }}) > 0 as chats_report_resolution
 ),
 
+-- One row per call with IVR events, aggregated before the join with its leg (call_id is the leg's key, so the
+-- join adds one root per call): the IVR events are read and grouped once, not joined event by event.
+ivr_calls as (
+    select
+        call_id,
+        min(event_at) as started_at,
+        max(event_at) as ended_at,
+        max(case when event_type = 'self_service_complete' then 1 else 0 end) = 1 as is_contained,
+        max(case when event_type = 'to_queue' then 1 else 0 end) = 1 as is_to_queue
+    from ivr_events
+    group by call_id
+),
+
 ivr as (
     select
-        'ivr:' || ivr_events.call_id as transaction_id,
+        'ivr:' || ivr_calls.call_id as transaction_id,
         'ivr' as transaction_type,
-        ivr_events.call_id as source_id,
+        ivr_calls.call_id as source_id,
         'ivr' as channel,
-        'call:' || coalesce(max(legs.root_call_id), ivr_events.call_id) as contact_id,
+        'call:' || coalesce(legs.root_call_id, ivr_calls.call_id) as contact_id,
         'call_leg' as record_type,
-        coalesce(max(legs.root_call_id), ivr_events.call_id) as record_id,
-        min(ivr_events.event_at) as started_at,
-        max(ivr_events.event_at) as ended_at,
-        max(case when ivr_events.event_type = 'self_service_complete' then 1 else 0 end) = 1 as is_resolved,
+        coalesce(legs.root_call_id, ivr_calls.call_id) as record_id,
+        ivr_calls.started_at,
+        ivr_calls.ended_at,
+        ivr_calls.is_contained as is_resolved,
         case
-            when max(case when ivr_events.event_type = 'self_service_complete' then 1 else 0 end) = 1
-                then 'contained'
-            when max(case when ivr_events.event_type = 'to_queue' then 1 else 0 end) = 1 then 'to_queue'
+            when ivr_calls.is_contained then 'contained'
+            when ivr_calls.is_to_queue then 'to_queue'
             else 'dropped'
         end as outcome,
         false as is_assisted,
@@ -63,13 +75,8 @@ ivr as (
         'inbound' as direction,
         'customer' as initiated_by,
         true as is_resolution_known
-    from ivr_events
-    left join legs on ivr_events.call_id = legs.call_id
-    group by ivr_events.call_id
-),
-
-calls_with_ivr as (
-    select distinct call_id from ivr_events
+    from ivr_calls
+    left join legs on ivr_calls.call_id = legs.call_id
 ),
 
 call_legs as (
@@ -98,12 +105,12 @@ call_legs as (
             as is_resolution_known
     from legs
     cross join resolution_reported
-    left join calls_with_ivr on legs.call_id = calls_with_ivr.call_id
+    left join ivr_calls on legs.call_id = ivr_calls.call_id
     -- An inbound leg that never queued nor reached an agent is all IVR: the IVR transaction covers it.
     where legs.direction = 'outbound'
         or legs.queued_at is not null
         or legs.answered_at is not null
-        or calls_with_ivr.call_id is null
+        or ivr_calls.call_id is null
 ),
 
 last_messages as (
