@@ -20,13 +20,13 @@
 {% macro customers_without_current_rows(fingerprints='int_customer_fingerprints') -%}
 {#- The customers of `fingerprints` that have no rows in the model being built. Every model incremental by customer
     deletes in its pre-hook the rows built from a fingerprint that is no longer their customer's, so the rows left
-    are current ones and the comparison is by key alone: one probe of the model's key column, where comparing key
-    and fingerprint grouped every row of the history by both (DECISIONS.md "Customers to rebuild found by key"). -#}
+    are current ones and the comparison is by key alone: the distinct keys of the model, where comparing key and
+    fingerprint grouped every row of the history by both (DECISIONS.md "Customers to rebuild found by key"). -#}
         select fingerprints.customer_key
         from {{ ref(fingerprints) }} as fingerprints
-        where not exists (
-            select 1 from {{ this }} as built where built.customer_key = fingerprints.customer_key
-        )
+        left join (select distinct customer_key from {{ this }}) as built
+            on fingerprints.customer_key = built.customer_key
+        where built.customer_key is null
 {%- endmacro %}
 
 {% macro delete_stale_customers(fingerprints='int_customer_fingerprints') -%}
