@@ -7,25 +7,25 @@
     then builds the customers that have no rows, and appends them. The state lives in the model's own table, so
     a run that fails half-way is repaired by the next one. -#}
 
-{% macro customers_to_rebuild(customer_column, fingerprints='int_customer_fingerprints', stored_as=none) -%}
+{% macro customers_to_rebuild(customer_column, fingerprints='int_customer_fingerprints') -%}
 {#- A filter on the model's input: on an incremental run, only customers whose current fingerprint has no rows
-    in the model. `fingerprints` names the model holding each customer's current input_fingerprint; `stored_as`,
-    the macro that gives the fingerprint as the model stores it, when not as it is (fct_events: event_fingerprint). -#}
+    in the model. `fingerprints` names the model holding each customer's current input_fingerprint. -#}
     {#- ref() outside the condition, so that dbt sees the dependency when it parses the model. -#}
     {%- do ref(fingerprints) -%}
     {%- if is_incremental() %}
-    where {{ customer_column }} in ({{ customers_without_current_rows(fingerprints, stored_as) }})
+    where {{ customer_column }} in ({{ customers_without_current_rows(fingerprints) }})
     {%- endif %}
 {%- endmacro %}
 
-{% macro customers_without_current_rows(fingerprints='int_customer_fingerprints', stored_as=none) -%}
-{#- The customers whose current fingerprint has no rows in the model being built. -#}
-    {%- set current = 'fingerprints.input_fingerprint' %}
+{% macro customers_without_current_rows(fingerprints='int_customer_fingerprints') -%}
+{#- The customers of `fingerprints` that have no rows in the model being built. Every model incremental by customer
+    deletes in its pre-hook the rows built from a fingerprint that is no longer their customer's, so the rows left
+    are current ones and the comparison is by key alone: the distinct keys of the model, where comparing key and
+    fingerprint grouped every row of the history by both (DECISIONS.md "Customers to rebuild found by key"). -#}
         select fingerprints.customer_key
         from {{ ref(fingerprints) }} as fingerprints
-        left join (select distinct customer_key, _input_fingerprint from {{ this }}) as built
+        left join (select distinct customer_key from {{ this }}) as built
             on fingerprints.customer_key = built.customer_key
-            and {{ stored_as(current) if stored_as else current }} = built._input_fingerprint
         where built.customer_key is null
 {%- endmacro %}
 

@@ -52,27 +52,45 @@ surveys as (
 ),
 
 transactions as (
-    select
-        *,
-        row_number() over (partition by contact_id order by ended_at desc, transaction_id desc) as recency_rank
-    from {{ ref('int_interactions_sessionized') }}
+    select * from {{ ref('int_interactions_sessionized') }}
 ),
 
 legs as (
     select call_id, root_call_id from {{ ref('int_call_legs_chained') }}
 ),
 
+rated_contacts as (
+    -- The calls and chats an answer can rate: the last transaction is ranked within these contacts only (whole
+    -- contacts, so the ranks are those over every transaction), not within every contact of the history.
+    select 'call:' || legs.root_call_id as contact_id
+    from surveys
+    inner join legs on surveys.contact_id = legs.call_id
+    union
+    select 'chat:' || contact_id as contact_id from surveys
+),
+
+last_transactions as (
+    select
+        contact_id,
+        transaction_id,
+        interaction_id,
+        row_number() over (partition by contact_id order by ended_at desc, transaction_id desc) as recency_rank
+    from transactions
+    where contact_id in (select contact_id from rated_contacts)
+),
+
 call_matches as (
     select surveys.response_id, transactions.transaction_id, transactions.interaction_id, 1 as match_priority
     from surveys
     inner join legs on surveys.contact_id = legs.call_id
-    inner join transactions on transactions.contact_id = 'call:' || legs.root_call_id and transactions.recency_rank = 1
+    inner join last_transactions as transactions
+        on transactions.contact_id = 'call:' || legs.root_call_id and transactions.recency_rank = 1
 ),
 
 chat_matches as (
     select surveys.response_id, transactions.transaction_id, transactions.interaction_id, 2 as match_priority
     from surveys
-    inner join transactions
+    inner join last_transactions as transactions
         on transactions.contact_id = 'chat:' || surveys.contact_id and transactions.recency_rank = 1
 ),
 

@@ -23,7 +23,7 @@ with transactions as (
     from {{ ref('fct_transactions') }} as transactions
     left join {{ ref('int_engagement_fingerprints') }} as fingerprints
         on transactions.customer_key = fingerprints.customer_key
-    {{ customers_to_rebuild('transactions.customer_key', 'int_engagement_fingerprints', event_fingerprint) }}
+    {{ customers_to_rebuild('transactions.customer_key', 'int_engagement_fingerprints') }}
 ),
 
 legs as (
