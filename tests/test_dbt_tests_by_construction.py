@@ -1,5 +1,7 @@
 """Data tests left out because the model's SQL and its ancestors' tests already prove them (DECISIONS.md
-"fct_events' key and parents are proven by construction", issue 22). Each proof rests on premises in the project:
+"fct_events' key and parents are proven by construction" and "The identifier occurrences' key is proven by
+construction", issue 22), and a data test restricted to the rows a run rebuilt ("The identity convergence test reads
+the records a run rebuilt"), shown to fail on a bad row a run writes. Each proof rests on premises in the project:
 the tests of the sources, the enforced not-null constraints, the shape of the model's SQL. These tests fail when a
 premise goes, so that the data test comes back (or the proof is made again) instead of the rule silently lapsing.
 Read from the source files, no build."""
@@ -7,13 +9,20 @@ Read from the source files, no build."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
+import duckdb
+import jinja2
+import pytest
 import yaml
 
 from contact_warehouse.settings import DBT_PROJECT_DIR
 
 MODELS = DBT_PROJECT_DIR / "models"
 FCT_EVENTS_SQL = MODELS / "marts" / "hierarchy" / "fct_events.sql"
+IDENTITY = MODELS / "intermediate" / "identity"
+IDENTITY_MACROS = DBT_PROJECT_DIR / "macros" / "incremental_identity.sql"
+CONVERGED_SQL = DBT_PROJECT_DIR / "tests" / "singular" / "assert_identity_components_converged.sql"
 
 # fct_events.event_id: each source's prefix, and the model and column whose `unique` test makes the ids unique
 # within the source (int_call_legs_chained, int_faq_visits_sessionized and int_ticket_messages_sequenced keep one
@@ -113,3 +122,156 @@ def test_the_marts_contract_is_enforced_on_the_hierarchy() -> None:
     marts = project["models"]["contact_warehouse"]["marts"]
     assert marts["+contract"]["enforced"] == "{{ target.type == 'duckdb' }}"
     assert "+contract" not in (marts.get("hierarchy") or {})
+
+
+def _flat(path) -> str:
+    return re.sub(r"\s+", " ", path.read_text(encoding="utf-8"))
+
+
+def _identity_records() -> dict[str, tuple[str, str]]:
+    """identity_records(): record_type -> (staging model, key column)."""
+    found = re.findall(r"\('(\w+)', '(stg_\w+)', '(\w+)'\)", _flat(IDENTITY_MACROS))
+    return {record_type: (model, key) for record_type, model, key in found}
+
+
+def test_identifier_occurrences_key_is_one_staging_row_per_record_and_one_row_per_identifier_type() -> None:
+    """unique(int_identifier_occurrences: record_type, record_id, identifier_node) is proven: each record type is read
+    from one staging model by its key, which a `unique` test holds; each select of a record type takes another
+    identifier type from the same staging row; identifier_node is the keyed hash of `<identifier_type>:<value>`, so
+    two identifier types never share a node; the final `select distinct` folds nothing else (every other column is the
+    staging row's). A nightly run appends the rows of the records of its new loads after the pre-hook deleted every
+    row of those records (tests/test_incremental.py holds the table equal to a full build)."""
+    models, sql, records = _models(), _flat(IDENTITY / "int_identifier_occurrences.sql"), _identity_records()
+    assert len(records) == 8, records
+    # Every staging model is read once, in a CTE of its new loads, and its key holds a unique test.
+    sources = dict(
+        re.findall(r"(\w+)_new as \( select \*, .*? from \{\{ ref\('(\w+)'\) \}\} \{\{ new_loads_only\(\) \}\} \)", sql)
+    )
+    assert sorted(sources.values()) == sorted(model for model, _ in records.values()), sources
+    for model, key in records.values():
+        assert "unique" in _test_names(_column(models, model, key)), f"{model}.{key} lost its unique test"
+    # Every select: (record type, record id, identifier type) from one staging CTE.
+    pattern = r"select '(\w+)'(?: as record_type)?, (\w+)(?: as record_id)?, '(\w+)'(?: as identifier_type)?, "
+    selects = re.findall(pattern + r".*? from (\w+)_new\b", sql)
+    # One match per read of a staging CTE: no select of another shape hides between two matches.
+    assert len(selects) == len(re.findall(r" from \w+_new\b", sql)) == 21, selects
+    types_by_record: dict[str, list[str]] = {}
+    for record_type, record_id, identifier_type, cte in selects:
+        model, key = records[record_type]
+        assert (sources[cte], record_id) == (model, key), (record_type, cte, record_id)
+        types_by_record.setdefault(record_type, []).append(identifier_type)
+    assert set(types_by_record) == set(records)
+    assert all(len(types) == len(set(types)) for types in types_by_record.values()), types_by_record
+    assert sql.rstrip().endswith(
+        "select distinct record_type, record_id, identifier_type, identifier_node, case when identifier_type = "
+        "'customer_ref' then identifier_value end as customer_ref, _load_seq, _record_identifiers from present"
+    )
+    # The node is the keyed hash of the type and the value (the loader computes it).
+    columns = (DBT_PROJECT_DIR.parent / "contact_warehouse" / "enrichment" / "columns.py").read_text(encoding="utf-8")
+    assert 'return pii_hash(f"{identifier_type}:{value}", self.key)' in columns
+    # Nightly: append after deleting the re-delivered records' rows.
+    assert "incremental_strategy='append', pre_hook=\"{{ delete_redelivered_records() }}\"" in sql
+    macros = _flat(IDENTITY_MACROS)
+    assert (
+        "where redelivered.record_type = {{ this }}.record_type and redelivered.record_id = {{ this }}.record_id"
+        in macros
+    )
+    occurrences = models["int_identifier_occurrences"]
+    assert not [t for t in occurrences.get("data_tests") or [] if "unique" in t], "restored: drop this proof"
+
+
+def test_the_convergence_test_reads_every_record_a_run_rebuilt() -> None:
+    """The convergence test reads the records of int_records_customers built from the latest components or with the
+    newest load. That covers every record carrying an identifier of a component the latest run computed: the run
+    marks what it computed (_computed_at), int_records_customers rebuilds the records of the components computed
+    after its newest row and stores the newest _computed_at of their components and the newest load."""
+    components, records = _flat(IDENTITY / "int_identity_components.sql"), _flat(IDENTITY / "int_records_customers.sql")
+    macros, test = _flat(IDENTITY_MACROS), _flat(CONVERGED_SQL)
+    assert "{{ identity_run_marker() }} as _computed_at" in components
+    assert "components._computed_at > ( select coalesce(max(_components_computed_at)," in macros
+    assert "max(components._computed_at) as _components_computed_at" in records
+    assert "select max(_load_seq) as load_seq from {{ ref('int_identifier_occurrences') }}" in records
+    assert "newest_load.load_seq as _newest_load_seq from per_record cross join newest_load" in records
+    assert (
+        "records._components_computed_at = (select max(_computed_at) from {{ ref('int_identity_components') }}) "
+        "or records._newest_load_seq = (select max(_newest_load_seq) from {{ ref('int_records_customers') }})"
+    ) in test
+    assert "inner join records_checked on occurrences.record_type = records_checked.record_type" in test
+
+
+def _run_converged_test(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    sql = jinja2.Template(CONVERGED_SQL.read_text(encoding="utf-8")).render(ref=lambda name: name)
+    return sorted(con.execute(sql).fetchall())
+
+
+EARLIER, NIGHT = datetime(2026, 12, 1, 1, 0), datetime(2026, 12, 2, 1, 0)
+
+
+def _identity_tables(records: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """A warehouse of the four tables the test reads. `records`: (record, [(identifier, label, computed_at)],
+    components_computed_at, newest_load_seq) with record None for an identifier that no record rebuilt carries."""
+    con = duckdb.connect()
+    con.execute(
+        "create table int_identifier_occurrences (record_type varchar, record_id varchar, identifier_node varchar)"
+    )
+    con.execute("create table int_identifiers_classified (identifier_node varchar, is_blocked boolean)")
+    con.execute(
+        "create table int_identity_components "
+        "(identifier_node varchar, component_label varchar, _computed_at timestamp)"
+    )
+    con.execute(
+        "create table int_records_customers (record_type varchar, record_id varchar, "
+        "_components_computed_at timestamp, _newest_load_seq integer)"
+    )
+    seen = set()
+    for record, identifiers, components_computed_at, newest_load in records:
+        con.execute(
+            "insert into int_records_customers values ('call_leg', ?, ?, ?)",
+            [record, components_computed_at, newest_load],
+        )
+        for identifier, label, computed_at in identifiers:
+            con.execute("insert into int_identifier_occurrences values ('call_leg', ?, ?)", [record, identifier])
+            if identifier not in seen:
+                seen.add(identifier)
+                con.execute("insert into int_identifiers_classified values (?, ?)", [identifier, label == "blocked"])
+                con.execute(
+                    "insert into int_identity_components values (?, ?, ?)",
+                    [identifier, identifier if label == "blocked" else label, computed_at],
+                )
+    return con
+
+
+def test_the_convergence_test_fails_on_a_record_split_by_a_full_build() -> None:
+    con = _identity_tables(
+        [
+            ("r1", [("a", "a", NIGHT), ("b", "a", NIGHT)], NIGHT, 10),
+            ("r2", [("c", "c", NIGHT), ("d", "d", NIGHT)], NIGHT, 10),  # split: too few hops
+            ("r3", [("e", "e", NIGHT), ("s", "blocked", NIGHT)], NIGHT, 10),  # a blocked identifier links nothing
+        ]
+    )
+    assert _run_converged_test(con) == [("call_leg", "r2", 2)]
+
+
+@pytest.mark.parametrize(
+    ("bad_record", "expected"),
+    [
+        # The night computed both components of the record and rebuilt it.
+        (("r9", [("x", "x", NIGHT), ("y", "y", NIGHT)], NIGHT, 11), [("call_leg", "r9", 2)]),
+        # The night computed one component and kept the other (an incremental bug cutting a link): rebuilt, caught.
+        (("r9", [("x", "x", NIGHT), ("a", "a", EARLIER)], NIGHT, 11), [("call_leg", "r9", 2)]),
+        # An earlier night computed its components but its int_records_customers failed: rebuilt tonight with the
+        # newest load, caught although its components are not the latest run's.
+        (("r9", [("x", "x", EARLIER), ("y", "y", EARLIER)], EARLIER, 11), [("call_leg", "r9", 2)]),
+        # Kept since an earlier run, whose build checked it: not read again.
+        (("r9", [("x", "x", EARLIER), ("y", "y", EARLIER)], EARLIER, 10), []),
+    ],
+)
+def test_the_convergence_test_fails_on_a_bad_record_a_night_writes(bad_record: tuple, expected: list) -> None:
+    con = _identity_tables(
+        [
+            ("r1", [("a", "a", EARLIER), ("b", "a", EARLIER)], EARLIER, 10),
+            ("r2", [("c", "c", NIGHT), ("d", "c", NIGHT)], NIGHT, 11),
+            bad_record,
+        ]
+    )
+    assert _run_converged_test(con) == expected
