@@ -275,3 +275,102 @@ def test_the_convergence_test_fails_on_a_bad_record_a_night_writes(bad_record: t
         ]
     )
     assert _run_converged_test(con) == expected
+
+
+# int_contact_codes: per source CTE, its (record_type, code_type), the record id and position it selects, the staging
+# model it reads, and the tested id of that model which is a function of (record id, position) (DECISIONS.md "The
+# contact codes' key is proven by construction").
+CONTACT_CODE_SOURCES = {
+    "ivr": (
+        "'ivr' as record_type, call_id as record_id, 'ivr_node' as code_type, lower(node) as code, "
+        "event_at as seen_at, seq as code_position from {{ ref('stg_phone_system__ivr_events') }}",
+        ("stg_phone_system__ivr_events", "ivr_event_id"),
+    ),
+    "dispositions": (
+        "'call_leg' as record_type, call_id as record_id, 'call_disposition' as code_type, lower(disposition) as "
+        "code, coalesce(answered_at, started_at) as seen_at, 0 as code_position from "
+        "{{ ref('stg_phone_system__calls') }}",
+        ("stg_phone_system__calls", "call_id"),
+    ),
+    "bot_intents": (
+        "'chat' as record_type, conversation_id as record_id, 'chat_bot_intent' as code_type, lower(bot_intent) as "
+        "code, created_at as seen_at, 0 as code_position from {{ ref('stg_chat__conversations') }}",
+        ("stg_chat__conversations", "conversation_id"),
+    ),
+    "chat_tags": (
+        "'chat' as record_type, tags.conversation_id as record_id, 'chat_tag' as code_type, lower(tags.tag) as code, "
+        "conversations.created_at as seen_at, 1 + tags.tag_index as code_position from {{ ref('stg_chat__tags') }} "
+        "as tags inner join {{ ref('stg_chat__conversations') }} as conversations on tags.conversation_id = "
+        "conversations.conversation_id )",
+        ("stg_chat__tags", "conversation_tag_id"),
+    ),
+    "faq_articles": (
+        "'faq_view' as record_type, view_id as record_id, 'faq_article' as code_type, lower(article_id) as code, "
+        "viewed_at as seen_at, 0 as code_position from {{ ref('stg_help_center__faq_views') }} )",
+        ("stg_help_center__faq_views", "view_id"),
+    ),
+    "form_topics": (
+        "'form' as record_type, response_id as record_id, 'form_topic' as code_type, lower(topic) as code, "
+        "submitted_at as seen_at, 0 as code_position from {{ ref('stg_forms__submissions') }}",
+        ("stg_forms__submissions", "response_id"),
+    ),
+    "ticket_tags": (
+        "'ticket' as record_type, tags.ticket_id as record_id, 'ticket_tag' as code_type, lower(tags.tag) as code, "
+        "tickets.created_at as seen_at, tags.tag_index as code_position from {{ ref('stg_tickets__tags') }} as tags "
+        "inner join {{ ref('stg_tickets__tickets') }} as tickets on tags.ticket_id = tickets.ticket_id )",
+        ("stg_tickets__tags", "ticket_tag_id"),
+    ),
+}
+
+# The staging ids that are a function of (record id, position): equal pairs give equal ids, so a unique id makes the
+# pair unique. The position is the integer cast of a column the loader types as an integer (injective).
+STAGING_PAIR_IDS = {
+    "phone_system/stg_phone_system__ivr_events.sql": (
+        "call_id || '-' || cast(seq as {{ dbt.type_string() }}) as ivr_event_id, call_id, cast(seq as integer) as seq,",
+        '_cols("call_id!", "seq:integer!"',
+    ),
+    "chat/stg_chat__tags.sql": (
+        "conversation_id || '-' || cast(tag_index as {{ dbt.type_string() }}) as conversation_tag_id, "
+        "conversation_id, cast(tag_index as integer) as tag_index,",
+        '_cols("conversation_id!", "tag_index:integer!"',
+    ),
+    "tickets/stg_tickets__tags.sql": (
+        "ticket_id || '-' || cast(tag_index as {{ dbt.type_string() }}) as ticket_tag_id, ticket_id, "
+        "cast(tag_index as integer) as tag_index,",
+        '_cols("ticket_id!", "tag_index:integer!"',
+    ),
+}
+
+
+def test_contact_codes_key_is_each_sources_tested_key() -> None:
+    """unique(int_contact_codes: record_type, record_id, code_type, code_position) is proven: every source CTE has
+    its own (record_type, code_type); within one, (record_id, code_position) is a staging row's key, tested unique
+    through an id that is a function of it, and the joins to a parent are on its unique key; the intent's left join
+    is on (code_type, code), which int_intent_codes' unique id is a function of; the non-intent codes' left join keeps
+    only the rows it did not match, once each."""
+    models = _models()
+    sql = _flat(MODELS / "intermediate" / "knowledge_base" / "int_contact_codes.sql")
+    pairs = set()
+    for cte, (body, (model, column)) in CONTACT_CODE_SOURCES.items():
+        assert f"{cte} as ( select {body}" in sql, f"int_contact_codes' {cte} changed: prove its key again"
+        assert "unique" in _test_names(_column(models, model, column)), f"{model}.{column} lost its unique test"
+        pairs.add(tuple(re.findall(r"'(\w+)' as (?:record|code)_type", body)))
+    assert len(pairs) == len(CONTACT_CODE_SOURCES) and all(len(pair) == 2 for pair in pairs), pairs
+    for parent, key in (("stg_chat__conversations", "conversation_id"), ("stg_tickets__tickets", "ticket_id")):
+        assert "unique" in _test_names(_column(models, parent, key)), f"{parent}.{key} lost its unique test"
+    unions = re.search(r"unioned as \( (.*?) \)", sql).group(1)
+    assert unions == "select * from " + " union all select * from ".join(CONTACT_CODE_SOURCES), unions
+    assert (
+        "from unioned left join {{ ref('int_intent_codes') }} as intent_codes on unioned.code_type = "
+        "intent_codes.code_type and unioned.code = intent_codes.code left join non_intent_codes on "
+        "unioned.code_type = non_intent_codes.code_type and unioned.code = non_intent_codes.code "
+        "where non_intent_codes.code is null"
+    ) in sql
+    intent_codes = _flat(MODELS / "intermediate" / "knowledge_base" / "int_intent_codes.sql")
+    assert "select codes.code_type || ':' || codes.code as intent_code_id, codes.code_type, codes.code," in intent_codes
+    assert "unique" in _test_names(_column(models, "int_intent_codes", "intent_code_id"))
+    sources = (DBT_PROJECT_DIR.parent / "contact_warehouse" / "loading" / "sources.py").read_text(encoding="utf-8")
+    for path, (columns, typed) in STAGING_PAIR_IDS.items():
+        assert columns in _flat(MODELS / "staging" / path), f"{path} changed its id: prove int_contact_codes again"
+        assert typed in sources
+    assert not [t for t in models["int_contact_codes"].get("data_tests") or [] if "unique" in t], "restored"
