@@ -374,3 +374,87 @@ def test_contact_codes_key_is_each_sources_tested_key() -> None:
         assert columns in _flat(MODELS / "staging" / path), f"{path} changed its id: prove int_contact_codes again"
         assert typed in sources
     assert not [t for t in models["int_contact_codes"].get("data_tests") or [] if "unique" in t], "restored"
+
+
+HIERARCHY = MODELS / "intermediate" / "hierarchy"
+MARTS = MODELS / "marts" / "hierarchy"
+
+
+def _code(path) -> str:
+    """The SQL without its line comments, whitespace collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"--[^\n]*", "", path.read_text(encoding="utf-8")))
+
+
+def _after(sql: str, marker: str) -> str:
+    assert marker in sql, marker
+    return sql[sql.index(marker) + len(marker) :]
+
+
+def test_every_transaction_s_interaction_is_in_fct_interactions() -> None:
+    """relationships(fct_transactions.interaction_id -> fct_interactions) is proven: fct_transactions passes through
+    int_interactions_sessionized's interaction_id, without a filter but the customers to rebuild; for the same
+    customers (the same fingerprints) int_interactions_summarized groups those rows by interaction_id and keeps every
+    group (left joins only), int_engagements_windowed keeps every row (window functions only) and fct_interactions
+    passes them through. A full build has no customer filter; a nightly run's tables equal a full build's
+    (tests/test_incremental.py)."""
+    models = _models()
+    transactions = _code(MARTS / "fct_transactions.sql")
+    assert "select transactions.transaction_id, transactions.transaction_type," in transactions
+    assert " transactions.interaction_id, transactions.customer_key," in transactions
+    assert transactions.rstrip().endswith(
+        "from {{ ref('int_interactions_sessionized') }} as transactions left join "
+        "{{ ref('int_interactions_summarized') }} as interactions on transactions.interaction_id = "
+        "interactions.interaction_id {{ customers_to_rebuild('transactions.customer_key') }}"
+    )
+    summarized = _code(HIERARCHY / "int_interactions_summarized.sql")
+    assert (
+        "with transactions as ( select *, lag(channel) over (partition by interaction_id order by started_at, "
+        "transaction_id) as previous_channel from {{ ref('int_interactions_sessionized') }} "
+        "{{ customers_to_rebuild('customer_key') }} )"
+    ) in summarized
+    assert re.search(
+        r"summarized as \( select interaction_id, .*? from transactions group by interaction_id \)", summarized
+    )
+    final = _after(summarized, "select summarized.*,")
+    assert " from summarized left join " in final and " where " not in final and " inner join " not in final
+    windowed = _code(HIERARCHY / "int_engagements_windowed.sql")
+    body = _after(
+        windowed,
+        "with interactions as ( select * from {{ ref('int_interactions_summarized') }} "
+        "{{ customers_to_rebuild('customer_key') }} ),",
+    )
+    assert " where " not in body and " join " not in body and body.rstrip().endswith("from numbered")
+    interactions = _code(MARTS / "fct_interactions.sql")
+    assert "select interaction_id, engagement_id, customer_key," in interactions
+    assert interactions.rstrip().endswith(
+        "from {{ ref('int_engagements_windowed') }} {{ customers_to_rebuild('customer_key') }}"
+    )
+    assert not _relationships(_column(models, "fct_transactions", "interaction_id")), "restored: drop this proof"
+
+
+def test_every_interaction_s_engagement_is_in_fct_engagements() -> None:
+    """relationships(fct_interactions.engagement_id -> fct_engagements) is proven: fct_interactions passes through
+    int_engagements_windowed's engagement_id; fct_engagements groups int_engagements_windowed by engagement_id (its
+    customers to rebuild, a superset of fct_interactions': the engagement fingerprint holds the customer's) and keeps
+    every group: a window over the groups, a cross join with the data's end (one row: an aggregate without a group),
+    then left joins."""
+    models = _models()
+    engagements = _code(MARTS / "fct_engagements.sql")
+    assert (
+        "with interactions as ( select * from {{ ref('int_engagements_windowed') }} "
+        "{{ customers_to_rebuild('customer_key', 'int_engagement_fingerprints') }} ),"
+    ) in engagements
+    assert re.search(
+        r"aggregated as \( select engagement_id, .*? from interactions group by engagement_id \)", engagements
+    )
+    with_next = _after(engagements, "with_next as (")
+    assert re.match(r" select aggregated\.\*, .*? from aggregated \) select ", with_next) and " where " not in with_next
+    assert " from with_next cross join data_window left join surveys on " in with_next
+    assert "data_window as ( {{ data_end() }} )" in engagements
+    macros = _flat(DBT_PROJECT_DIR / "macros" / "incremental_customers.sql")
+    assert "select max(ended_at) as data_end_at from {{ ref('int_transactions_enriched') }} {%- endmacro %}" in macros
+    fingerprints = _code(HIERARCHY / "int_engagement_fingerprints.sql")
+    assert "{{ dbt.concat([ 'customers.input_fingerprint'," in fingerprints
+    interactions = _code(MARTS / "fct_interactions.sql")
+    assert "select interaction_id, engagement_id, customer_key," in interactions
+    assert not _relationships(_column(models, "fct_interactions", "engagement_id")), "restored: drop this proof"
