@@ -196,7 +196,12 @@ def test_the_convergence_test_reads_every_record_a_run_rebuilt() -> None:
         "records._components_computed_at = (select max(_computed_at) from {{ ref('int_identity_components') }}) "
         "or records._newest_load_seq = (select max(_newest_load_seq) from {{ ref('int_records_customers') }})"
     ) in test
-    assert "inner join records_checked on occurrences.record_type = records_checked.record_type" in test
+    assert (
+        "from ( select distinct occurrences.record_type, occurrences.record_id, occurrences.identifier_node from "
+        "{{ ref('int_identifier_occurrences') }} as occurrences inner join records_checked on "
+        "occurrences.record_type = records_checked.record_type and occurrences.record_id = records_checked.record_id "
+        ") as occurrences inner join {{ ref('int_identifiers_classified') }}"
+    ) in test
 
 
 def _run_converged_test(con: duckdb.DuckDBPyConnection) -> list[tuple]:

@@ -15,14 +15,19 @@ with records_checked as (
         or records._newest_load_seq = (select max(_newest_load_seq) from {{ ref('int_records_customers') }})
 )
 
+-- The occurrences of those records first: the distinct (a no-op, the occurrences' key is unique) keeps the engine from
+-- joining every occurrence to the identifiers before the restriction (DuckDB does, measured: 3x the CPU at 120 days).
 select
     occurrences.record_type,
     occurrences.record_id,
     count(distinct components.component_label) as components
-from {{ ref('int_identifier_occurrences') }} as occurrences
-inner join records_checked
-    on occurrences.record_type = records_checked.record_type
-    and occurrences.record_id = records_checked.record_id
+from (
+    select distinct occurrences.record_type, occurrences.record_id, occurrences.identifier_node
+    from {{ ref('int_identifier_occurrences') }} as occurrences
+    inner join records_checked
+        on occurrences.record_type = records_checked.record_type
+        and occurrences.record_id = records_checked.record_id
+) as occurrences
 inner join {{ ref('int_identifiers_classified') }} as classified
     on occurrences.identifier_node = classified.identifier_node
 inner join {{ ref('int_identity_components') }} as components
