@@ -463,3 +463,51 @@ def test_every_interaction_s_engagement_is_in_fct_engagements() -> None:
     interactions = _code(MARTS / "fct_interactions.sql")
     assert "select interaction_id, engagement_id, customer_key," in interactions
     assert not _relationships(_column(models, "fct_interactions", "engagement_id")), "restored: drop this proof"
+
+
+def test_the_sentiment_models_point_to_proven_or_tested_transactions_and_interactions() -> None:
+    """relationships(int_message_sentiment.transaction_id -> fct_transactions, .interaction_id -> fct_interactions)
+    and (int_interaction_sentiment.interaction_id -> fct_interactions) are proven: a text's transaction is fct_events'
+    transaction_id (proven in fct_transactions above) or fct_survey_answers' (tested), its interaction fct_transactions'
+    interaction_id (proven in fct_interactions above) or fct_survey_answers' (tested); int_interaction_sentiment
+    groups int_message_sentiment's interactions. Both models are tables rebuilt on every run from those tables."""
+    models = _models()
+    sentiment = MODELS / "intermediate" / "sentiment"
+    message = _code(sentiment / "int_message_sentiment.sql")
+    assert "{{ config(materialized='table') }}" in message
+    assert (
+        "message_transactions as ( select event_id, transaction_id from {{ ref('fct_events') }} "
+        "where channel in ('chat', 'sms') ),"
+    ) in message
+    assert (
+        "transactions as ( select transaction_id, interaction_id, customer_key from {{ ref('fct_transactions') }} ),"
+        in message
+    )
+    assert (
+        "survey_answers as ( select response_id, transaction_id, interaction_id, customer_key from "
+        "{{ ref('fct_survey_answers') }} ),"
+    ) in message
+    assert (
+        "coalesce(message_transactions.transaction_id, survey_answers.transaction_id) as transaction_id, "
+        "coalesce(transactions.interaction_id, survey_answers.interaction_id) as interaction_id,"
+    ) in message
+    assert "left join transactions on message_transactions.transaction_id = transactions.transaction_id" in message
+    for column, parent in (("transaction_id", "fct_transactions"), ("interaction_id", "fct_interactions")):
+        assert (f"ref('{parent}')", column) in _relationships(_column(models, "fct_survey_answers", column))
+    # fct_events' transactions and fct_transactions' interactions are proven by the tests above (or tested again).
+    interaction = _code(sentiment / "int_interaction_sentiment.sql")
+    assert (
+        "with customer_texts as ( select * from {{ ref('int_message_sentiment') }} "
+        "where is_customer_text and interaction_id is not null ),"
+    ) in interaction
+    assert "from customer_texts group by interaction_id )" in interaction
+    assert interaction.rstrip().endswith("from averaged")
+    assert "select *, cast(compound_sum as {{ type_double() }}) / customer_texts as mean_compound from summarized" in (
+        interaction
+    )
+    for model, column in (
+        ("int_message_sentiment", "transaction_id"),
+        ("int_message_sentiment", "interaction_id"),
+        ("int_interaction_sentiment", "interaction_id"),
+    ):
+        assert not _relationships(_column(models, model, column)), f"{model}.{column} restored: drop this proof"
