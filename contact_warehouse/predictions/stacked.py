@@ -29,7 +29,6 @@ from __future__ import annotations
 import pandas as pd
 
 from . import _assemble, rows_at
-from .batched import configured_batch_rows
 from .features import DAY, Frames
 from .snapshots import Part, coded, parts_at
 
@@ -144,7 +143,11 @@ def stacked_rows_at(
     n_engagements = max(1, len(code.engagement_ids))
     # Per contact, the latest end or start of its engagement (NULLs skipped): above a cut, the engagement is kept.
     latest = it[["ended_at", "started_at"]].max(axis=1).groupby(it["engagement_id"]).transform("max")
-    limit = batch_rows or configured_batch_rows()
+    if batch_rows is None:
+        from .batched import configured_batch_rows  # batched.py computes its batches with this module
+
+        batch_rows = configured_batch_rows()
+    limit = batch_rows
     # Times grouped into passes of at most ~limit stacked rows (one time a pass when a time alone exceeds it).
     sizes = [
         int(((latest > t - max(30, window_days) * DAY) & ~(it["started_at"] > t + window_days * DAY)).sum())
