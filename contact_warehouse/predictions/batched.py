@@ -138,7 +138,9 @@ def full_prediction_rows(
     def computed(batch: Frames) -> pd.DataFrame:
         # The times and the data's end are the whole data's; the history read is bounded per customer. All the
         # times in a few pandas passes over time-shifted copies, each cut to what its time reads (stacked.py).
-        rows = stacked_rows_at(bounded(batch, times[0], window_days), times, window_days, horizon_days, data_end)
+        rows = stacked_rows_at(
+            bounded(batch, times[0], window_days), times, window_days, horizon_days, data_end, configured_batch_rows()
+        )
         return finished(rows)
 
     parts = _customer_batches(frames, keys, per_batch)

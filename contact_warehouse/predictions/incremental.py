@@ -292,7 +292,14 @@ def nightly_prediction_rows(
         if len(mine.interactions) or len(mine.customers):
             # A few customers at many times: one pandas pass over stacked copies, not one per time (stacked.py).
             parts.append(
-                stacked_rows_at(bounded(mine, kept[0], window_days), kept, window_days, horizon_days, data_end)
+                stacked_rows_at(
+                    bounded(mine, kept[0], window_days),
+                    kept,
+                    window_days,
+                    horizon_days,
+                    data_end,
+                    configured_batch_rows(),
+                )
             )
         del mine
     # Every customer at the new times, from the history those times' features read (bounded in DuckDB), by

@@ -129,11 +129,11 @@ def stacked_rows_at(
     window_days: int,
     horizon_days: int,
     data_end: pd.Timestamp | None,
-    batch_rows: int | None = None,
+    batch_rows: int,
 ) -> pd.DataFrame:
     """``rows_at(frames, times, ...)``, row for row, computed from stacked copies (module docstring): for a few
-    customers at many times. ``batch_rows``: at most about this many stacked rows a pass (default: the
-    configured batch of the full build)."""
+    customers at many times. ``batch_rows``: at most about this many stacked rows a pass (the callers pass the
+    configured batch of the full build, ``batched.configured_batch_rows()``)."""
     code = coded(frames)
     if code.customer_keys is None or code.engagement_ids is None or len(times) < 2:
         return rows_at(frames, times, window_days, horizon_days, data_end)
@@ -143,10 +143,6 @@ def stacked_rows_at(
     n_engagements = max(1, len(code.engagement_ids))
     # Per contact, the latest end or start of its engagement (NULLs skipped): above a cut, the engagement is kept.
     latest = it[["ended_at", "started_at"]].max(axis=1).groupby(it["engagement_id"]).transform("max")
-    if batch_rows is None:
-        from .batched import configured_batch_rows  # batched.py computes its batches with this module
-
-        batch_rows = configured_batch_rows()
     limit = batch_rows
     # Times grouped into passes of at most ~limit stacked rows (one time a pass when a time alone exceeds it).
     sizes = [
