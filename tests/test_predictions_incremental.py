@@ -352,7 +352,8 @@ def test_the_nightly_rows_by_batches_equal_a_full_recompute(history, monkeypatch
 
 @pytest.mark.parametrize(
     ("first_day", "batch_rows", "null_key"),
-    [(0, None, False), (25, None, False), (25, 150, False), (0, 1, False), (25, None, True)],
+    [(0, batched.BATCH_ROWS, False), (25, batched.BATCH_ROWS, False), (25, 150, False), (0, 1, False)]
+    + [(25, batched.BATCH_ROWS, True)],
     ids=["whole_history", "bounded_history", "several_passes", "one_time_a_pass", "a_null_key"],
 )
 def test_the_recomputed_customers_stacked_equal_rows_at(history, first_day, batch_rows, null_key) -> None:
