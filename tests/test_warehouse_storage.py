@@ -117,3 +117,18 @@ def test_the_storage_step_is_the_nightly_job_s_last_and_a_job_of_its_own() -> No
     assert {node.name for node in by_hand.graph.node_defs} == {"warehouse__storage"}
     config = {"ops": {"warehouse__storage": {"config": {"min_deleted_share": 0.0, "min_deleted_rows": 1}}}}
     assert dg.validate_run_config(by_hand, config)["ops"]["warehouse__storage"]["config"]["min_deleted_rows"] == 1
+
+
+def test_the_run_s_line_says_what_the_storage_step_rewrote() -> None:
+    import io
+
+    from contact_warehouse.operations.run_lines import RunLines
+
+    out = io.StringIO()
+    lines = RunLines(out, "run", Path("serving.duckdb"), Path("report"))
+    lines.step_started("warehouse__storage", 10.0)
+    lines.materialized(
+        "warehouse__storage", {"deleted_rows_removed": 634_225, "tables_rewritten": ["marts.fct_events"]}
+    )
+    lines.step_succeeded("warehouse__storage", 13.0)
+    assert " ".join(out.getvalue().split()) == "storage 1 table rewritten, 634,225 deleted rows removed (3 s)"
