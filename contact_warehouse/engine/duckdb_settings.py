@@ -14,10 +14,10 @@ Read from the environment when a connection opens, with the defaults the benchma
   would otherwise merge, every night, the row groups of every table from which the night deleted rows (the rows of
   the customers rebuilt by the models incremental by customer), rewriting a share of the history each night: more
   CPU than those models' queries at 120 days. The deleted rows stay stored instead, and the warehouse's storage
-  maintenance (``contact_warehouse/maintenance/storage.py``, the nightly job's last step and ``contact-warehouse
-  vacuum``) rewrites a table once its deleted rows pass a share of its stored rows (DECISIONS.md, "The nightly
-  run without DuckDB's vacuum"). Any checkpoint with DuckDB's default would vacuum every table, whichever connection
-  ran it: the publication's connection to its own serving file keeps the default.
+  maintenance (``contact_warehouse/maintenance/storage.py``, the nightly job's step after the publication, and
+  ``contact-warehouse vacuum``) rewrites a table once its deleted rows reach a share of its stored rows
+  (DECISIONS.md, "The nightly run without DuckDB's vacuum"). Any checkpoint with DuckDB's default would vacuum
+  every table, whichever connection ran it: the publication's connection to its own serving file keeps the default.
 
 dbt's connection gets these settings from the ``Plugin`` that ``dbt_project/profiles.yml`` lists, in the
 configuration DuckDB opens the database with; the profile's

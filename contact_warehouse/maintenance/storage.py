@@ -7,7 +7,7 @@ table's ``estimated_size`` is its stored rows, deleted ones included; ``count(*)
 ``vacuum_warehouse`` rewrites each table whose deleted rows pass ``min_deleted_share`` of its stored rows and at least
 ``min_deleted_rows``: its live rows copied aside, every row deleted, the copy inserted back, in one transaction, then
 a checkpoint, which drops the row groups left without a live row. The table keeps its name, columns, comments and
-constraints, and a reader sees the same rows before and after. Run as the nightly job's last step (the
+constraints, and a reader sees the same rows before and after. Run as the nightly job's step after the publication (the
 ``warehouse/storage`` asset) and by hand (``contact-warehouse vacuum``). DECISIONS.md "The nightly run without
 DuckDB's vacuum" has the measurements behind the defaults.
 """

@@ -1,4 +1,5 @@
-"""``warehouse/storage``: the nightly job's last step, and a job of its own to run by hand from Dagster's UI.
+"""``warehouse/storage``: the nightly job's step after the publication, and a job of its own to run by hand from
+Dagster's UI.
 
 The warehouse's writers run without DuckDB's vacuum; this step rewrites the tables whose deleted rows pass a share
 of their stored rows (contact_warehouse/maintenance/storage.py), after the publication so that readers never wait
