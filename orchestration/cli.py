@@ -231,6 +231,31 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_vacuum(args: argparse.Namespace) -> int:
+    """The nightly job's storage step by hand, holding the warehouse lock: rewrite the tables whose deleted rows pass
+    the limits (``--all``: every table with a deleted row; ``--dry-run``: measure only)."""
+    if args.db:
+        os.environ["CONTACT_WAREHOUSE_DB"] = args.db
+    from contact_warehouse.maintenance.storage import describe, vacuum_warehouse
+    from contact_warehouse.publication.locking import WarehouseBusyError, exclusive_warehouse_lock
+    from contact_warehouse.settings import private_files, warehouse_db
+
+    db = warehouse_db()
+    if not db.exists():
+        print(f"error: warehouse file {db} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+    share, rows = (0.0, 1) if args.all else (args.min_deleted_share, args.min_deleted_rows)
+    with private_files():
+        try:
+            with exclusive_warehouse_lock(db, owner="contact-warehouse vacuum", for_own_runs=True):
+                result = vacuum_warehouse(db, min_deleted_share=share, min_deleted_rows=rows, dry_run=args.dry_run)
+        except WarehouseBusyError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BUSY
+    print(describe(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contact-warehouse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -295,6 +320,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--keep", action="store_true", help="keep the work folders under benchmarks/work/")
     bench.set_defaults(func=_cmd_bench)
+
+    from contact_warehouse.maintenance.storage import DEFAULT_MIN_DELETED_ROWS, DEFAULT_MIN_DELETED_SHARE
+
+    vacuum = sub.add_parser(
+        "vacuum",
+        help="rewrite the warehouse tables whose deleted rows pass a share of their stored rows (the nightly job's "
+        "last step, by hand)",
+        epilog="exit codes: 0 done; 2 no warehouse file; 3 another run holds the warehouse, nothing done",
+    )
+    vacuum.add_argument("--db", help="warehouse file (default: $CONTACT_WAREHOUSE_DB or data/warehouse.duckdb)")
+    vacuum.add_argument(
+        "--min-deleted-share",
+        type=float,
+        default=DEFAULT_MIN_DELETED_SHARE,
+        help=f"rewrite a table once this share of its stored rows is deleted (default {DEFAULT_MIN_DELETED_SHARE})",
+    )
+    vacuum.add_argument(
+        "--min-deleted-rows",
+        type=int,
+        default=DEFAULT_MIN_DELETED_ROWS,
+        help=f"... and at least this many (default {DEFAULT_MIN_DELETED_ROWS:,}, one DuckDB row group)",
+    )
+    vacuum.add_argument("--all", action="store_true", help="rewrite every table with a deleted row")
+    vacuum.add_argument("--dry-run", action="store_true", help="print the deleted rows per table, rewrite nothing")
+    vacuum.set_defaults(func=_cmd_vacuum)
     return parser
 
 

@@ -13,8 +13,8 @@ from contact_warehouse.loading import file_hashes
 from contact_warehouse.loading.file_hashes import FILE_HASHES
 from contact_warehouse.loading.landing import sha256_of
 from contact_warehouse.loading.loader import connect_for_loading, load_export
+from contact_warehouse.loading.new_files import new_landing_files
 from contact_warehouse.loading.sources import EXPORTS
-from orchestration.sensors import new_landing_files
 
 FIXTURE_EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 

@@ -12,13 +12,14 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from contact_warehouse.predictions import batched, frames_from, typed
+from contact_warehouse.predictions import batched, frames_from, rows_at, typed
 from contact_warehouse.predictions.bench import as_of
 from contact_warehouse.predictions.features import Frames
 from contact_warehouse.predictions.fingerprints import sources_of
 from contact_warehouse.predictions.incremental import FINGERPRINT, STORED_ROW_COLUMNS, nightly_prediction_rows
 from contact_warehouse.predictions.reads import named, window
-from contact_warehouse.predictions.snapshots import bounded
+from contact_warehouse.predictions.snapshots import bounded, snapshot_times
+from contact_warehouse.predictions.stacked import stacked_rows_at
 from contact_warehouse.predictions.strategy import write
 
 WINDOW, HORIZON = 3, 5
@@ -347,3 +348,28 @@ def test_the_nightly_rows_by_batches_equal_a_full_recompute(history, monkeypatch
     (message,) = [r.getMessage() for r in caplog.records if "batches of customers" in r.getMessage()]
     assert " in 1 batches" not in message, message
     pd.testing.assert_frame_equal(ordered(got), ordered(want), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("first_day", "batch_rows", "null_key"),
+    [(0, batched.BATCH_ROWS, False), (25, batched.BATCH_ROWS, False), (25, 150, False), (0, 1, False)]
+    + [(25, batched.BATCH_ROWS, True)],
+    ids=["whole_history", "bounded_history", "several_passes", "one_time_a_pass", "a_null_key"],
+)
+def test_the_recomputed_customers_stacked_equal_rows_at(history, first_day, batch_rows, null_key) -> None:
+    """The nightly run computes its recomputed customers at the kept times from stacked copies shifted in time
+    (stacked.py, issue 22): the rows are those of ``rows_at`` time by time, to the last bit and in the same order,
+    from the whole history or one ``bounded`` at the first time (its ``earlier`` summed with what each copy's cut
+    drops), in one pass or in several (a bound on the stacked rows), and ``rows_at`` itself with a NULL key."""
+    frames = history
+    if null_key:
+        it = frames.interactions.copy()
+        it.loc[it.index[len(it) // 3], "customer_key"] = None
+        frames = Frames(it, frames.surveys, frames.customers)
+    times = snapshot_times(frames)[first_day:]
+    cut = bounded(frames, times[0], WINDOW) if first_day else frames
+    assert (cut.earlier is not None) == bool(first_day) and len(times) > 5
+    expected = rows_at(cut, times, WINDOW, HORIZON, frames.data_end)
+    got = stacked_rows_at(cut, times, WINDOW, HORIZON, frames.data_end, batch_rows=batch_rows)
+    assert len(expected) and expected["label"].any() and expected["label_known"].any()
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)

@@ -10,6 +10,14 @@ Read from the environment when a connection opens, with the defaults the benchma
 - ``preserve_insertion_order``: false for dbt (no model relies on the physical order of rows, and keeping it
   costs memory in large sorts and scans); the loader keeps DuckDB's default (true) because it numbers the rows
   of a CSV by their scan order (``row_number() over ()``) to find their physical line.
+- ``max_vacuum_tasks``: 0 on the connections that write the warehouse (the loader's and dbt's). DuckDB's checkpoint
+  would otherwise merge, every night, the row groups of every table from which the night deleted rows (the rows of
+  the customers rebuilt by the models incremental by customer), rewriting a share of the history each night: more
+  CPU than those models' queries at 120 days. The deleted rows stay stored instead, and the warehouse's storage
+  maintenance (``contact_warehouse/maintenance/storage.py``, the nightly job's step after the publication, and
+  ``contact-warehouse vacuum``) rewrites a table once its deleted rows reach a share of its stored rows
+  (DECISIONS.md, "The nightly run without DuckDB's vacuum"). Any checkpoint with DuckDB's default would vacuum
+  every table, whichever connection ran it: the publication's connection to its own serving file keeps the default.
 
 dbt's connection gets these settings from the ``Plugin`` that ``dbt_project/profiles.yml`` lists, in the
 configuration DuckDB opens the database with; the profile's
@@ -32,6 +40,8 @@ THREADS_ENV = "CONTACT_WAREHOUSE_THREADS"
 MEMORY_LIMIT_ENV = "CONTACT_WAREHOUSE_MEMORY_LIMIT"
 TEMP_DIR_ENV = "CONTACT_WAREHOUSE_TEMP_DIR"
 DEFAULT_MEMORY_LIMIT = "2GB"
+# DuckDB's own vacuum is off on the warehouse's writing connections (module docstring).
+NO_VACUUM = {"max_vacuum_tasks": 0}
 
 
 def default_threads() -> int:
@@ -60,14 +70,15 @@ def temp_directory(database: Path | str) -> str:
     return ".tmp" if in_memory else f"{database}.tmp"
 
 
-def warehouse_settings(database: Path | str, *, preserve_insertion_order: bool) -> dict[str, Any]:
-    """The settings of a connection to ``database``, as DuckDB names them."""
+def warehouse_settings(database: Path | str, *, preserve_insertion_order: bool, vacuum: bool = True) -> dict[str, Any]:
+    """The settings of a connection to ``database``, as DuckDB names them; ``vacuum=False``: without DuckDB's
+    vacuum at checkpoints (module docstring)."""
     return {
         "threads": threads(),
         "memory_limit": memory_limit(),
         "temp_directory": temp_directory(database),
         "preserve_insertion_order": preserve_insertion_order,
-    }
+    } | ({} if vacuum else NO_VACUUM)
 
 
 def apply_settings(con: Any, settings: dict[str, Any]) -> None:
@@ -76,15 +87,18 @@ def apply_settings(con: Any, settings: dict[str, Any]) -> None:
         con.execute(f"set {name} = {sql_literal(literal)}")
 
 
-def connect(database: Path | str, *, preserve_insertion_order: bool, time_zone: str | None = None) -> Any:
+def connect(
+    database: Path | str, *, preserve_insertion_order: bool, time_zone: str | None = None, vacuum: bool = True
+) -> Any:
     """A connection to ``database`` with the warehouse's settings (the loader's, the benchmark floor's and the
-    publication's; dbt's come through the ``Plugin``), and ``time_zone`` when given. They are SET on the new
+    publication's; dbt's come through the ``Plugin``), and ``time_zone`` when given; ``vacuum=False`` for the
+    warehouse's writers. They are SET on the new
     connection rather than passed to ``duckdb.connect``: a second connection to an open file with another
     configuration would be refused."""
     import duckdb
 
     con = duckdb.connect(str(database))
-    settings = warehouse_settings(database, preserve_insertion_order=preserve_insertion_order)
+    settings = warehouse_settings(database, preserve_insertion_order=preserve_insertion_order, vacuum=vacuum)
     apply_settings(con, settings | ({"TimeZone": time_zone} if time_zone else {}))
     return con
 
@@ -144,10 +158,10 @@ def die_with_the_run(database: Path | str) -> bool:
 
 class Plugin(BasePlugin):  # type: ignore[misc,valid-type]
     """dbt-duckdb plugin (listed in profiles.yml): threads, memory limit and spill folder of dbt's database, from
-    the environment; a dbt started by a run dies with it (``die_with_the_run``)."""
+    the environment, without DuckDB's vacuum; a dbt started by a run dies with it (``die_with_the_run``)."""
 
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
         # Called before DuckDB opens the file: from here on this dbt cannot outlive its run.
         die_with_the_run(creds.path)
         # Passed to duckdb.connect. The per-cursor settings come from the profile.
-        config.update(warehouse_settings(creds.path, preserve_insertion_order=False))
+        config.update(warehouse_settings(creds.path, preserve_insertion_order=False, vacuum=False))

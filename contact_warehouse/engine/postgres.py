@@ -25,6 +25,7 @@ RAW_SCHEMA = "raw"
 POSTGRES_TYPES = {
     "VARCHAR": "text",
     "BIGINT": "bigint",
+    "UBIGINT": "numeric(20, 0)",  # raw._file_hashes.inode: an unsigned 64-bit value that bigint cannot hold
     "INTEGER": "integer",
     "DOUBLE": "double precision",
     "BOOLEAN": "boolean",

@@ -73,8 +73,9 @@ log = logging.getLogger(__name__)
 
 def connect_for_loading(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     """A connection the loader writes with: the warehouse's settings (engine/duckdb_settings.py, as dbt's), rows
-    kept in file order, and UTC: offsets in the exports are honoured, a timestamp without one is UTC (DECISIONS.md)."""
-    return connect(db_path, preserve_insertion_order=True, time_zone="UTC")
+    kept in file order, and UTC: offsets in the exports are honoured, a timestamp without one is UTC (DECISIONS.md).
+    Without DuckDB's vacuum, as dbt's: its checkpoint would otherwise vacuum what last night's dbt deleted."""
+    return connect(db_path, preserve_insertion_order=True, time_zone="UTC", vacuum=False)
 
 
 def _new_rows_table(con: duckdb.DuckDBPyConnection, table: str, ctx: dict) -> str:

@@ -173,6 +173,13 @@ class RunLines:
                 f"{_count(meta.get('tables', 0))} marts tables, {_count(meta.get('rows', 0))} rows -> "
                 f"{meta['serving_file']}",
             )
+        elif "deleted_rows_removed" in meta:  # the storage step (maintenance/storage.py)
+            tables = len(meta.get("tables_rewritten") or [])
+            self.line(
+                label,
+                f"{tables} table{'' if tables == 1 else 's'} rewritten, "
+                f"{_count(meta['deleted_rows_removed'])} deleted rows removed ({seconds:.0f} s)",
+            )
         elif "path" in meta:
             self.line(label, str(meta["path"]))
         else:

@@ -33,9 +33,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import prediction_rows, rows_at, typed
+from . import prediction_rows, typed
 from .features import Frames
 from .snapshots import bounded, recent_times, snapshot_times
+from .stacked import stacked_rows_at
 
 log = logging.getLogger(__name__)
 
@@ -135,8 +136,12 @@ def full_prediction_rows(
     )
 
     def computed(batch: Frames) -> pd.DataFrame:
-        # The times and the data's end are the whole data's; the history read is bounded per customer.
-        return finished(rows_at(bounded(batch, times[0], window_days), times, window_days, horizon_days, data_end))
+        # The times and the data's end are the whole data's; the history read is bounded per customer. All the
+        # times in a few pandas passes over time-shifted copies, each cut to what its time reads (stacked.py).
+        rows = stacked_rows_at(
+            bounded(batch, times[0], window_days), times, window_days, horizon_days, data_end, configured_batch_rows()
+        )
+        return finished(rows)
 
     parts = _customer_batches(frames, keys, per_batch)
     first = pa.RecordBatch.from_pandas(computed(next(parts)), preserve_index=False)

@@ -47,6 +47,7 @@ from .features import DAY, NO_INTENT, Frames
 from .fingerprints import FINGERPRINT, Sources, engagements_span_customers, fingerprints, sources_of
 from .reads import CU, batches, demand, extent, named, of_customers, straddling, window
 from .snapshots import bounded, recent_times, snapshot_times_between
+from .stacked import stacked_rows_at
 
 log = logging.getLogger(__name__)
 STORED_ROW_COLUMNS = {**ROW_COLUMNS, FINGERPRINT: "Int64"}
@@ -289,7 +290,17 @@ def nightly_prediction_rows(
     if kept and len(changed):
         mine = of_customers(con, changed)
         if len(mine.interactions) or len(mine.customers):
-            parts.append(rows_at(bounded(mine, kept[0], window_days), kept, window_days, horizon_days, data_end))
+            # A few customers at many times: one pandas pass over stacked copies, not one per time (stacked.py).
+            parts.append(
+                stacked_rows_at(
+                    bounded(mine, kept[0], window_days),
+                    kept,
+                    window_days,
+                    horizon_days,
+                    data_end,
+                    configured_batch_rows(),
+                )
+            )
         del mine
     # Every customer at the new times, from the history those times' features read (bounded in DuckDB), by
     # batches of customers: what Python holds is one batch's inputs, whatever the history and the customer count.

@@ -1,0 +1,1 @@
+"""The warehouse's upkeep outside the nightly models: its storage (``storage.py``)."""
