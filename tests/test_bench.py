@@ -186,6 +186,8 @@ def test_dbt_profile_uses_the_same_settings_and_defaults(tmp_path, monkeypatch):
         "memory_limit": DEFAULT_MEMORY_LIMIT,
         "temp_directory": f"{db}.tmp",
         "preserve_insertion_order": False,
+        # The warehouse's writers run without DuckDB's vacuum (DECISIONS: the storage step).
+        "max_vacuum_tasks": 0,
     }
     monkeypatch.setenv(THREADS_ENV, "1")
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
