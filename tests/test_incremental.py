@@ -804,3 +804,28 @@ def test_a_faq_view_moved_to_another_visitor_leaves_its_visit(nightly_warehouse)
     assert now[1] == visitor
     assert now[0] != visit_id
     assert sorted(visits) == sorted({f"faq:{visit_id}", f"faq:{now[0]}"})
+
+
+def test_a_changed_setting_rebuilds_every_transaction(nightly_warehouse, tmp_path: Path) -> None:
+    """A setting the union reads (session_gap_minutes groups the FAQ views into visits) changes transactions that no
+    new row names: the nightly run sees it in _global_inputs and rebuilds every row, equal to a full refresh with the
+    same setting."""
+    night, full = tmp_path / "night" / "warehouse.duckdb", tmp_path / "full" / "warehouse.duckdb"
+    for path in (night, full):
+        path.parent.mkdir()
+        shutil.copy(nightly_warehouse["db"], path)
+    setting = ["--vars", "{engagement_window_days: 2, session_gap_minutes: 0}"]
+    models = ["-s", "int_faq_visits_sessionized", "int_transactions_enriched"]
+    run_dbt(["run", *models, *setting], night)
+    run_dbt(["run", *models, *setting, "--full-refresh"], full)
+    with duckdb.connect(str(night), read_only=True) as con:
+        con.execute(f"attach '{full}' as full_refresh (read_only)")
+        con.execute(f"attach '{nightly_warehouse['db']}' as before (read_only)")
+        differences = _differences(con, "int_transactions_enriched")
+        # No gap: every view is a visit of its own, so the visits of several views split.
+        regrouped = con.execute(
+            "select count(*) from (select transaction_id from intermediate.int_transactions_enriched"
+            " except select transaction_id from before.intermediate.int_transactions_enriched)"
+        ).fetchone()[0]
+    assert differences == (0, 0)
+    assert regrouped > 0
