@@ -31,7 +31,7 @@ IDENTITY = [
 # When the run that computed a row started (int_identity_components, and the newest of a record's components in
 # int_records_customers) and the newest load it saw (int_records_customers): what a nightly run kept is older than
 # what it computed, so a full refresh differs there by design; every other column is compared.
-RUN_MARKERS = ("_computed_at", "_components_computed_at", "_newest_load_seq")
+RUN_MARKERS = ("_computed_at", "_components_computed_at", "_newest_load_seq", "_records_computed_at")
 
 HIERARCHY_BY_CUSTOMER = [
     "fct_engagements",
@@ -111,6 +111,47 @@ def _move_text_to_another_thread(landing: Path) -> tuple[str, str]:
     message["thread_id"] = next(r["thread_id"] for r in rows[1:] if r["thread_id"] != message["thread_id"])
     _write_correction(first, "rethreaded", header, message)
     return message["message_id"], message["thread_id"]
+
+
+def _reparent_leg(landing: Path) -> tuple[str, str]:
+    """A correction of a first leg of the first calls file that files it as transferred from another customer's first
+    leg of that file (rows from the end, away from the other corrections): the leg leaves its own call for the other
+    one, so the transactions of both calls change (root, contact, transfers, customer). Returns the leg and its new
+    parent."""
+    first, header, rows = _first_file(landing, "calls")
+    legs = [r for r in rows[2:] if not r["parent_call_id"] and r["direction"] == "inbound" and r["customer_ref"]]
+    leg = legs[-1]
+    # Another customer's call: the leg's transactions change customer too.
+    parent = next(r for r in reversed(legs) if r["customer_ref"] != leg["customer_ref"])
+    leg["parent_call_id"] = parent["call_id"]
+    _write_correction(first, "reparented", header, leg)
+    return leg["call_id"], parent["call_id"]
+
+
+def _move_view_to_another_visitor(db: Path, landing: Path) -> tuple[str, str, str]:
+    """A correction of the second and last FAQ view of a visit, filing it under another visitor: the visit it
+    leaves keeps its id (its first view) and ends earlier, and only the view's earlier visitor finds it. Returns the
+    view, its earlier visit and its new visitor."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        view_id, visit_id, other_visitor = con.execute(
+            "select views.view_id, views.visit_id, others.visitor_id"
+            " from intermediate.int_faq_visits_sessionized as views"
+            " cross join (select max(visitor_id) as visitor_id from staging.stg_help_center__faq_views) as others"
+            " where views.view_id <> views.visit_id and views.visitor_id is not null"
+            " and views.visit_id in (select visit_id from intermediate.int_faq_visits_sessionized"
+            " group by visit_id having count(*) = 2)"
+            " and views.visitor_id <> others.visitor_id order by views.view_id limit 1"
+        ).fetchone()
+    for path in sorted((landing / "faq_views").glob("*.csv")):
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            header, rows = list(reader.fieldnames or []), list(reader)
+        row = next((r for r in rows if r["view_id"] == view_id), None)
+        if row is not None:
+            row["visitor_id"] = other_visitor
+            _write_correction(path, "revisited", header, row)
+            return view_id, visit_id, other_visitor
+    raise AssertionError(f"view {view_id} is in no FAQ file")
 
 
 def _newest_customers_file(landing: Path) -> tuple[Path, list[str], list[dict[str, str]]]:
@@ -461,6 +502,8 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     view = _redeliver(landing, "faq_views", "vote", ("down", "up"))
     ivr_event = _redeliver(landing, "ivr_events", "node", ("identify", "main_menu"))
     rethreaded = _move_text_to_another_thread(landing)
+    reparented = _reparent_leg(landing)
+    revisited = _move_view_to_another_visitor(db, landing)
     linked_call, other_ref = _link_two_customers(landing)
     keys_before_link = _customer_keys(db, linked_call, other_ref)
     unblocked_refs, unblocked_records = _unblock_candidate(db)
@@ -509,6 +552,8 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "view": view,
         "ivr_event": ivr_event,
         "rethreaded": rethreaded,
+        "reparented": reparented,
+        "revisited": revisited,
         "link": (linked_call, other_ref, keys_before_link),
         "split": (keys_before_split, keys_after_split),
         "stale_identifiers": (stale_identifiers, stale_left),
@@ -554,7 +599,10 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
     # And identity resolution (by record and by component, below), the prediction rows (incremental by input
     # fingerprint, tests/test_predictions_incremental.py) and the staffing actuals (by interval,
     # tests/test_staffing_actuals_incremental.py).
-    assert models == sorted([*HIERARCHY_BY_CUSTOMER, *IDENTITY, "int_prediction_rows", "int_staffing_actuals"])
+    # int_transactions_enriched is incremental by unit (macros/incremental_transactions.sql).
+    assert models == sorted(
+        [*HIERARCHY_BY_CUSTOMER, *IDENTITY, "int_prediction_rows", "int_staffing_actuals", "int_transactions_enriched"]
+    )
     # The nightly run built only the customers whose fingerprint has no rows in the model.
     for name in HIERARCHY_BY_CUSTOMER:
         assert "left join (select distinct customer_key from" in nightly_warehouse["compiled"][name]
@@ -703,3 +751,81 @@ def test_a_text_moved_to_another_thread_leaves_its_old_transaction_in_fct_events
     transaction_id, customer_key = events[0]
     assert transaction_id.startswith(f"sms:{thread_id}:")
     assert customer_key in thread_customers
+
+
+def test_transactions_are_rebuilt_by_unit(nightly_warehouse) -> None:
+    """int_transactions_enriched kept the rows of the units the night did not touch and rebuilt the others (its
+    equality with a full refresh is test_incremental_run_equals_a_full_refresh)."""
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        kept, rebuilt = con.execute(
+            "select count(*) filter (where _newest_load_seq < newest),"
+            " count(*) filter (where _newest_load_seq = newest) from intermediate.int_transactions_enriched"
+            " cross join (select max(_newest_load_seq) as newest from intermediate.int_transactions_enriched)"
+        ).fetchone()
+    assert kept > rebuilt > 0
+
+
+def test_a_re_parented_leg_moves_to_its_new_call(nightly_warehouse) -> None:
+    """Its transactions now belong to the new parent's call; the rows it had under its own call are gone (the
+    pre-hook finds that call from the leg's stored transaction)."""
+    leg, parent = nightly_warehouse["reparented"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        root = con.execute(
+            "select root_call_id from intermediate.int_call_legs_chained where call_id = ?", [parent]
+        ).fetchone()[0]
+        records = _first_column(
+            con,
+            "select distinct record_id from intermediate.int_transactions_enriched where source_id = ?"
+            " and transaction_type in ('ivr', 'call_leg')",
+            [leg],
+        )
+        own_call = con.execute(
+            "select count(*) from intermediate.int_transactions_enriched"
+            " where record_id = ? and record_type = 'call_leg'",
+            [leg],
+        ).fetchone()[0]
+    assert records == [root]
+    assert own_call == 0
+
+
+def test_a_faq_view_moved_to_another_visitor_leaves_its_visit(nightly_warehouse) -> None:
+    """The visit the view left (its id is its first view, which did not move) is rebuilt without it: only the view's
+    earlier visitor, read from the raw table, names that visit."""
+    view_id, visit_id, visitor = nightly_warehouse["revisited"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        now = con.execute(
+            "select visit_id, visitor_key from intermediate.int_faq_visits_sessionized where view_id = ?", [view_id]
+        ).fetchone()
+        visits = _first_column(
+            con,
+            "select transaction_id from intermediate.int_transactions_enriched where transaction_id in (?, ?)",
+            [f"faq:{visit_id}", f"faq:{now[0]}"],
+        )
+    assert now[1] == visitor
+    assert now[0] != visit_id
+    assert sorted(visits) == sorted({f"faq:{visit_id}", f"faq:{now[0]}"})
+
+
+def test_a_changed_setting_rebuilds_every_transaction(nightly_warehouse, tmp_path: Path) -> None:
+    """A setting the union reads (session_gap_minutes groups the FAQ views into visits) changes transactions that no
+    new row names: the nightly run sees it in _global_inputs and rebuilds every row, equal to a full refresh with the
+    same setting."""
+    night, full = tmp_path / "night" / "warehouse.duckdb", tmp_path / "full" / "warehouse.duckdb"
+    for path in (night, full):
+        path.parent.mkdir()
+        shutil.copy(nightly_warehouse["db"], path)
+    setting = ["--vars", "{engagement_window_days: 2, session_gap_minutes: 0}"]
+    models = ["-s", "int_faq_visits_sessionized", "int_transactions_enriched"]
+    run_dbt(["run", *models, *setting], night)
+    run_dbt(["run", *models, *setting, "--full-refresh"], full)
+    with duckdb.connect(str(night), read_only=True) as con:
+        con.execute(f"attach '{full}' as full_refresh (read_only)")
+        con.execute(f"attach '{nightly_warehouse['db']}' as before (read_only)")
+        differences = _differences(con, "int_transactions_enriched")
+        # No gap: every view is a visit of its own, so the visits of several views split.
+        regrouped = con.execute(
+            "select count(*) from (select transaction_id from intermediate.int_transactions_enriched"
+            " except select transaction_id from before.intermediate.int_transactions_enriched)"
+        ).fetchone()[0]
+    assert differences == (0, 0)
+    assert regrouped > 0

@@ -82,11 +82,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro row_fingerprint(relation) -%}
-{#- A hash of every column of a row, NULL told apart from every value. -#}
+{% macro row_fingerprint(relation, exclude=[]) -%}
+{#- A hash of every column of a row (but those in `exclude`), NULL told apart from every value. -#}
     {%- set columns = [] -%}
     {%- if execute -%}
-        {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- for column in adapter.get_columns_in_relation(relation) if column.name not in exclude -%}
             {%- do columns.append(adapter.quote(column.name)) -%}
         {%- endfor -%}
     {%- endif -%}

@@ -1,9 +1,36 @@
 -- Transactions with their customer and intent. Intent: the first mapped code of the transaction in time
 -- (then in export order) wins; an agent's chat tags come before the bot's guess; a transaction whose codes
 -- all map to nothing is 'unmapped'; one without any code has no intent (DECISIONS.md).
-with transactions as (
+-- Incremental by unit (macros/incremental_transactions.sql; DECISIONS.md "int_transactions_enriched incremental
+-- (issue 22, enriched2, 4 December, eighth session)"): the pre-hook deletes the rows of every call, chat, text
+-- thread, FAQ visitor, form and ticket a night can change; a nightly run builds the units left without rows, the
+-- union computed for them only.
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    pre_hook="{{ delete_changed_transaction_units() }}",
+) }}
+{#- What the nightly run and the pre-hook read besides the view: ref() them here, where dbt sees it. -#}
+{%- for model in transaction_staging_models() + ['stg_forms__answers', 'int_call_legs_chained',
+    'int_faq_visits_sessionized', 'int_ticket_requests_segmented', 'int_intent_codes', 'non_intent_codes'] %}
+{%- do ref(model) %}
+{%- endfor %}
+{%- do source('phone_system', 'calls') %}{% do source('phone_system', 'sms') %}
+{%- do source('chat', 'chat_messages') %}{% do source('help_center', 'faq_views') %}
+{%- do source('tickets', 'ticket_comments') %}
+
+with
+{%- if is_incremental() %}
+{{ transaction_units_without_rows() }}
+
+transactions as (
+    {{ transactions_union(filtered=true) }}
+),
+{%- else %}
+transactions as (
     select * from {{ ref('int_transactions_unioned') }}
 ),
+{%- endif %}
 
 codes as (
     select * from {{ ref('int_contact_codes') }}
@@ -92,7 +119,12 @@ select
     coalesce(customers.is_ambiguous, false) as is_customer_ambiguous,
     first_code.intent,
     first_code.intent_code_id,
-    {{ seconds_between('transactions.started_at', 'transactions.ended_at') }} as duration_seconds
+    {{ seconds_between('transactions.started_at', 'transactions.ended_at') }} as duration_seconds,
+    -- The run's state (left out of int_customer_fingerprints): the newest staging load read, the newest customers
+    -- read, the global inputs (macros/incremental_transactions.sql).
+    {{ transactions_newest_load() }} as _newest_load_seq,
+    (select max(_components_computed_at) from {{ ref('int_records_customers') }}) as _records_computed_at,
+    {{ transactions_global_inputs() }} as _global_inputs
 from transactions
 left join customers
     on transactions.record_type = customers.record_type and transactions.record_id = customers.record_id

@@ -4,7 +4,9 @@
 with transactions as (
     select
         customer_key,
-        {{ row_fingerprint(ref('int_transactions_enriched')) }} as transaction_fingerprint
+        {#- Not the run's state of int_transactions_enriched (macros/incremental_transactions.sql): when a row was
+            built is not what it says. -#}
+        {{ row_fingerprint(ref('int_transactions_enriched'), transactions_run_state()) }} as transaction_fingerprint
     from {{ ref('int_transactions_enriched') }}
 )
 
