@@ -128,6 +128,33 @@ def _reparent_leg(landing: Path) -> tuple[str, str]:
     return leg["call_id"], parent["call_id"]
 
 
+def _reparent_leg_within_its_customer(landing: Path, excluded: set[str]) -> tuple[str, str]:
+    """A correction of a first leg of the second calls file that files it as transferred from an earlier first leg of
+    the same customer (a vendor fixing its transfer records): the customer's transactions keep their customer, but
+    one call loses a leg and its IVR to the other, so interactions, engagements and their paths change. Legs in
+    ``excluded`` (the other corrections') are not taken. Returns the leg and its new parent."""
+    # The exports' own daily files, not the corrections written beside them.
+    second = [path for path in sorted((landing / "calls").glob("*.csv")) if path.stem.count("_") == 1][1]
+    with second.open(newline="") as f:
+        reader = csv.DictReader(f)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    legs = [
+        r
+        for r in rows
+        if not r["parent_call_id"]
+        and r["direction"] == "inbound"
+        and r["customer_ref"]
+        and r["call_id"] not in excluded
+    ]
+    for index, leg in enumerate(legs):
+        parent = next((r for r in legs[:index] if r["customer_ref"] == leg["customer_ref"]), None)
+        if parent is not None:
+            leg["parent_call_id"] = parent["call_id"]
+            _write_correction(second, "reparented_within", header, leg)
+            return leg["call_id"], parent["call_id"]
+    raise AssertionError(f"no customer has two first legs in {second}")
+
+
 def _move_view_to_another_visitor(db: Path, landing: Path) -> tuple[str, str, str]:
     """A correction of the second and last FAQ view of a visit, filing it under another visitor: the visit it
     leaves keeps its id (its first view) and ends earlier, and only the view's earlier visitor finds it. Returns the
@@ -334,10 +361,12 @@ def _mark(
 
 
 def _restore(con: duckdb.DuckDBPyConnection, table: str, key: str, column: str) -> None:
-    """Put back the values _mark replaced (on the rows the nightly run kept) and drop their copy."""
+    """Put back the values _mark replaced on the rows the nightly run kept (those still marked: a rebuilt row has
+    tonight's value, which may differ from the one marked) and drop their copy."""
     con.execute(
         f"update marts.{table} set {column} = original.{column} from main.original_{column} as original"
-        f" where {table}.{key} = original.{key}"
+        f" where {table}.{key} = original.{key} and {table}.{column} = ?",
+        [MARK],
     )
     con.execute(f"drop table main.original_{column}")
 
@@ -503,6 +532,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     ivr_event = _redeliver(landing, "ivr_events", "node", ("identify", "main_menu"))
     rethreaded = _move_text_to_another_thread(landing)
     reparented = _reparent_leg(landing)
+    reparented_within = _reparent_leg_within_its_customer(landing, {reparented[0], reparented[1], call[0]})
     revisited = _move_view_to_another_visitor(db, landing)
     linked_call, other_ref = _link_two_customers(landing)
     keys_before_link = _customer_keys(db, linked_call, other_ref)
@@ -553,6 +583,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "ivr_event": ivr_event,
         "rethreaded": rethreaded,
         "reparented": reparented,
+        "reparented_within": reparented_within,
         "revisited": revisited,
         "link": (linked_call, other_ref, keys_before_link),
         "split": (keys_before_split, keys_after_split),
@@ -765,10 +796,11 @@ def test_transactions_are_rebuilt_by_unit(nightly_warehouse) -> None:
     assert kept > rebuilt > 0
 
 
-def test_a_re_parented_leg_moves_to_its_new_call(nightly_warehouse) -> None:
-    """Its transactions now belong to the new parent's call; the rows it had under its own call are gone (the
-    pre-hook finds that call from the leg's stored transaction)."""
-    leg, parent = nightly_warehouse["reparented"]
+@pytest.mark.parametrize("case", ["reparented", "reparented_within"])
+def test_a_re_parented_leg_moves_to_its_new_call(nightly_warehouse, case: str) -> None:
+    """Its transactions now belong to the new parent's call, another customer's or its own customer's; the rows it
+    had under its own call are gone (the pre-hook finds that call from the leg's stored transaction)."""
+    leg, parent = nightly_warehouse[case]
     with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
         root = con.execute(
             "select root_call_id from intermediate.int_call_legs_chained where call_id = ?", [parent]
