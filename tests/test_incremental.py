@@ -155,6 +155,28 @@ def _reparent_leg_within_its_customer(landing: Path, excluded: set[str]) -> tupl
     raise AssertionError(f"no customer has two first legs in {second}")
 
 
+def _withhold_parent_leg(landing: Path) -> tuple[Path, list[str], dict[str, str], str]:
+    """Takes out of the second daily calls file (before the history is loaded) the parent of its first transferred
+    leg: the phone system exported the transferred leg a day before the call it came from. Returns the file, its
+    header, the withheld parent and its child."""
+    second = [path for path in sorted((landing / "calls").glob("*.csv")) if path.stem.count("_") == 1][1]
+    with second.open(newline="") as f:
+        reader = csv.DictReader(f)
+        header, rows = list(reader.fieldnames or []), list(reader)
+    ids = {row["call_id"] for row in rows}
+    child = next(r for r in rows if r["parent_call_id"] in ids and not _has_parent(rows, r["parent_call_id"]))
+    parent = next(r for r in rows if r["call_id"] == child["parent_call_id"])
+    with second.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(r for r in rows if r is not parent)
+    return second, header, parent, child["call_id"]
+
+
+def _has_parent(rows: list[dict[str, str]], call_id: str) -> bool:
+    return any(r["call_id"] == call_id and r["parent_call_id"] for r in rows)
+
+
 def _move_view_to_another_visitor(db: Path, landing: Path) -> tuple[str, str, str]:
     """A correction of the second and last FAQ view of a visit, filing it under another visitor: the visit it
     leaves keeps its id (its first view) and ends earlier, and only the view's earlier visitor finds it. Returns the
@@ -514,6 +536,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     work = tmp_path_factory.mktemp("incremental")
     generate_data(work, SMALL, seed=7, days=HISTORY_DAYS)
     landing = work / "landing"
+    late_file, late_header, late_parent, late_child = _withhold_parent_leg(landing)
     db = work / "warehouse" / "warehouse.duckdb"
     db.parent.mkdir()
     load_landing(db, landing)
@@ -532,6 +555,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     ivr_event = _redeliver(landing, "ivr_events", "node", ("identify", "main_menu"))
     rethreaded = _move_text_to_another_thread(landing)
     reparented = _reparent_leg(landing)
+    _write_correction(late_file, "late", late_header, late_parent)
     reparented_within = _reparent_leg_within_its_customer(landing, {reparented[0], reparented[1], call[0]})
     revisited = _move_view_to_another_visitor(db, landing)
     linked_call, other_ref = _link_two_customers(landing)
@@ -584,6 +608,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "rethreaded": rethreaded,
         "reparented": reparented,
         "reparented_within": reparented_within,
+        "late_parent": (late_parent["call_id"], late_child),
         "revisited": revisited,
         "link": (linked_call, other_ref, keys_before_link),
         "split": (keys_before_split, keys_after_split),
@@ -818,6 +843,20 @@ def test_a_re_parented_leg_moves_to_its_new_call(nightly_warehouse, case: str) -
         ).fetchone()[0]
     assert records == [root]
     assert own_call == 0
+
+
+def test_a_parent_leg_delivered_a_day_late_takes_its_transferred_leg(nightly_warehouse) -> None:
+    """The transferred leg, loaded the night before its parent, now belongs to the parent's call (the late row
+    re-chains legs that were built without it)."""
+    parent, child = nightly_warehouse["late_parent"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        records = _first_column(
+            con,
+            "select distinct record_id from intermediate.int_transactions_enriched where source_id in (?, ?)"
+            " and transaction_type = 'call_leg'",
+            [parent, child],
+        )
+    assert records == [parent]
 
 
 def test_a_faq_view_moved_to_another_visitor_leaves_its_visit(nightly_warehouse) -> None:
