@@ -155,6 +155,42 @@ def _reparent_leg_within_its_customer(landing: Path, excluded: set[str]) -> tupl
     raise AssertionError(f"no customer has two first legs in {second}")
 
 
+def _move_chat_message(landing: Path) -> tuple[str, str]:
+    """A re-export of two conversations of the chat files: the last customer message of the first moves to the
+    second, as a vendor merging a visitor's conversations would re-export them. The message's transaction and
+    sentiment move with it. Returns the message and its new conversation."""
+    # The history's files: the new day's file loads after the re-export (by name) and would undo it.
+    files = sorted((landing / "chat_conversations").glob("*.jsonl"))[:-1]
+    first = files[0]
+    conversations = [row for path in files for row in _json_lines(path)]
+    source, target = _two_with_customer_messages(conversations)
+    message = next(m for m in reversed(source["messages"]) if m["author"] == "customer")
+    source["messages"] = [m for m in source["messages"] if m is not message]
+    target["messages"] = sorted([*target["messages"], message], key=lambda m: m["sent_at"])
+    moved = first.with_name(f"{first.stem}_moved.jsonl")
+    moved.write_text("".join(json.dumps(c) + "\n" for c in (source, target)))
+    return message["id"], target["id"]
+
+
+def _json_lines(path: Path) -> list[dict]:
+    """The well-formed records of a JSON-lines export (the generator plants broken ones, which are quarantined)."""
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def _two_with_customer_messages(conversations: list[dict]) -> tuple[dict, dict]:
+    """Two conversations (after the first) with customer messages: the one with most messages, which keeps some
+    after the move, and the next one."""
+    found = [c for c in conversations[1:] if any(m["author"] == "customer" for m in c["messages"])]
+    source = max(found, key=lambda c: len(c["messages"]))
+    return source, next(c for c in found if c is not source)
+
+
 def _withhold_parent_leg(landing: Path) -> tuple[Path, list[str], dict[str, str], str]:
     """Takes out of the second daily calls file (before the history is loaded) the parent of its first transferred
     leg: the phone system exported the transferred leg a day before the call it came from. Returns the file, its
@@ -556,6 +592,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     rethreaded = _move_text_to_another_thread(landing)
     reparented = _reparent_leg(landing)
     _write_correction(late_file, "late", late_header, late_parent)
+    moved_message = _move_chat_message(landing)
     reparented_within = _reparent_leg_within_its_customer(landing, {reparented[0], reparented[1], call[0]})
     revisited = _move_view_to_another_visitor(db, landing)
     linked_call, other_ref = _link_two_customers(landing)
@@ -609,6 +646,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "reparented": reparented,
         "reparented_within": reparented_within,
         "late_parent": (late_parent["call_id"], late_child),
+        "moved_message": moved_message,
         "revisited": revisited,
         "link": (linked_call, other_ref, keys_before_link),
         "split": (keys_before_split, keys_after_split),
@@ -857,6 +895,18 @@ def test_a_parent_leg_delivered_a_day_late_takes_its_transferred_leg(nightly_war
             [parent, child],
         )
     assert records == [parent]
+
+
+def test_a_chat_message_moved_to_another_conversation_leaves_its_old_one(nightly_warehouse) -> None:
+    """The message is one event of its new conversation's transaction and of no other (its old conversation was
+    rebuilt without it)."""
+    message, conversation = nightly_warehouse["moved_message"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        transactions = _first_column(
+            con, "select transaction_id from marts.fct_events where event_id = ?", [f"chat:{message}"]
+        )
+    assert len(transactions) == 1
+    assert transactions[0].endswith(f":{conversation}")
 
 
 def test_a_faq_view_moved_to_another_visitor_leaves_its_visit(nightly_warehouse) -> None:
