@@ -255,3 +255,94 @@ def test_the_input_fingerprint_is_not_published_and_its_change_writes_no_row(
         ]
         assert names == ["row_id", "customer_key", "amount"]
         assert con.execute("select amount from marts.fct_rows where row_id = 3").fetchall() == [(-1,)]
+
+
+# The delta is computed from the serving file and the build alone, whatever happened in between: it does not rely on
+# the serving file being the last build's publication (DECISIONS.md, "The publication's delta stays a comparison of
+# both files"). The three cases below are those a record of the rows the build rewrote would have to chain.
+
+
+def test_a_night_whose_publication_was_blocked_leaves_both_nights_changes_to_the_next(tmp_path: Path) -> None:
+    """Night 2's checks failed: its build was not published. Night 3 is published onto night 1's file and carries
+    both nights' changes, among them rows night 2 changed that night 3 changed again or put back."""
+    first = _first_night(tmp_path / "night1.duckdb")
+    second = _next_night(first, tmp_path / "night2.duckdb")
+    third = _changed_copy(
+        second,
+        tmp_path / "night3.duckdb",
+        "update marts.fct_events set detail = 'node 1' where event_id = 'e7'",  # night 2 set it NULL: back as it was
+        "update marts.fct_events set detail = 'node 8' where event_id = 'e10'",  # changed again
+        "delete from marts.fct_events where event_id in ('e201', 'e17')",  # one of night 2's rows, one of night 1's
+        "insert into marts.fct_events values ('e3', timestamp '2026-10-05 00:21', 'node 0', [1, 0])",  # back
+        "insert into marts.fct_events select 'e' || range, timestamp '2026-10-07', 'node 2', [0] from range(300, 310)",
+    )
+    serving = tmp_path / "serving" / "serving.duckdb"
+    publish(first, serving, run_id="night-1")
+    result = publish(third, serving, run_id="night-3")
+    assert {"fct_events", "mart_daily"} <= set(result.delta_tables)
+    assert serving_snapshot(serving) == _from_scratch(third, tmp_path / "scratch.duckdb", "night-3")
+    with duckdb.connect(str(serving), read_only=True) as con:
+        sql = "select event_id, detail from marts.fct_events where event_id in ('e7', 'e10')"
+        details = dict(con.execute(sql).fetchall())
+        assert details == {"e7": "node 1", "e10": "node 8"}
+        assert (
+            con.execute("select count(*) from marts.fct_events where event_id in ('e4', 'e17', 'e201')").fetchone()[0]
+            == 0
+        )
+
+
+def test_a_full_refresh_that_rebuilt_a_table_is_published_equal(tmp_path: Path) -> None:
+    """A full refresh writes every table anew, in another physical order, and a changed model can change a column on
+    every row: rows that kept their values are matched wherever they now are; a table whose rows all changed is
+    copied whole."""
+    first = _first_night(tmp_path / "night1.duckdb")
+    refreshed = _changed_copy(
+        first,
+        tmp_path / "refresh.duckdb",
+        "create table marts.fct_events_new as select * from marts.fct_events order by hash(event_id)",
+        "drop view marts.recent_events",
+        "drop table marts.fct_events",
+        "alter table marts.fct_events_new rename to fct_events",
+        "create view marts.recent_events as select * from marts.fct_events where occurred_at < "
+        "timestamp '2026-10-05 01:00'",
+        "comment on table marts.fct_events is 'One row per event.'",
+        "update marts.fct_events set detail = 'node 5' where event_id = 'e12'",
+        "create or replace table marts.mart_daily as select period_start, period_grain, amount * 2 as amount "
+        "from marts.mart_daily",
+    )
+    serving = tmp_path / "serving" / "serving.duckdb"
+    publish(first, serving, run_id="night-1")
+    result = publish(refreshed, serving, run_id="refresh")
+    assert "fct_events" in result.delta_tables, "the same rows in another order are not a change"
+    assert "mart_daily" not in result.delta_tables, "every row changed: copied whole"
+    assert serving_snapshot(serving) == _from_scratch(refreshed, tmp_path / "scratch.duckdb", "refresh")
+
+
+@pytest.mark.parametrize("origin", ["another warehouse", "restored from two nights ago"])
+def test_a_serving_file_that_is_not_the_last_builds_publication_is_published_equal(tmp_path: Path, origin: str) -> None:
+    """The serving file was copied from another warehouse's publication, or restored from a backup older than the
+    last publication: the next publication still equals one written from scratch."""
+    first = _first_night(tmp_path / "night1.duckdb")
+    second = _next_night(first, tmp_path / "night2.duckdb")
+    serving = tmp_path / "serving" / "serving.duckdb"
+    if origin == "another warehouse":
+        other = _changed_copy(
+            first,
+            tmp_path / "other.duckdb",
+            "update marts.fct_events set detail = 'elsewhere' where event_id in ('e0', 'e1', 'e2')",
+            "delete from marts.fct_events where event_id like 'e19_'",
+            "insert into marts.fct_events select 'x' || range, timestamp '2026-09-01', null, [] from range(20)",
+            "update marts.mart_daily set amount = -amount where period_grain = 'week'",
+        )
+        publish(other, serving, run_id="other-warehouse")
+    else:
+        publish(first, serving, run_id="night-1")
+        backup = serving.read_bytes()
+        publish(second, serving, run_id="night-2")
+        serving.write_bytes(backup)
+    third = _changed_copy(
+        second, tmp_path / "night3.duckdb", "update marts.fct_events set detail = 'node 4' where event_id = 'e20'"
+    )
+    result = publish(third, serving, run_id="night-3")
+    assert "fct_events" in result.delta_tables
+    assert serving_snapshot(serving) == _from_scratch(third, tmp_path / "scratch.duckdb", "night-3")
