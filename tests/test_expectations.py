@@ -458,3 +458,36 @@ def test_not_after_run_start_returns_the_rows_after_the_run_s_start_and_not_empt
         assert con.execute(late).fetchall() == [(datetime(2026, 11, 1, 12, 0, 1),)]
         assert con.execute(_generic_test_sql("not_empty", model="t")).fetchall() == []
         assert con.execute(_generic_test_sql("not_empty", model="empty")).fetchall() == [(0,)]
+
+
+def test_unique_combination_returns_each_repeated_combination_nulls_equal_as_a_plain_group_by() -> None:
+    """The composite key test groups a hash first (tests/generic/unique_combination.sql): it still returns every
+    combination that occurs more than once, a NULL equal to a NULL as the group by has it, and nothing else."""
+    columns = ["model_name", "snapshot_at", "customer_key", "engagement_id"]
+    with duckdb.connect() as con:
+        con.execute(
+            """create table rows as select * from (values
+                ('repeat_contact', timestamp '2026-11-01', 'c1', 'e1'),
+                ('repeat_contact', timestamp '2026-11-01', 'c1', 'e1'),
+                ('repeat_contact', timestamp '2026-11-01', 'c1', 'e2'),
+                ('repeat_contact', timestamp '2026-11-02', 'c1', 'e1'),
+                ('churn', timestamp '2026-11-01', 'c2', null),
+                ('churn', timestamp '2026-11-01', 'c2', null),
+                ('churn', timestamp '2026-11-01', 'c2', null),
+                ('churn', timestamp '2026-11-01', 'c3', null)
+            ) as v(model_name, snapshot_at, customer_key, engagement_id)"""
+        )
+        con.execute(
+            "insert into rows select 'churn', timestamp '2026-10-01' + to_days(range % 50), 'k' || (range // 50), null "
+            "from range(20000)"
+        )
+        sql = _generic_test_sql("unique_combination", model="rows", columns=columns)
+        plain = f"select {', '.join(columns)}, count(*) from rows group by all having count(*) > 1"
+        found = sorted(con.execute(sql).fetchall(), key=str)
+        assert found == [
+            ("churn", datetime(2026, 11, 1), "c2", None, 3),
+            ("repeat_contact", datetime(2026, 11, 1), "c1", "e1", 2),
+        ]
+        assert found == sorted(con.execute(plain).fetchall(), key=str)
+        con.execute("delete from rows where customer_key in ('c1', 'c2')")
+        assert con.execute(sql).fetchall() == []
