@@ -1,11 +1,13 @@
 """Great Expectations suites as Dagster asset checks: one ``expectations/<model>.json`` per dbt model.
 
 Each suite becomes one ``@asset_check`` on the model's asset: it reads the model's table from the build file and
-validates the whole frame (contact_warehouse/quality/: suite files, reading, GE validation). A suite's
+validates the frame (only the rows that could fail when every expectation is a bound on a value,
+``Suite.candidate_rows``; contact_warehouse/quality/: suite files, reading, GE validation). A suite's
 ``meta.severity`` says whether the check blocks publication (``error``) or only warns (``warn``).
 """
 
 import warnings
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,15 @@ def build_expectation_check(suite: Suite, key: dg.AssetKey, schema: str, table: 
     def _check(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         severity = SEVERITIES[suite.severity]
         try:
-            frame = read_model_frame(warehouse.database_path(), schema, table, suite.derived_columns, suite.columns)
+            now = datetime.now(UTC).replace(tzinfo=None)
+            frame = read_model_frame(
+                warehouse.database_path(),
+                schema,
+                table,
+                suite.derived_columns,
+                suite.columns,
+                where=suite.candidate_rows(now),
+            )
         except Exception as error:  # a missing table or a bad derived column fails the check, not the run
             context.log.error(f"{key.to_user_string()}:{CHECK_NAME} could not read {schema}.{table}: {error}")
             return dg.AssetCheckResult(
@@ -68,7 +78,7 @@ def build_expectation_check(suite: Suite, key: dg.AssetKey, schema: str, table: 
                 description=f"could not read {schema}.{table}: {error}",
                 metadata={"suite": dg.MetadataValue.path(str(suite.path)), "error": str(error)},
             )
-        outcome = validate_frame(suite, frame)
+        outcome = validate_frame(suite, frame, now=now)
         if not outcome.passed:
             context.log.error(f"{key.to_user_string()}:{CHECK_NAME} ({suite.path.name}) {outcome.summary()}")
         return dg.AssetCheckResult(

@@ -339,6 +339,76 @@ def test_timestamps_are_read_in_nanoseconds_where_they_fit_and_a_far_future_one_
         assert outcome.failures[0]["offending_rows"] == [{"started_at": f"{future}T00:00:00", "call_id": "c7"}]
 
 
+def test_a_suite_of_bounds_reads_only_the_rows_that_could_fail_with_the_same_verdict(tmp_path: Path) -> None:
+    """The staging calls' and surveys' suites bound one value each: the check reads only the rows past the bound
+    (Suite.candidate_rows) and reports the same verdict, offending values and rows, and the table's row count, as
+    a validation of every row; a suite with any other rule (the ledger's, the cockpit's row count) reads all."""
+    from contact_warehouse.quality.frames import read_model_frame
+
+    calls = read_suite(EXPECTATIONS_DIR / "stg_phone_system__calls.json")
+    condition, params = calls.candidate_rows(NOW)
+    assert condition == '"started_at" > ?' and params == [NOW]
+    assert read_suite(SURVEYS).candidate_rows(NOW) is not None
+    for other in ("stg_loading__load_ledger", "mart_cockpit_daily", "mart_prediction_evaluation"):
+        assert read_suite(EXPECTATIONS_DIR / f"{other}.json").candidate_rows(NOW) is None, other
+    numbers = read_suite(
+        _suite_file(
+            tmp_path,
+            {
+                "name": "stg_phone_system__calls",
+                "expectations": [
+                    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "n", "min_value": 0}},
+                    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "n", "max_value": 9}},
+                ],
+            },
+        )
+    )
+    assert numbers.candidate_rows(NOW) == ('"n" < ? or "n" > ?', [0, 9])
+    for kwargs in ({"mostly": 0.9}, {"strict_max": True}, {"max_value": "2026-01-01"}):
+        document = {
+            "name": "stg_phone_system__calls",
+            "expectations": [
+                {"type": "expect_column_values_to_be_between", "kwargs": {"column": "n", "max_value": 9, **kwargs}}
+            ],
+        }
+        assert read_suite(_suite_file(tmp_path, document)).candidate_rows(NOW) is None, kwargs
+
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema staging")
+        con.execute(
+            "create table staging.stg_phone_system__calls as select 'c' || range as call_id, "
+            "timestamp '2026-10-05' + to_minutes(range::bigint) as started_at from range(1000)"
+        )
+        con.execute("insert into staging.stg_phone_system__calls values ('no_start', null)")
+
+    def outcomes():
+        whole = read_model_frame(db, "staging", "stg_phone_system__calls", calls.derived_columns, calls.columns)
+        narrow = read_model_frame(
+            db, "staging", "stg_phone_system__calls", calls.derived_columns, calls.columns, calls.candidate_rows(NOW)
+        )
+        return validate_frame(calls, whole, now=NOW), validate_frame(calls, narrow, now=NOW), len(narrow)
+
+    whole, narrow, read = outcomes()
+    assert whole.passed and narrow.passed and read == 0
+    assert whole.rows == narrow.rows == 1001
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update staging.stg_phone_system__calls set started_at = timestamp '2026-11-01 12:00' where call_id = 'c3'"
+        )
+        con.execute(
+            "update staging.stg_phone_system__calls set started_at = timestamp '2026-11-01 12:01' where call_id = 'c7'"
+        )
+        con.execute(
+            "update staging.stg_phone_system__calls set started_at = timestamp '9999-12-31' where call_id = 'c9'"
+        )
+    whole, narrow, read = outcomes()
+    assert not whole.passed and not narrow.passed and read == 2
+    assert narrow.failures == whole.failures and narrow.rows == whole.rows == 1001
+    assert narrow.failures[0]["unexpected_count"] == 2
+    assert [row["call_id"] for row in narrow.failures[0]["offending_rows"]] == ["c7", "c9"]
+
+
 # The rules relative to the run's time on the large marts are dbt tests (DECISIONS.md "Values relative to the run's
 # time are dbt tests on the large marts"): GE read a column of every row into pandas for them.
 MOVED_TO_DBT = {
@@ -388,3 +458,36 @@ def test_not_after_run_start_returns_the_rows_after_the_run_s_start_and_not_empt
         assert con.execute(late).fetchall() == [(datetime(2026, 11, 1, 12, 0, 1),)]
         assert con.execute(_generic_test_sql("not_empty", model="t")).fetchall() == []
         assert con.execute(_generic_test_sql("not_empty", model="empty")).fetchall() == [(0,)]
+
+
+def test_unique_combination_returns_each_repeated_combination_nulls_equal_as_a_plain_group_by() -> None:
+    """The composite key test groups a hash first (tests/generic/unique_combination.sql): it still returns every
+    combination that occurs more than once, a NULL equal to a NULL as the group by has it, and nothing else."""
+    columns = ["model_name", "snapshot_at", "customer_key", "engagement_id"]
+    with duckdb.connect() as con:
+        con.execute(
+            """create table rows as select * from (values
+                ('repeat_contact', timestamp '2026-11-01', 'c1', 'e1'),
+                ('repeat_contact', timestamp '2026-11-01', 'c1', 'e1'),
+                ('repeat_contact', timestamp '2026-11-01', 'c1', 'e2'),
+                ('repeat_contact', timestamp '2026-11-02', 'c1', 'e1'),
+                ('churn', timestamp '2026-11-01', 'c2', null),
+                ('churn', timestamp '2026-11-01', 'c2', null),
+                ('churn', timestamp '2026-11-01', 'c2', null),
+                ('churn', timestamp '2026-11-01', 'c3', null)
+            ) as v(model_name, snapshot_at, customer_key, engagement_id)"""
+        )
+        con.execute(
+            "insert into rows select 'churn', timestamp '2026-10-01' + to_days(range % 50), 'k' || (range // 50), null "
+            "from range(20000)"
+        )
+        sql = _generic_test_sql("unique_combination", model="rows", columns=columns)
+        plain = f"select {', '.join(columns)}, count(*) from rows group by all having count(*) > 1"
+        found = sorted(con.execute(sql).fetchall(), key=str)
+        assert found == [
+            ("churn", datetime(2026, 11, 1), "c2", None, 3),
+            ("repeat_contact", datetime(2026, 11, 1), "c1", "e1", 2),
+        ]
+        assert found == sorted(con.execute(plain).fetchall(), key=str)
+        con.execute("delete from rows where customer_key in ('c1', 'c2')")
+        assert con.execute(sql).fetchall() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from contact_warehouse.engine.sql import sql_identifier
 
@@ -14,12 +15,15 @@ def read_model_frame(
     table: str,
     derived_columns: Mapping[str, str] = (),
     columns: Sequence[str] | None = None,
+    where: tuple[str, Sequence[Any]] | None = None,
 ):
     """Every row of the model as pandas, with the suite's derived columns; the connection is closed after.
 
     Only ``columns`` that the table has are read (all of them when ``columns`` is None or names none of them): a
     suite checks a few columns, and the whole of a 10 million event table in pandas cost gigabytes. A named
-    column the table lacks is left for GE to report."""
+    column the table lacks is left for GE to report. With ``where`` (a condition and its parameters,
+    ``Suite.candidate_rows``) only the rows meeting it are read, and ``frame.attrs["table_rows"]`` holds the
+    table's row count (the check reports it as the rows validated)."""
     import duckdb
 
     relation = f"{sql_identifier(schema)}.{sql_identifier(table)}"
@@ -28,7 +32,12 @@ def read_model_frame(
         present = {row[0] for row in con.execute(f"select * from {relation} limit 0").description}
         wanted = [sql_identifier(name) for name in columns or () if name in present]
         sql = f"select {', '.join((wanted or ['*']) + derived)} from {relation}"
-        return _nanosecond_timestamps(con.execute(sql).df())
+        if where is None:
+            return _nanosecond_timestamps(con.execute(sql).df())
+        condition, params = where
+        frame = _nanosecond_timestamps(con.execute(f"{sql} where {condition}", list(params)).df())
+        frame.attrs["table_rows"] = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        return frame
 
 
 def _nanosecond_timestamps(frame):

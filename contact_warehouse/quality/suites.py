@@ -15,9 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from contact_warehouse.engine.sql import sql_identifier
 from contact_warehouse.settings import EXPECTATIONS_DIR
 
 # A suite's meta.severity: "error" blocks publication, "warn" does not (the Dagster check maps them to its own).
@@ -68,6 +70,37 @@ class Suite:
             names += [kwargs[k] for k in ("column", "column_A", "column_B") if kwargs.get(k)]
             names += list(kwargs.get("column_list") or [])
         return list(dict.fromkeys([*names, *self.row_id_columns]))
+
+    def candidate_rows(self, now: datetime) -> tuple[str, list[Any]] | None:
+        """A SQL condition (with its parameters) that every row an expectation could fail on meets, or None when
+        the suite needs every row.
+
+        Only for a suite whose expectations are all ``expect_column_values_to_be_between`` on a stored column with
+        a number or ``now`` as bounds and nothing else (no ``mostly``, no strict bounds): GE fails such a row only
+        when its value is below the minimum or above the maximum, so reading just those rows (plus the table's row
+        count) gives the same verdict, offending values and rows; the staging calls' "no call from the future"
+        read every call otherwise (DECISIONS.md, ninth session)."""
+        conditions: list[str] = []
+        params: list[Any] = []
+        derived = set(self.derived_columns)
+        for spec in self.expectations:
+            kwargs = dict(spec.get("kwargs") or {})
+            column = kwargs.pop("column", None)
+            bounds = {k: kwargs.pop(k) for k in ("min_value", "max_value") if kwargs.get(k) is not None}
+            if spec.get("type") != "expect_column_values_to_be_between" or kwargs or not bounds:
+                return None
+            if not isinstance(column, str) or column in derived:
+                return None
+            for key, bound in bounds.items():
+                if bound == {"$PARAMETER": "now"}:
+                    value: Any = now
+                elif isinstance(bound, int | float) and not isinstance(bound, bool):
+                    value = bound
+                else:
+                    return None
+                conditions.append(f"{sql_identifier(column)} {'<' if key == 'min_value' else '>'} ?")
+                params.append(value)
+        return " or ".join(conditions), params
 
     @property
     def description(self) -> str:

@@ -112,7 +112,9 @@ def validate_frame(suite: Suite, frame, now: datetime | None = None) -> SuiteOut
     validation = batch.validate(
         expectation_suite(suite), result_format=result_format, expectation_parameters={"now": now}
     )
-    outcome = SuiteOutcome(suite=suite, rows=len(frame), evaluated=len(validation.results))
+    # A frame read with Suite.candidate_rows holds only the rows that could fail; the table's count is the rows.
+    rows = int(frame.attrs.get("table_rows", len(frame)))
+    outcome = SuiteOutcome(suite=suite, rows=rows, evaluated=len(validation.results))
     for result in validation.results:
         if result.success:
             continue
