@@ -13,6 +13,7 @@ import yaml
 from contact_warehouse import bench
 from contact_warehouse.engine.duckdb_settings import (
     DEFAULT_MEMORY_LIMIT,
+    LOAD_THREADS_ENV,
     MEMORY_LIMIT_ENV,
     TEMP_DIR_ENV,
     THREADS_ENV,
@@ -145,26 +146,26 @@ def test_loader_connection_reads_settings_from_the_environment(tmp_path, monkeyp
     from contact_warehouse.loading.loader import connect_for_loading
 
     db = tmp_path / "warehouse.duckdb"
-    for name in (THREADS_ENV, MEMORY_LIMIT_ENV, TEMP_DIR_ENV):
+    for name in (THREADS_ENV, MEMORY_LIMIT_ENV, TEMP_DIR_ENV, LOAD_THREADS_ENV):
         monkeypatch.delenv(name, raising=False)
     with connect_for_loading(db) as con:
         threads, memory, temp, order = con.execute(
             "select current_setting('threads'), current_setting('memory_limit'), "
             "current_setting('temp_directory'), current_setting('preserve_insertion_order')"
         ).fetchone()
-    assert threads == default_threads()
+    assert threads == 1  # the loader's statements read one file's rows (DECISIONS: one thread)
     assert memory == "1.8 GiB"  # 2GB
     assert temp == f"{db}.tmp"
     assert order is True  # the loader numbers CSV rows by scan order
 
-    monkeypatch.setenv(THREADS_ENV, "1")
+    monkeypatch.setenv(LOAD_THREADS_ENV, "3")
     monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
     monkeypatch.setenv(TEMP_DIR_ENV, str(tmp_path / "spill"))
     with connect_for_loading(db) as con:
         threads, memory, temp = con.execute(
             "select current_setting('threads'), current_setting('memory_limit'), current_setting('temp_directory')"
         ).fetchone()
-    assert (threads, memory, temp) == (1, "953.6 MiB", str(tmp_path / "spill"))
+    assert (threads, memory, temp) == (3, "953.6 MiB", str(tmp_path / "spill"))
 
 
 def test_dbt_profile_uses_the_same_settings_and_defaults(tmp_path, monkeypatch):

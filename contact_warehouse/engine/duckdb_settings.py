@@ -4,6 +4,9 @@ Read from the environment when a connection opens, with the defaults the benchma
 "Performance"):
 
 - ``CONTACT_WAREHOUSE_THREADS``: DuckDB worker threads; default the machine's cores.
+- ``CONTACT_WAREHOUSE_LOAD_THREADS``: DuckDB worker threads of the loader's connection; default 1. Its statements
+  run over one file's rows at a time (tens of MB at most): a second thread added coordination, not speed
+  (DECISIONS.md, "The loader's DuckDB runs on one thread").
 - ``CONTACT_WAREHOUSE_MEMORY_LIMIT``: DuckDB's buffer limit; default ``2GB``. DuckDB spills what does not fit.
 - ``CONTACT_WAREHOUSE_TEMP_DIR``: where it spills; default ``<warehouse file>.tmp`` beside the warehouse, on
   the same disk as the data it spills.
@@ -37,6 +40,7 @@ from typing import Any
 from contact_warehouse.engine.sql import sql_literal
 
 THREADS_ENV = "CONTACT_WAREHOUSE_THREADS"
+LOAD_THREADS_ENV = "CONTACT_WAREHOUSE_LOAD_THREADS"
 MEMORY_LIMIT_ENV = "CONTACT_WAREHOUSE_MEMORY_LIMIT"
 TEMP_DIR_ENV = "CONTACT_WAREHOUSE_TEMP_DIR"
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -55,6 +59,11 @@ def default_threads() -> int:
 def threads() -> int:
     value = os.environ.get(THREADS_ENV, "").strip()
     return int(value) if value else default_threads()
+
+
+def loading_threads() -> int:
+    value = os.environ.get(LOAD_THREADS_ENV, "").strip()
+    return int(value) if value else 1
 
 
 def memory_limit() -> str:

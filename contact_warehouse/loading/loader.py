@@ -37,7 +37,7 @@ from pathlib import Path
 
 import duckdb
 
-from contact_warehouse.engine.duckdb_settings import connect
+from contact_warehouse.engine.duckdb_settings import connect, loading_threads
 from contact_warehouse.engine.sql import sql_literal
 from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
 from contact_warehouse.enrichment.columns import Enricher
@@ -74,8 +74,11 @@ log = logging.getLogger(__name__)
 def connect_for_loading(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     """A connection the loader writes with: the warehouse's settings (engine/duckdb_settings.py, as dbt's), rows
     kept in file order, and UTC: offsets in the exports are honoured, a timestamp without one is UTC (DECISIONS.md).
-    Without DuckDB's vacuum, as dbt's: its checkpoint would otherwise vacuum what last night's dbt deleted."""
-    return connect(db_path, preserve_insertion_order=True, time_zone="UTC", vacuum=False)
+    Without DuckDB's vacuum, as dbt's: its checkpoint would otherwise vacuum what last night's dbt deleted. On
+    ``loading_threads()`` DuckDB threads (default 1): each statement reads one file's rows."""
+    con = connect(db_path, preserve_insertion_order=True, time_zone="UTC", vacuum=False)
+    con.execute(f"set threads = {loading_threads()}")
+    return con
 
 
 def _new_rows_table(con: duckdb.DuckDBPyConnection, table: str, ctx: dict) -> str:
