@@ -61,10 +61,13 @@ def _copies(
         mask = np.ones((len(shifts), len(df)), dtype=bool)
     copy, rows = np.nonzero(mask)
     out = df.take(rows).reset_index(drop=True)
-    assigned = {name: out[name] + copy * offset for name, offset in keys.items()}
     by_copy = pd.Series(pd.to_timedelta(shifts)).to_numpy()[copy]
-    assigned.update({c: out[c] + by_copy for c in columns})
-    return out.assign(**assigned), copy
+    # Set in place on the frame just taken (``assign`` would copy every column of every copy once more).
+    for name, offset in keys.items():
+        out[name] = out[name] + copy * offset
+    for c in columns:
+        out[c] = out[c] + by_copy
+    return out, copy
 
 
 def _pass(
@@ -88,14 +91,22 @@ def _pass(
     cu, _ = _copies(cf.customers, None, shifts, ("crm_created_at", "churned_at"), customer_key=n_keys)
     earlier = []
     if dropped.any():
-        gone, _ = _copies(cf.interactions, dropped, shifts, ("ended_at",), customer_key=n_keys)
+        # Only the columns ``earlier`` sums, copy by copy in numpy: the dropped rows are most of the history at
+        # every time, and an index of them all (a ``take``) would hold two more arrays of that size.
+        it_all = cf.interactions
+        keys, initiated = it_all["customer_key"].to_numpy(), it_all["is_customer_initiated"].astype(float).to_numpy()
+        ended = it_all["ended_at"].to_numpy()
+        parts = [
+            (keys[m] + k * n_keys, initiated[m], ended[m] + shifts[k].to_timedelta64()) for k, m in enumerate(dropped)
+        ]
         summed = pd.DataFrame(
             {
-                "customer_key": gone["customer_key"],
-                "contacts": gone["is_customer_initiated"].astype(float),
-                "last_ended_at": gone["ended_at"],
+                "customer_key": np.concatenate([p[0] for p in parts]),
+                "contacts": np.concatenate([p[1] for p in parts]),
+                "last_ended_at": np.concatenate([p[2] for p in parts]),
             }
         )
+        del parts
         earlier.append(summed)
     if cf.earlier is not None:
         earlier.append(_copies(cf.earlier, None, shifts, ("last_ended_at",), customer_key=n_keys)[0])
