@@ -21,16 +21,11 @@ nor the label, the window after ``t``, read; the answers given by ``t``), so a p
 not the history times the times. Times are grouped into passes of at most about ``batch_rows`` stacked rows
 (``CONTACT_WAREHOUSE_PREDICTION_BATCH_ROWS``): memory stays bounded however many customers a night recomputes.
 
-The copies are taken for all the times of a pass at once (a mask of times x rows, one ``take`` per input), not
-one frame per time: building 89 copies one by one cost ~13 ms of pandas steps each, 1.2 of the 2.3 s CPU the
-recomputed customers took at 120 days (DECISIONS.md "The stacked copies taken at once", ninth session).
-
 With a NULL key (``coded`` leaves the keys as strings) it is ``rows_at`` itself.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from . import _assemble, rows_at
@@ -38,36 +33,23 @@ from .features import DAY, Frames
 from .snapshots import Part, coded, parts_at
 
 
-def _kept(frames: Frames, times: list[pd.Timestamp], latest: pd.Series, window_days: int) -> tuple[np.ndarray, ...]:
-    """Per time ``t`` of ``times`` (rows) and interaction of coded ``frames`` (columns): whether ``t`` reads it
-    and whether ``bounded`` drops it at ``t`` (summed in ``earlier``); per time and answer, whether ``t`` reads it.
-    ``latest``: per contact, its engagement's latest end or start. Comparisons with NaT are false, as in pandas."""
-    at = np.array(times, dtype="datetime64[us]")[:, None]
-    it, sv = frames.interactions, frames.surveys
+def _read_at(
+    frames: Frames, t: pd.Timestamp, latest: pd.Series, window_days: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What time ``t`` reads of coded ``frames`` (interactions, answers, customers) and the interactions
+    ``bounded`` drops at ``t`` (summed in ``earlier``). ``latest``: per contact, its engagement's latest end or
+    start."""
+    it, sv, cu = frames.interactions, frames.surveys, frames.customers
+    cut = t - max(30, window_days) * DAY
     # bounded's rule: kept when any contact of the engagement ended or started after the cut (coded: no NULL id).
-    recent = latest.to_numpy(dtype="datetime64[us]")[None, :] > at - np.timedelta64(max(30, window_days) * DAY)
-    later = it["started_at"].to_numpy(dtype="datetime64[us]")[None, :] > at + np.timedelta64(window_days * DAY)
-    answered = sv["responded_at"].to_numpy(dtype="datetime64[us]")[None, :] <= at
-    return recent & ~later, ~recent, answered
+    recent = (latest > cut).to_numpy()
+    keep = recent & ~(it["started_at"] > t + window_days * DAY).to_numpy()
+    return it[keep], sv[(sv["responded_at"] <= t).to_numpy()], cu, it[~recent]
 
 
-def _copies(
-    df: pd.DataFrame, mask: np.ndarray | None, shifts: list[pd.Timedelta], columns: tuple[str, ...], **keys: int
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The rows of ``df`` each copy holds (``mask``: copies x rows; None: every row in every copy), copy after copy
-    and in ``df``'s order within a copy, with the copy's keys (``key + copy * offset``) and its times moved by its
-    shift: one ``take``, not one frame per copy. Also the copy of each row."""
-    if mask is None:
-        mask = np.ones((len(shifts), len(df)), dtype=bool)
-    copy, rows = np.nonzero(mask)
-    out = df.take(rows).reset_index(drop=True)
-    by_copy = pd.Series(pd.to_timedelta(shifts)).to_numpy()[copy]
-    # Set in place on the frame just taken (``assign`` would copy every column of every copy once more).
-    for name, offset in keys.items():
-        out[name] = out[name] + copy * offset
-    for c in columns:
-        out[c] = out[c] + by_copy
-    return out, copy
+def _keyed(df: pd.DataFrame, offset: int, columns: tuple[str, ...], shift: pd.Timedelta, **keys: int) -> pd.DataFrame:
+    moved = {c: df[c] + shift for c in columns}
+    return df.assign(**{name: df[name] + off * offset for name, off in keys.items()}, **moved)
 
 
 def _pass(
@@ -81,35 +63,25 @@ def _pass(
 ) -> tuple[list[Part], list[Part]]:
     """The repeat-contact and churn parts of ``times`` from one ``parts_at`` at the last of them."""
     last = times[-1]
-    shifts = [last - t for t in times]
-    kept, dropped, answered = _kept(code_frames, times, latest, window_days)
-    cf = code_frames
-    it, _ = _copies(
-        cf.interactions, kept, shifts, ("started_at", "ended_at"), customer_key=n_keys, engagement_id=n_engagements
-    )
-    sv, _ = _copies(cf.surveys, answered, shifts, ("responded_at",), customer_key=n_keys)
-    cu, _ = _copies(cf.customers, None, shifts, ("crm_created_at", "churned_at"), customer_key=n_keys)
-    earlier = []
-    if dropped.any():
-        # Only the columns ``earlier`` sums, copy by copy in numpy: the dropped rows are most of the history at
-        # every time, and an index of them all (a ``take``) would hold two more arrays of that size.
-        it_all = cf.interactions
-        keys, initiated = it_all["customer_key"].to_numpy(), it_all["is_customer_initiated"].astype(float).to_numpy()
-        ended = it_all["ended_at"].to_numpy()
-        parts = [
-            (keys[m] + k * n_keys, initiated[m], ended[m] + shifts[k].to_timedelta64()) for k, m in enumerate(dropped)
-        ]
-        summed = pd.DataFrame(
-            {
-                "customer_key": np.concatenate([p[0] for p in parts]),
-                "contacts": np.concatenate([p[1] for p in parts]),
-                "last_ended_at": np.concatenate([p[2] for p in parts]),
-            }
-        )
-        del parts
-        earlier.append(summed)
-    if cf.earlier is not None:
-        earlier.append(_copies(cf.earlier, None, shifts, ("last_ended_at",), customer_key=n_keys)[0])
+    its, svs, cus, earlier = [], [], [], []
+    base = code_frames.earlier
+    for k, t in enumerate(times):
+        shift = last - t
+        it, sv, cu, dropped = _read_at(code_frames, t, latest, window_days)
+        its.append(_keyed(it, k, ("started_at", "ended_at"), shift, customer_key=n_keys, engagement_id=n_engagements))
+        svs.append(_keyed(sv, k, ("responded_at",), shift, customer_key=n_keys))
+        cus.append(_keyed(cu, k, ("crm_created_at", "churned_at"), shift, customer_key=n_keys))
+        if len(dropped):
+            summed = pd.DataFrame(
+                {
+                    "customer_key": dropped["customer_key"] + k * n_keys,
+                    "contacts": dropped["is_customer_initiated"].astype(float),
+                    "last_ended_at": dropped["ended_at"] + shift,
+                }
+            )
+            earlier.append(summed)
+        if base is not None:
+            earlier.append(_keyed(base, k, ("last_ended_at",), shift, customer_key=n_keys))
     ea = None
     if earlier:
         # One sum per customer and copy of what the copy's cut dropped and what the frames' own bound had (whole
@@ -120,8 +92,10 @@ def _pass(
             .agg(contacts=("contacts", "sum"), last_ended_at=("last_ended_at", "max"))
             .reset_index()
         )
-    stacked = Frames(it, sv, cu, ea)
-    del it, sv, cu, earlier
+    stacked = Frames(
+        pd.concat(its, ignore_index=True), pd.concat(svs, ignore_index=True), pd.concat(cus, ignore_index=True), ea
+    )
+    del its, svs, cus, earlier
     repeat, churn = parts_at(stacked, last, window_days, horizon_days)
 
     def split(part: Part | None) -> list[Part]:
@@ -171,9 +145,12 @@ def stacked_rows_at(
     latest = it[["ended_at", "started_at"]].max(axis=1).groupby(it["engagement_id"]).transform("max")
     limit = batch_rows
     # Times grouped into passes of at most ~limit stacked rows (one time a pass when a time alone exceeds it).
-    kept, _, answered = _kept(cf, times, latest, window_days)
-    sizes = (kept.sum(axis=1) + len(cf.customers) + answered.sum(axis=1)).tolist()
-    del kept, answered
+    sizes = [
+        int(((latest > t - max(30, window_days) * DAY) & ~(it["started_at"] > t + window_days * DAY)).sum())
+        + len(cf.customers)
+        + int((cf.surveys["responded_at"] <= t).sum())
+        for t in times
+    ]
     repeat: list[Part] = []
     churn: list[Part] = []
     group: list[pd.Timestamp] = []
