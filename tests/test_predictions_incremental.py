@@ -362,9 +362,9 @@ def test_the_recomputed_customers_stacked_equal_rows_at(
     """The nightly run computes its recomputed customers at the kept times from stacked copies shifted in time
     (stacked.py, issue 22): the rows are those of ``rows_at`` time by time, to the last bit and in the same order,
     from the whole history or one ``bounded`` at the first time (its ``earlier`` summed with what each copy's cut
-    drops), in one pass or in several (a bound on the stacked rows), and ``rows_at`` itself with a NULL key. The
-    copies are taken for all times at once (a mask of times x rows, ninth session): a missing start, end or answer
-    time (NaT, false in every comparison, as in pandas) is read or dropped by each copy as ``rows_at`` does."""
+    drops), in one pass or in several (a bound on the stacked rows), and ``rows_at`` itself with a NULL key. A
+    missing start, end or answer time (NaT: false in every comparison) is read or dropped by each copy as
+    ``rows_at`` reads or drops it (the case fails a vectorised cut that reads a NaT start as later)."""
     frames = history
     if null_key:
         it = frames.interactions.copy()
