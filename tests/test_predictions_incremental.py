@@ -351,21 +351,32 @@ def test_the_nightly_rows_by_batches_equal_a_full_recompute(history, monkeypatch
 
 
 @pytest.mark.parametrize(
-    ("first_day", "batch_rows", "null_key"),
-    [(0, batched.BATCH_ROWS, False), (25, batched.BATCH_ROWS, False), (25, 150, False), (0, 1, False)]
-    + [(25, batched.BATCH_ROWS, True)],
-    ids=["whole_history", "bounded_history", "several_passes", "one_time_a_pass", "a_null_key"],
+    ("first_day", "batch_rows", "null_key", "missing_times"),
+    [(0, batched.BATCH_ROWS, False, False), (25, batched.BATCH_ROWS, False, False), (25, 150, False, False)]
+    + [(0, 1, False, False), (25, batched.BATCH_ROWS, True, False), (25, 150, False, True)],
+    ids=["whole_history", "bounded_history", "several_passes", "one_time_a_pass", "a_null_key", "missing_times"],
 )
-def test_the_recomputed_customers_stacked_equal_rows_at(history, first_day, batch_rows, null_key) -> None:
+def test_the_recomputed_customers_stacked_equal_rows_at(
+    history, first_day, batch_rows, null_key, missing_times
+) -> None:
     """The nightly run computes its recomputed customers at the kept times from stacked copies shifted in time
     (stacked.py, issue 22): the rows are those of ``rows_at`` time by time, to the last bit and in the same order,
     from the whole history or one ``bounded`` at the first time (its ``earlier`` summed with what each copy's cut
-    drops), in one pass or in several (a bound on the stacked rows), and ``rows_at`` itself with a NULL key."""
+    drops), in one pass or in several (a bound on the stacked rows), and ``rows_at`` itself with a NULL key. A
+    missing start, end or answer time (NaT: false in every comparison) is read or dropped by each copy as
+    ``rows_at`` reads or drops it (the case fails a vectorised cut that reads a NaT start as later)."""
     frames = history
     if null_key:
         it = frames.interactions.copy()
         it.loc[it.index[len(it) // 3], "customer_key"] = None
         frames = Frames(it, frames.surveys, frames.customers)
+    if missing_times:
+        it, sv = frames.interactions.copy(), frames.surveys.copy()
+        it.loc[it.index[len(it) // 3], "started_at"] = pd.NaT
+        # A whole engagement without times: its latest end or start is NaT (never recent, always dropped).
+        it.loc[it["engagement_id"] == it["engagement_id"].iloc[len(it) // 2], ["started_at", "ended_at"]] = pd.NaT
+        sv.loc[sv.index[len(sv) // 2], "responded_at"] = pd.NaT
+        frames = Frames(it, sv, frames.customers)
     times = snapshot_times(frames)[first_day:]
     cut = bounded(frames, times[0], WINDOW) if first_day else frames
     assert (cut.earlier is not None) == bool(first_day) and len(times) > 5
