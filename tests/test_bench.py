@@ -197,6 +197,33 @@ def test_dbt_profile_uses_the_same_settings_and_defaults(tmp_path, monkeypatch):
     assert (config["threads"], config["memory_limit"], config["temp_directory"]) == (1, "1GB", str(tmp_path / "spill"))
 
 
+def test_release_cache_frees_duckdbs_cached_blocks_and_keeps_the_limit(tmp_path, monkeypatch):
+    """A dbt Python model first frees what DuckDB cached for the models before it (DECISIONS.md "DuckDB's cache
+    released before each dbt Python model"); the limit is the configured one again afterwards."""
+    import duckdb
+
+    from contact_warehouse.engine import duckdb_settings
+    from contact_warehouse.engine.duckdb_settings import release_cache
+
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1GB")
+    monkeypatch.setattr(duckdb_settings, "RELEASE_LIMIT", "8MB")  # a small table's cache is below 64MB
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("create table t as select range as i, md5(range::varchar) as s from range(1000000)")
+        con.execute("checkpoint")
+    with duckdb.connect(str(db), config={"memory_limit": "1GB"}) as con:
+        con.sql("select max(i), max(s) from t").fetchall()
+
+        def cached() -> int:
+            return con.execute("select sum(memory_usage_bytes) from duckdb_memory()").fetchone()[0]
+
+        before = cached()
+        assert before > 16 * 2**20
+        release_cache(con.cursor())  # dbt's model gets a cursor: the setting is the database's
+        assert cached() < before / 2
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == "953.6 MiB"  # 1GB
+
+
 def test_dbt_opens_new_cursors_after_its_database_spilled(tmp_path, monkeypatch):
     """dbt opens a cursor per model and test and sets the profile's settings on each: after a model spilled to
     disk, that must still work (it did not while the spill folder was one of them)."""

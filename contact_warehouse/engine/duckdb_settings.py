@@ -70,6 +70,28 @@ def memory_limit() -> str:
     return os.environ.get(MEMORY_LIMIT_ENV, "").strip() or DEFAULT_MEMORY_LIMIT
 
 
+# How low ``release_cache`` sets DuckDB's limit for a moment: below it DuckDB keeps only what is pinned.
+RELEASE_LIMIT = "64MB"
+
+
+def release_cache(con: Any) -> None:
+    """Free the blocks DuckDB keeps cached on ``con``'s database, then set its limit back (``memory_limit()``).
+
+    DuckDB keeps the blocks earlier queries read, up to its limit (2GB), and frees them only when it needs the
+    room. A dbt Python model calls this first: dbt's process then holds the model's pandas frames next to what the
+    model itself asks of DuckDB, not next to a buffer pool filled by the models before it (DECISIONS.md "DuckDB's
+    cache released before each dbt Python model"). Lowering the limit evicts at once; where DuckDB cannot go that
+    low (pinned blocks), it refuses and the cache stays, as before."""
+    import duckdb
+
+    try:
+        con.execute(f"set memory_limit = {sql_literal(RELEASE_LIMIT)}")
+    except duckdb.Error:
+        pass
+    finally:
+        con.execute(f"set memory_limit = {sql_literal(memory_limit())}")
+
+
 def temp_directory(database: Path | str) -> str:
     """Spill folder: the variable, else ``<database>.tmp`` beside the warehouse file (DuckDB's own habit)."""
     configured = os.environ.get(TEMP_DIR_ENV, "").strip()

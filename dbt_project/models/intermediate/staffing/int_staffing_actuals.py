@@ -10,9 +10,11 @@ no longer exist. The table equals a full recompute row for row."""
 
 
 def model(dbt, session):
+    from contact_warehouse.engine.duckdb_settings import release_cache
     from contact_warehouse.engine.python_models import Params, staffing_actuals
 
     dbt.config(materialized="incremental", incremental_strategy="staffing_interval_changes")
+    release_cache(session)  # DuckDB's cached blocks freed before the frames (engine/duckdb_settings.py)
     inputs = {
         "mart_staffing_queue_intervals": dbt.ref("mart_staffing_queue_intervals"),
         "int_queue_service_levels": dbt.ref("int_queue_service_levels"),

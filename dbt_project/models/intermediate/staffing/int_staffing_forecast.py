@@ -6,9 +6,11 @@ runs on the other engines."""
 
 
 def model(dbt, session):
+    from contact_warehouse.engine.duckdb_settings import release_cache
     from contact_warehouse.engine.python_models import Params, staffing_forecast
 
     dbt.config(materialized="table")
+    release_cache(session)  # DuckDB's cached blocks freed before the frames (engine/duckdb_settings.py)
     inputs = {
         "mart_staffing_queue_intervals": dbt.ref("mart_staffing_queue_intervals"),
         "int_queue_service_levels": dbt.ref("int_queue_service_levels"),

@@ -5,8 +5,10 @@ Python step also runs on the other engines."""
 
 
 def model(dbt, session):
+    from contact_warehouse.engine.duckdb_settings import release_cache
     from contact_warehouse.engine.python_models import Params, prediction_calibration
 
     dbt.config(materialized="table")
+    release_cache(session)  # DuckDB's cached blocks freed before the frames (engine/duckdb_settings.py)
     inputs = {"int_prediction_evaluation": dbt.ref("int_prediction_evaluation")}
     return prediction_calibration(inputs, Params.from_dbt_config(dbt.config.get("prediction_params")))
