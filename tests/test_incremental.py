@@ -73,6 +73,14 @@ def _first_file(landing: Path, export: str) -> tuple[Path, list[str], list[dict[
         return first, list(reader.fieldnames or []), list(reader)
 
 
+def _second_daily_calls_file(landing: Path) -> tuple[Path, list[str], list[dict[str, str]]]:
+    """The second daily calls file (the exports' own, not the corrections written beside them), its header and rows."""
+    second = [path for path in sorted((landing / "calls").glob("*.csv")) if path.stem.count("_") == 1][1]
+    with second.open(newline="") as f:
+        reader = csv.DictReader(f)
+        return second, list(reader.fieldnames or []), list(reader)
+
+
 def _write_correction(original: Path, suffix: str, header: list[str], row: dict[str, str]) -> None:
     """One corrected row, delivered as a new file beside the original: the kind of correction a vendor sends
     days later."""
@@ -136,11 +144,7 @@ def _reparent_leg_within_its_customer(landing: Path, excluded: set[str]) -> tupl
     the same customer (a vendor fixing its transfer records): the customer's transactions keep their customer, but
     one call loses a leg and its IVR to the other, so interactions, engagements and their paths change. Legs in
     ``excluded`` (the other corrections') are not taken. Returns the leg and its new parent."""
-    # The exports' own daily files, not the corrections written beside them.
-    second = [path for path in sorted((landing / "calls").glob("*.csv")) if path.stem.count("_") == 1][1]
-    with second.open(newline="") as f:
-        reader = csv.DictReader(f)
-        header, rows = list(reader.fieldnames or []), list(reader)
+    second, header, rows = _second_daily_calls_file(landing)
     legs = [
         r
         for r in rows
@@ -198,10 +202,7 @@ def _withhold_parent_leg(landing: Path) -> tuple[Path, list[str], dict[str, str]
     """Takes out of the second daily calls file (before the history is loaded) the parent of its first transferred
     leg: the phone system exported the transferred leg a day before the call it came from. Returns the file, its
     header, the withheld parent and its child."""
-    second = [path for path in sorted((landing / "calls").glob("*.csv")) if path.stem.count("_") == 1][1]
-    with second.open(newline="") as f:
-        reader = csv.DictReader(f)
-        header, rows = list(reader.fieldnames or []), list(reader)
+    second, header, rows = _second_daily_calls_file(landing)
     ids = {row["call_id"] for row in rows}
     child = next(r for r in rows if r["parent_call_id"] in ids and not _has_parent(rows, r["parent_call_id"]))
     parent = next(r for r in rows if r["call_id"] == child["parent_call_id"])
