@@ -243,6 +243,57 @@ def _move_view_to_another_visitor(db: Path, landing: Path) -> tuple[str, str, st
     raise AssertionError(f"view {view_id} is in no FAQ file")
 
 
+def _mark_faq_visitors(db: Path, touched_views: list[str]) -> dict:
+    """Before the nightly run: search_query set to MARK (read by no model downstream) on every view of the 20
+    visitors whose views ended first and of the visitors of ``touched_views`` (views the night re-delivers), their
+    values kept in main.original_search_query, to tell afterwards which visitors int_faq_visits_sessionized rebuilt."""
+    with duckdb.connect(str(db)) as con:
+        early = _first_column(
+            con,
+            "select visitor_key from intermediate.int_faq_visits_sessionized group by visitor_key"
+            " order by max(viewed_at), visitor_key limit 20",
+        )
+        touched = _first_column(
+            con,
+            "select distinct visitor_key from intermediate.int_faq_visits_sessionized where view_id in ?",
+            [touched_views],
+        )
+        con.execute(
+            "create table main.original_search_query as select view_id, search_query"
+            " from intermediate.int_faq_visits_sessionized where visitor_key in ?",
+            [early + touched],
+        )
+        con.execute(
+            "update intermediate.int_faq_visits_sessionized set search_query = ? where visitor_key in ?",
+            [MARK, early + touched],
+        )
+    return {"early": early, "touched": touched}
+
+
+def _unmark_faq_visitors(db: Path, marked: dict) -> dict:
+    """After the nightly run: the marks left on the early and on the touched visitors, then the original values back
+    (for the full-refresh comparison)."""
+    with duckdb.connect(str(db)) as con:
+
+        def marks(visitors: list[str]) -> int:
+            return con.execute(
+                "select count(*) from intermediate.int_faq_visits_sessionized"
+                " where search_query = ? and visitor_key in ?",
+                [MARK, visitors],
+            ).fetchone()[0]
+
+        result = {"early_marks": marks(marked["early"]), "touched_marks": marks(marked["touched"])}
+        con.execute(
+            "update intermediate.int_faq_visits_sessionized set search_query = original.search_query"
+            " from main.original_search_query as original"
+            " where int_faq_visits_sessionized.view_id = original.view_id"
+            " and int_faq_visits_sessionized.search_query = ?",
+            [MARK],
+        )
+        con.execute("drop table main.original_search_query")
+    return {**marked, **result}
+
+
 def _newest_customers_file(landing: Path) -> tuple[Path, list[str], list[dict[str, str]]]:
     """The newest CRM export (a whole snapshot each day), its header and its rows."""
     newest = sorted((landing / "customers").glob("*.csv"))[-1]
@@ -600,6 +651,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     moved_message = _move_chat_message(landing)
     reparented_within = _reparent_leg_within_its_customer(landing, {reparented[0], reparented[1], call[0]})
     revisited = _move_view_to_another_visitor(db, landing)
+    faq_visitors = _mark_faq_visitors(db, [view[0], revisited[0]])
     linked_call, other_ref = _link_two_customers(landing)
     keys_before_link = _customer_keys(db, linked_call, other_ref)
     unblocked_refs, unblocked_records = _unblock_candidate(db)
@@ -633,6 +685,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         ).fetchone()
 
     marked.update(_unmark(db, marked))
+    faq_visitors = _unmark_faq_visitors(db, faq_visitors)
     with duckdb.connect(str(db), read_only=True) as con:
         now = _open_windows(con)
     # Engagements whose window ended during the new day while their customer's inputs did not change.
@@ -659,6 +712,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "late_parent": (late_parent["call_id"], late_child),
         "moved_message": moved_message,
         "revisited": revisited,
+        "faq_visitors": faq_visitors,
         "link": (linked_call, other_ref, keys_before_link),
         "split": (keys_before_split, keys_after_split),
         "stale_identifiers": (stale_identifiers, stale_left),
@@ -711,6 +765,7 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
             *HIERARCHY_BY_CUSTOMER,
             *IDENTITY,
             "dim_customer_identifiers",
+            "int_faq_visits_sessionized",
             "int_prediction_rows",
             "int_staffing_actuals",
             "int_transactions_enriched",
@@ -946,6 +1001,15 @@ def test_a_faq_view_moved_to_another_visitor_leaves_its_visit(nightly_warehouse)
     assert sorted(visits) == sorted({f"faq:{visit_id}", f"faq:{now[0]}"})
 
 
+def test_faq_visits_are_rebuilt_by_visitor(nightly_warehouse) -> None:
+    """int_faq_visits_sessionized rebuilt the visitors of the night's views (a re-delivered view, a view moved to
+    another visitor: its earlier visitor too) and kept the rows of the visitors the night did not touch."""
+    marked = nightly_warehouse["faq_visitors"]
+    assert marked["touched"]
+    assert marked["touched_marks"] == 0
+    assert marked["early_marks"] > 0
+
+
 def test_a_changed_setting_rebuilds_every_transaction(nightly_warehouse, tmp_path: Path) -> None:
     """A setting the union reads (session_gap_minutes groups the FAQ views into visits) changes transactions that no
     new row names: the nightly run sees it in _global_inputs and rebuilds every row, equal to a full refresh with the
@@ -962,6 +1026,7 @@ def test_a_changed_setting_rebuilds_every_transaction(nightly_warehouse, tmp_pat
         con.execute(f"attach '{full}' as full_refresh (read_only)")
         con.execute(f"attach '{nightly_warehouse['db']}' as before (read_only)")
         differences = _differences(con, "int_transactions_enriched")
+        assert _differences(con, "int_faq_visits_sessionized") == (0, 0)
         # No gap: every view is a visit of its own, so the visits of several views split.
         regrouped = con.execute(
             "select count(*) from (select transaction_id from intermediate.int_transactions_enriched"

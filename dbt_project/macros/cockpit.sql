@@ -151,3 +151,18 @@
     {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
     + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0)
 {%- endmacro %}
+
+{% macro media_in_path(channel_path) -%}
+    {#- How many media an engagement used, from its channel_path (fct_engagements: the channels of its transactions
+        in order, ' > ' between them, each channel at least once): the IVR and the agent leg of a call are one
+        voice medium, the bot and the agent parts of a chat one chat. The channels are those fct_transactions' test
+        allows (its `channel = case transaction_type ...` expression): a new channel must be added here too. -#}
+    {%- set media = [['ivr', 'voice'], ['chat'], ['sms'], ['faq'], ['form'], ['email']] -%}
+    {%- for channels in media %}
+    {% if not loop.first %}+ {% endif -%}
+    (case when {% for channel in channels -%}
+        {% if not loop.first %} or {% endif -%}
+        ({{ dbt.concat(["' > '", channel_path, "' > '"]) }}) like '% > {{ channel }} > %'
+    {%- endfor %} then 1 else 0 end)
+    {%- endfor %}
+{%- endmacro %}
