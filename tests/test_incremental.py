@@ -858,8 +858,15 @@ def test_a_corrected_survey_answer_is_matched_again(nightly_warehouse) -> None:
             " where response_id in (?, ?) order by response_id = ?",
             [response_id, other_id, other_id],
         ).fetchall()
+        # Answers the night could not change kept the row an earlier run built.
+        kept = con.execute(
+            "select count(*) filter (where _answers_load_seq < newest), count(*) filter (where _answers_load_seq ="
+            " newest) from intermediate.int_survey_answers_matched"
+            " cross join (select max(_answers_load_seq) as newest from intermediate.int_survey_answers_matched)"
+        ).fetchone()
     assert [row[:3] for row in rows][0] == (response_id, contact_id, int(score))
     assert rows[0][3] is not None and rows[0][3] == rows[1][3]
+    assert kept[0] > 0 and kept[1] > 0
 
 
 def test_customers_merged_by_a_correction_leave_no_rows_behind(nightly_warehouse) -> None:
