@@ -31,7 +31,15 @@ IDENTITY = [
 # When the run that computed a row started (int_identity_components, and the newest of a record's components in
 # int_records_customers) and the newest load it saw (int_records_customers): what a nightly run kept is older than
 # what it computed, so a full refresh differs there by design; every other column is compared.
-RUN_MARKERS = ("_computed_at", "_components_computed_at", "_newest_load_seq", "_records_computed_at")
+RUN_MARKERS = (
+    "_computed_at",
+    "_components_computed_at",
+    "_newest_load_seq",
+    "_records_computed_at",
+    # int_survey_answers_matched's watermarks (macros/incremental_survey_answers.sql).
+    "_answers_load_seq",
+    "_transactions_load_seq",
+)
 # Models whose _input_fingerprint hashes run markers (when their inputs were computed), so that a full refresh gives
 # other fingerprints for the same rows: compared without it.
 FINGERPRINTS_OF_RUN_MARKERS = ("dim_customer_identifiers",)
@@ -98,6 +106,25 @@ def _redeliver(landing: Path, export: str, column: str, values: tuple[str, str])
     row[column] = values[1] if row[column] == values[0] else values[0]
     _write_correction(first, "correction", header, row)
     return row[header[0]], row[column]
+
+
+def _correct_survey_answer(landing: Path) -> tuple[str, str, str, str]:
+    """The survey tool re-delivers an answer about a call with another score and the call of another answer (a
+    vendor fixing which call was surveyed): its match must move. Returns its response id, the new contact and score,
+    and the other answer's response id."""
+    for path in sorted((landing / "surveys").glob("*.csv")):
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            header, rows = list(reader.fieldnames or []), list(reader)
+        calls = [row for row in rows if row["contact_id"].startswith("CA")]
+        if len({row["contact_id"] for row in calls}) > 1:
+            break
+    row = calls[0]
+    other = next(candidate for candidate in calls[1:] if candidate["contact_id"] != row["contact_id"])
+    row["contact_id"] = other["contact_id"]
+    row["score"] = "1" if row["score"] != "1" else "2"
+    _write_correction(path, "correction", header, row)
+    return row["response_id"], row["contact_id"], row["score"], other["response_id"]
 
 
 def _link_two_customers(landing: Path) -> tuple[str, str]:
@@ -649,6 +676,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     reparented = _reparent_leg(landing)
     _write_correction(late_file, "late", late_header, late_parent)
     moved_message = _move_chat_message(landing)
+    corrected_answer = _correct_survey_answer(landing)
     reparented_within = _reparent_leg_within_its_customer(landing, {reparented[0], reparented[1], call[0]})
     revisited = _move_view_to_another_visitor(db, landing)
     faq_visitors = _mark_faq_visitors(db, [view[0], revisited[0]])
@@ -711,6 +739,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "reparented_within": reparented_within,
         "late_parent": (late_parent["call_id"], late_child),
         "moved_message": moved_message,
+        "corrected_answer": corrected_answer,
         "revisited": revisited,
         "faq_visitors": faq_visitors,
         "link": (linked_call, other_ref, keys_before_link),
@@ -768,6 +797,7 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
             "int_faq_visits_sessionized",
             "int_prediction_rows",
             "int_staffing_actuals",
+            "int_survey_answers_matched",
             "int_transactions_enriched",
         ]
     )
@@ -871,6 +901,27 @@ def test_a_re_delivered_row_replaces_the_earlier_one(nightly_warehouse) -> None:
         (resolved == "true", True)
     ]
     assert [(served, Path(file).name.endswith("_correction.csv")) for served, file in views] == [(vote, True)]
+
+
+def test_a_corrected_survey_answer_is_matched_again(nightly_warehouse) -> None:
+    # int_survey_answers_matched is incremental by answer: the re-delivered answer was matched again, to the contact
+    # it names now (the other answer's), with its new score. The equality with a full refresh is tested above.
+    response_id, contact_id, score, other_id = nightly_warehouse["corrected_answer"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        rows = con.execute(
+            "select response_id, contact_id, score, transaction_id from intermediate.int_survey_answers_matched"
+            " where response_id in (?, ?) order by response_id = ?",
+            [response_id, other_id, other_id],
+        ).fetchall()
+        # Answers the night could not change kept the row an earlier run built.
+        kept = con.execute(
+            "select count(*) filter (where _answers_load_seq < newest), count(*) filter (where _answers_load_seq ="
+            " newest) from intermediate.int_survey_answers_matched"
+            " cross join (select max(_answers_load_seq) as newest from intermediate.int_survey_answers_matched)"
+        ).fetchone()
+    assert [row[:3] for row in rows][0] == (response_id, contact_id, int(score))
+    assert rows[0][3] is not None and rows[0][3] == rows[1][3]
+    assert kept[0] > 0 and kept[1] > 0
 
 
 def test_customers_merged_by_a_correction_leave_no_rows_behind(nightly_warehouse) -> None:
