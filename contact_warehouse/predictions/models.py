@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import sklearn
-from sklearn.impute import SimpleImputer
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
@@ -42,12 +42,45 @@ class TaskResult:
     calibration: list[dict] = field(default_factory=list)
 
 
+class MedianImputer(TransformerMixin, BaseEstimator):
+    """scikit-learn's ``SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True,
+    copy=False)`` on a dense float matrix with NaN as the missing value, to the last bit: each missing value replaced
+    in place by its column's median over the training rows (0 for a column without any value), then one 0/1
+    column appended per feature that had a missing value in training, in feature order. The medians come from
+    ``np.median`` of each column's values (a partition) instead of SimpleImputer's ``np.ma.median`` (a sort of the
+    whole masked matrix): 0.04-0.14 s CPU instead of 0.32-0.44 in each 250,000-row fit at 120 days (issue 22,
+    DECISIONS.md "The prediction models' median imputation"). Both take the middle value, or the two middle
+    values' sum halved; tests/test_predictions_imputer.py compares them."""
+
+    def fit(self, X: np.ndarray, y: object = None) -> MedianImputer:
+        X = np.asarray(X, dtype=float)
+        missing = np.isnan(X)
+        self.n_features_in_ = X.shape[1]
+        self.statistics_ = np.zeros(X.shape[1])
+        self.indicator_features_ = np.flatnonzero(missing.any(axis=0))
+        for j in range(X.shape[1]):
+            column = X[:, j]
+            values = column[~missing[:, j]] if missing[:, j].any() else column
+            if len(values):
+                self.statistics_[j] = np.median(values)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if not X.flags.writeable:  # a read-only view of a frame (pandas' copy-on-write): imputed in a copy
+            X = X.copy()
+        missing = np.isnan(X)
+        if missing.any():
+            X[missing] = np.broadcast_to(self.statistics_, X.shape)[missing]
+        return np.hstack((X, missing[:, self.indicator_features_].astype(float)))
+
+
 def make_model() -> Pipeline:
     return Pipeline(
         [
-            # copy=False: impute and scale the matrix in place (the caller passes a fresh one, ``astype(float)``),
-            # not two more copies of it; at 2.9M training rows each is ~0.7 GiB (issue 22). Same values.
-            ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True, copy=False)),
+            # In place: impute and scale the matrix given (the caller passes a fresh one, ``astype(float)``), not
+            # two more copies of it; at 2.9M training rows each is ~0.7 GiB (issue 22). Same values.
+            ("impute", MedianImputer()),
             ("scale", StandardScaler(copy=False)),
             ("model", LogisticRegression(C=0.05, max_iter=2000)),
         ]
