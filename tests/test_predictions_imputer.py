@@ -65,3 +65,34 @@ def test_the_model_is_the_same_with_either_imputer() -> None:
     ours = make_model().fit(train.copy(), y)
     assert np.array_equal(ours[-1].coef_, theirs[-1].coef_)
     assert np.array_equal(ours.predict_proba(test.copy()), theirs.predict_proba(test.copy()))
+
+
+def test_the_fits_and_predictions_run_on_one_blas_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``held_out_predictions`` and ``score`` fit inside ``one_thread`` (issue 22: a second OpenBLAS thread only
+    spins on these small products); the limit is lifted after."""
+    from threadpoolctl import threadpool_info
+
+    from contact_warehouse.predictions import models
+
+    seen: list[int] = []
+
+    class Recording(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):  # noqa: N803 (scikit-learn's name)
+            seen.append(max(pool["num_threads"] for pool in threadpool_info()))
+            return super().fit(X, y, sample_weight)
+
+    def recording_model() -> Pipeline:
+        pipeline = make_model()
+        pipeline.steps[-1] = ("model", Recording(C=0.05, max_iter=2000))
+        return pipeline
+
+    monkeypatch.setattr(models, "make_model", recording_model)
+    threads = [pool["num_threads"] for pool in threadpool_info()]
+    train = _matrix(300, seed=8).assign(contacts_30d=lambda d: d["ties"].fillna(0))
+    train["label"] = train["complete"] > 0
+    train["label_known"] = True
+    train["snapshot_at"] = pd.Timestamp("2026-10-01")
+    models.held_out_predictions(train, train, ["complete", "some", "sparse"])
+    scored = models.score(train.assign(key="k", customer_key="c"), ["complete", "some"], 7, "key")
+    assert seen == [1, 1] and len(scored) == len(train)
+    assert [pool["num_threads"] for pool in threadpool_info()] == threads  # the limit is lifted after

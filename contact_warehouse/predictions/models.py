@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from .features import DAY
 
@@ -49,7 +50,7 @@ class MedianImputer(TransformerMixin, BaseEstimator):
     column appended per feature that had a missing value in training, in feature order. The medians come from
     ``np.median`` of each column's values (a partition) instead of SimpleImputer's ``np.ma.median`` (a sort of the
     whole masked matrix): 0.04-0.14 s CPU instead of 0.32-0.44 in each 250,000-row fit at 120 days (issue 22,
-    DECISIONS.md "The prediction models' median imputation"). Both take the middle value, or the two middle
+    DECISIONS.md "the median imputation without a masked sort"). Both take the middle value, or the two middle
     values' sum halved; tests/test_predictions_imputer.py compares them."""
 
     def fit(self, X: np.ndarray, y: object = None) -> MedianImputer:
@@ -73,6 +74,15 @@ class MedianImputer(TransformerMixin, BaseEstimator):
         if missing.any():
             X[missing] = np.broadcast_to(self.statistics_, X.shape)[missing]
         return np.hstack((X, missing[:, self.indicator_features_].astype(float)))
+
+
+def one_thread() -> threadpool_limits:
+    """BLAS and OpenMP on one thread for a fit and its predictions (a context manager). The fits are small
+    (at most ``prediction_training_rows_max`` rows of ~40 features, ~25 L-BFGS iterations): two OpenBLAS threads
+    spin on each of their small matrix products and cost twice the CPU seconds for the same result, and the night's
+    models run beside others on the same cores (issue 22, DECISIONS.md "the fits and their predictions on one
+    BLAS thread"): -2 to -3 s CPU a night, the probabilities equal but in their last digits."""
+    return threadpool_limits(limits=1)
 
 
 def make_model() -> Pipeline:
@@ -148,8 +158,9 @@ def held_out_predictions(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The evaluation rows' outcomes (0/1) and the probabilities of the model (``make_model`` unless given) and of
     the baseline, both trained on ``train``."""
-    model = (model or make_model()).fit(train[cols].astype(float), train["label"].astype(int))
-    p_model = model.predict_proba(test[cols].astype(float))[:, 1]
+    with one_thread():
+        model = (model or make_model()).fit(train[cols].astype(float), train["label"].astype(int))
+        p_model = model.predict_proba(test[cols].astype(float))[:, 1]
     return test["label"].to_numpy(dtype=int), p_model, Baseline().fit(train).predict(test)
 
 
@@ -240,9 +251,11 @@ def score(rows: pd.DataFrame, cols: list[str], horizon_days: int, key: str) -> p
     positives = int(known["label"].sum()) if len(known) else 0
     if current.empty or positives < MIN_POSITIVES or positives == len(known):
         return pd.DataFrame()
-    model = make_model().fit(known[cols].astype(float), known["label"].astype(int))
+    with one_thread():
+        model = make_model().fit(known[cols].astype(float), known["label"].astype(int))
+        probability = model.predict_proba(current[cols].astype(float))[:, 1]
     out = current[[key, "customer_key", *(["intent"] if "intent" in current else [])]].copy()
-    out["probability"] = model.predict_proba(current[cols].astype(float))[:, 1]
+    out["probability"] = probability
     out["baseline_probability"] = Baseline().fit(known).predict(current)
     out["is_frequent_contacter_30d"] = (current["contacts_30d"] >= BASELINE_CONTACTS).to_numpy()
     out["predicted_at"] = now
