@@ -176,7 +176,8 @@
     {#- What is left of a channel_path once every channel of engagement_media is taken out: '' when the path names
         only those channels. Each channel is first given its own separators (' > ivr >  > voice > '), so that one
         replace() takes out every occurrence of a channel, repeated ones included. -#}
-    {%- set ns = namespace(expression=dbt.concat(["' > '", "replace(" ~ channel_path ~ ", ' > ', ' >  > ')", "' > '"])) -%}
+    {%- set separated = "replace(" ~ channel_path ~ ", ' > ', ' >  > ')" -%}
+    {%- set ns = namespace(expression=dbt.concat(["' > '", separated, "' > '"])) -%}
     {%- for channels in engagement_media() -%}
         {%- for channel in channels -%}
             {%- set ns.expression = "replace(" ~ ns.expression ~ ", ' > " ~ channel ~ " > ', '')" -%}
