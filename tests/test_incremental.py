@@ -31,7 +31,15 @@ IDENTITY = [
 # When the run that computed a row started (int_identity_components, and the newest of a record's components in
 # int_records_customers) and the newest load it saw (int_records_customers): what a nightly run kept is older than
 # what it computed, so a full refresh differs there by design; every other column is compared.
-RUN_MARKERS = ("_computed_at", "_components_computed_at", "_newest_load_seq", "_records_computed_at")
+RUN_MARKERS = (
+    "_computed_at",
+    "_components_computed_at",
+    "_newest_load_seq",
+    "_records_computed_at",
+    # int_survey_answers_matched's watermarks (macros/incremental_survey_answers.sql).
+    "_answers_load_seq",
+    "_transactions_load_seq",
+)
 # Models whose _input_fingerprint hashes run markers (when their inputs were computed), so that a full refresh gives
 # other fingerprints for the same rows: compared without it.
 FINGERPRINTS_OF_RUN_MARKERS = ("dim_customer_identifiers",)
@@ -98,6 +106,25 @@ def _redeliver(landing: Path, export: str, column: str, values: tuple[str, str])
     row[column] = values[1] if row[column] == values[0] else values[0]
     _write_correction(first, "correction", header, row)
     return row[header[0]], row[column]
+
+
+def _correct_survey_answer(landing: Path) -> tuple[str, str, str, str]:
+    """The survey tool re-delivers an answer about a call with another score and the call of another answer (a
+    vendor fixing which call was surveyed): its match must move. Returns its response id, the new contact and score,
+    and the other answer's response id."""
+    for path in sorted((landing / "surveys").glob("*.csv")):
+        with path.open(newline="") as f:
+            reader = csv.DictReader(f)
+            header, rows = list(reader.fieldnames or []), list(reader)
+        calls = [row for row in rows if row["contact_id"].startswith("CA")]
+        if len({row["contact_id"] for row in calls}) > 1:
+            break
+    row = calls[0]
+    other = next(candidate for candidate in calls[1:] if candidate["contact_id"] != row["contact_id"])
+    row["contact_id"] = other["contact_id"]
+    row["score"] = "1" if row["score"] != "1" else "2"
+    _write_correction(path, "correction", header, row)
+    return row["response_id"], row["contact_id"], row["score"], other["response_id"]
 
 
 def _link_two_customers(landing: Path) -> tuple[str, str]:
@@ -241,6 +268,57 @@ def _move_view_to_another_visitor(db: Path, landing: Path) -> tuple[str, str, st
             _write_correction(path, "revisited", header, row)
             return view_id, visit_id, other_visitor
     raise AssertionError(f"view {view_id} is in no FAQ file")
+
+
+def _mark_faq_visitors(db: Path, touched_views: list[str]) -> dict:
+    """Before the nightly run: search_query set to MARK (read by no model downstream) on every view of the 20
+    visitors whose views ended first and of the visitors of ``touched_views`` (views the night re-delivers), their
+    values kept in main.original_search_query, to tell afterwards which visitors int_faq_visits_sessionized rebuilt."""
+    with duckdb.connect(str(db)) as con:
+        early = _first_column(
+            con,
+            "select visitor_key from intermediate.int_faq_visits_sessionized group by visitor_key"
+            " order by max(viewed_at), visitor_key limit 20",
+        )
+        touched = _first_column(
+            con,
+            "select distinct visitor_key from intermediate.int_faq_visits_sessionized where view_id in ?",
+            [touched_views],
+        )
+        con.execute(
+            "create table main.original_search_query as select view_id, search_query"
+            " from intermediate.int_faq_visits_sessionized where visitor_key in ?",
+            [early + touched],
+        )
+        con.execute(
+            "update intermediate.int_faq_visits_sessionized set search_query = ? where visitor_key in ?",
+            [MARK, early + touched],
+        )
+    return {"early": early, "touched": touched}
+
+
+def _unmark_faq_visitors(db: Path, marked: dict) -> dict:
+    """After the nightly run: the marks left on the early and on the touched visitors, then the original values back
+    (for the full-refresh comparison)."""
+    with duckdb.connect(str(db)) as con:
+
+        def marks(visitors: list[str]) -> int:
+            return con.execute(
+                "select count(*) from intermediate.int_faq_visits_sessionized"
+                " where search_query = ? and visitor_key in ?",
+                [MARK, visitors],
+            ).fetchone()[0]
+
+        result = {"early_marks": marks(marked["early"]), "touched_marks": marks(marked["touched"])}
+        con.execute(
+            "update intermediate.int_faq_visits_sessionized set search_query = original.search_query"
+            " from main.original_search_query as original"
+            " where int_faq_visits_sessionized.view_id = original.view_id"
+            " and int_faq_visits_sessionized.search_query = ?",
+            [MARK],
+        )
+        con.execute("drop table main.original_search_query")
+    return {**marked, **result}
 
 
 def _newest_customers_file(landing: Path) -> tuple[Path, list[str], list[dict[str, str]]]:
@@ -598,8 +676,10 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     reparented = _reparent_leg(landing)
     _write_correction(late_file, "late", late_header, late_parent)
     moved_message = _move_chat_message(landing)
+    corrected_answer = _correct_survey_answer(landing)
     reparented_within = _reparent_leg_within_its_customer(landing, {reparented[0], reparented[1], call[0]})
     revisited = _move_view_to_another_visitor(db, landing)
+    faq_visitors = _mark_faq_visitors(db, [view[0], revisited[0]])
     linked_call, other_ref = _link_two_customers(landing)
     keys_before_link = _customer_keys(db, linked_call, other_ref)
     unblocked_refs, unblocked_records = _unblock_candidate(db)
@@ -634,6 +714,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         ).fetchone()
 
     marked.update(_unmark(db, marked))
+    faq_visitors = _unmark_faq_visitors(db, faq_visitors)
     with duckdb.connect(str(db), read_only=True) as con:
         now = _open_windows(con)
     # Engagements whose window ended during the new day while their customer's inputs did not change.
@@ -659,7 +740,9 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "reparented_within": reparented_within,
         "late_parent": (late_parent["call_id"], late_child),
         "moved_message": moved_message,
+        "corrected_answer": corrected_answer,
         "revisited": revisited,
+        "faq_visitors": faq_visitors,
         "link": (linked_call, other_ref, keys_before_link),
         "split": (keys_before_split, keys_after_split),
         "stale_identifiers": (stale_identifiers, stale_left),
@@ -713,8 +796,10 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
             *HIERARCHY_BY_CUSTOMER,
             *IDENTITY,
             "dim_customer_identifiers",
+            "int_faq_visits_sessionized",
             "int_prediction_rows",
             "int_staffing_actuals",
+            "int_survey_answers_matched",
             "int_transactions_enriched",
             "mart_ivr_calls",
         ]
@@ -819,6 +904,27 @@ def test_a_re_delivered_row_replaces_the_earlier_one(nightly_warehouse) -> None:
         (resolved == "true", True)
     ]
     assert [(served, Path(file).name.endswith("_correction.csv")) for served, file in views] == [(vote, True)]
+
+
+def test_a_corrected_survey_answer_is_matched_again(nightly_warehouse) -> None:
+    # int_survey_answers_matched is incremental by answer: the re-delivered answer was matched again, to the contact
+    # it names now (the other answer's), with its new score. The equality with a full refresh is tested above.
+    response_id, contact_id, score, other_id = nightly_warehouse["corrected_answer"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        rows = con.execute(
+            "select response_id, contact_id, score, transaction_id from intermediate.int_survey_answers_matched"
+            " where response_id in (?, ?) order by response_id = ?",
+            [response_id, other_id, other_id],
+        ).fetchall()
+        # Answers the night could not change kept the row an earlier run built.
+        kept = con.execute(
+            "select count(*) filter (where _answers_load_seq < newest), count(*) filter (where _answers_load_seq ="
+            " newest) from intermediate.int_survey_answers_matched"
+            " cross join (select max(_answers_load_seq) as newest from intermediate.int_survey_answers_matched)"
+        ).fetchone()
+    assert [row[:3] for row in rows][0] == (response_id, contact_id, int(score))
+    assert rows[0][3] is not None and rows[0][3] == rows[1][3]
+    assert kept[0] > 0 and kept[1] > 0
 
 
 def test_customers_merged_by_a_correction_leave_no_rows_behind(nightly_warehouse) -> None:
@@ -964,6 +1070,15 @@ def test_a_faq_view_moved_to_another_visitor_leaves_its_visit(nightly_warehouse)
     assert sorted(visits) == sorted({f"faq:{visit_id}", f"faq:{now[0]}"})
 
 
+def test_faq_visits_are_rebuilt_by_visitor(nightly_warehouse) -> None:
+    """int_faq_visits_sessionized rebuilt the visitors of the night's views (a re-delivered view, a view moved to
+    another visitor: its earlier visitor too) and kept the rows of the visitors the night did not touch."""
+    marked = nightly_warehouse["faq_visitors"]
+    assert marked["touched"]
+    assert marked["touched_marks"] == 0
+    assert marked["early_marks"] > 0
+
+
 def test_a_changed_setting_rebuilds_every_transaction(nightly_warehouse, tmp_path: Path) -> None:
     """A setting the union reads (session_gap_minutes groups the FAQ views into visits) changes transactions that no
     new row names: the nightly run sees it in _global_inputs and rebuilds every row, equal to a full refresh with the
@@ -980,6 +1095,7 @@ def test_a_changed_setting_rebuilds_every_transaction(nightly_warehouse, tmp_pat
         con.execute(f"attach '{full}' as full_refresh (read_only)")
         con.execute(f"attach '{nightly_warehouse['db']}' as before (read_only)")
         differences = _differences(con, "int_transactions_enriched")
+        assert _differences(con, "int_faq_visits_sessionized") == (0, 0)
         # No gap: every view is a visit of its own, so the visits of several views split.
         regrouped = con.execute(
             "select count(*) from (select transaction_id from intermediate.int_transactions_enriched"

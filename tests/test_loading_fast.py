@@ -4,17 +4,18 @@ same rows, lines, enriched columns, quarantine and repeated keys; and a file it 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from contact_warehouse.loading import csv_stage
 from contact_warehouse.loading.csv_fast import plain_csv
-from contact_warehouse.loading.loader import connect_for_loading, load_export
 from contact_warehouse.loading.scan import RefusedFileError
 from contact_warehouse.loading.sources import EXPORTS, EXPORTS_BY_NAME
+from tests.loading_paths import contents, load
 from tests.small_landing import write_landing
+
+CSV_TABLES = [e.main_table.name for e in EXPORTS if e.format == "csv"]
 
 CALLS_HEADER = ",".join(EXPORTS_BY_NAME["calls"].main_table.column_names)
 # Rows the value checks quarantine (unparseable and future timestamps, a negative duration, a missing key), a
@@ -42,45 +43,6 @@ def _landing(folder: Path) -> Path:
     return folder
 
 
-def _load(warehouse: Path, landing: Path) -> Callable[[str], list[tuple]]:
-    warehouse.parent.mkdir(parents=True)
-    con = connect_for_loading(warehouse)
-    try:
-        for export in EXPORTS:
-            load_export(con, export.name, landing)
-    finally:
-        con.close()
-
-    def query(sql: str) -> list[tuple]:
-        con = connect_for_loading(warehouse)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-
-    return query
-
-
-def _contents(query: Callable[[str], list[tuple]]) -> dict[str, list[tuple]]:
-    """Everything a load writes, without what differs between two runs (load ids and times)."""
-    tables = [e.main_table.name for e in EXPORTS if e.format == "csv"]
-    out = {
-        table: query(f"select * exclude (_load_id, _loaded_at) from raw.{table} order by _source_file, _source_line")
-        for table in tables
-    }
-    out["quarantine"] = query(
-        # The reason of a future timestamp names the load time: the same in both runs once masked.
-        "select * exclude (load_id, quarantined_at) replace (regexp_replace(reason, 'load time [0-9: -]+', 'T') as "
-        "reason) from raw._quarantine order by file_path, line, field"
-    )
-    out["duplicates"] = query("select * exclude (load_id, loaded_at) from raw._duplicate_keys order by file_path")
-    out["ledger"] = query(
-        "select export, file_path, rows_read, rows_loaded, rows_rejected, rows_duplicate, status, message "
-        "from raw._load_ledger order by file_path"
-    )
-    return out
-
-
 def test_the_fast_path_loads_what_the_record_by_record_path_loads(tmp_path: Path, monkeypatch) -> None:
     landing = _landing(tmp_path / "landing")
     monkeypatch.setenv("CONTACT_WAREHOUSE_LAKE", "off")
@@ -94,11 +56,11 @@ def test_the_fast_path_loads_what_the_record_by_record_path_loads(tmp_path: Path
         return result
 
     monkeypatch.setattr(csv_stage, "plain_csv", counting)
-    fast = _contents(_load(tmp_path / "fast" / "warehouse.duckdb", landing))
+    fast = contents(load(tmp_path / "fast" / "warehouse.duckdb", landing, EXPORTS), CSV_TABLES)
     # Every canonical CSV of the landing qualifies (the SMS and survey files have no quotes either).
     assert sorted(taken) == sorted(p.name for p in landing.glob("*/*.csv*"))
     monkeypatch.setattr(csv_stage, "plain_csv", lambda path, origin, table: None)
-    slow = _contents(_load(tmp_path / "slow" / "warehouse.duckdb", landing))
+    slow = contents(load(tmp_path / "slow" / "warehouse.duckdb", landing, EXPORTS), CSV_TABLES)
     assert len(fast["quarantine"]) >= 5 and fast["duplicates"]  # the comparison covers rejections and repeats
     for name in slow:
         assert fast[name] == slow[name], name

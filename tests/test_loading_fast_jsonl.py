@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from contact_warehouse.loading import scan
-from contact_warehouse.loading.loader import connect_for_loading, load_export
 from contact_warehouse.loading.sources import EXPORTS, EXPORTS_BY_NAME
+from tests.loading_paths import contents, load
 from tests.small_landing import CHATS, write_landing
 from tests.test_tickets_loading import ticket
 
 JSONL_EXPORTS = [e for e in EXPORTS if e.format == "jsonl"]
+JSONL_TABLES = [table.name for export in JSONL_EXPORTS for table in export.tables]
 
 
 def _lines(*docs) -> list[str]:
@@ -58,44 +58,6 @@ def _landing(folder: Path) -> Path:
     return folder
 
 
-def _load(warehouse: Path, landing: Path) -> Callable[[str], list[tuple]]:
-    warehouse.parent.mkdir(parents=True)
-    con = connect_for_loading(warehouse)
-    try:
-        for export in JSONL_EXPORTS:
-            load_export(con, export.name, landing)
-    finally:
-        con.close()
-
-    def query(sql: str) -> list[tuple]:
-        con = connect_for_loading(warehouse)
-        try:
-            return con.execute(sql).fetchall()
-        finally:
-            con.close()
-
-    return query
-
-
-def _contents(query: Callable[[str], list[tuple]]) -> dict[str, list[tuple]]:
-    """Everything a load writes, without what differs between two runs (load ids and times)."""
-    out = {
-        table.name: query(f"select * exclude (_load_id, _loaded_at) from raw.{table.name} order by all")
-        for export in JSONL_EXPORTS
-        for table in export.tables
-    }
-    out["quarantine"] = query(
-        "select * exclude (load_id, quarantined_at) replace (regexp_replace(reason, 'load time [0-9: -]+', 'T') as "
-        "reason) from raw._quarantine order by file_path, line, field"
-    )
-    out["duplicates"] = query("select * exclude (load_id, loaded_at) from raw._duplicate_keys order by all")
-    out["ledger"] = query(
-        "select export, file_path, rows_read, rows_loaded, rows_rejected, rows_duplicate, status, message "
-        "from raw._load_ledger order by file_path"
-    )
-    return out
-
-
 def test_the_fast_path_loads_what_the_line_by_line_path_loads(tmp_path: Path, monkeypatch) -> None:
     landing = _landing(tmp_path / "landing")
     monkeypatch.setenv("CONTACT_WAREHOUSE_LAKE", "off")
@@ -110,7 +72,7 @@ def test_the_fast_path_loads_what_the_line_by_line_path_loads(tmp_path: Path, mo
         return result
 
     monkeypatch.setattr(scan, "plain_jsonl", counting)
-    fast = _contents(_load(tmp_path / "fast" / "warehouse.duckdb", landing))
+    fast = contents(load(tmp_path / "fast" / "warehouse.duckdb", landing, JSONL_EXPORTS), JSONL_TABLES)
     assert sorted(taken) == [
         "chat_2026-10-05.jsonl",
         "chat_2026-10-06.jsonl",
@@ -118,7 +80,7 @@ def test_the_fast_path_loads_what_the_line_by_line_path_loads(tmp_path: Path, mo
         "tickets_2026-10-06.jsonl.gz",
     ]
     monkeypatch.setattr(scan, "plain_jsonl", lambda path, limit: None)
-    slow = _contents(_load(tmp_path / "slow" / "warehouse.duckdb", landing))
+    slow = contents(load(tmp_path / "slow" / "warehouse.duckdb", landing, JSONL_EXPORTS), JSONL_TABLES)
     # The comparison covers rejections (invalid JSON, a non-object, bad values, a missing key) and repeats.
     assert len(fast["quarantine"]) >= 6 and fast["duplicates"]
     assert {row[3] for row in fast["ledger"]} >= {2, 3}  # rows loaded per file: blank lines are not records

@@ -151,3 +151,36 @@
     {{ seconds_between('answered_at', 'coalesce(ended_at, answered_at)') }}
     + coalesce(hold_seconds, 0) + coalesce(wrap_seconds, 0)
 {%- endmacro %}
+
+{% macro engagement_media() -%}
+    {#- The media an engagement's channels belong to: the IVR and the agent leg of a call are one voice medium, the
+        bot and the agent parts of a chat one chat. The channels are those fct_transactions' test allows (its
+        `channel = case transaction_type ...` expression); fct_engagements' test `channels_outside_media` fails on a
+        channel_path naming any other, so a new channel cannot be miscounted here without a failing test. -#}
+    {{ return([['ivr', 'voice'], ['chat'], ['sms'], ['faq'], ['form'], ['email']]) }}
+{%- endmacro %}
+
+{% macro media_in_path(channel_path) -%}
+    {#- How many media an engagement used, from its channel_path (fct_engagements: the channels of its transactions
+        in order, ' > ' between them, each channel at least once), by engagement_media. -#}
+    {%- for channels in engagement_media() %}
+    {% if not loop.first %}+ {% endif -%}
+    (case when {% for channel in channels -%}
+        {% if not loop.first %} or {% endif -%}
+        ({{ dbt.concat(["' > '", channel_path, "' > '"]) }}) like '% > {{ channel }} > %'
+    {%- endfor %} then 1 else 0 end)
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro channels_outside_media(channel_path) -%}
+    {#- What is left of a channel_path once every channel of engagement_media is taken out: '' when the path names
+        only those channels. Each channel is first given its own separators (' > ivr >  > voice > '), so that one
+        replace() takes out every occurrence of a channel, repeated ones included. -#}
+    {%- set ns = namespace(expression=dbt.concat(["' > '", "replace(" ~ channel_path ~ ", ' > ', ' >  > ')", "' > '"])) -%}
+    {%- for channels in engagement_media() -%}
+        {%- for channel in channels -%}
+            {%- set ns.expression = "replace(" ~ ns.expression ~ ", ' > " ~ channel ~ " > ', '')" -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ ns.expression }}
+{%- endmacro %}

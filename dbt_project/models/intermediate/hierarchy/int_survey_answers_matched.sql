@@ -7,13 +7,31 @@
 -- scale: good is satisfied in the top-two box, bad is not); an offered rating the requester never gave is no answer
 -- (DECISIONS.md "Ticket ratings are CSAT answers"). It is dated when given and rates the ticket's last request
 -- before it.
+-- Incremental by answer (macros/incremental_survey_answers.sql): a nightly run matches again only the answers whose
+-- source row was loaded again, whose contact's transactions changed, or whose matched customer changed.
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_survey_answers_to_rematch() }}",
+) }}
 with survey_tool as (
     select response_id, survey_type, channel, contact_id, responded_at, score, 'survey_tool' as answer_source
     from {{ ref('stg_phone_system__survey_answers') }}
+    {{ survey_answers_without_rows('response_id') }}
+),
+
+rated_conversations as (
+    select conversation_id, closed_at, created_at, rating
+    from {{ ref('stg_chat__conversations') }}
+    where rating is not null
+    {%- if is_incremental() %}
+        and 'chat_rating:' || conversation_id not in (select response_id from {{ this }})
+    {%- endif %}
 ),
 
 last_messages as (
-    {{ chat_last_messages() }}
+    {{ chat_last_messages('select conversation_id from rated_conversations' if is_incremental() else none) }}
 ),
 
 chat_ratings as (
@@ -25,9 +43,8 @@ chat_ratings as (
         coalesce(conversations.closed_at, last_messages.last_message_at, conversations.created_at) as responded_at,
         conversations.rating as score,
         'chat_rating' as answer_source
-    from {{ ref('stg_chat__conversations') }} as conversations
+    from rated_conversations as conversations
     left join last_messages on conversations.conversation_id = last_messages.conversation_id
-    where conversations.rating is not null
 ),
 
 ticket_ratings as (
@@ -41,6 +58,9 @@ ticket_ratings as (
         'ticket_rating' as answer_source
     from {{ ref('stg_tickets__tickets') }}
     where satisfaction_score in ('good', 'bad')
+    {%- if is_incremental() %}
+        and 'ticket_rating:' || ticket_id not in (select response_id from {{ this }})
+    {%- endif %}
 ),
 
 surveys as (
@@ -49,10 +69,6 @@ surveys as (
     select * from chat_ratings
     union all
     select * from ticket_ratings
-),
-
-transactions as (
-    select * from {{ ref('int_interactions_sessionized') }}
 ),
 
 legs as (
@@ -69,18 +85,31 @@ rated_contacts as (
     select 'chat:' || contact_id as contact_id from surveys
 ),
 
+transactions as (
+    select
+        transaction_id, interaction_id, transaction_type, source_id, contact_id, started_at, ended_at, customer_key
+    from {{ ref('int_interactions_sessionized') }}
+    {%- if is_incremental() %}
+    -- On a nightly run, only the transactions the answers being matched can name: their calls' and chats'
+    -- (rated_contacts), their text threads' and tickets' (by source id).
+    where contact_id in (select contact_id from rated_contacts) or source_id in (select contact_id from surveys)
+    {%- endif %}
+),
+
 last_transactions as (
     select
         contact_id,
         transaction_id,
         interaction_id,
+        customer_key,
         row_number() over (partition by contact_id order by ended_at desc, transaction_id desc) as recency_rank
     from transactions
     where contact_id in (select contact_id from rated_contacts)
 ),
 
 call_matches as (
-    select surveys.response_id, transactions.transaction_id, transactions.interaction_id, 1 as match_priority
+    select surveys.response_id, transactions.transaction_id, transactions.interaction_id, 1 as match_priority,
+        transactions.customer_key
     from surveys
     inner join legs on surveys.contact_id = legs.call_id
     inner join last_transactions as transactions
@@ -88,7 +117,8 @@ call_matches as (
 ),
 
 chat_matches as (
-    select surveys.response_id, transactions.transaction_id, transactions.interaction_id, 2 as match_priority
+    select surveys.response_id, transactions.transaction_id, transactions.interaction_id, 2 as match_priority,
+        transactions.customer_key
     from surveys
     inner join last_transactions as transactions
         on transactions.contact_id = 'chat:' || surveys.contact_id and transactions.recency_rank = 1
@@ -99,6 +129,7 @@ sms_candidates as (
         surveys.response_id,
         transactions.transaction_id,
         transactions.interaction_id,
+        transactions.customer_key,
         row_number() over (
             partition by surveys.response_id order by transactions.started_at desc, transactions.transaction_id desc
         ) as candidate_rank
@@ -115,6 +146,7 @@ ticket_candidates as (
         surveys.response_id,
         transactions.transaction_id,
         transactions.interaction_id,
+        transactions.customer_key,
         row_number() over (
             partition by surveys.response_id order by transactions.started_at desc, transactions.transaction_id desc
         ) as candidate_rank
@@ -130,11 +162,11 @@ matches as (
     select * from call_matches
     union all select * from chat_matches
     union all
-    select response_id, transaction_id, interaction_id, 4 as match_priority
+    select response_id, transaction_id, interaction_id, 4 as match_priority, customer_key
     from ticket_candidates
     where candidate_rank = 1
     union all
-    select response_id, transaction_id, interaction_id, 3 as match_priority
+    select response_id, transaction_id, interaction_id, 3 as match_priority, customer_key
     from sms_candidates
     where candidate_rank = 1
 ),
@@ -155,6 +187,10 @@ select
     surveys.score,
     surveys.answer_source,
     best_match.transaction_id,
-    best_match.interaction_id
+    best_match.interaction_id,
+    best_match.customer_key as _matched_customer_key,
+    fingerprints.input_fingerprint as _matched_fingerprint,
+    {{ survey_answers_watermarks() }}
 from surveys
 left join best_match on surveys.response_id = best_match.response_id and best_match.match_rank = 1
+left join {{ ref('int_customer_fingerprints') }} as fingerprints on best_match.customer_key = fingerprints.customer_key

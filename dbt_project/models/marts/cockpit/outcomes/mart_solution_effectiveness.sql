@@ -2,25 +2,16 @@
 -- changing channel, and a priority that weights the rest by the intent's value_weight, to rank what to fix
 -- first (docs/domain.md section 5). Channels are compared as media: the IVR and the agent leg of a call are one
 -- voice contact, the bot and agent parts of a chat one chat (DECISIONS.md).
-with media as (
-    select
-        interactions.engagement_id,
-        count(distinct case when transactions.channel in ('ivr', 'voice') then 'voice' else transactions.channel end)
-            as media_count
-    from {{ ref('fct_transactions') }} as transactions
-    inner join {{ ref('fct_interactions') }} as interactions
-        on transactions.interaction_id = interactions.interaction_id
-    group by interactions.engagement_id
-),
-
-engagements as (
+-- The media of an engagement are read from its channel_path, which names every channel of its transactions
+-- (macro media_in_path): reading the transactions and interactions of the whole history for them made most of this
+-- model's nightly cost (DECISIONS.md "mart_solution_effectiveness counts media from the channel path").
+with engagements as (
     select
         engagements.*,
         case when engagements.first_channel in ('ivr', 'voice') then 'voice' else engagements.first_channel end
             as starting_medium,
-        media.media_count
+        {{ media_in_path('engagements.channel_path') }} as media_count
     from {{ ref('fct_engagements') }} as engagements
-    inner join media on engagements.engagement_id = media.engagement_id
     where engagements.is_resolved or engagements.is_window_complete
 ),
 
