@@ -695,6 +695,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
             "stg_phone_system__calls",
             "stg_help_center__faq_views",
             "dim_customer_identifiers",
+            "mart_ivr_calls",
             *IDENTITY,
             *HIERARCHY_BY_CUSTOMER,
         )
@@ -788,7 +789,8 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
     # fingerprint, tests/test_predictions_incremental.py) and the staffing actuals (by interval,
     # tests/test_staffing_actuals_incremental.py).
     # int_transactions_enriched is incremental by unit (macros/incremental_transactions.sql), dim_customer_identifiers
-    # by customer on its records (int_customer_identity_fingerprints).
+    # by customer on its records (int_customer_identity_fingerprints), mart_ivr_calls by customer on its transactions
+    # and its calls' IVR events (macros/incremental_ivr.sql).
     assert models == sorted(
         [
             *HIERARCHY_BY_CUSTOMER,
@@ -799,10 +801,11 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
             "int_staffing_actuals",
             "int_survey_answers_matched",
             "int_transactions_enriched",
+            "mart_ivr_calls",
         ]
     )
     # The nightly run built only the customers whose fingerprint has no rows in the model.
-    for name in [*HIERARCHY_BY_CUSTOMER, "dim_customer_identifiers"]:
+    for name in [*HIERARCHY_BY_CUSTOMER, "dim_customer_identifiers", "mart_ivr_calls"]:
         assert "left join (select distinct customer_key from" in nightly_warehouse["compiled"][name]
 
 
@@ -953,6 +956,21 @@ def test_a_corrected_event_replaces_the_earlier_one_in_fct_events(nightly_wareho
             [call_id],
         ).fetchall()
     assert details == [(node,)]
+
+
+def test_a_corrected_ivr_node_rebuilds_its_call_in_mart_ivr_calls(nightly_warehouse) -> None:
+    """mart_ivr_calls is incremental by customer: a corrected node changes the call's path, not necessarily its
+    transaction, so the pre-hook also rebuilds the customers of calls with IVR events of a later load."""
+    call_id, node = nightly_warehouse["ivr_event"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        path, expected = con.execute(
+            "select node_path, (select string_agg(node, ' > ' order by seq) from staging.stg_phone_system__ivr_events"
+            " where call_id = ? and event_type = 'menu_enter' and node is not null)"
+            " from marts.mart_ivr_calls where call_id = ?",
+            [call_id, call_id],
+        ).fetchone()
+    assert node in path.split(" > ")
+    assert path == expected
 
 
 def test_a_text_moved_to_another_thread_leaves_its_old_transaction_in_fct_events(nightly_warehouse) -> None:
