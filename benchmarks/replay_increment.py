@@ -81,8 +81,11 @@ def main(argv: list[str]) -> int:
     load = os.getloadavg()
     began, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     with (scratch / "increment.log").open("w") as log:
+        # A script file, not `python -c`: an import in the expectation steps ends a `-c` process (SystemExit 0).
+        script = scratch / "replay_child.py"
+        script.write_text(CHILD)
         child = subprocess.run(
-            [sys.executable, "-c", CHILD, str(out), prof], env=env, stdout=subprocess.PIPE, stderr=log
+            [sys.executable, str(script), str(out), prof], env=env, stdout=subprocess.PIPE, stderr=log
         )
     wall, after = time.perf_counter() - began, resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
