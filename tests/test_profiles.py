@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 from pathlib import Path
 
@@ -374,3 +375,23 @@ def test_yes_no_codes_stay_text(tmp_path: Path) -> None:
     text = BASE.replace("score: score", "score: {from: score, map: {yes: 10, no: 0, Y: 9, 007: 7}}")
     spec = load_profile(write_profile(tmp_path, "codes", text)).mappings["surveys"].columns["score"]
     assert spec.value_map == {"yes": "10", "no": "0", "Y": "9", "007": "7"}
+
+
+def test_discover_profiles_parses_a_file_again_only_when_it_changed(tmp_path: Path) -> None:
+    """A nightly run asks for the profiles twice per export: an unchanged file is not parsed again, a rewritten one is
+    (same size and modification time included: its change time differs), and an invalid one still raises."""
+    folder = tmp_path / "profiles"
+    folder.mkdir()
+    path = write_profile(folder, "small", SMALL_PROFILE)
+    first = discover_profiles(folder)
+    assert discover_profiles(folder)[0] is first[0]
+    status = path.stat()
+    path.write_text(SMALL_PROFILE.replace("Europe/Paris", "Europe/Malta"), encoding="utf-8")
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    again = discover_profiles(folder)
+    assert again[0] is not first[0] and again[0].timezone != first[0].timezone
+    path.write_text("header_row: [not, a, number\n", encoding="utf-8")
+    with pytest.raises(ProfileError):
+        discover_profiles(folder)
+    with pytest.raises(ProfileError):
+        discover_profiles(folder)
