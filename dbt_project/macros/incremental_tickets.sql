@@ -3,8 +3,8 @@
     staging rows (its row, comments and status changes), and the timings also on the business calendar and the
     schedules (tickets_timed_global_inputs) and, for a ticket still unanswered and unsolved, on the data's end. Each
     model stores on every row the newest ticket load it was built from (_newest_load_seq): the next night's watermark.
-    The pre-hook deletes the rows of every ticket a night can change; the model then builds the tickets that have no
-    rows (which also repairs a run that failed between the delete and the append). -#}
+    The pre-hook deletes the rows of every ticket a night can change; the model then builds the current tickets that
+    have no rows (which also repairs a run that failed between the delete and the append). -#}
 
 {% macro tickets_newest_load() -%}
 {#- The newest load of the ticket staging rows the models are built from (_newest_load_seq). -#}
@@ -52,14 +52,15 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro tickets_to_build() -%}
-{#- The model's first CTE (with its comma) on an incremental run: the tickets changed since the watermark that have
-    no rows (the pre-hook deleted them; the watermark read after it is the same or older, so the set covers them). -#}
+{% macro tickets_to_build(current) -%}
+{#- The model's first CTE (with its comma) on an incremental run: the current tickets (those of the relation
+    `current`) that have no rows, the pre-hook having deleted those a night can change. Read by ticket id alone (no
+    watermark), it also repairs a run that failed between the delete and the append. -#}
     {%- if is_incremental() %}
 tickets_to_build as (
-    {{ tickets_changed_since(tickets_watermark()) }}
+    select distinct ticket_id from {{ current }}
     except
-    select ticket_id from {{ this }}
+    select distinct ticket_id from {{ this }}
 ),
     {%- endif %}
 {%- endmacro %}

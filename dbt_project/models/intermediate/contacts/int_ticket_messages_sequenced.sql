@@ -14,7 +14,7 @@
     on_schema_change='fail',
     pre_hook="{{ delete_changed_tickets() }}",
 ) }}
-with {{ tickets_to_build() }}
+with {{ tickets_to_build(ref('stg_tickets__messages')) }}
 messages as (
     select * from {{ ref('stg_tickets__messages') }}
     {{ only_tickets_to_build('ticket_id') }}

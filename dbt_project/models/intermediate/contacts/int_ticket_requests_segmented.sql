@@ -17,7 +17,9 @@
     on_schema_change='fail',
     pre_hook="{{ delete_changed_tickets() }}",
 ) }}
-with {{ tickets_to_build() }}
+-- A ticket whose comments are all notes or automatic messages has no request and no rows: it is built again every
+-- night (a handful, each a few rows).
+with {{ tickets_to_build(ref('int_ticket_messages_sequenced')) }}
 messages as (
     select * from {{ ref('int_ticket_messages_sequenced') }}
     {{ only_tickets_to_build('ticket_id') }}

@@ -21,14 +21,7 @@
         '_global_inputs <> ' ~ tickets_timed_global_inputs()
         ~ ' or (first_reply_at is null and history_exported and solved_at is null)') }}",
 ) }}
-with
-{%- if is_incremental() %}
-tickets_to_build as (
-    select ticket_id from {{ ref('stg_tickets__tickets') }}
-    except
-    select ticket_id from {{ this }}
-),
-{%- endif %}
+with {{ tickets_to_build(ref('stg_tickets__tickets')) }}
 
 tickets as (
     select * from {{ ref('stg_tickets__tickets') }}
