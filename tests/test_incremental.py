@@ -8,6 +8,7 @@ import csv
 import json
 import re
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -43,6 +44,9 @@ RUN_MARKERS = (
 # Models whose _input_fingerprint hashes run markers (when their inputs were computed), so that a full refresh gives
 # other fingerprints for the same rows: compared without it.
 FINGERPRINTS_OF_RUN_MARKERS = ("dim_customer_identifiers",)
+
+# Incremental by ticket (macros/incremental_tickets.sql).
+TICKETS_BY_TICKET = ["int_ticket_messages_sequenced", "int_ticket_requests_segmented", "int_tickets_timed"]
 
 HIERARCHY_BY_CUSTOMER = [
     "fct_engagements",
@@ -204,6 +208,48 @@ def _move_chat_message(landing: Path) -> tuple[str, str]:
     moved = first.with_name(f"{first.stem}_moved.jsonl")
     moved.write_text("".join(json.dumps(c) + "\n" for c in (source, target)))
     return message["id"], target["id"]
+
+
+def _solve_a_ticket(landing: Path) -> tuple[str, str, str]:
+    """A re-export of an unsolved ticket of the history, delivered in the night: an agent now replied and solved it
+    (a new public comment, a status change to solved, status solved), as a help desk re-exports a ticket that changed.
+    Preferably one still unanswered (its unanswered time ran to the data's end). A ticket the new day's file carries
+    too is not taken (that file loads after the re-export, by name, and would undo it). Returns the ticket, the new
+    comment and its time."""
+    files = sorted((landing / "tickets").glob("*.jsonl"))
+    history, new_day = files[:-1], files[-1]
+    later = {ticket["id"] for ticket in _json_lines(new_day)}
+    tickets = {}
+    for path in history:
+        for ticket in _json_lines(path):
+            tickets[ticket["id"]] = (path, ticket)
+    open_tickets = [
+        (path, ticket)
+        for path, ticket in tickets.values()
+        if ticket["id"] not in later and ticket["status"] not in ("solved", "closed") and ticket["comments"]
+    ]
+
+    def unanswered(ticket: dict) -> bool:
+        return not any(c["author_role"] == "agent" and c["public"] for c in ticket["comments"])
+
+    path, ticket = sorted(open_tickets, key=lambda pair: not unanswered(pair[1]))[0]
+    last = max([c["created_at"] for c in ticket["comments"]] + [c["created_at"] for c in ticket["status_changes"]])
+    replied = (datetime.fromisoformat(last.replace("Z", "+00:00")) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    comment = {
+        "id": "TCsolvedbycorrection",
+        "author_role": "agent",
+        "author_id": ticket["assignee_id"] or "A001",
+        "public": True,
+        "body": "This is fixed now.",
+        "created_at": replied,
+    }
+    ticket["comments"].append(comment)
+    ticket["status_changes"].append(
+        {"created_at": replied, "author_role": "agent", "previous_value": ticket["status"], "value": "solved"}
+    )
+    ticket.update(status="solved", solved_at=replied, updated_at=replied)
+    path.with_name(f"{path.stem}_solved.jsonl").write_text(json.dumps(ticket) + "\n")
+    return ticket["id"], comment["id"], replied
 
 
 def _json_lines(path: Path) -> list[dict]:
@@ -677,6 +723,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
     _write_correction(late_file, "late", late_header, late_parent)
     moved_message = _move_chat_message(landing)
     corrected_answer = _correct_survey_answer(landing)
+    solved_ticket = _solve_a_ticket(landing)
     reparented_within = _reparent_leg_within_its_customer(landing, {reparented[0], reparented[1], call[0]})
     revisited = _move_view_to_another_visitor(db, landing)
     faq_visitors = _mark_faq_visitors(db, [view[0], revisited[0]])
@@ -741,6 +788,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "late_parent": (late_parent["call_id"], late_child),
         "moved_message": moved_message,
         "corrected_answer": corrected_answer,
+        "solved_ticket": solved_ticket,
         "revisited": revisited,
         "faq_visitors": faq_visitors,
         "link": (linked_call, other_ref, keys_before_link),
@@ -802,6 +850,7 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
             "int_survey_answers_matched",
             "int_transactions_enriched",
             "mart_ivr_calls",
+            *TICKETS_BY_TICKET,
         ]
     )
     # The nightly run built only the customers whose fingerprint has no rows in the model.
@@ -1050,6 +1099,38 @@ def test_a_chat_message_moved_to_another_conversation_leaves_its_old_one(nightly
         )
     assert len(transactions) == 1
     assert transactions[0].endswith(f":{conversation}")
+
+
+def test_a_re_exported_ticket_is_rebuilt_and_the_others_kept(nightly_warehouse) -> None:
+    """The ticket re-exported solved, with a new agent reply, is rebuilt in the three models incremental by ticket (its
+    equality with a full refresh is test_incremental_run_equals_a_full_refresh), and the tickets the night did not
+    touch are kept."""
+    ticket_id, comment_id, replied = nightly_warehouse["solved_ticket"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        kind, request = con.execute(
+            "select message_kind, request_number from intermediate.int_ticket_messages_sequenced where message_id = ?",
+            [comment_id],
+        ).fetchone()
+        solved_requests = con.execute(
+            "select count(*) from intermediate.int_ticket_requests_segmented"
+            " where ticket_id = ? and request_number = ? and outcome = 'solved'",
+            [ticket_id, request],
+        ).fetchone()[0]
+        timed = con.execute(
+            "select status, is_solved, strftime(solved_at, '%Y-%m-%dT%H:%M:%SZ'), first_reply_at is not null"
+            " from intermediate.int_tickets_timed where ticket_id = ?",
+            [ticket_id],
+        ).fetchone()
+        for model in TICKETS_BY_TICKET:
+            schema = _schema(con, model)
+            kept, rebuilt = con.execute(
+                f"select count(*) filter (where _newest_load_seq < newest), count(*) filter (where"
+                f" _newest_load_seq = newest) from {schema}.{model}"
+                f" cross join (select max(_newest_load_seq) as newest from {schema}.{model})"
+            ).fetchone()
+            assert kept > rebuilt > 0, model
+    assert (kind, solved_requests) == ("agent_reply", 1)
+    assert timed == ("solved", True, replied, True)
 
 
 def test_a_faq_view_moved_to_another_visitor_leaves_its_visit(nightly_warehouse) -> None:

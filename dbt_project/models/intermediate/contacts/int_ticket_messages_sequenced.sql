@@ -7,8 +7,17 @@
 -- A request starts at the ticket's first requester or agent comment and at each requester comment that follows an
 -- agent reply; the requester writing twice before an answer is one request. Notes and automatic messages belong
 -- to the request under way when they were written.
-with messages as (
+-- Incremental by ticket (macros/incremental_tickets.sql): a ticket's rows depend on its own comments alone.
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_tickets() }}",
+) }}
+with {{ tickets_to_build(ref('stg_tickets__messages')) }}
+messages as (
     select * from {{ ref('stg_tickets__messages') }}
+    {{ only_tickets_to_build('ticket_id') }}
 ),
 
 kinds as (
@@ -60,5 +69,6 @@ select
     cast(greatest(1, sum(is_request_start) over (
         partition by ticket_id order by sent_at, message_index rows between unbounded preceding and current row
     )) as integer) as request_number,
-    _load_seq
+    _load_seq,
+    {{ tickets_newest_load() }} as _newest_load_seq
 from starts

@@ -9,12 +9,25 @@
 --   is_resolution_known     resolved, answered (the help desk's status says the reply did not solve it), followed
 --                           by another request, or the ticket is solved or closed; only a request still waiting
 --                           for its first answer at the data's end is "no data"
-with messages as (
+-- Incremental by ticket (macros/incremental_tickets.sql): a ticket's requests depend on its own row, comments and
+-- status changes alone.
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_tickets() }}",
+) }}
+-- A ticket whose comments are all notes or automatic messages has no request and no rows: it is built again every
+-- night (a handful, each a few rows).
+with {{ tickets_to_build(ref('int_ticket_messages_sequenced')) }}
+messages as (
     select * from {{ ref('int_ticket_messages_sequenced') }}
+    {{ only_tickets_to_build('ticket_id') }}
 ),
 
 tickets as (
     select * from {{ ref('stg_tickets__tickets') }}
+    {{ only_tickets_to_build('ticket_id') }}
 ),
 
 requests as (
@@ -51,12 +64,17 @@ replies as (
     where message_kind = 'agent_reply'
 ),
 
+status_changes as (
+    select * from {{ ref('stg_tickets__status_changes') }}
+    {{ only_tickets_to_build('ticket_id') }}
+),
+
 solves as (
     select
         bounded.ticket_id,
         bounded.request_number
     from bounded
-    inner join {{ ref('stg_tickets__status_changes') }} as changes
+    inner join status_changes as changes
         on bounded.ticket_id = changes.ticket_id
         and changes.status = 'solved'
         and coalesce(changes.author_role, 'agent') <> 'system'
@@ -87,7 +105,8 @@ select
         when solves.ticket_id is not null then 'solved'
         when bounded.agent_replies > 0 then 'answered'
         else 'unanswered'
-    end as outcome
+    end as outcome,
+    {{ tickets_newest_load() }} as _newest_load_seq
 from bounded
 inner join tickets on bounded.ticket_id = tickets.ticket_id
 left join replies

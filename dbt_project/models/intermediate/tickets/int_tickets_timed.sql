@@ -9,12 +9,28 @@
 -- has no first reply, unanswered time, agent replies, reopens or requester wait: not known, not zero.
 -- Business minutes count the overlap with the opening intervals of the ticket's group's schedule
 -- (int_queue_schedules, else `default`); a duration outside the business calendar's days has none (NULL).
-with tickets as (
+-- Incremental by ticket (macros/incremental_tickets.sql): the pre-hook deletes the tickets changed since the stored
+-- rows were built, every row when the schedules or the business calendar changed (_global_inputs), and the tickets
+-- still unanswered and unsolved (their unanswered time runs to the data's end, which every night moves); the model
+-- then builds the tickets without rows.
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_tickets(
+        '_global_inputs <> ' ~ tickets_timed_global_inputs()
+        ~ ' or (first_reply_at is null and history_exported and solved_at is null)') }}",
+) }}
+with {{ tickets_to_build(ref('stg_tickets__tickets')) }}
+
+tickets as (
     select * from {{ ref('stg_tickets__tickets') }}
+    {{ only_tickets_to_build('ticket_id') }}
 ),
 
 messages as (
     select * from {{ ref('int_ticket_messages_sequenced') }}
+    {{ only_tickets_to_build('ticket_id') }}
 ),
 
 changes as (
@@ -22,6 +38,7 @@ changes as (
         *,
         lead(changed_at) over (partition by ticket_id order by change_index) as next_changed_at
     from {{ ref('stg_tickets__status_changes') }}
+    {{ only_tickets_to_build('ticket_id') }}
 ),
 
 replies as (
@@ -50,9 +67,9 @@ data_end as (
     -- The last moment the help desk's export knows of.
     select max(known_at) as data_end_at
     from (
-        select max(sent_at) as known_at from messages
+        select max(sent_at) as known_at from {{ ref('int_ticket_messages_sequenced') }}
         union all
-        select max(changed_at) from changes
+        select max(changed_at) from {{ ref('stg_tickets__status_changes') }}
     ) as moments
 ),
 
@@ -154,6 +171,8 @@ select
     per_ticket.resolution_business_seconds / cast(60 as {{ type_double() }}) as resolution_business_minutes,
     per_ticket.requester_wait_calendar_seconds / cast(60 as {{ type_double() }}) as requester_wait_calendar_minutes,
     per_ticket.requester_wait_business_seconds / cast(60 as {{ type_double() }}) as requester_wait_business_minutes,
-    per_ticket.unanswered_business_seconds / cast(60 as {{ type_double() }}) as unanswered_business_minutes
+    per_ticket.unanswered_business_seconds / cast(60 as {{ type_double() }}) as unanswered_business_minutes,
+    {{ tickets_newest_load() }} as _newest_load_seq,
+    {{ tickets_timed_global_inputs() }} as _global_inputs
 from timed
 left join per_ticket on timed.ticket_id = per_ticket.ticket_id
