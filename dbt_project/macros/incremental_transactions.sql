@@ -218,20 +218,11 @@ units_tickets as (
         union
         select response_id from {{ ref('stg_forms__answers') }} where _load_seq > {{ watermark }}
     ))
+    -- A ticket's requests also carry its tags (their intent), which the help desk's own models do not read.
     or (transaction_type = 'ticket_request' and source_id in (
-        select ticket_id from {{ ref('stg_tickets__tickets') }} where _load_seq > {{ watermark }}
-        union
-        select ticket_id from {{ ref('stg_tickets__messages') }} where _load_seq > {{ watermark }}
+        {{ tickets_changed_since(watermark) }}
         union
         select ticket_id from {{ ref('stg_tickets__tags') }} where _load_seq > {{ watermark }}
-        union
-        select ticket_id from {{ ref('stg_tickets__status_changes') }} where _load_seq > {{ watermark }}
-        union
-        select earlier.ticket_id
-        from {{ source('tickets', 'ticket_comments') }} as earlier
-        where earlier._load_seq <= {{ watermark }} and earlier.comment_id in (
-            select message_id from {{ ref('stg_tickets__messages') }} where _load_seq > {{ watermark }}
-        )
     ))
     -- The transactions of records whose customer int_records_customers computed again since the stored rows were
     -- built and found different (a merge, a split, an identifier blocked or unblocked). A record it dropped was
