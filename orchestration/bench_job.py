@@ -14,9 +14,12 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contact_warehouse.settings import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 def _cpu_seconds() -> float:
@@ -42,6 +45,21 @@ def _record_step_cpu(instance: Any, marks: dict[str, float], steps_cpu: dict[str
     instance.handle_new_event = timed
 
 
+def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Each step's wall seconds, from its start and end events in the run's log."""
+    starts: dict[str, float] = {}
+    steps: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or not entry.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[entry.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in starts:
+            steps[entry.step_key] = entry.timestamp - starts[entry.step_key]
+    return steps
+
+
 def run_and_report(out: Path) -> int:
     """Run the job; write step times and run facts to ``out``."""
     began = time.perf_counter()
@@ -57,16 +75,7 @@ def run_and_report(out: Path) -> int:
     _record_step_cpu(instance, marks, steps_cpu)
     result = job.execute_in_process(instance=instance, raise_on_error=False)
     executed = time.perf_counter()
-    starts: dict[str, float] = {}
-    steps: dict[str, float] = {}
-    for entry in instance.all_logs(result.run_id):
-        event = entry.dagster_event
-        if event is None or not entry.step_key:
-            continue
-        if event.event_type_value == "STEP_START":
-            starts[entry.step_key] = entry.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and entry.step_key in starts:
-            steps[entry.step_key] = entry.timestamp - starts[entry.step_key]
+    steps = _step_seconds(instance, result.run_id)
     targets = sorted((DBT_PROJECT_DIR / "target").glob(f"warehouse_dbt_assets-{result.run_id[:7]}-*"))
     kib = 1024  # Linux reports ru_maxrss in KiB
     report = {
