@@ -48,6 +48,18 @@
     )
 {%- endmacro %}
 
+{% macro customers_with_stale_fingerprint(fingerprints, stored_fingerprint) -%}
+{#- The customers of the model being built whose stored _input_fingerprint is no longer `stored_fingerprint`, the
+    form the model stores of their current `fingerprints.input_fingerprint` (a model that hashes a setting in too
+    stores it with it), or whose key vanished in a merge: the rows a pre-hook deletes, compared once per customer. -#}
+        select built.customer_key
+        from (select distinct customer_key, _input_fingerprint from {{ this }}) as built
+        left join {{ ref(fingerprints) }} as fingerprints
+            on built.customer_key = fingerprints.customer_key
+            and built._input_fingerprint = {{ stored_fingerprint }}
+        where fingerprints.customer_key is null
+{%- endmacro %}
+
 {% macro delete_customers_whose_windows_moved() -%}
 {#- fct_engagements' second pre-hook (DECISIONS.md "Engagements incremental by customer, judged against the
     data's end"). is_window_complete, closed_at, is_open_at_data_end and is_first_contact_resolved are judged

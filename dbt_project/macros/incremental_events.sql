@@ -53,12 +53,9 @@
             from {{ this }}
         )
 
-        select built.customer_key
-        from (select distinct customer_key, _input_fingerprint from {{ this }}) as built
-        left join {{ ref('int_engagement_fingerprints') }} as fingerprints
-            on built.customer_key = fingerprints.customer_key
-            and built._input_fingerprint = {{ event_fingerprint('fingerprints.input_fingerprint') }}
-        where fingerprints.customer_key is null
+        {{ customers_with_stale_fingerprint(
+            'int_engagement_fingerprints', event_fingerprint('fingerprints.input_fingerprint')
+        ) }}
         union
         select transactions.customer_key
         from {{ ref('fct_transactions') }} as transactions

@@ -16,12 +16,9 @@
         {{ require_built_with('_load_seq', 'it became incremental by customer') }}
     delete from {{ this }}
     where customer_key in (
-        select built.customer_key
-        from (select distinct customer_key, _input_fingerprint from {{ this }}) as built
-        left join {{ ref('int_customer_fingerprints') }} as fingerprints
-            on built.customer_key = fingerprints.customer_key
-            and built._input_fingerprint = {{ ivr_calls_fingerprint('fingerprints.input_fingerprint') }}
-        where fingerprints.customer_key is null
+        {{ customers_with_stale_fingerprint(
+            'int_customer_fingerprints', ivr_calls_fingerprint('fingerprints.input_fingerprint')
+        ) }}
         union
         select customer_key
         from {{ this }}
