@@ -311,18 +311,24 @@ def test_a_check_reads_only_the_columns_its_suite_names(tmp_path: Path) -> None:
     assert list(read_model_frame(db, "marts", "wide", {}, []).columns) == ["a", "b", "c"]
 
 
-def test_timestamps_are_read_in_nanoseconds_where_they_fit_and_a_far_future_one_still_fails(tmp_path: Path) -> None:
-    """GE compares nanosecond timestamps vectorised and others one Python call per row (frames.py); a value past
-    2262 keeps its microseconds and the slow path, and is still an offending row."""
-    from contact_warehouse.quality.frames import read_model_frame
-
-    db = tmp_path / "warehouse.duckdb"
+def _thousand_calls(folder: Path) -> Path:
+    """A warehouse whose staging calls are 1,000 calls a minute apart from 2026-10-05 00:00 (id and start only)."""
+    db = folder / "warehouse.duckdb"
     with duckdb.connect(str(db)) as con:
         con.execute("create schema staging")
         con.execute(
             "create table staging.stg_phone_system__calls as select 'c' || range as call_id, "
             "timestamp '2026-10-05' + to_minutes(range::bigint) as started_at from range(1000)"
         )
+    return db
+
+
+def test_timestamps_are_read_in_nanoseconds_where_they_fit_and_a_far_future_one_still_fails(tmp_path: Path) -> None:
+    """GE compares nanosecond timestamps vectorised and others one Python call per row (frames.py); a value past
+    2262 keeps its microseconds and the slow path, and is still an offending row."""
+    from contact_warehouse.quality.frames import read_model_frame
+
+    db = _thousand_calls(tmp_path)
     suite = read_suite(EXPECTATIONS_DIR / "stg_phone_system__calls.json")
     frame = read_model_frame(db, "staging", "stg_phone_system__calls", suite.derived_columns, suite.columns)
     assert str(frame["started_at"].dtype) == "datetime64[ns]"
@@ -373,13 +379,8 @@ def test_a_suite_of_bounds_reads_only_the_rows_that_could_fail_with_the_same_ver
         }
         assert read_suite(_suite_file(tmp_path, document)).candidate_rows(NOW) is None, kwargs
 
-    db = tmp_path / "warehouse.duckdb"
+    db = _thousand_calls(tmp_path)
     with duckdb.connect(str(db)) as con:
-        con.execute("create schema staging")
-        con.execute(
-            "create table staging.stg_phone_system__calls as select 'c' || range as call_id, "
-            "timestamp '2026-10-05' + to_minutes(range::bigint) as started_at from range(1000)"
-        )
         con.execute("insert into staging.stg_phone_system__calls values ('no_start', null)")
 
     def outcomes():
