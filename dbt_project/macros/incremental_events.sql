@@ -47,16 +47,10 @@
         {%- set tables = event_customer_tables() %}
     drop table if exists {{ tables.built }};
     drop table if exists {{ tables.deleted }};
-    -- Each customer's stored fingerprints, as their lowest and highest: the rows of a customer are written together,
-    -- so the two are equal and not NULL unless something went wrong, and then the customer is rebuilt.
+    -- Each customer with the fingerprints its rows were built from (one, as its rows are written together).
     create temporary table {{ tables.built }} as
-    select
-        customer_key,
-        min(_input_fingerprint) as lowest_fingerprint,
-        max(_input_fingerprint) as highest_fingerprint,
-        count(*) = count(_input_fingerprint) as has_every_fingerprint
-    from {{ this }}
-    group by customer_key;
+    select distinct customer_key, _input_fingerprint
+    from {{ this }};
     create temporary table {{ tables.deleted }} as
     with watermarks as (
         -- Each source's newest load among the rows it gave fct_events (one scan for all of them).
@@ -68,14 +62,9 @@
         from {{ this }}
     )
 
-    select built.customer_key
-    from {{ tables.built }} as built
-    left join {{ ref('int_engagement_fingerprints') }} as fingerprints
-        on built.customer_key = fingerprints.customer_key
-        and built.lowest_fingerprint = {{ event_fingerprint('fingerprints.input_fingerprint') }}
-        and built.highest_fingerprint = built.lowest_fingerprint
-        and built.has_every_fingerprint
-    where fingerprints.customer_key is null
+    {{ customers_with_stale_fingerprint(
+        'int_engagement_fingerprints', event_fingerprint('fingerprints.input_fingerprint'), tables.built
+    ) }}
     union
     select transactions.customer_key
     from {{ ref('fct_transactions') }} as transactions
@@ -91,8 +80,8 @@
 {%- endmacro %}
 
 {% macro event_customer_tables() -%}
-{#- The pre-hook's temporary tables, which live until the model's post-hook drops them: `built`, every customer
-    fct_events held before the night with its stored fingerprints; `deleted`, the customers the pre-hook deleted. -#}
+{#- The pre-hook's temporary tables, which live until the model's post-hook drops them: `built`, the distinct
+    customers and stored fingerprints of fct_events before the night; `deleted`, the customers the pre-hook deleted. -#}
     {{ return({'built': 'fct_events__built_customers', 'deleted': 'fct_events__deleted_customers'}) }}
 {%- endmacro %}
 
