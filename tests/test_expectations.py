@@ -461,6 +461,44 @@ def test_not_after_run_start_returns_the_rows_after_the_run_s_start_and_not_empt
         assert con.execute(_generic_test_sql("not_empty", model="empty")).fetchall() == [(0,)]
 
 
+def test_unique_on_duckdb_returns_each_repeated_value_with_its_count_as_dbt_s_default() -> None:
+    """dbt's `unique` on DuckDB sorts the values' hashes first (macros/unique_test.sql): it returns the rows of dbt's
+    default__test_unique (each value that occurs more than once, with its count; NULLs never), on a table and on the
+    subquery dbt passes for a test with a `where`, and nothing once the duplicates go."""
+    text = (DBT_PROJECT_DIR / "macros" / "unique_test.sql").read_text()
+
+    def unique_sql(model: str, column_name: str) -> str:
+        return jinja2.Template(text + "{{ duckdb__test_unique(model, column_name) }}").render(
+            model=model, column_name=column_name
+        )
+
+    def default_sql(model: str, column_name: str) -> str:
+        return (
+            f"select {column_name} as unique_field, count(*) as n_records from {model} "
+            f"where {column_name} is not null group by {column_name} having count(*) > 1"
+        )
+
+    import jinja2
+
+    with duckdb.connect() as con:
+        con.execute(
+            "create table t as select 'id-' || range as event_id, range as n, range % 3 as part from range(20000)"
+        )
+        con.execute(
+            "insert into t values ('id-7', 7, 1), ('id-7', 20001, 1), ('id-9', 9, 0), (null, null, 2), (null, null, 2)"
+        )
+        cases = [("t", "event_id"), ("t", "n"), ("(select * from t where part = 1) dbt_subquery", "event_id")]
+        for model, column in cases:
+            found = sorted(con.execute(unique_sql(model, column)).fetchall(), key=str)
+            assert found == sorted(con.execute(default_sql(model, column)).fetchall(), key=str)
+        assert sorted(con.execute(unique_sql("t", "event_id")).fetchall()) == [("id-7", 3), ("id-9", 2)]
+        assert sorted(con.execute(unique_sql("t", "n")).fetchall()) == [(7, 2), (9, 2)]
+        assert con.execute(unique_sql(*cases[2])).fetchall() == [("id-7", 3)]
+        con.execute("delete from t where n in (7, 9, 20001) or n is null")
+        assert con.execute(unique_sql("t", "event_id")).fetchall() == []
+        assert con.execute(unique_sql("t", "n")).fetchall() == []
+
+
 def test_unique_combination_returns_each_repeated_combination_nulls_equal_as_a_plain_group_by() -> None:
     """The composite key test groups a hash first (tests/generic/unique_combination.sql): it still returns every
     combination that occurs more than once, a NULL equal to a NULL as the group by has it, and nothing else."""

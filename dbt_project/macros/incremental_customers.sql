@@ -48,12 +48,13 @@
     )
 {%- endmacro %}
 
-{% macro customers_with_stale_fingerprint(fingerprints, stored_fingerprint) -%}
+{% macro customers_with_stale_fingerprint(fingerprints, stored_fingerprint, built=none) -%}
 {#- The customers of the model being built whose stored _input_fingerprint is no longer `stored_fingerprint`, the
     form the model stores of their current `fingerprints.input_fingerprint` (a model that hashes a setting in too
-    stores it with it), or whose key vanished in a merge: the rows a pre-hook deletes, compared once per customer. -#}
+    stores it with it), or whose key vanished in a merge: the rows a pre-hook deletes, compared once per customer.
+    `built`: a relation of the model's distinct customer_key and _input_fingerprint, when the caller made one. -#}
         select built.customer_key
-        from (select distinct customer_key, _input_fingerprint from {{ this }}) as built
+        from {{ built or '(select distinct customer_key, _input_fingerprint from ' ~ this ~ ')' }} as built
         left join {{ ref(fingerprints) }} as fingerprints
             on built.customer_key = fingerprints.customer_key
             and built._input_fingerprint = {{ stored_fingerprint }}

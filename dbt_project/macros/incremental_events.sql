@@ -36,37 +36,78 @@
 
 {% macro delete_changed_event_customers() -%}
 {#- fct_events' pre-hook: deletes every row of the customers whose events must be rebuilt (the model then builds
-    the customers left without rows, customers_to_rebuild): a fingerprint that is no longer the customer's, the
-    current customers of the transactions that new staging rows name, and the customers an event of a new row
-    belonged to. -#}
+    them and the customers without rows, event_customers_to_rebuild): a fingerprint that is no longer the customer's,
+    the current customers of the transactions that new staging rows name, and the customers an event of a new row
+    belonged to. The customers fct_events holds are grouped once, into a temporary table that the model reads too
+    (event_customer_tables): grouping every event by customer is the part of the night that grows with the history,
+    and beyond the processor's cache it grows faster than the history (DECISIONS.md "fct_events groups its events
+    by customer once a night"). -#}
     {%- if is_incremental() %}
         {{ require_built_with('_load_seq', 'it became incremental by customer') }}
-    delete from {{ this }}
-    where customer_key in (
-        with watermarks as (
-            -- Each source's newest load among the rows it gave fct_events (one scan for all of them).
-            select
-            {%- for source in event_sources() %}
-                coalesce(max(case when {{ source.rows }} then _load_seq end), 0) as {{ source.name }}
-                {{- ',' if not loop.last }}
-            {%- endfor %}
-            from {{ this }}
-        )
-
-        {{ customers_with_stale_fingerprint(
-            'int_engagement_fingerprints', event_fingerprint('fingerprints.input_fingerprint')
-        ) }}
-        union
-        select transactions.customer_key
-        from {{ ref('fct_transactions') }} as transactions
-        inner join ({{ transactions_of_new_event_rows() }}) as named
-            on transactions.transaction_type = named.transaction_type and transactions.source_id = named.source_id
-        union
-        select customer_key
+        {%- set tables = event_customer_tables() %}
+    drop table if exists {{ tables.built }};
+    drop table if exists {{ tables.deleted }};
+    -- Each customer with the fingerprints its rows were built from (one, as its rows are written together).
+    create temporary table {{ tables.built }} as
+    select distinct customer_key, _input_fingerprint
+    from {{ this }};
+    create temporary table {{ tables.deleted }} as
+    with watermarks as (
+        -- Each source's newest load among the rows it gave fct_events (one scan for all of them).
+        select
+        {%- for source in event_sources() %}
+            coalesce(max(case when {{ source.rows }} then _load_seq end), 0) as {{ source.name }}
+            {{- ',' if not loop.last }}
+        {%- endfor %}
         from {{ this }}
-        where event_id in ({{ event_ids_of_new_event_rows() }})
+    )
+
+    {{ customers_with_stale_fingerprint(
+        'int_engagement_fingerprints', event_fingerprint('fingerprints.input_fingerprint'), tables.built
+    ) }}
+    union
+    select transactions.customer_key
+    from {{ ref('fct_transactions') }} as transactions
+    inner join ({{ transactions_of_new_event_rows() }}) as named
+        on transactions.transaction_type = named.transaction_type and transactions.source_id = named.source_id
+    union
+    select customer_key
+    from {{ this }}
+    where event_id in ({{ event_ids_of_new_event_rows() }});
+    delete from {{ this }}
+    where customer_key in (select customer_key from {{ tables.deleted }})
+    {%- endif %}
+{%- endmacro %}
+
+{% macro event_customer_tables() -%}
+{#- The pre-hook's temporary tables, which live until the model's post-hook drops them: `built`, the distinct
+    customers and stored fingerprints of fct_events before the night; `deleted`, the customers the pre-hook deleted. -#}
+    {{ return({'built': 'fct_events__built_customers', 'deleted': 'fct_events__deleted_customers'}) }}
+{%- endmacro %}
+
+{% macro event_customers_to_rebuild(customer_column) -%}
+{#- fct_events' filter on its transactions on an incremental run: the customers of int_engagement_fingerprints left
+    without rows by the pre-hook, i.e. those it deleted and those fct_events did not hold (new ones), from its
+    temporary tables: the same customers as customers_to_rebuild, without grouping the events again. -#}
+    {%- do ref('int_engagement_fingerprints') -%}
+    {%- if is_incremental() %}
+        {%- set tables = event_customer_tables() %}
+    where {{ customer_column }} in (
+        select customer_key from {{ tables.deleted }}
+        union all
+        select fingerprints.customer_key
+        from {{ ref('int_engagement_fingerprints') }} as fingerprints
+        left join {{ tables.built }} as built on fingerprints.customer_key = built.customer_key
+        where built.customer_key is null
     )
     {%- endif %}
+{%- endmacro %}
+
+{% macro drop_event_customer_tables() -%}
+{#- fct_events' post-hook: the pre-hook's temporary tables go with the model's transaction. -#}
+    {%- set tables = event_customer_tables() %}
+    drop table if exists {{ tables.built }};
+    drop table if exists {{ tables.deleted }}
 {%- endmacro %}
 
 {% macro new_event_rows(source) -%}

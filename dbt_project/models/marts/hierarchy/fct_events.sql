@@ -2,12 +2,14 @@
 -- milestones (queued, answered, transferred, ended), text and chat messages, FAQ views, form submissions and
 -- survey answers (those matched to the contact they rate).
 -- Incremental by customer (macros/incremental_events.sql): the pre-hook deletes the customers whose events changed,
--- and each source is read only for the transactions of the customers left without rows.
+-- and each source is read only for the transactions of the customers left without rows; the post-hook drops the
+-- pre-hook's temporary tables.
 {{ config(
     materialized=incremental_or_table(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_changed_event_customers() }}",
+    post_hook="{{ drop_event_customer_tables() }}",
 ) }}
 -- depends_on: {{ ref('stg_phone_system__calls') }}
 with transactions as (
@@ -23,7 +25,7 @@ with transactions as (
     from {{ ref('fct_transactions') }} as transactions
     left join {{ ref('int_engagement_fingerprints') }} as fingerprints
         on transactions.customer_key = fingerprints.customer_key
-    {{ customers_to_rebuild('transactions.customer_key', 'int_engagement_fingerprints') }}
+    {{ event_customers_to_rebuild('transactions.customer_key') }}
 ),
 
 legs as (
