@@ -379,7 +379,8 @@ def nightly_prediction_rows(
         # A kept customer's new input (tonight's contacts) changes their fingerprint: set on their rows.
         moved = status.filter("unchanged and now <> stored").project("customer_key, now").df()
         directives.append(directive(SET_FINGERPRINT, customer_key=moved["customer_key"], fingerprint=moved["now"]))
-        con.register("__prediction_rows_churn", con.sql(f"select customer_key, churned_at from {CU}").df())
+        # A view of the customers, not a frame read into pandas and scanned back (~700k string keys at 10M events).
+        con.execute(f"create or replace temp view __prediction_rows_churn as select customer_key, churned_at from {CU}")
         since = last - max(window_days, horizon_days) * DAY
         demanded = demand(con, since, "__prediction_rows_straddled", kept[0])
         con.execute(f"create or replace temp view __prediction_rows_demand as {demanded}")
