@@ -88,13 +88,21 @@ EVALUATION_AND_CALIBRATION_COLUMNS = {
 }
 
 
+# The extension dtypes ``typed`` gives (string, Int64, boolean): a column already of one is kept as it is.
+_EXTENSION = {name: pd.api.types.pandas_dtype(name) for name in (_S, _I, _B)}
+
+
 def typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """Exactly ``columns``, in order and with their dtypes (an empty or all-missing column keeps its type in
     the table dbt writes)."""
     out = pd.DataFrame(index=df.index)
     for name, dtype in columns.items():
         col = df[name] if name in df else pd.Series(pd.NA, index=df.index, dtype="object")
-        if dtype == _TS:
+        if dtype in _EXTENSION and col.dtype == _EXTENSION[dtype]:
+            # Already of that type (the prediction rows as _assemble builds them): the round trip through objects
+            # below gives the same values, at ~0.5 s per string column of 1.5M rows (issue 22).
+            out[name] = col
+        elif dtype == _TS:
             out[name] = pd.to_datetime(col).astype(_TS)
         elif dtype == _F:
             out[name] = pd.to_numeric(col).astype(_F)

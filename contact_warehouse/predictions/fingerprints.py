@@ -53,8 +53,8 @@ def _quoted(columns: list[str]) -> str:
     return ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
 
 
-def _sums(relation: duckdb.DuckDBPyRelation, row_hash: str, known: list[str]) -> pd.DataFrame:
-    """Per customer (index customer_key, NULL keys left out) and per condition ``known[i]``: the sum modulo 2**64
+def _sums(relation: duckdb.DuckDBPyRelation, row_hash: str, known: list[str]) -> duckdb.DuckDBPyRelation:
+    """Per customer (customer_key, NULL keys left out) and per condition ``known[i]``: the sum modulo 2**64
     (s{i}, uint64) and the count (n{i}) of the hashes ``row_hash`` of the rows meeting it. One scan for all."""
     aggregates = ["customer_key"]
     for i, condition in enumerate(known):
@@ -62,13 +62,11 @@ def _sums(relation: duckdb.DuckDBPyRelation, row_hash: str, known: list[str]) ->
             f"cast(coalesce(sum(__row_hash) filter ({condition}), 0) % {_MOD} as ubigint) as s{i}",
             f"count(*) filter ({condition}) as n{i}",
         ]
-    per = (
+    return (
         relation.filter("customer_key is not null")
         .project(f"*, {row_hash} as __row_hash")
         .aggregate(", ".join(aggregates), "customer_key")
-        .df()
     )
-    return per.set_index("customer_key")
 
 
 def _stamp(column: str, cutoff: str) -> str:
@@ -87,17 +85,26 @@ def _crm_hash(cutoff: str) -> str:
     )
 
 
-def fingerprints(sources: Sources, cutoffs: list[pd.Timestamp], tag: str) -> list[pd.Series]:
-    """Per cut-off, per customer with an input known by it (index customer_key): a 64-bit hash (as int64) of
-    everything the rows of prediction times up to the cut-off read of them, values as they are now.
+@dataclass(frozen=True)
+class Fingerprinted:
+    """``fingerprints``' result aligned on one array of keys: ``keys`` (sorted, object), per cut-off whether the
+    key has an input known by it (``present[i]``) and its fingerprint there (``values[i]``, int64; meaningless
+    where not present). The nightly run compares them without a string index per cut-off (issue 22: at 10M
+    events every pandas operation on ~700k string keys costs tenths of a second)."""
 
-    That is every column of the interactions ended by the cut-off (what the features read; a contact that started
-    by it but ended after it can move only labels, which ``nightly_prediction_rows`` recomputes for its
-    customer: ``straddling``), the answers given by it, and the CRM row with a ``crm_created_at`` after the
-    cut-off told apart only as 'after' (a CRM row created after it is 'after' as a whole) and a ``churned_at``
-    after it as none (no time up to the cut-off reads more of them; the open horizons' labels are relabelled in
-    SQL). ``tag`` (the parameters) is hashed in, the cut-off is not (an unchanged customer's fingerprint stays the
-    same from night to night, so their rows are not rewritten). Each input is scanned once for all the cut-offs."""
+    keys: np.ndarray
+    present: list[np.ndarray]
+    values: list[np.ndarray]
+
+    def series(self, i: int) -> pd.Series:
+        """The fingerprints of cut-off ``i`` (index customer_key: the keys present then, sorted)."""
+        mask = self.present[i]
+        return pd.Series(self.values[i][mask], index=pd.Index(self.keys[mask], name="customer_key"), name=FINGERPRINT)
+
+
+def fingerprinted(sources: Sources, cutoffs: list[pd.Timestamp], tag: str) -> Fingerprinted:
+    """``fingerprints``, aligned (``Fingerprinted``): the three inputs' per-customer sums are joined in DuckDB, so
+    that pandas only hashes numbers."""
     it, sv, cu = sources.interactions, sources.surveys, sources.customers
     stamps = [_literal(c) for c in cutoffs]
     interactions = _sums(it, f"hash({_quoted(it.columns)})", [f"ended_at <= {c}" for c in stamps])
@@ -116,22 +123,57 @@ def fingerprints(sources: Sources, cutoffs: list[pd.Timestamp], tag: str) -> lis
             f"count(*) as n{i}",
             f"bool_or(present{i}) as present{i}",
         ]
-    crm = crm_rows.aggregate(", ".join(crm_aggregates), "customer_key").df().set_index("customer_key")
-    out = []
+    crm = crm_rows.aggregate(", ".join(crm_aggregates), "customer_key")
+    parts = {"interactions": interactions, "surveys": surveys, "crm": crm}
+    # One row per key of any part, the parts' sums and counts side by side (0 where a part has no row, as the
+    # reindex with a 0 fill before: a NaN never makes the 64-bit sums floats), in the keys' order.
+    # Full outer joins: each part's aggregate is computed once (a union of the keys would scan the inputs twice).
+    joined = interactions.set_alias("interactions")
+    key = "interactions.customer_key"
+    for name in ("surveys", "crm"):
+        joined = joined.join(parts[name].set_alias(name), f"{key} = {name}.customer_key", how="outer")
+        key = f"coalesce({key}, {name}.customer_key)"
+    columns = [f"{key} as customer_key"]
     for i in range(len(stamps)):
-        n = f"n{i}"
-        present = interactions.index[interactions[n].to_numpy() > 0]
-        present = present.union(surveys.index[surveys[n].to_numpy() > 0])
-        present = present.union(crm.index[crm[f"present{i}"].fillna(False).to_numpy(dtype=bool)])
-        table = pd.DataFrame(index=present)
-        for name, part in (("interactions", interactions), ("surveys", surveys), ("crm", crm)):
-            # Reindexed with a 0 fill, not filled after: a NaN would make the 64-bit sums floats (rounded).
-            table[f"{name}_sum"] = part[f"s{i}"].reindex(present, fill_value=0).to_numpy(dtype=np.uint64)
-            table[f"{name}_n"] = part[n].reindex(present, fill_value=0).to_numpy(dtype=np.int64)
-        table["tag"] = tag
-        hashes = pd.util.hash_pandas_object(table, index=False).to_numpy(dtype=np.uint64)
-        out.append(pd.Series(hashes.view(np.int64), index=present, name=FINGERPRINT))
-    return out
+        for name in parts:
+            columns += [
+                f"coalesce({name}.s{i}, cast(0 as ubigint)) as {name}_s{i}",
+                f"coalesce({name}.n{i}, 0) as {name}_n{i}",
+            ]
+        columns.append(
+            f"coalesce(interactions.n{i}, 0) > 0 or coalesce(surveys.n{i}, 0) > 0 or coalesce(crm.present{i}, false)"
+            f" as present{i}"
+        )
+    table = joined.project(", ".join(columns)).order("customer_key").df()
+    keys_array = table["customer_key"].to_numpy(dtype=object)
+    present, values = [], []
+    for i in range(len(stamps)):
+        mask = table[f"present{i}"].to_numpy(dtype=bool)
+        frame = pd.DataFrame(index=pd.RangeIndex(int(mask.sum())))
+        for name in parts:
+            frame[f"{name}_sum"] = table[f"{name}_s{i}"].to_numpy(dtype=np.uint64)[mask]
+            frame[f"{name}_n"] = table[f"{name}_n{i}"].to_numpy(dtype=np.int64)[mask]
+        frame["tag"] = tag
+        hashes = np.zeros(len(mask), dtype=np.uint64)
+        hashes[mask] = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+        present.append(mask)
+        values.append(hashes.view(np.int64))
+    return Fingerprinted(keys_array, present, values)
+
+
+def fingerprints(sources: Sources, cutoffs: list[pd.Timestamp], tag: str) -> list[pd.Series]:
+    """Per cut-off, per customer with an input known by it (index customer_key): a 64-bit hash (as int64) of
+    everything the rows of prediction times up to the cut-off read of them, values as they are now.
+
+    That is every column of the interactions ended by the cut-off (what the features read; a contact that started
+    by it but ended after it can move only labels, which ``nightly_prediction_rows`` recomputes for its
+    customer: ``straddling``), the answers given by it, and the CRM row with a ``crm_created_at`` after the
+    cut-off told apart only as 'after' (a CRM row created after it is 'after' as a whole) and a ``churned_at``
+    after it as none (no time up to the cut-off reads more of them; the open horizons' labels are relabelled in
+    SQL). ``tag`` (the parameters) is hashed in, the cut-off is not (an unchanged customer's fingerprint stays the
+    same from night to night, so their rows are not rewritten). Each input is scanned once for all the cut-offs."""
+    aligned = fingerprinted(sources, cutoffs, tag)
+    return [aligned.series(i) for i in range(len(cutoffs))]
 
 
 def engagements_span_customers(sources: Sources) -> bool:
