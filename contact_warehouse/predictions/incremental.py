@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import ROW_COLUMNS, frames_from, rows_at, typed
+from . import ROW_COLUMNS, rows_at, typed
 from .batched import configured_batch_rows, full_prediction_rows
 from .features import DAY, NO_INTENT, Frames
 from .fingerprints import FINGERPRINT, Sources, engagements_span_customers, fingerprints, sources_of
@@ -236,10 +236,10 @@ def nightly_prediction_rows(
 
     def full(reason: str) -> pd.DataFrame | pa.RecordBatchReader:
         log.info("int_prediction_rows: full recompute: %s", reason)
-        frames = whole if whole is not None else read_whole(sources)
         (now,) = fingerprints(sources, [data_end], tag) if size.interactions else [pd.Series(dtype=np.int64)]
-        streamed = con is not None  # dbt-duckdb's model (the Python step off DuckDB wants a frame)
-        return full_prediction_rows(frames, window_days, horizon_days, history_days, now, STORED_ROW_COLUMNS, streamed)
+        # With con (dbt-duckdb's model): batches read from DuckDB as they are written; without, one frame.
+        args = (window_days, horizon_days, history_days, now, STORED_ROW_COLUMNS)
+        return full_prediction_rows(sources, con, whole, size, *args)
 
     if previous is None:
         return full("no previous table (first build or --full-refresh)")
@@ -363,8 +363,3 @@ def nightly_prediction_rows(
     # which the relabelled rows read.
     selects += [f"select {columns} from __prediction_rows_{name}" for name in ("fresh", "directives")]
     return con.sql(" union all ".join(selects))
-
-
-def read_whole(sources: Sources) -> Frames:
-    """The whole inputs in pandas (a full recompute)."""
-    return frames_from(sources.interactions.order("interaction_id").df(), sources.surveys.df(), sources.customers.df())
