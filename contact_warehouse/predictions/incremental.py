@@ -223,8 +223,8 @@ def nightly_prediction_rows(
 
     ``inputs``: the three relations (the dbt model's, of ``con``; the Python step's without ``con``), or frames (the
     bench and the tests: handed to DuckDB as relations). The fingerprints and the choice between incremental and
-    full are made in DuckDB; only a full recompute reads the whole inputs into pandas, a nightly run reads what it
-    computes from (reads.py)."""
+    full are made in DuckDB; a nightly run reads into pandas what it computes from (reads.py), a full recompute one
+    batch of customers at a time (batched.py: the whole inputs only when they fit one batch or without ``con``)."""
     if isinstance(inputs, Frames):
         sources = sources_of(inputs, con)
         whole: Frames | None = inputs
