@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import duckdb
 import numpy as np
@@ -94,7 +94,7 @@ def batch_count(sources: Sources, size: Extent, times: int, batch_rows: int) -> 
     return max(1, -(-customers * times // batch_rows), -(-size.interactions // batch_rows))
 
 
-def _finisher(fingerprint: pd.Series, stored_columns: dict[str, str]):
+def _finisher(fingerprint: pd.Series, stored_columns: dict[str, str]) -> Callable[[pd.DataFrame], pd.DataFrame]:
     fingerprint_column = list(stored_columns)[-1]
     values = fingerprint.to_numpy(dtype=np.int64)
 
