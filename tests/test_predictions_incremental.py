@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from contact_warehouse.engine.python_models import Params, prediction_rows
 from contact_warehouse.predictions import batched, frames_from, rows_at, typed
 from contact_warehouse.predictions.bench import as_of
 from contact_warehouse.predictions.features import Frames
@@ -308,6 +309,52 @@ def test_the_full_computation_by_batches_equals_one_batch(history, monkeypatch, 
     fallback = nightly_prediction_rows(today, WINDOW, HORIZON, 20, con, "previous")
     assert isinstance(fallback, pa.RecordBatchReader)
     pd.testing.assert_frame_equal(ordered(whole(fallback)), ordered(want), check_exact=True)
+
+
+def model_inputs(con: duckdb.DuckDBPyConnection, frames: Frames) -> dict[str, duckdb.DuckDBPyRelation]:
+    """``frames`` as the dbt model gets its inputs: tables of the database, read by a cursor (dbt-duckdb's session)
+    as relations ``select * from <table>``."""
+    tables = {
+        "int_prediction_interactions": frames.interactions,
+        "fct_survey_answers": frames.surveys.assign(is_valid_score=True),
+        "dim_customers": frames.customers,
+    }
+    for name, df in tables.items():
+        store(con, name, df)
+    return {name: con.query(f"select * from {name}") for name in tables}
+
+
+@pytest.mark.parametrize(
+    ("history_days", "batch_rows"), [(None, 300), (5, 60)], ids=["whole_history", "bounded_history"]
+)
+def test_the_full_computation_reads_its_batches_from_duckdb(
+    history, tmp_path, monkeypatch, caplog, history_days, batch_rows
+) -> None:
+    """dbt's full refresh (the model's inputs are tables, the result a reader that dbt-duckdb writes with ``create
+    table as``): each batch of customers is read from DuckDB while that statement runs (on a cursor: the model's
+    connection is busy), and the table equals the one-batch computation from the whole frames, value for value and
+    fingerprints included, with many batches (``CONTACT_WAREHOUSE_PREDICTION_BATCH_ROWS`` forced small) and with a
+    bounded history (each batch's ``earlier`` summed in DuckDB). A NULL customer key or an engagement of two
+    customers, found in DuckDB, makes it one batch (the frame)."""
+    one = nightly_prediction_rows(history, WINDOW, HORIZON, history_days, None, None)
+    assert isinstance(one, pd.DataFrame) and len(one)
+    monkeypatch.setenv(batched.BATCH_ROWS_ENV, str(batch_rows))
+    session = duckdb.connect(str(tmp_path / "warehouse.duckdb")).cursor()
+    params = Params(engagement_window_days=WINDOW, churn_horizon_days=HORIZON, prediction_history_days=history_days)
+    with caplog.at_level(logging.INFO, logger=batched.__name__):
+        result = prediction_rows(model_inputs(session, history), params, session, None)
+    assert isinstance(result, pa.RecordBatchReader)
+    (message,) = [r.getMessage() for r in caplog.records if "batches of customers read from DuckDB" in r.getMessage()]
+    assert int(message.split(" in ")[1].split()[0]) >= 5, message
+    write(session, "int_prediction_rows", result)  # as dbt-duckdb materializes the model's result
+    got = typed(session.sql("select * from int_prediction_rows").df(), STORED_ROW_COLUMNS)
+    pd.testing.assert_frame_equal(ordered(got), ordered(one), check_exact=True)
+    null_key, shared = history.interactions.copy(), history.interactions.copy()
+    null_key.loc[null_key.index[5], "customer_key"] = None
+    shared.loc[shared.index[shared["engagement_id"].duplicated(keep=False)][0], "customer_key"] = "c999"
+    for it in (null_key, shared):
+        frames = Frames(it, history.surveys, history.customers)
+        assert isinstance(prediction_rows(model_inputs(session, frames), params, session, None), pd.DataFrame)
 
 
 def test_the_nightly_reads_of_the_history_are_what_bounded_keeps(history) -> None:

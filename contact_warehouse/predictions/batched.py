@@ -1,41 +1,52 @@
 """``int_prediction_rows`` computed in full (first build, --full-refresh, the nightly's fall-back) in bounded memory,
-by batches of customers (issue 22).
+by batches of customers read from DuckDB one at a time (issue 22).
 
 A customer's rows read only that customer's contacts, answers and CRM row when no engagement spans two customers
 (the condition the nightly run already relies on: ``reads.of_customers``); the prediction times and the data's
 end are the whole data's. So the rows of a batch of customers, computed from their inputs alone at every time, are
 exactly their rows of the one-batch computation, and the table is the union of the batches.
 
-The result is an Arrow ``RecordBatchReader`` whose batches are computed one at a time as DuckDB reads them:
+The conditions are checked in DuckDB, before anything is read into pandas: every row has a customer key and every
+interaction an engagement id (``coded`` leaves the keys uncoded otherwise, and a NULL key belongs to no batch), and
+no engagement spans two customers (``fingerprints.engagements_span_customers``). When one fails, or the data is
+small enough for one batch, or there is no connection to write batches to (the Python step off DuckDB), the rows
+are computed from the whole inputs in one frame (``prediction_rows``).
+
+Otherwise a customer's batch is a hash of its key (``reads.window``'s cut: the same customer falls in the same batch
+in the three inputs), and each batch's inputs are read from DuckDB as ``bounded`` keeps them at the first prediction
+time (``reads.window``: the interactions the times read, the older ones summed per customer in ``earlier``), so
+Python never holds the whole inputs (2.1-2.3 GiB of pandas frames at 10 million events: DECISIONS.md "The full
+computation reads its batches from DuckDB").
+
+The result is an Arrow ``RecordBatchReader`` whose batches are read and computed one at a time as DuckDB reads them:
 dbt-duckdb registers what a Python model returns and runs ``create table ... as select * from`` it
 (``py_write_table`` in its ``adapters.sql``), so each batch goes into the table and is freed before the next is
-computed. What Python holds at once is the inputs and one batch (about ``BATCH_ROWS`` rows), whatever the history
-and the customer count; DuckDB writes the table within its own memory limit. A relation over a temporary table
-the batches are appended to would do the same with a second copy of every row and a table left until the
-connection closes.
+computed. A query on the model's connection is refused while that statement reads the reader ("code running inside
+a query cannot use that query's connection"): the batches are read on a cursor of it (another connection to the
+same database), from the inputs' SQL (tables of the database; frames handed over are registered on the cursor).
+What Python holds at once is one batch's inputs and rows (about ``BATCH_ROWS`` rows) and the fingerprints, whatever
+the history and the customer count; DuckDB writes the table within its own memory limit.
 
 The physical order of the rows differs from the one-batch frame's (batch by batch): dbt's connections do not
 preserve insertion order anyway (``engine/duckdb_settings.py``) and nothing reads the table by its order.
-
-One batch (the plain frame) when the batches could differ from it: an engagement of two customers, a NULL
-customer key (``coded`` then leaves the keys uncoded and such rows belong to no batch), or no connection to write
-the batches to (the Python step off DuckDB).
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import prediction_rows, typed
+from . import frames_from, prediction_rows, typed
 from .features import Frames
-from .snapshots import bounded, recent_times, snapshot_times
+from .fingerprints import Sources, engagements_span_customers
+from .reads import Extent, named, window
+from .snapshots import recent_times, snapshot_times_between
 from .stacked import stacked_rows_at
 
 log = logging.getLogger(__name__)
@@ -58,96 +69,120 @@ def configured_batch_rows() -> int:
     return int(value)
 
 
-def engagements_span_customers(frames: Frames) -> bool:
-    """An engagement has contacts of two customers (or two without an engagement id): a customer's rows would then
-    read another's contacts, so neither the nightly's per-customer comparison nor the batches can stand."""
-    # One row per pair, then a repeated engagement: a fifth of a groupby's nunique at 500k contacts.
-    pairs = frames.interactions[["engagement_id", "customer_key"]].drop_duplicates()
-    return bool(pairs["engagement_id"].duplicated().any())
+def read_whole(sources: Sources) -> Frames:
+    """The whole inputs in pandas (the one-batch computation)."""
+    return frames_from(sources.interactions.order("interaction_id").df(), sources.surveys.df(), sources.customers.df())
 
 
-def _batchable(frames: Frames) -> bool:
-    """Every row has a customer and an engagement id, and no engagement spans two customers: a batch's rows then
-    read only its customers' inputs."""
-    it, sv, cu = frames.interactions, frames.surveys, frames.customers
-    if it["customer_key"].isna().any() or sv["customer_key"].isna().any() or cu["customer_key"].isna().any():
-        return False
-    return not it["engagement_id"].isna().any() and not engagements_span_customers(frames)
+def _count(relation: duckdb.DuckDBPyRelation, condition: str) -> int:
+    ((n,),) = relation.aggregate(f"count(*) filter ({condition})").fetchall()
+    return int(n)
 
 
-def _keys(frames: Frames) -> pd.Index:
-    it, sv, cu = frames.interactions, frames.surveys, frames.customers
-    return pd.Index(pd.concat([it["customer_key"], sv["customer_key"], cu["customer_key"]]).unique()).sort_values()
+def batchable(sources: Sources) -> bool:
+    """Every row has a customer key, every interaction an engagement id, and no engagement spans two customers: a
+    batch's rows then read only its customers' inputs (module docstring). Checked in DuckDB."""
+    nulls = _count(sources.interactions, "customer_key is null or engagement_id is null")
+    nulls += _count(sources.surveys, "customer_key is null") + _count(sources.customers, "customer_key is null")
+    return not nulls and not engagements_span_customers(sources)
 
 
-def _customer_batches(frames: Frames, keys: pd.Index, per_batch: int) -> Iterator[Frames]:
-    """``frames`` cut into batches of at most ``per_batch`` of the customers ``keys`` (sorted), each with all of
-    its customers' rows. A row's batch is found once (an integer per row), not by an ``isin`` per batch."""
-    it, sv, cu = frames.interactions, frames.surveys, frames.customers
-    of = [keys.get_indexer(df["customer_key"]) // per_batch for df in (it, sv, cu)]
-    for b in range((len(keys) + per_batch - 1) // per_batch):
-        yield Frames(it[of[0] == b], sv[of[1] == b], cu[of[2] == b])
+def batch_count(sources: Sources, size: Extent, times: int, batch_rows: int) -> int:
+    """Enough batches for about ``batch_rows`` rows (customers x ``times``) and at most about ``batch_rows``
+    interactions read a batch (``reads.batches``' bound)."""
+    customers = _count(sources.customers, "true")
+    return max(1, -(-customers * times // batch_rows), -(-size.interactions // batch_rows))
 
 
-def full_prediction_rows(
-    frames: Frames,
-    window_days: int,
-    horizon_days: int,
-    history_days: int | None,
-    fingerprint: pd.Series,
-    stored_columns: dict[str, str],
-    streamed: bool,
-    batch_rows: int | None = None,
-) -> pd.DataFrame | pa.RecordBatchReader:
-    """``prediction_rows`` of ``frames`` with each customer's ``fingerprint`` (column ``stored_columns``' last),
-    typed as ``stored_columns``: with ``streamed``, a reader of batches of customers, each computed as DuckDB
-    reads it; else, or when the data cannot be cut by customer, one frame (module docstring)."""
+def _finisher(fingerprint: pd.Series, stored_columns: dict[str, str]) -> Callable[[pd.DataFrame], pd.DataFrame]:
     fingerprint_column = list(stored_columns)[-1]
+    values = fingerprint.to_numpy(dtype=np.int64)
 
     def finished(rows: pd.DataFrame) -> pd.DataFrame:
         # The fingerprint by position, not ``map``: a missing key would make map's result float and round every
         # 64-bit hash.
         at = fingerprint.index.get_indexer(rows["customer_key"]) if len(fingerprint) else np.full(len(rows), -1)
-        values = fingerprint.to_numpy(dtype=np.int64)[np.maximum(at, 0)] if len(fingerprint) else np.zeros(len(rows))
-        rows[fingerprint_column] = pd.arrays.IntegerArray(values.astype(np.int64), at < 0)
+        found = values[np.maximum(at, 0)] if len(fingerprint) else np.zeros(len(rows), dtype=np.int64)
+        rows[fingerprint_column] = pd.arrays.IntegerArray(found.astype(np.int64), at < 0)
         # ``rows_at`` already gives the stored columns and types: typed's copy of every column (a third of the
         # time of a batch) only when they differ.
         if [(c, str(t)) for c, t in rows.dtypes.items()] == list(stored_columns.items()):
             return rows
         return typed(rows, stored_columns)
 
-    times = snapshot_times(frames) if len(frames.interactions) else []
+    return finished
+
+
+def _on_cursor(con: duckdb.DuckDBPyConnection, sources: Sources, whole: Frames | None) -> duckdb.DuckDBPyConnection:
+    """A cursor of ``con`` with the inputs as ``reads``' temporary views: the relations' SQL (tables of the
+    database), or ``whole``'s frames when the inputs were handed over as frames; the session's time zone kept."""
+    cursor = con.cursor()
+    ((zone,),) = con.sql("select current_setting('TimeZone')").fetchall()
+    cursor.execute(f"set TimeZone = '{zone}'")
+    if whole is not None:
+        mine = Sources(*(cursor.from_df(df) for df in (whole.interactions, whole.surveys, whole.customers)))
+    else:
+        mine = Sources(*(cursor.sql(r.sql_query()) for r in (sources.interactions, sources.surveys, sources.customers)))
+    named(cursor, mine)
+    return cursor
+
+
+def full_prediction_rows(
+    sources: Sources,
+    con: duckdb.DuckDBPyConnection | None,
+    whole: Frames | None,
+    size: Extent,
+    window_days: int,
+    horizon_days: int,
+    history_days: int | None,
+    fingerprint: pd.Series,
+    stored_columns: dict[str, str],
+    batch_rows: int | None = None,
+) -> pd.DataFrame | pa.RecordBatchReader:
+    """``prediction_rows`` of the inputs ``sources`` (``size``: their extent; ``whole``: the same as frames, when
+    handed over as such) with each customer's ``fingerprint`` (column ``stored_columns``' last), typed as
+    ``stored_columns``: with ``con`` (the sources' connection), a reader of batches of customers, each read from
+    DuckDB and computed as DuckDB reads it; else, or when the data cannot be cut by customer, one frame (module
+    docstring)."""
+    finished = _finisher(fingerprint, stored_columns)
+    times = snapshot_times_between(size.start, size.end) if size.interactions else []
     if history_days is not None and times:
         times = recent_times(times, history_days)
-    per_batch = max(1, (batch_rows or configured_batch_rows()) // max(1, len(times)))
-    one = not streamed or not times or not _batchable(frames)
-    keys = None if one else _keys(frames)
-    if keys is None or len(keys) <= per_batch:
+    per_batch = batch_rows or configured_batch_rows()
+    count = batch_count(sources, size, len(times), per_batch) if con is not None and times else 1
+    if count == 1 or not batchable(sources):
         log.info("int_prediction_rows: computed in one batch (%s prediction times)", len(times))
+        frames = whole if whole is not None else read_whole(sources)
         return finished(prediction_rows(frames, window_days, horizon_days, history_days))
-    data_end = frames.data_end
     # Logged now: the batches are computed after the model returns, as DuckDB reads them.
     log.info(
-        "int_prediction_rows: computed in %s batches of at most %s customers (%s customers, %s prediction times)",
-        -(-len(keys) // per_batch),
-        per_batch,
-        len(keys),
+        "int_prediction_rows: computed in %s batches of customers read from DuckDB (%s interactions, %s prediction "
+        "times)",
+        count,
+        size.interactions,
         len(times),
     )
+    schema = pa.Schema.from_pandas(typed(pd.DataFrame(columns=list(stored_columns)), stored_columns), False)
+    schema = schema.remove_metadata()
+    cursor = _on_cursor(con, sources, whole)
 
-    def computed(batch: Frames) -> pd.DataFrame:
-        # The times and the data's end are the whole data's; the history read is bounded per customer. All the
-        # times in a few pandas passes over time-shifted copies, each cut to what its time reads (stacked.py).
-        rows = stacked_rows_at(
-            bounded(batch, times[0], window_days), times, window_days, horizon_days, data_end, configured_batch_rows()
-        )
-        return finished(rows)
+    def computed() -> Iterator[pa.RecordBatch]:
+        try:
+            for b in range(count):
+                # bounded's cut at the first time, in DuckDB: the times and the data's end are the whole data's.
+                batch = window(cursor, times[0], window_days, (b, count))
+                if not len(batch.interactions) and not len(batch.customers):
+                    continue  # no engagement, no CRM customer: no row (a hash batch can be empty)
+                rows = stacked_rows_at(batch, times, window_days, horizon_days, size.end, per_batch)
+                del batch
+                record = pa.RecordBatch.from_pandas(finished(rows), schema=schema, preserve_index=False)
+                del rows  # not held beside the next batch while DuckDB writes this one
+                yield record
+                del record
+        finally:
+            cursor.close()
 
-    parts = _customer_batches(frames, keys, per_batch)
-    first = pa.RecordBatch.from_pandas(computed(next(parts)), preserve_index=False)
-    # Every batch in the first's schema (the stored columns' types, ``finished``), stated rather than inferred.
-    rest = (pa.RecordBatch.from_pandas(computed(b), schema=first.schema, preserve_index=False) for b in parts)
-    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], rest))
+    return pa.RecordBatchReader.from_batches(schema, computed())
 
 
-__all__ = ["BATCH_ROWS", "full_prediction_rows"]
+__all__ = ["BATCH_ROWS", "batchable", "full_prediction_rows", "read_whole"]

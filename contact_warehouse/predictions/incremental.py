@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import ROW_COLUMNS, frames_from, rows_at, typed
+from . import ROW_COLUMNS, rows_at, typed
 from .batched import configured_batch_rows, full_prediction_rows
 from .features import DAY, NO_INTENT, Frames
 from .fingerprints import (
@@ -267,8 +267,8 @@ def nightly_prediction_rows(
 
     ``inputs``: the three relations (the dbt model's, of ``con``; the Python step's without ``con``), or frames (the
     bench and the tests: handed to DuckDB as relations). The fingerprints and the choice between incremental and
-    full are made in DuckDB; only a full recompute reads the whole inputs into pandas, a nightly run reads what it
-    computes from (reads.py)."""
+    full are made in DuckDB; a nightly run reads into pandas what it computes from (reads.py), a full recompute one
+    batch of customers at a time (batched.py: the whole inputs only when they fit one batch or without ``con``)."""
     if isinstance(inputs, Frames):
         sources = sources_of(inputs, con)
         whole: Frames | None = inputs
@@ -280,10 +280,10 @@ def nightly_prediction_rows(
 
     def full(reason: str) -> pd.DataFrame | pa.RecordBatchReader:
         log.info("int_prediction_rows: full recompute: %s", reason)
-        frames = whole if whole is not None else read_whole(sources)
         (now,) = fingerprints(sources, [data_end], tag) if size.interactions else [pd.Series(dtype=np.int64)]
-        streamed = con is not None  # dbt-duckdb's model (the Python step off DuckDB wants a frame)
-        return full_prediction_rows(frames, window_days, horizon_days, history_days, now, STORED_ROW_COLUMNS, streamed)
+        # With con (dbt-duckdb's model): batches read from DuckDB as they are written; without, one frame.
+        args = (window_days, horizon_days, history_days, now, STORED_ROW_COLUMNS)
+        return full_prediction_rows(sources, con, whole, size, *args)
 
     if previous is None:
         return full("no previous table (first build or --full-refresh)")
@@ -409,8 +409,3 @@ def nightly_prediction_rows(
     )
     selects.append(f"select {columns} from __prediction_rows_directives")
     return con.sql(" union all ".join(selects))
-
-
-def read_whole(sources: Sources) -> Frames:
-    """The whole inputs in pandas (a full recompute)."""
-    return frames_from(sources.interactions.order("interaction_id").df(), sources.surveys.df(), sources.customers.df())
