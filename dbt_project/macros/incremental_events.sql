@@ -104,10 +104,14 @@
 {%- endmacro %}
 
 {% macro drop_event_customer_tables() -%}
-{#- fct_events' post-hook: the pre-hook's temporary tables go with the model's transaction. -#}
-    {%- set tables = event_customer_tables() %}
+{#- fct_events' post-hook: the pre-hook's temporary tables go with the model's transaction. Only where the pre-hook
+    made them (an incremental run): on an engine where fct_events is a table (Spark) there is nothing to drop, and
+    Spark runs one statement per hook. -#}
+    {%- if is_incremental() %}
+        {%- set tables = event_customer_tables() %}
     drop table if exists {{ tables.built }};
     drop table if exists {{ tables.deleted }}
+    {%- endif %}
 {%- endmacro %}
 
 {% macro new_event_rows(source) -%}
