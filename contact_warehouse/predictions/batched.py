@@ -45,7 +45,7 @@ import pyarrow as pa
 from . import frames_from, prediction_rows, typed
 from .features import Frames
 from .fingerprints import Sources, engagements_span_customers
-from .reads import Extent, named, window
+from .reads import Extent, batch_bound, named, window
 from .snapshots import recent_times, snapshot_times_between
 from .stacked import stacked_rows_at
 
@@ -88,10 +88,8 @@ def batchable(sources: Sources) -> bool:
 
 
 def batch_count(sources: Sources, size: Extent, times: int, batch_rows: int) -> int:
-    """Enough batches for about ``batch_rows`` rows (customers x ``times``) and at most about ``batch_rows``
-    interactions read a batch (``reads.batches``' bound)."""
-    customers = _count(sources.customers, "true")
-    return max(1, -(-customers * times // batch_rows), -(-size.interactions // batch_rows))
+    """How many batches of customers: ``reads.batch_bound`` of the customers, interactions and ``times``."""
+    return batch_bound(_count(sources.customers, "true"), size.interactions, times, batch_rows)
 
 
 def _finisher(fingerprint: pd.Series, stored_columns: dict[str, str]) -> Callable[[pd.DataFrame], pd.DataFrame]:

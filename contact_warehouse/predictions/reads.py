@@ -64,8 +64,13 @@ def batches(con: duckdb.DuckDBPyConnection, interactions: int, times: int, batch
                 + (select count(*) from {SV} where customer_key is null)
             from {CU}"""
     ).fetchall()
-    if nulls:
-        return 1
+    return 1 if nulls else batch_bound(customers, interactions, times, batch_rows)
+
+
+def batch_bound(customers: int, interactions: int, times: int, batch_rows: int) -> int:
+    """Enough batches of customers for about ``batch_rows`` rows (``customers`` x ``times``) and at most about
+    ``batch_rows`` of the ``interactions`` read a batch: the bound of the nightly's and the full computation's
+    batches (``batches``, batched.py)."""
     return max(1, -(-customers * times // batch_rows), -(-interactions // batch_rows))
 
 
