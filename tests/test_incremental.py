@@ -544,6 +544,10 @@ def _mark(
     )
     con.execute(f"update marts.{table} set {column} = ? where customer_key in ?", [MARK, marked])
     con.execute(f"update marts.{table} set _input_fingerprint = 'stale' where customer_key in ?", [stale])
+    # The night finds them in the customers the model holds (macros/incremental_customers.sql built_customers).
+    con.execute(
+        f"update intermediate.{table}__built_customers set input_fingerprint = 'stale' where customer_key in ?", [stale]
+    )
 
 
 def _restore(con: duckdb.DuckDBPyConnection, table: str, key: str, column: str) -> None:
@@ -853,14 +857,44 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
             *TICKETS_BY_TICKET,
         ]
     )
-    # The nightly run built only the customers whose fingerprint has no rows in the model; fct_events finds them in
-    # the customers its pre-hook grouped and deleted (macros/incremental_events.sql).
-    for name in [*HIERARCHY_BY_CUSTOMER, "dim_customer_identifiers", "mart_ivr_calls"]:
-        if name != "fct_events":
-            assert "left join (select distinct customer_key from" in nightly_warehouse["compiled"][name]
+    # The nightly run built only the customers the model does not hold with their current fingerprint, read from the
+    # table of the customers it holds (built_customers), not by grouping its rows; fct_events finds them in the
+    # customers its pre-hook deleted and in that table (macros/incremental_events.sql); mart_ivr_calls groups its
+    # rows.
+    for name in [*HIERARCHY_BY_CUSTOMER, "dim_customer_identifiers"]:
+        assert f'"{name}__built_customers" as built' in nightly_warehouse["compiled"][name]
+        assert "select distinct customer_key from" not in nightly_warehouse["compiled"][name]
+    assert "left join (select distinct customer_key from" in nightly_warehouse["compiled"]["mart_ivr_calls"]
     events = nightly_warehouse["compiled"]["fct_events"]
     assert "select customer_key from fct_events__deleted_customers" in events
-    assert "left join fct_events__built_customers as built" in events
+
+
+def test_the_customers_a_model_holds_are_kept_beside_it(nightly_warehouse) -> None:
+    """After the night (a new day, corrections, a merge, a split) and after the full refresh, each model incremental
+    by customer's built_customers holds exactly the customers of its rows with the fingerprint they were built from
+    (the state its pre-hook and filter read instead of grouping the model's rows)."""
+    fingerprints = {name: "int_customer_fingerprints" for name in HIERARCHY_BY_CUSTOMER}
+    fingerprints |= {"fct_engagements": "int_engagement_fingerprints", "fct_events": "int_engagement_fingerprints"}
+    fingerprints["dim_customer_identifiers"] = "int_customer_identity_fingerprints"
+    for db in (nightly_warehouse["db"], nightly_warehouse["full"]):
+        with duckdb.connect(str(db), read_only=True) as con:
+            for name, source in fingerprints.items():
+                built = f"intermediate.{name}__built_customers"
+                stored = "cast(hash(input_fingerprint) as varchar)" if name == "fct_events" else "input_fingerprint"
+                held = f"select distinct customer_key, _input_fingerprint from {_schema(con, name)}.{name}"
+                recorded = f"select customer_key, {stored} from {built}"
+                # Every customer held is recorded with its rows' fingerprint; a customer recorded without rows (no
+                # event, no identifier) is one the model built to nothing.
+                assert con.execute(f"select count(*) from ({held} except {recorded})").fetchone() == (0,), name
+                assert con.execute(
+                    f"select count(*) from ({recorded} except ({held})) as extra"
+                    f" where customer_key in (select customer_key from {_schema(con, name)}.{name})"
+                ).fetchone() == (0,), name
+                # One row a customer, each with its customer's current fingerprint.
+                assert (
+                    con.execute(f"select count(*), count(distinct customer_key) from {built}").fetchone()
+                    == con.execute(f"select count(*), count(*) from intermediate.{source}").fetchone()
+                ), name
 
 
 def test_identity_resolution_reads_new_records_and_recomputes_touched_components(nightly_warehouse) -> None:

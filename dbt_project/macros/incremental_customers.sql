@@ -4,8 +4,9 @@
     of every column of every one of its transactions; each model stores the fingerprint its rows were built from
     in _input_fingerprint. Before the model runs, its rows whose fingerprint no longer matches (the customer's
     transactions changed, or the customer key itself vanished when two customers merged) are deleted; the model
-    then builds the customers that have no rows, and appends them. The state lives in the model's own table, so
-    a run that fails half-way is repaired by the next one. -#}
+    then builds the customers that have no rows, and appends them. The state lives in the model's own table and in
+    the table of the customers it holds (built_customers), written in the same transaction, so a run that fails
+    half-way is repaired by the next one. -#}
 
 {% macro customers_to_rebuild(customer_column, fingerprints='int_customer_fingerprints') -%}
 {#- A filter on the model's input: on an incremental run, only customers whose current fingerprint has no rows
@@ -17,35 +18,103 @@
     {%- endif %}
 {%- endmacro %}
 
+{% macro built_customers(fingerprints='int_customer_fingerprints') -%}
+{#- The customers a model incremental by customer holds, each with the fingerprint its rows were built from (one row
+    a customer): the table `<model>__built_customers` beside `fingerprints`, which the model's post-hooks write in the
+    model's own transaction (forget_stale_customers, record_rebuilt_customers), so that it always says what the
+    model's table holds. The night compares it, a row a customer, with the fingerprints instead of grouping every row
+    of the model by customer, twice (DECISIONS.md "The customers a model holds, kept beside it"). A unit test gives it
+    as SQL (it overrides this macro). -#}
+    {%- set beside = ref(fingerprints) -%}
+    {{ return(api.Relation.create(database=beside.database, schema=beside.schema,
+                                  identifier=this.identifier ~ '__built_customers')) }}
+{%- endmacro %}
+
 {% macro customers_without_current_rows(fingerprints='int_customer_fingerprints') -%}
-{#- The customers of `fingerprints` that have no rows in the model being built. Every model incremental by customer
-    deletes in its pre-hook the rows built from a fingerprint that is no longer their customer's, so the rows left
-    are current ones and the comparison is by key alone: the distinct keys of the model, where comparing key and
-    fingerprint grouped every row of the history by both (DECISIONS.md "Customers to rebuild found by key"). -#}
+{#- The customers of `fingerprints` that have no rows in the model being built: not among the customers it holds
+    with their current fingerprint (built_customers). The pre-hook has deleted the rows of every customer held with
+    another fingerprint (or whose key vanished in a merge), so these are the deleted ones and the new ones. -#}
         select fingerprints.customer_key
         from {{ ref(fingerprints) }} as fingerprints
-        left join (select distinct customer_key from {{ this }}) as built
+        left join {{ built_customers(fingerprints) }} as built
             on fingerprints.customer_key = built.customer_key
+            and fingerprints.input_fingerprint = built.input_fingerprint
         where built.customer_key is null
 {%- endmacro %}
 
+{% macro stale_built_customers(fingerprints='int_customer_fingerprints') -%}
+{#- The customers the model holds with a fingerprint that is no longer their current one (their inputs changed, or
+    their key vanished when two customers merged): a row a customer, read from built_customers. -#}
+        select built.customer_key
+        from {{ built_customers(fingerprints) }} as built
+        left join {{ ref(fingerprints) }} as fingerprints
+            on built.customer_key = fingerprints.customer_key
+            and built.input_fingerprint = fingerprints.input_fingerprint
+        where fingerprints.customer_key is null
+{%- endmacro %}
+
 {% macro delete_stale_customers(fingerprints='int_customer_fingerprints') -%}
-{#- The pre-hook of a model incremental by customer: removes the rows built from a fingerprint that is no longer
-    the customer's current one. -#}
+{#- The pre-hook of a model incremental by customer: removes the rows of the customers it holds with a fingerprint
+    that is no longer the customer's current one. -#}
     {%- if is_incremental() -%}
         {{ require_built_with('_input_fingerprint', 'it became incremental by customer') }}
-    {{ return(adapter.dispatch('delete_stale_customers', 'contact_warehouse')(fingerprints)) }}
+        {{ require_built_customers(fingerprints) }}
+    delete from {{ this }}
+    where customer_key in ({{ stale_built_customers(fingerprints) }})
     {%- endif -%}
 {%- endmacro %}
 
-{% macro default__delete_stale_customers(fingerprints='int_customer_fingerprints') -%}
-    delete from {{ this }}
+{% macro forget_stale_customers(fingerprints='int_customer_fingerprints') -%}
+{#- The first post-hook of a model incremental by customer (one statement: Spark runs one a hook). On an incremental
+    run: built_customers forgets the customers whose rows the pre-hook deleted. On a full build: the table is dropped,
+    and made again by record_rebuilt_customers. Nothing where the model is a table on every run (Spark on Parquet). -#}
+    {%- if incremental_or_table() == 'incremental' -%}
+        {%- set built = built_customers(fingerprints) -%}
+        {%- if is_incremental() %}
+    delete from {{ built }}
     where not exists (
         select 1
         from {{ ref(fingerprints) }} as fingerprints
-        where fingerprints.customer_key = {{ this }}.customer_key
-            and fingerprints.input_fingerprint = {{ this }}._input_fingerprint
+        where fingerprints.customer_key = {{ built }}.customer_key
+            and fingerprints.input_fingerprint = {{ built }}.input_fingerprint
     )
+        {%- else %}
+    drop table if exists {{ built }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro record_rebuilt_customers(fingerprints='int_customer_fingerprints') -%}
+{#- The second post-hook: built_customers records the customers the model has just built, with the fingerprint they
+    were built from: on an incremental run those it had no current rows of (the model's own filter,
+    customers_without_current_rows, as forget_stale_customers leaves the table); on a full build every customer of
+    `fingerprints` (the model read all of them). -#}
+    {%- if incremental_or_table() == 'incremental' -%}
+        {%- set built = built_customers(fingerprints) -%}
+        {%- if is_incremental() %}
+    insert into {{ built }} (customer_key, input_fingerprint)
+    select fingerprints.customer_key, fingerprints.input_fingerprint
+    from {{ ref(fingerprints) }} as fingerprints
+    left join {{ built }} as built
+        on fingerprints.customer_key = built.customer_key
+        and fingerprints.input_fingerprint = built.input_fingerprint
+    where built.customer_key is null
+        {%- else %}
+    create table {{ built }} as
+    select customer_key, input_fingerprint from {{ ref(fingerprints) }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro require_built_customers(fingerprints) -%}
+{#- Stops an incremental run of a model whose built_customers table is missing (built before it was kept), with the
+    command that rebuilds it. -#}
+    {%- set built = built_customers(fingerprints) -%}
+    {%- if execute and adapter.get_relation(built.database, built.schema, built.identifier) is none -%}
+        {{ exceptions.raise_compiler_error(
+            this ~ " has no " ~ built ~ " (the customers it holds, kept since the twelfth session)."
+            ~ " Rebuild it once: `contact-warehouse run --full-refresh` (or dbt build --full-refresh).") }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro customers_with_stale_fingerprint(fingerprints, stored_fingerprint, built=none) -%}
@@ -61,21 +130,35 @@
         where fingerprints.customer_key is null
 {%- endmacro %}
 
-{% macro delete_customers_whose_windows_moved() -%}
-{#- fct_engagements' second pre-hook (DECISIONS.md "Engagements incremental by customer, judged against the
-    data's end"). is_window_complete, closed_at, is_open_at_data_end and is_first_contact_resolved are judged
-    against the data's end, which every night moves: a customer is rebuilt when one of its engagements' stored
-    is_window_complete differs from what the data's end now says (the windows that ended during the new day, or
-    any window when a correction moved the data's end back). The other rows are still what a full build gives. -#}
-    {%- if is_incremental() %}
-    delete from {{ this }}
-    where exists (
-        select 1
+{% macro windows_moved_customers() -%}
+{#- The customers of fct_engagements with an engagement whose stored is_window_complete differs from what the data's
+    end now says (the windows that ended during the new day, or any window when a correction moved the data's end
+    back). -#}
+        select engagements.customer_key
         from {{ this }} as engagements
         cross join ({{ data_end() }}) as data_window
-        where engagements.customer_key = {{ this }}.customer_key
-            and engagements.is_window_complete <> (engagements.window_ends_at <= data_window.data_end_at)
-    )
+        where engagements.is_window_complete <> (engagements.window_ends_at <= data_window.data_end_at)
+{%- endmacro %}
+
+{% macro forget_customers_whose_windows_moved() -%}
+{#- fct_engagements' second pre-hook: built_customers forgets the customers whose windows moved, so that the model
+    rebuilds them (customers_without_current_rows), and the third pre-hook deletes their rows. -#}
+    {%- if is_incremental() %}
+        {%- set built = built_customers('int_engagement_fingerprints') %}
+    delete from {{ built }}
+    where customer_key in ({{ windows_moved_customers() }})
+    {%- endif %}
+{%- endmacro %}
+
+{% macro delete_customers_whose_windows_moved() -%}
+{#- fct_engagements' third pre-hook (DECISIONS.md "Engagements incremental by customer, judged against the
+    data's end"). is_window_complete, closed_at, is_open_at_data_end and is_first_contact_resolved are judged
+    against the data's end, which every night moves: a customer is rebuilt when one of its engagements' stored
+    is_window_complete differs from what the data's end now says. The other rows are still what a full build
+    gives. -#}
+    {%- if is_incremental() %}
+    delete from {{ this }}
+    where customer_key in ({{ windows_moved_customers() }})
     {%- endif %}
 {%- endmacro %}
 

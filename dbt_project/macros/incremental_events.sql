@@ -38,19 +38,15 @@
 {#- fct_events' pre-hook: deletes every row of the customers whose events must be rebuilt (the model then builds
     them and the customers without rows, event_customers_to_rebuild): a fingerprint that is no longer the customer's,
     the current customers of the transactions that new staging rows name, and the customers an event of a new row
-    belonged to. The customers fct_events holds are grouped once, into a temporary table that the model reads too
-    (event_customer_tables): grouping every event by customer is the part of the night that grows with the history,
-    and beyond the processor's cache it grows faster than the history (DECISIONS.md "fct_events groups its events
-    by customer once a night"). -#}
+    belonged to. The customers fct_events holds, with their fingerprints, are read from its built_customers (a row a
+    customer, written by its post-hooks), not grouped from its events: grouping every event by customer was the part
+    of the night that grows with the history, and beyond the processor's cache faster than the history (DECISIONS.md
+    "fct_events groups its events by customer once a night", "The customers a model holds, kept beside it"). -#}
     {%- if is_incremental() %}
         {{ require_built_with('_load_seq', 'it became incremental by customer') }}
+        {{ require_built_customers('int_engagement_fingerprints') }}
         {%- set tables = event_customer_tables() %}
-    drop table if exists {{ tables.built }};
     drop table if exists {{ tables.deleted }};
-    -- Each customer with the fingerprints its rows were built from (one, as its rows are written together).
-    create temporary table {{ tables.built }} as
-    select distinct customer_key, _input_fingerprint
-    from {{ this }};
     create temporary table {{ tables.deleted }} as
     with watermarks as (
         -- Each source's newest load among the rows it gave fct_events (one scan for all of them).
@@ -62,9 +58,7 @@
         from {{ this }}
     )
 
-    {{ customers_with_stale_fingerprint(
-        'int_engagement_fingerprints', event_fingerprint('fingerprints.input_fingerprint'), tables.built
-    ) }}
+    {{ stale_built_customers('int_engagement_fingerprints') }}
     union
     select transactions.customer_key
     from {{ ref('fct_transactions') }} as transactions
@@ -80,15 +74,15 @@
 {%- endmacro %}
 
 {% macro event_customer_tables() -%}
-{#- The pre-hook's temporary tables, which live until the model's post-hook drops them: `built`, the distinct
-    customers and stored fingerprints of fct_events before the night; `deleted`, the customers the pre-hook deleted. -#}
-    {{ return({'built': 'fct_events__built_customers', 'deleted': 'fct_events__deleted_customers'}) }}
+{#- The pre-hook's temporary table, which lives until the model's post-hook drops it: `deleted`, the customers the
+    pre-hook deleted. -#}
+    {{ return({'deleted': 'fct_events__deleted_customers'}) }}
 {%- endmacro %}
 
 {% macro event_customers_to_rebuild(customer_column) -%}
 {#- fct_events' filter on its transactions on an incremental run: the customers of int_engagement_fingerprints left
-    without rows by the pre-hook, i.e. those it deleted and those fct_events did not hold (new ones), from its
-    temporary tables: the same customers as customers_to_rebuild, without grouping the events again. -#}
+    without rows by the pre-hook, i.e. those it deleted (its temporary table) and those fct_events did not hold (new
+    ones, not in its built_customers). -#}
     {%- do ref('int_engagement_fingerprints') -%}
     {%- if is_incremental() %}
         {%- set tables = event_customer_tables() %}
@@ -97,19 +91,19 @@
         union all
         select fingerprints.customer_key
         from {{ ref('int_engagement_fingerprints') }} as fingerprints
-        left join {{ tables.built }} as built on fingerprints.customer_key = built.customer_key
+        left join {{ built_customers('int_engagement_fingerprints') }} as built
+            on fingerprints.customer_key = built.customer_key
         where built.customer_key is null
     )
     {%- endif %}
 {%- endmacro %}
 
 {% macro drop_event_customer_tables() -%}
-{#- fct_events' post-hook: the pre-hook's temporary tables go with the model's transaction. Only where the pre-hook
-    made them (an incremental run): on an engine where fct_events is a table (Spark) there is nothing to drop, and
-    Spark runs one statement per hook. -#}
+{#- fct_events' first post-hook (then forget_stale_customers and record_rebuilt_customers): the pre-hook's temporary
+    table goes with the model's transaction. Only where the pre-hook made it (an incremental run): on an engine where
+    fct_events is a table (Spark) there is nothing to drop, and Spark runs one statement per hook. -#}
     {%- if is_incremental() %}
         {%- set tables = event_customer_tables() %}
-    drop table if exists {{ tables.built }};
     drop table if exists {{ tables.deleted }}
     {%- endif %}
 {%- endmacro %}

@@ -8,6 +8,7 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_stale_customers() }}",
+    post_hook=["{{ forget_stale_customers() }}", "{{ record_rebuilt_customers() }}"],
 ) }}
 with transactions as (
     select * from {{ ref('int_transactions_enriched') }}

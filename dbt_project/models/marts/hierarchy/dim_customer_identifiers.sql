@@ -7,6 +7,10 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_stale_customers('int_customer_identity_fingerprints') }}",
+    post_hook=[
+        "{{ forget_stale_customers('int_customer_identity_fingerprints') }}",
+        "{{ record_rebuilt_customers('int_customer_identity_fingerprints') }}",
+    ],
 ) }}
 with records as (
     select * from {{ ref('int_records_customers') }}

@@ -12,7 +12,12 @@
     on_schema_change='fail',
     pre_hook=[
         "{{ delete_stale_customers('int_engagement_fingerprints') }}",
+        "{{ forget_customers_whose_windows_moved() }}",
         "{{ delete_customers_whose_windows_moved() }}",
+    ],
+    post_hook=[
+        "{{ forget_stale_customers('int_engagement_fingerprints') }}",
+        "{{ record_rebuilt_customers('int_engagement_fingerprints') }}",
     ],
 ) }}
 with interactions as (

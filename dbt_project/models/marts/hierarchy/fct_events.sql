@@ -2,14 +2,18 @@
 -- milestones (queued, answered, transferred, ended), text and chat messages, FAQ views, form submissions and
 -- survey answers (those matched to the contact they rate).
 -- Incremental by customer (macros/incremental_events.sql): the pre-hook deletes the customers whose events changed,
--- and each source is read only for the transactions of the customers left without rows; the post-hook drops the
--- pre-hook's temporary tables.
+-- and each source is read only for the transactions of the customers left without rows; the post-hooks drop the
+-- pre-hook's temporary table and record the customers built (built_customers).
 {{ config(
     materialized=incremental_or_table(),
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_changed_event_customers() }}",
-    post_hook="{{ drop_event_customer_tables() }}",
+    post_hook=[
+        "{{ drop_event_customer_tables() }}",
+        "{{ forget_stale_customers('int_engagement_fingerprints') }}",
+        "{{ record_rebuilt_customers('int_engagement_fingerprints') }}",
+    ],
 ) }}
 -- depends_on: {{ ref('stg_phone_system__calls') }}
 with transactions as (

@@ -4,6 +4,7 @@
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ delete_stale_customers() }}",
+    post_hook=["{{ forget_stale_customers() }}", "{{ record_rebuilt_customers() }}"],
 ) }}
 select
     interaction_id,
