@@ -470,22 +470,26 @@ def test_the_sentiment_models_point_to_proven_or_tested_transactions_and_interac
     and (int_interaction_sentiment.interaction_id -> fct_interactions) are proven: a text's transaction is fct_events'
     transaction_id (proven in fct_transactions above) or fct_survey_answers' (tested), its interaction fct_transactions'
     interaction_id (proven in fct_interactions above) or fct_survey_answers' (tested); int_interaction_sentiment
-    groups int_message_sentiment's interactions. Both models are tables rebuilt on every run from those tables."""
+    groups int_message_sentiment's interactions. int_interaction_sentiment is a table rebuilt on every run;
+    int_message_sentiment is incremental by text, judged by customer: a row it keeps was built from the same
+    fct_events, fct_transactions and fct_survey_answers rows as tonight's (its customer's int_engagement_fingerprints,
+    which hashes them, did not change; a row no fingerprint covers is built again), so it still points to rows of
+    those tables (tests/test_incremental.py holds it equal to a full build)."""
     models = _models()
     sentiment = MODELS / "intermediate" / "sentiment"
     message = _code(sentiment / "int_message_sentiment.sql")
-    assert "{{ config(materialized='table') }}" in message
+    assert 'pre_hook="{{ delete_changed_sentiment_texts() }}"' in message
     assert (
         "message_transactions as ( select event_id, transaction_id from {{ ref('fct_events') }} "
-        "where channel in ('chat', 'sms') ),"
+        "where channel in ('chat', 'sms')"
     ) in message
     assert (
-        "transactions as ( select transaction_id, interaction_id, customer_key from {{ ref('fct_transactions') }} ),"
+        "transactions as ( select transaction_id, interaction_id, customer_key from {{ ref('fct_transactions') }}"
         in message
     )
     assert (
-        "survey_answers as ( select response_id, transaction_id, interaction_id, customer_key from "
-        "{{ ref('fct_survey_answers') }} ),"
+        "survey_answers as ( select response_id, transaction_id, interaction_id, engagement_id, customer_key from "
+        "{{ ref('fct_survey_answers') }}"
     ) in message
     assert (
         "coalesce(message_transactions.transaction_id, survey_answers.transaction_id) as transaction_id, "
