@@ -515,3 +515,24 @@ def test_the_sentiment_models_point_to_proven_or_tested_transactions_and_interac
         ("int_interaction_sentiment", "interaction_id"),
     ):
         assert not _relationships(_column(models, model, column)), f"{model}.{column} restored: drop this proof"
+
+
+def test_ivr_node_visits_are_one_row_per_staging_ivr_event() -> None:
+    """unique(int_ivr_node_visits.ivr_event_id) is proven: the visits are staging's IVR events (whose ivr_event_id has
+    a unique test) filtered, joined to one row per call (last_events groups by call_id); a nightly run deletes the
+    calls with new events before it builds them (the same macro in the pre-hook and the model), and the calls the
+    model adds by the lower watermark after the delete have no row (DECISIONS.md "int_ivr_node_visits incremental by
+    call"). tests/test_incremental.py holds the nightly table equal to a full build."""
+    models = _models()
+    visits = _code(MODELS / "intermediate" / "contacts" / "int_ivr_node_visits.sql")
+    assert "with events as ( select * from {{ ref('stg_phone_system__ivr_events') }}" in visits
+    assert "where call_id in ({{ ivr_calls_with_new_events() }})" in visits
+    assert "last_events as ( select call_id, max(event_at) as last_event_at, max(_load_seq) as _load_seq" in visits
+    assert "from events group by call_id )" in visits
+    assert "menus as ( select ivr_event_id, call_id," in visits
+    assert visits.rstrip().endswith("from menus inner join last_events on menus.call_id = last_events.call_id")
+    assert 'pre_hook="{{ delete_ivr_calls_with_new_events() }}"' in visits
+    macros = _code(MODELS.parent / "macros" / "incremental_ivr.sql")
+    assert "delete from {{ this }} where call_id in ({{ ivr_calls_with_new_events() }})" in macros
+    assert "unique" in _test_names(_column(models, "stg_phone_system__ivr_events", "ivr_event_id"))
+    assert "unique" not in _test_names(_column(models, "int_ivr_node_visits", "ivr_event_id")), "restored: drop this"
