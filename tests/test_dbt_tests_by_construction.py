@@ -470,22 +470,26 @@ def test_the_sentiment_models_point_to_proven_or_tested_transactions_and_interac
     and (int_interaction_sentiment.interaction_id -> fct_interactions) are proven: a text's transaction is fct_events'
     transaction_id (proven in fct_transactions above) or fct_survey_answers' (tested), its interaction fct_transactions'
     interaction_id (proven in fct_interactions above) or fct_survey_answers' (tested); int_interaction_sentiment
-    groups int_message_sentiment's interactions. Both models are tables rebuilt on every run from those tables."""
+    groups int_message_sentiment's interactions. int_interaction_sentiment is a table rebuilt on every run;
+    int_message_sentiment is incremental by text, judged by customer: a row it keeps was built from the same
+    fct_events, fct_transactions and fct_survey_answers rows as tonight's (its customer's int_engagement_fingerprints,
+    which hashes them, did not change; a row no fingerprint covers is built again), so it still points to rows of
+    those tables (tests/test_incremental.py holds it equal to a full build)."""
     models = _models()
     sentiment = MODELS / "intermediate" / "sentiment"
     message = _code(sentiment / "int_message_sentiment.sql")
-    assert "{{ config(materialized='table') }}" in message
+    assert 'pre_hook="{{ delete_changed_sentiment_texts() }}"' in message
     assert (
         "message_transactions as ( select event_id, transaction_id from {{ ref('fct_events') }} "
-        "where channel in ('chat', 'sms') ),"
+        "where channel in ('chat', 'sms')"
     ) in message
     assert (
-        "transactions as ( select transaction_id, interaction_id, customer_key from {{ ref('fct_transactions') }} ),"
+        "transactions as ( select transaction_id, interaction_id, customer_key from {{ ref('fct_transactions') }}"
         in message
     )
     assert (
-        "survey_answers as ( select response_id, transaction_id, interaction_id, customer_key from "
-        "{{ ref('fct_survey_answers') }} ),"
+        "survey_answers as ( select response_id, transaction_id, interaction_id, engagement_id, customer_key from "
+        "{{ ref('fct_survey_answers') }}"
     ) in message
     assert (
         "coalesce(message_transactions.transaction_id, survey_answers.transaction_id) as transaction_id, "
@@ -511,3 +515,24 @@ def test_the_sentiment_models_point_to_proven_or_tested_transactions_and_interac
         ("int_interaction_sentiment", "interaction_id"),
     ):
         assert not _relationships(_column(models, model, column)), f"{model}.{column} restored: drop this proof"
+
+
+def test_ivr_node_visits_are_one_row_per_staging_ivr_event() -> None:
+    """unique(int_ivr_node_visits.ivr_event_id) is proven: the visits are staging's IVR events (whose ivr_event_id has
+    a unique test) filtered, joined to one row per call (last_events groups by call_id); a nightly run deletes the
+    calls with new events before it builds them (the same macro in the pre-hook and the model), and the calls the
+    model adds by the lower watermark after the delete have no row (DECISIONS.md "int_ivr_node_visits incremental by
+    call"). tests/test_incremental.py holds the nightly table equal to a full build."""
+    models = _models()
+    visits = _code(MODELS / "intermediate" / "contacts" / "int_ivr_node_visits.sql")
+    assert "with events as ( select * from {{ ref('stg_phone_system__ivr_events') }}" in visits
+    assert "where call_id in ({{ ivr_calls_with_new_events() }})" in visits
+    assert "last_events as ( select call_id, max(event_at) as last_event_at, max(_load_seq) as _load_seq" in visits
+    assert "from events group by call_id )" in visits
+    assert "menus as ( select ivr_event_id, call_id," in visits
+    assert visits.rstrip().endswith("from menus inner join last_events on menus.call_id = last_events.call_id")
+    assert 'pre_hook="{{ delete_ivr_calls_with_new_events() }}"' in visits
+    macros = _code(MODELS.parent / "macros" / "incremental_ivr.sql")
+    assert "delete from {{ this }} where call_id in ({{ ivr_calls_with_new_events() }})" in macros
+    assert "unique" in _test_names(_column(models, "stg_phone_system__ivr_events", "ivr_event_id"))
+    assert "unique" not in _test_names(_column(models, "int_ivr_node_visits", "ivr_event_id")), "restored: drop this"

@@ -561,6 +561,71 @@ def _restore(con: duckdb.DuckDBPyConnection, table: str, key: str, column: str) 
     con.execute(f"drop table main.original_{column}")
 
 
+def _mark_texts(db: Path) -> dict:
+    """int_message_sentiment (incremental by text, judged by customer): sets sentiment to MARK on the texts of the 20
+    customers whose texts ended first that have a fingerprint (values and loads kept in main.original_text_sentiment),
+    and a stale fingerprint on the texts of 5 more (the small data set has some 30 customers with texts), to tell
+    afterwards which rows the nightly run kept and rebuilt."""
+    with duckdb.connect(str(db)) as con:
+        early = _first_column(
+            con,
+            "select customer_key from intermediate.int_message_sentiment where customer_key is not null"
+            " group by customer_key order by max(written_at), customer_key limit 25",
+        )
+        marked, stale = early[:20], early[20:]
+        con.execute(
+            "create table main.original_text_sentiment as select text_id, sentiment, _load_seq"
+            " from intermediate.int_message_sentiment where customer_key in ? and _input_fingerprint is not null",
+            [marked],
+        )
+        con.execute(
+            "update intermediate.int_message_sentiment set sentiment = ?"
+            " where text_id in (select text_id from main.original_text_sentiment)",
+            [MARK],
+        )
+        con.execute(
+            "update intermediate.int_message_sentiment set _input_fingerprint = 'stale' where customer_key in ?",
+            [stale],
+        )
+        return {"fingerprints": _fingerprints(con, marked, "int_engagement_fingerprints"), "stale": stale}
+
+
+def _unmark_texts(db: Path, marked: dict) -> dict:
+    """After the nightly run: of the marked texts not re-delivered (same load), those of the customers whose
+    engagement fingerprint did not change and how many kept their mark; the marks left on the other customers' texts
+    (rebuilt); the stale fingerprints left; then the original values back."""
+    with duckdb.connect(str(db)) as con:
+        now = _fingerprints(con, list(marked["fingerprints"]), "int_engagement_fingerprints")
+        kept = [key for key, value in marked["fingerprints"].items() if now.get(key) == value]
+        changed = [key for key in marked["fingerprints"] if key not in kept]
+
+        def count(condition: str, *parameters: object) -> int:
+            query = (
+                "select count(*) from intermediate.int_message_sentiment as texts"
+                " left join main.original_text_sentiment as original on texts.text_id = original.text_id"
+                f" where {condition}"
+            )
+            return con.execute(query, parameters).fetchone()[0]
+
+        not_redelivered = "texts._load_seq = original._load_seq and texts.customer_key in ?"
+        result = {
+            "kept": kept,
+            "kept_texts": count(not_redelivered, kept) if kept else 0,
+            "kept_marks": count(f"texts.sentiment = ? and {not_redelivered}", MARK, kept) if kept else 0,
+            "changed_marks": count("texts.sentiment = ? and texts.customer_key in ?", MARK, changed) if changed else 0,
+            "stale_left": count("texts._input_fingerprint = 'stale'"),
+            "stale_rebuilt": count("texts.customer_key in ?", marked["stale"]),
+        }
+        con.execute(
+            "update intermediate.int_message_sentiment set sentiment = original.sentiment"
+            " from main.original_text_sentiment as original"
+            " where int_message_sentiment.text_id = original.text_id and int_message_sentiment.sentiment = ?",
+            [MARK],
+        )
+        con.execute("drop table main.original_text_sentiment")
+    return result
+
+
 def _first_column(con: duckdb.DuckDBPyConnection, query: str, parameters: list | None = None) -> list:
     """The first column of ``query``'s rows, in their order."""
     return [row[0] for row in con.execute(query, parameters or []).fetchall()]
@@ -716,6 +781,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         open_at_history = {key: value for key, value in _open_windows(con).items() if not value[1]}
 
     marked = _mark_early_customers(db)
+    marked_texts = _mark_texts(db)
     stale_identifiers = _stale_identifiers(db)
 
     add_next_day(work)
@@ -747,6 +813,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
             "stg_help_center__faq_views",
             "dim_customer_identifiers",
             "mart_ivr_calls",
+            "int_message_sentiment",
             *IDENTITY,
             *HIERARCHY_BY_CUSTOMER,
         )
@@ -765,6 +832,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         ).fetchone()
 
     marked.update(_unmark(db, marked))
+    marked_texts = _unmark_texts(db, marked_texts)
     faq_visitors = _unmark_faq_visitors(db, faq_visitors)
     with duckdb.connect(str(db), read_only=True) as con:
         now = _open_windows(con)
@@ -801,6 +869,7 @@ def nightly_warehouse(tmp_path_factory: pytest.TempPathFactory):
         "records_kept_rebuilt": records_kept_rebuilt,
         "unblocked": (other_ref, unblocked_refs, unblocked_after),
         "marked": marked,
+        "marked_texts": marked_texts,
         "compiled": compiled,
         "history_ivr_events": history_ivr_events,
         "history_customers": history_customers,
@@ -849,6 +918,8 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
             *IDENTITY,
             "dim_customer_identifiers",
             "int_faq_visits_sessionized",
+            "int_ivr_node_visits",
+            "int_message_sentiment",
             "int_prediction_rows",
             "int_staffing_actuals",
             "int_survey_answers_matched",
@@ -865,6 +936,8 @@ def test_the_hierarchy_up_to_engagements_is_incremental_by_customer(nightly_ware
         assert f'"{name}__built_customers" as built' in nightly_warehouse["compiled"][name]
         assert "select distinct customer_key from" not in nightly_warehouse["compiled"][name]
     assert "left join (select distinct customer_key from" in nightly_warehouse["compiled"]["mart_ivr_calls"]
+    # int_message_sentiment builds the texts its pre-hook left without a row (macros/incremental_sentiment.sql).
+    assert "left join (select text_id from" in nightly_warehouse["compiled"]["int_message_sentiment"]
     events = nightly_warehouse["compiled"]["fct_events"]
     assert "select customer_key from fct_events__deleted_customers" in events
 
@@ -1031,9 +1104,9 @@ def test_customers_merged_by_a_correction_leave_no_rows_behind(nightly_warehouse
             model: con.execute(
                 f"select count(*) from {_schema(con, model)}.{model} where customer_key in ?", [vanished]
             ).fetchone()[0]
-            for model in HIERARCHY_BY_CUSTOMER
+            for model in [*HIERARCHY_BY_CUSTOMER, "int_message_sentiment"]
         }
-    assert left_behind == {model: 0 for model in HIERARCHY_BY_CUSTOMER}
+    assert left_behind == {model: 0 for model in [*HIERARCHY_BY_CUSTOMER, "int_message_sentiment"]}
 
 
 def test_a_corrected_event_replaces_the_earlier_one_in_fct_events(nightly_warehouse) -> None:
@@ -1224,3 +1297,70 @@ def test_a_changed_setting_rebuilds_every_transaction(nightly_warehouse, tmp_pat
         ).fetchone()[0]
     assert differences == (0, 0)
     assert regrouped > 0
+
+
+def test_message_sentiment_keeps_the_texts_of_unchanged_customers(nightly_warehouse) -> None:
+    """int_message_sentiment kept every text, not re-delivered, of the marked customers whose engagement fingerprint
+    did not change (still marked), rebuilt those of the customers whose fingerprint changed or was stale (no mark, no
+    stale fingerprint left); its equality with a full refresh is test_incremental_run_equals_a_full_refresh."""
+    texts = nightly_warehouse["marked_texts"]
+    assert texts["kept"] and texts["kept_texts"] > 0
+    assert texts["kept_marks"] == texts["kept_texts"]
+    assert texts["changed_marks"] == 0
+    assert texts["stale_left"] == 0 and texts["stale_rebuilt"] > 0
+
+
+@pytest.mark.parametrize(("case", "prefix"), [("moved_message", "chat:"), ("rethreaded", "sms:")])
+def test_a_moved_text_follows_its_new_transaction_in_message_sentiment(
+    nightly_warehouse, case: str, prefix: str
+) -> None:
+    """The chat message moved to another conversation and the text moved to another thread (late corrections): their
+    row in int_message_sentiment (one if the text is scored: a customer's or agent's message, an inbound text) names
+    the transaction and customer fct_events gives them now."""
+    message_id, _ = nightly_warehouse[case]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        scored = (
+            con.execute(
+                "select count(*) from staging.stg_chat__messages where ? = 'chat:' and message_id = ?"
+                " and author in ('customer', 'agent') and message_text_sentiment is not null",
+                [prefix, message_id],
+            ).fetchone()[0]
+            + con.execute(
+                "select count(*) from staging.stg_phone_system__sms_messages where ? = 'sms:' and message_id = ?"
+                " and direction = 'inbound' and body_sentiment is not null",
+                [prefix, message_id],
+            ).fetchone()[0]
+        )
+        rows = con.execute(
+            "select texts.transaction_id, texts.customer_key, events.transaction_id, events.customer_key"
+            " from intermediate.int_message_sentiment as texts"
+            " inner join marts.fct_events as events on texts.text_id = events.event_id where texts.text_id = ?",
+            [f"{prefix}{message_id}"],
+        ).fetchall()
+    assert len(rows) == scored
+    assert all(row[:2] == row[2:] for row in rows)
+
+
+def test_ivr_node_visits_rebuild_the_calls_with_new_events(nightly_warehouse) -> None:
+    """int_ivr_node_visits is incremental by call: the call whose IVR node was corrected has its visits built again
+    from its current menus (the corrected node among them), the calls of the history without new events kept the rows
+    an earlier run built (an older _load_seq); its equality with a full refresh is
+    test_incremental_run_equals_a_full_refresh."""
+    call_id, node = nightly_warehouse["ivr_event"]
+    with duckdb.connect(str(nightly_warehouse["db"]), read_only=True) as con:
+        visits = con.execute(
+            "select ivr_event_id, node from intermediate.int_ivr_node_visits where call_id = ? order by ivr_event_id",
+            [call_id],
+        ).fetchall()
+        menus = con.execute(
+            "select ivr_event_id, node from staging.stg_phone_system__ivr_events where call_id = ?"
+            " and event_type = 'menu_enter' and node is not null order by ivr_event_id",
+            [call_id],
+        ).fetchall()
+        kept, rebuilt = con.execute(
+            "select count(*) filter (where _load_seq < newest), count(*) filter (where _load_seq = newest)"
+            " from intermediate.int_ivr_node_visits"
+            " cross join (select max(_load_seq) as newest from intermediate.int_ivr_node_visits)"
+        ).fetchone()
+    assert visits == menus
+    assert kept > rebuilt > 0

@@ -29,3 +29,21 @@
     )
     {%- endif %}
 {%- endmacro %}
+
+{#- int_ivr_node_visits incremental by call (DECISIONS.md "int_ivr_node_visits incremental by call"). Each row keeps
+    the newest load of its call's IVR events (_load_seq); a night rebuilds the calls with events of a later load than
+    the newest the model holds. The pre-hook deletes them first, so the watermark the model then reads can only be
+    lower: the calls it adds by that are calls without any row, i.e. without a menu visit, which give no row again. -#}
+
+{% macro ivr_calls_with_new_events() -%}
+    select call_id from {{ ref('stg_phone_system__ivr_events') }}
+    where _load_seq > (select coalesce(max(_load_seq), 0) from {{ this }})
+{%- endmacro %}
+
+{% macro delete_ivr_calls_with_new_events() -%}
+    {%- if is_incremental() %}
+        {{ require_built_with('_load_seq', 'it became incremental by call') }}
+    delete from {{ this }}
+    where call_id in ({{ ivr_calls_with_new_events() }})
+    {%- endif %}
+{%- endmacro %}

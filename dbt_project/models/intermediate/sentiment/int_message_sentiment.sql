@@ -7,7 +7,15 @@
 -- The score is computed by the loader in Python (contact_warehouse/enrichment) and read from staging; empty texts
 -- get no score and no row. The text itself is not carried (customers write phone numbers and e-mails in
 -- messages: raw identifiers stay in staging).
-{{ config(materialized='table') }}
+-- Incremental by text, judged by customer (macros/incremental_sentiment.sql): the pre-hook deletes the rows of the
+-- customers whose int_engagement_fingerprints changed, the rows no fingerprint covers and the re-delivered texts; a
+-- nightly run builds the texts left without a row.
+{{ config(
+    materialized=incremental_or_table(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_changed_sentiment_texts() }}",
+) }}
 
 with chat_texts as (
     select
@@ -17,7 +25,8 @@ with chat_texts as (
         author as author_role,
         conversation_id as source_id,
         sent_at as written_at,
-        message_text_sentiment as compound
+        message_text_sentiment as compound,
+        _load_seq
     from {{ ref('stg_chat__messages') }}
     where author in ('customer', 'agent')
 ),
@@ -30,7 +39,8 @@ sms_texts as (
         'customer' as author_role,
         thread_id as source_id,
         sent_at as written_at,
-        body_sentiment as compound
+        body_sentiment as compound,
+        _load_seq
     from {{ ref('stg_phone_system__sms_messages') }}
     where direction = 'inbound'
 ),
@@ -43,7 +53,8 @@ survey_texts as (
         'customer' as author_role,
         response_id as source_id,
         responded_at as written_at,
-        comment_sentiment as compound
+        comment_sentiment as compound,
+        _load_seq
     from {{ ref('stg_phone_system__survey_answers') }}
 ),
 
@@ -55,21 +66,8 @@ texts as (
     select * from survey_texts
 ),
 
-message_transactions as (
-    select event_id, transaction_id
-    from {{ ref('fct_events') }}
-    where channel in ('chat', 'sms')
-),
-
-transactions as (
-    select transaction_id, interaction_id, customer_key from {{ ref('fct_transactions') }}
-),
-
-survey_answers as (
-    select response_id, transaction_id, interaction_id, customer_key from {{ ref('fct_survey_answers') }}
-),
-
 scored as (
+    -- On an incremental run, the texts without a row (new, re-delivered, or deleted by the pre-hook).
     select
         texts.text_id,
         texts.source_type,
@@ -77,9 +75,39 @@ scored as (
         texts.author_role,
         texts.source_id,
         texts.written_at,
-        texts.compound
+        texts.compound,
+        texts._load_seq
     from texts
+    {%- if is_incremental() %}
+    left join (select text_id from {{ this }}) as built on texts.text_id = built.text_id
+    {%- endif %}
     where texts.compound is not null
+    {%- if is_incremental() %}
+        and built.text_id is null
+    {%- endif %}
+),
+
+message_transactions as (
+    select event_id, transaction_id
+    from {{ ref('fct_events') }}
+    where channel in ('chat', 'sms')
+    {%- if is_incremental() %}
+        and event_id in (select text_id from scored where source_type in ('chat_message', 'sms'))
+    {%- endif %}
+),
+
+transactions as (
+    select transaction_id, interaction_id, customer_key from {{ ref('fct_transactions') }}
+    {%- if is_incremental() %}
+    where transaction_id in (select transaction_id from message_transactions)
+    {%- endif %}
+),
+
+survey_answers as (
+    select response_id, transaction_id, interaction_id, engagement_id, customer_key from {{ ref('fct_survey_answers') }}
+    {%- if is_incremental() %}
+    where response_id in (select source_id from scored where source_type = 'survey_comment')
+    {%- endif %}
 )
 
 select
@@ -94,10 +122,20 @@ select
     {{ sentiment_class('scored.compound') }} as sentiment,
     coalesce(message_transactions.transaction_id, survey_answers.transaction_id) as transaction_id,
     coalesce(transactions.interaction_id, survey_answers.interaction_id) as interaction_id,
-    coalesce(transactions.customer_key, survey_answers.customer_key) as customer_key
+    coalesce(transactions.customer_key, survey_answers.customer_key) as customer_key,
+    scored._load_seq,
+    -- The fingerprint of the customer whose inputs the row depends on: a message's transaction's customer, or a
+    -- comment's answer's customer when the answer is matched to an engagement (it is then in that customer's
+    -- fingerprint). NULL otherwise: the row is built again every night.
+    case
+        when transactions.transaction_id is not null or survey_answers.engagement_id is not null
+            then {{ sentiment_fingerprint('fingerprints.input_fingerprint') }}
+    end as _input_fingerprint
 from scored
 left join message_transactions
     on scored.source_type in ('chat_message', 'sms') and scored.text_id = message_transactions.event_id
 left join transactions on message_transactions.transaction_id = transactions.transaction_id
 left join survey_answers
     on scored.source_type = 'survey_comment' and scored.source_id = survey_answers.response_id
+left join {{ ref('int_engagement_fingerprints') }} as fingerprints
+    on coalesce(transactions.customer_key, survey_answers.customer_key) = fingerprints.customer_key

@@ -1,30 +1,8 @@
 -- Per period and IVR node: visits, mean dwell (from entering the node to the call's next menu, or to its last
--- IVR event), and drop-offs (calls that hung up or gave no input and ended the IVR at that node).
-with last_events as (
-    select call_id, max(event_at) as last_event_at
-    from {{ ref('stg_phone_system__ivr_events') }}
-    group by call_id
-),
-
-menus as (
-    select
-        call_id,
-        node,
-        event_at,
-        lead(event_at) over (partition by call_id order by seq) as next_menu_at
-    from {{ ref('stg_phone_system__ivr_events') }}
-    where event_type = 'menu_enter' and node is not null
-),
-
-visits as (
-    select
-        menus.call_id,
-        menus.node,
-        menus.event_at,
-        {{ seconds_between('menus.event_at', 'coalesce(menus.next_menu_at, last_events.last_event_at)') }}
-            as dwell_seconds
-    from menus
-    inner join last_events on menus.call_id = last_events.call_id
+-- IVR event; int_ivr_node_visits, incremental by call), and drop-offs (calls that hung up or gave no input and
+-- ended the IVR at that node).
+with visits as (
+    select node, event_at, dwell_seconds from {{ ref('int_ivr_node_visits') }}
 ),
 
 drops as (
