@@ -145,9 +145,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, export: Export, table: RawTable, ctx: dict, select: str) -> int:
-    # An INSERT's result is its row count (no count of the quarantine before and after).
+    # An INSERT's result is its row count (no count of the quarantine before and after). A batch gathers its files'
+    # quarantined rows in a temp table (``ctx["quarantine"]``) and moves them in its transaction.
+    target = ctx.get("quarantine", QUARANTINE)
     return con.execute(
-        f"""insert into {QUARANTINE} select {sql_literal(ctx["load_id"])}, {sql_literal(export.name)},
+        f"""insert into {target} select {sql_literal(ctx["load_id"])}, {sql_literal(export.name)},
             {sql_literal(table.name)}, {sql_literal(ctx["file"])}, q.*, {sql_literal(ctx["at"])}::timestamp
             from ({select}) q"""
     ).fetchone()[0]

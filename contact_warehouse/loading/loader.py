@@ -273,23 +273,20 @@ def _load_batch(
     enricher: Enricher,
     final: set[str] | frozenset[str] = frozenset(),
 ) -> list[FileResult] | None:
-    """Load canonical files of one export in one transaction: each file staged, checked and quarantined as
-    ``load_file`` does it (its own load id, sequence, time, lines and quarantine), its accepted rows appended to
-    the shared ``_new_<table>`` tables; then the new rows enriched, their repeated keys listed, appended to the
-    raw tables once, and one ledger row per file. What costs per statement is paid once per batch, not per file
-    (issue 22). A file refused for its content is recorded as refused, the others load; any other failure, or a
-    file that changed while it was read, rolls the batch back and returns None (the files then load one by one,
-    each in its own transaction, as before)."""
-    con.execute("begin transaction")
+    """Load canonical files of one export together: each file staged, checked and quarantined as ``load_file`` does
+    it (its own load id, sequence, time, lines and quarantine), its accepted rows and quarantined records gathered
+    in temp tables; then the new rows enriched and, in one transaction, their repeated keys listed, appended to the
+    raw tables and the quarantine, and one ledger row per file. What costs per statement is paid once per batch,
+    not per file (issue 22). A file refused for its content is recorded as refused, the others load; any other
+    failure, or a file that changed while it was read, leaves nothing written and returns None (the files then load
+    one by one, each in its own transaction, as before)."""
     try:
-        results = _stage_batch(con, export, files, enricher, final)
-        con.execute("commit")
-        return results
+        return _stage_batch(con, export, files, enricher, final)
     except Exception as exc:  # noqa: BLE001 - the batch's failure is judged file by file (load_file)
         if isinstance(exc, duckdb.FatalException):
             raise
         with contextlib.suppress(duckdb.Error):
-            con.execute("rollback")
+            con.execute("rollback")  # when the failure came inside the batch's transaction
         log.info("%s: a batch of %d files failed (%s: %s): loading them one by one", export.name, len(files),
                  type(exc).__name__, exc)  # fmt: skip
         return None
@@ -318,7 +315,10 @@ def _stage_batch(
     enricher: Enricher,
     final: set[str] | frozenset[str] = frozenset(),
 ) -> list[FileResult]:
+    # The files are staged outside a transaction: their statements touch temp tables only, and a temp table replaced
+    # inside a transaction keeps its old rows until the commit (each file's staging tables would add up in memory).
     staged: dict[str, str] = {}  # shared by the files' contexts: _new_rows_table makes each table once
+    con.execute(f"create or replace temp table _new_quarantine as select * from {QUARANTINE} limit 0")
     seq = con.execute(f"select coalesce(max(load_seq), 0) from {LEDGER}").fetchone()[0]
     done = set(final)
     recorded: list[tuple[dict | None, FileResult, int]] = []
@@ -330,7 +330,7 @@ def _stage_batch(
             continue
         stat_before = _stat_key(path)
         seq += 1
-        ctx = {**_new_context(con, str(path), seq), "staged": staged}
+        ctx = {**_new_context(con, str(path), seq), "staged": staged, "quarantine": "_new_quarantine"}
         result = FileResult(export.name, str(path), sha, "loaded")
         try:
             _stage_file(con, export, path, result, ctx)
@@ -340,28 +340,31 @@ def _stage_batch(
                 message = f"{path}: cannot be decompressed: {type(refused).__name__}: {refused}"
             result = FileResult(export.name, str(path), sha, "refused", message=message)
             # A refusal comes before the file's rows are kept; whatever it kept goes with it, as a rollback would.
-            for name in staged.values():
-                con.execute(f"delete from {name} where _load_id = ?", [ctx["load_id"]])
-            con.execute(f"delete from {QUARANTINE} where load_id = ?", [ctx["load_id"]])
+            for name in [*staged.values(), "_new_quarantine"]:
+                con.execute(f"delete from {name} where {'load_id' if name == '_new_quarantine' else '_load_id'} = ?",
+                            [ctx["load_id"]])  # fmt: skip
         if not _unchanged(path, stat_before):
             raise _FileChanged(str(path))
         done.add(sha)
         recorded.append((ctx, result, stat_before[0]))
+    for table in staged:
+        enrich_rows(con, table, "true", enricher, relation=staged[table])
+    con.execute("begin transaction")
     repeats: dict[str, int] = {}
     if staged:
-        for table in export.tables:
-            enrich_rows(con, table.name, "true", enricher, relation=staged[table.name])
         loads = [ctx["load_id"] for ctx, result, _ in recorded if ctx is not None and result.status == "loaded"]
         batch_ctx = {"batch": loads, "staged": staged}
         _record_duplicates(con, export, batch_ctx)
         repeats = batch_ctx["repeats"]
         for table in export.tables:
             con.execute(f"insert into {RAW_SCHEMA}.{table.name} by name select * from {staged[table.name]}")
+    con.execute(f"insert into {QUARANTINE} select * from _new_quarantine")
     for ctx, result, size in recorded:
         if ctx is not None:
             if result.status == "loaded":
                 result.rows_duplicate = repeats.get(ctx["load_id"], 0)
             _record_ledger(con, ctx, result, size)
+    con.execute("commit")
     return [result for _, result, _ in recorded]
 
 
