@@ -1,6 +1,7 @@
 """Load tool exports into the ``raw`` schema, with a ledger of files and a quarantine of bad rows.
 
-Guarantees, per file and in one transaction:
+Guarantees, per file, its rows, quarantine and ledger row committed together (one transaction per file, or per
+batch of an export's new files, ``_load_batch``; a batch that fails loads file by file):
 - a file already in the ledger (same export, same sha256, loaded or refused) is skipped: loading twice adds nothing;
 - a file whose header does not match the export's columns is refused whole and recorded as refused;
 - a file that cannot be read at all (not UTF-8, empty JSON document, broken gzip, any unexpected error) is
