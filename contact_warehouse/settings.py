@@ -128,6 +128,7 @@ SETTINGS: dict[str, str] = {
     "CONTACT_WAREHOUSE_SETTLE_SECONDS": "seconds a landing file must stay unchanged before it is read (default 5)",
     "CONTACT_WAREHOUSE_MAX_RECORD_BYTES": "largest record a loader reads; a larger one is quarantined (default 4 MiB)",
     "CONTACT_WAREHOUSE_FUTURE_TOLERANCE_MINUTES": "how far after the load a timestamp may lie (default 60)",
+    "CONTACT_WAREHOUSE_LOAD_BATCH_MB": "MB of an export's new files loaded in one transaction (32; 0: file by file)",
     "CONTACT_WAREHOUSE_ALERT_COMMAND": "shell command run on a failed step or a stale source (alert JSON on stdin)",
     "CONTACT_WAREHOUSE_ALERT_WEBHOOK": "URL the same alert is POSTed to as JSON (Slack/Mattermost-style 'text' field)",
     "CONTACT_WAREHOUSE_RETRY_DELAY_SECONDS": "first wait before a step that failed transiently is retried (default 30)",

@@ -334,11 +334,12 @@ def test_a_run_killed_mid_load_or_mid_build_is_followed_by_a_run_that_publishes_
     killer = tmp_path / "killer.py"
     killer.write_text(KILLER)
 
-    # 1. SIGKILL inside the third file's load transaction.
+    # 1. SIGKILL inside the third file's load transaction (its own, or its batch's: an export's new files are loaded
+    # together, one ledger row per file written just before the batch's commit).
     proc = start([sys.executable, str(killer), "load", "-"], site.env(), site.root, tmp_path / "load")
     assert proc.wait(timeout=300) == -signal.SIGKILL, "".join(outputs(tmp_path / "load"))[-3000:]
     with duckdb.connect(str(site.db), read_only=True) as con:
-        assert con.execute("select count(*) from raw._load_ledger").fetchone()[0] == 2
+        assert con.execute("select count(*) from raw._load_ledger").fetchone()[0] < 3
     assert digest(site.serving) == before
 
     # 2. Mid-build, a second run is refused, naming the holder. Then SIGKILL of the run only (`kill -9 <pid>`, not

@@ -35,6 +35,8 @@ DEFAULT_SETTLE_SECONDS = 5.0
 MAX_RECORD_BYTES_ENV = "CONTACT_WAREHOUSE_MAX_RECORD_BYTES"
 DEFAULT_MAX_RECORD_BYTES = 4 * 1024 * 1024
 FUTURE_TOLERANCE_ENV = "CONTACT_WAREHOUSE_FUTURE_TOLERANCE_MINUTES"
+LOAD_BATCH_MB_ENV = "CONTACT_WAREHOUSE_LOAD_BATCH_MB"
+DEFAULT_LOAD_BATCH_MB = 32.0
 DEFAULT_FUTURE_TOLERANCE_MINUTES = 60.0
 
 
@@ -64,3 +66,8 @@ def max_record_bytes() -> int:
 def future_tolerance_minutes() -> float:
     """How far after the load time a timestamp may lie (clock skew) before it is quarantined as future."""
     return _env_number(FUTURE_TOLERANCE_ENV, DEFAULT_FUTURE_TOLERANCE_MINUTES)
+
+
+def load_batch_bytes() -> int:
+    """The landed bytes of one export's new files the loader stages in one transaction (0: one file at a time)."""
+    return int(_env_number(LOAD_BATCH_MB_ENV, DEFAULT_LOAD_BATCH_MB) * 1024 * 1024)

@@ -124,26 +124,40 @@ def _sync_table(con: Any, export: str, table: str, root: str) -> int:
             ).fetchall()
         ]
     loads = [EMPTY_PARTITION, *with_rows]
-    written = 0
-    for load_id in loads:
-        if load_id in done:
-            continue
-        if load_id == EMPTY_PARTITION:
-            target = partition_path(root, table, EMPTY_PARTITION, EMPTY_PARTITION)
-            select = f"select * from {RAW_SCHEMA}.{table} limit 0"
-        else:
-            target = partition_path(root, table, export, load_id)
-            # In line order, as loaded: a reader sees the rows as the DuckDB table holds them.
-            select = f"select * from {RAW_SCHEMA}.{table} where _load_id = {sql_literal(load_id)} order by _source_line"
-        rows = _copy(con, select, target)
-        con.execute(
-            f"delete from {LAKE_FILES} where lake = ? and raw_table = ? and load_id = ?", [root, table, load_id]
-        )
-        con.execute(
-            f"insert into {LAKE_FILES} values (?, ?, ?, ?, ?, ?, now()::timestamp)",
-            [root, table, load_id, target, rows, fingerprint],
-        )
-        written += 1
-    if written:
-        log.info("Lake: wrote %d file(s) of raw.%s to %s", written, table, root)
-    return written
+    files: list[tuple[str, str, int]] = []  # (load id, file, rows) written
+    try:
+        for load_id in loads:
+            if load_id in done:
+                continue
+            if load_id == EMPTY_PARTITION:
+                target = partition_path(root, table, EMPTY_PARTITION, EMPTY_PARTITION)
+                select = f"select * from {RAW_SCHEMA}.{table} limit 0"
+            else:
+                target = partition_path(root, table, export, load_id)
+                # In line order, as loaded: a reader sees the rows as the DuckDB table holds them.
+                select = (
+                    f"select * from {RAW_SCHEMA}.{table} where _load_id = {sql_literal(load_id)} order by _source_line"
+                )
+            files.append((load_id, target, _copy(con, select, target)))
+    finally:
+        _remember(con, root, table, fingerprint, files)  # what was written, even when a later file failed
+    if files:
+        log.info("Lake: wrote %d file(s) of raw.%s to %s", len(files), table, root)
+    return len(files)
+
+
+def _remember(con: Any, root: str, table: str, fingerprint: str, files: list[tuple[str, str, int]]) -> None:
+    """Record the files written in ``raw._lake_files``: one delete and one insert for all of them (two statements per
+    file were ~1 s of a medium landing's load, issue 22)."""
+    if not files:
+        return
+    load_ids, targets, rows = (list(column) for column in zip(*files, strict=True))
+    con.execute(
+        f"delete from {LAKE_FILES} where lake = ? and raw_table = ? and load_id in (select unnest(?::varchar[]))",
+        [root, table, load_ids],
+    )
+    con.execute(
+        f"""insert into {LAKE_FILES}
+            select ?, ?, unnest(?::varchar[]), unnest(?::varchar[]), unnest(?::bigint[]), ?, now()::timestamp""",
+        [root, table, load_ids, targets, rows, fingerprint],
+    )

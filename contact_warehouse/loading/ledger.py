@@ -145,9 +145,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _quarantine(con: duckdb.DuckDBPyConnection, export: Export, table: RawTable, ctx: dict, select: str) -> int:
-    # An INSERT's result is its row count (no count of the quarantine before and after).
+    # An INSERT's result is its row count (no count of the quarantine before and after). A batch gathers its files'
+    # quarantined rows in a temp table (``ctx["quarantine"]``) and moves them in its transaction.
+    target = ctx.get("quarantine", QUARANTINE)
     return con.execute(
-        f"""insert into {QUARANTINE} select {sql_literal(ctx["load_id"])}, {sql_literal(export.name)},
+        f"""insert into {target} select {sql_literal(ctx["load_id"])}, {sql_literal(export.name)},
             {sql_literal(table.name)}, {sql_literal(ctx["file"])}, q.*, {sql_literal(ctx["at"])}::timestamp
             from ({select}) q"""
     ).fetchone()[0]
@@ -155,12 +157,31 @@ def _quarantine(con: duckdb.DuckDBPyConnection, export: Export, table: RawTable,
 
 def _record_duplicates(con: duckdb.DuckDBPyConnection, export: Export, ctx: dict) -> int:
     """List the keys loaded more than once from this file; return the rows repeating an earlier row's key.
-    Staging keeps one row per key (the last line of the latest load): these rows are the ones it drops."""
+    Staging keeps one row per key (the last line of the latest load): these rows are the ones it drops.
+    A batch's context (``ctx["batch"]``: the load ids of its files, ``loader._load_batch``) lists every file's
+    repeated keys at once and returns the sum; ``ctx["repeats"]`` then holds each load id's count."""
     table = export.main_table
     keys = ", ".join(f'"{k}"' for k in table.key)
     # The file's new rows, staged by the loader before they join the raw table (the raw table otherwise).
     source = ctx.get("staged", {}).get(table.name, f"{RAW_SCHEMA}.{table.name}")
     key_text = "concat_ws('|', " + ", ".join(f'cast("{k}" as varchar)' for k in table.key) + ")"
+    if "batch" in ctx:
+        # The same rows as one insert per file: grouped by the file's load (its load id, file and time) too.
+        con.execute(
+            f"""insert into {DUPLICATES}
+                select _load_id, ?, ?, _source_file, ?, {key_text}, count(*), min(_source_line), max(_source_line),
+                       _loaded_at
+                from {source} group by _load_id, _source_file, _loaded_at, {keys} having count(*) > 1""",
+            [export.name, table.name, ",".join(table.key)],
+        )
+        ctx["repeats"] = dict(
+            con.execute(
+                f"select load_id, sum(occurrences - 1) from {DUPLICATES} "
+                "where load_id in (select unnest(?::varchar[])) group by load_id",
+                [ctx["batch"]],
+            ).fetchall()
+        )
+        return sum(ctx["repeats"].values())
     con.execute(
         f"""insert into {DUPLICATES}
             select ?, ?, ?, ?, ?, {key_text}, count(*), min(_source_line), max(_source_line), ?::timestamp
@@ -197,9 +218,11 @@ def _record_ledger(con: duckdb.DuckDBPyConnection, ctx: dict, result: FileResult
     )
 
 
-def _new_context(con: duckdb.DuckDBPyConnection, file: str) -> dict:
+def _new_context(con: duckdb.DuckDBPyConnection, file: str, seq: int | None = None) -> dict:
+    """A load's id, sequence (the ledger's next one unless given: a batch numbers its files itself), file and time."""
     now = datetime.now(UTC).replace(tzinfo=None)
-    seq = con.execute(f"select coalesce(max(load_seq), 0) + 1 from {LEDGER}").fetchone()[0]
+    if seq is None:
+        seq = con.execute(f"select coalesce(max(load_seq), 0) + 1 from {LEDGER}").fetchone()[0]
     return {"load_id": f"{now:%Y%m%dT%H%M%S%f}-{seq}", "seq": seq, "file": file, "at": now.isoformat(sep=" ")}
 
 

@@ -1,6 +1,7 @@
 """Load tool exports into the ``raw`` schema, with a ledger of files and a quarantine of bad rows.
 
-Guarantees, per file and in one transaction:
+Guarantees, per file, its rows, quarantine and ledger row committed together (one transaction per file, or per
+batch of an export's new files, ``_load_batch``; a batch that fails loads file by file):
 - a file already in the ledger (same export, same sha256, loaded or refused) is skipped: loading twice adds nothing;
 - a file whose header does not match the export's columns is refused whole and recorded as refused;
 - a file that cannot be read at all (not UTF-8, empty JSON document, broken gzip, any unexpected error) is
@@ -42,7 +43,7 @@ from contact_warehouse.engine.sql import sql_literal
 from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
 from contact_warehouse.enrichment.columns import Enricher
 
-from .common import RAW_SCHEMA, settle_seconds
+from .common import QUARANTINE, RAW_SCHEMA, load_batch_bytes, settle_seconds
 from .csv_stage import force_rejections, stage_csv
 from .file_hashes import FileHashes
 from .json_records import force_json_rejections, stage_json
@@ -84,11 +85,14 @@ def connect_for_loading(db_path: Path | str) -> duckdb.DuckDBPyConnection:
 def _new_rows_table(con: duckdb.DuckDBPyConnection, table: str, ctx: dict) -> str:
     """An empty temp table with the raw table's columns, for the file's accepted rows: they are enriched and their
     repeated keys counted there, then appended to the raw table in one insert. Each step so reads this file's
-    rows only, not a scan or UPDATE of the whole raw table per file, whose cost grew with the history (issue 22)."""
-    name = f"_new_{table}"
-    con.execute(f"create or replace temp table {name} as select * from {RAW_SCHEMA}.{table} limit 0")
-    ctx.setdefault("staged", {})[table] = name
-    return name
+    rows only, not a scan or UPDATE of the whole raw table per file, whose cost grew with the history (issue 22).
+    In a batch (``_load_batch``) the files share the table: made by the first, appended to by the others."""
+    staged = ctx.setdefault("staged", {})
+    if table not in staged:
+        name = f"_new_{table}"
+        con.execute(f"create or replace temp table {name} as select * from {RAW_SCHEMA}.{table} limit 0")
+        staged[table] = name
+    return staged[table]
 
 
 def _load_csv(
@@ -220,6 +224,151 @@ def load_file(
         return record_file(con, export.name, origin, sha, "refused", reason, profile)
 
 
+class _Batch:
+    """An export's new files, gathered in name order and loaded together (``_load_batch``) once they reach
+    ``load_batch_bytes()`` landed bytes, or before anything else is recorded (a refusal keeps its place in the
+    load sequence). A single file, or a batch that fails, loads file by file (``load_file``)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, export: Export, enricher: Enricher, report: LoadReport) -> None:
+        self.con, self.export, self.enricher, self.report = con, export, enricher, report
+        self.limit = load_batch_bytes()
+        self.files: list[tuple[Path, str]] = []
+        self.bytes = 0
+        # The files made final in this run (loaded, or refused for their content): the same bytes again are skipped,
+        # as load_file's ledger query finds them.
+        self.final: set[str] = set()
+
+    def add(self, path: Path, sha: str) -> None:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0  # load_file says why it cannot be read
+        if self.files and self.bytes + size > self.limit:
+            self.flush()
+        self.files.append((path, sha))
+        self.bytes += size
+
+    def flush(self) -> None:
+        files, self.files, self.bytes = self.files, [], 0
+        results = None
+        if len(files) > 1 and self.limit:
+            results = _load_batch(self.con, self.export, files, self.enricher, self.final)
+        if results is None:
+            results = [
+                load_file(self.con, self.export, p, origin_sha256=sha, enricher=self.enricher) for p, sha in files
+            ]
+        self.report.files.extend(results)
+        for result in results:
+            if result.status == "loaded" or result.status == "refused" and RETRIED not in result.message:
+                self.final.add(result.sha256)
+
+
+class _FileChanged(Exception):
+    """A file of a batch changed while it was read: the batch is loaded file by file, which leaves that one out."""
+
+
+def _load_batch(
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    files: list[tuple[Path, str]],
+    enricher: Enricher,
+    final: set[str] | frozenset[str] = frozenset(),
+) -> list[FileResult] | None:
+    """Load canonical files of one export together: each file staged, checked and quarantined as ``load_file`` does
+    it (its own load id, sequence, time, lines and quarantine), its accepted rows and quarantined records gathered
+    in temp tables; then the new rows enriched and, in one transaction, their repeated keys listed, appended to the
+    raw tables and the quarantine, and one ledger row per file. What costs per statement is paid once per batch,
+    not per file (issue 22). A file refused for its content is recorded as refused, the others load; any other
+    failure, or a file that changed while it was read, leaves nothing written and returns None (the files then load
+    one by one, each in its own transaction, as before)."""
+    try:
+        return _stage_batch(con, export, files, enricher, final)
+    except Exception as exc:  # noqa: BLE001 - the batch's failure is judged file by file (load_file)
+        if isinstance(exc, duckdb.FatalException):
+            raise
+        with contextlib.suppress(duckdb.Error):
+            con.execute("rollback")  # when the failure came inside the batch's transaction
+        log.info("%s: a batch of %d files failed (%s: %s): loading them one by one", export.name, len(files),
+                 type(exc).__name__, exc)  # fmt: skip
+        return None
+
+
+def _stage_file(con: duckdb.DuckDBPyConnection, export: Export, path: Path, result: FileResult, ctx: dict) -> None:
+    meta = (
+        f"{sql_literal(str(path))}, t._line, {sql_literal(ctx['load_id'])}, {ctx['seq']}, "
+        f"{sql_literal(ctx['at'])}::timestamp"
+    )
+    if export.format == "csv":
+        records, result.rows_loaded, result.rows_rejected = _load_csv(con, export, path, meta, ctx)
+    else:
+        records, result.rows_loaded, result.rows_rejected = _load_json(con, export, path, meta, ctx)
+    result.rows_read = records
+    if records != result.rows_loaded + result.rows_rejected:
+        raise AssertionError(
+            f"{path}: {records} records read but {result.rows_loaded} loaded + {result.rows_rejected} quarantined"
+        )
+
+
+def _stage_batch(
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    files: list[tuple[Path, str]],
+    enricher: Enricher,
+    final: set[str] | frozenset[str] = frozenset(),
+) -> list[FileResult]:
+    # The files are staged outside a transaction: their statements touch temp tables only, and a temp table replaced
+    # inside a transaction keeps its old rows until the commit (each file's staging tables would add up in memory).
+    staged: dict[str, str] = {}  # shared by the files' contexts: _new_rows_table makes each table once
+    con.execute(f"create or replace temp table _new_quarantine as select * from {QUARANTINE} limit 0")
+    seq = con.execute(f"select coalesce(max(load_seq), 0) from {LEDGER}").fetchone()[0]
+    done = set(final)
+    recorded: list[tuple[dict | None, FileResult, int]] = []
+    for path, sha in files:
+        if sha in done:  # the same bytes again in this run: the first is final (loaded or refused)
+            recorded.append(
+                (None, FileResult(export.name, str(path), sha, "skipped", message="already in the ledger"), 0)
+            )
+            continue
+        stat_before = _stat_key(path)
+        seq += 1
+        ctx = {**_new_context(con, str(path), seq), "staged": staged, "quarantine": "_new_quarantine"}
+        result = FileResult(export.name, str(path), sha, "loaded")
+        try:
+            _stage_file(con, export, path, result, ctx)
+        except (RefusedFileError, EOFError, gzip.BadGzipFile, zlib.error) as refused:
+            message = str(refused)
+            if not isinstance(refused, RefusedFileError):
+                message = f"{path}: cannot be decompressed: {type(refused).__name__}: {refused}"
+            result = FileResult(export.name, str(path), sha, "refused", message=message)
+            # A refusal comes before the file's rows are kept; whatever it kept goes with it, as a rollback would.
+            for name in [*staged.values(), "_new_quarantine"]:
+                con.execute(f"delete from {name} where {'load_id' if name == '_new_quarantine' else '_load_id'} = ?",
+                            [ctx["load_id"]])  # fmt: skip
+        if not _unchanged(path, stat_before):
+            raise _FileChanged(str(path))
+        done.add(sha)
+        recorded.append((ctx, result, stat_before[0]))
+    for table in staged:
+        enrich_rows(con, table, "true", enricher, relation=staged[table])
+    con.execute("begin transaction")
+    repeats: dict[str, int] = {}
+    if staged:
+        loads = [ctx["load_id"] for ctx, result, _ in recorded if ctx is not None and result.status == "loaded"]
+        batch_ctx = {"batch": loads, "staged": staged}
+        _record_duplicates(con, export, batch_ctx)
+        repeats = batch_ctx["repeats"]
+        for table in export.tables:
+            con.execute(f"insert into {RAW_SCHEMA}.{table.name} by name select * from {staged[table.name]}")
+    con.execute(f"insert into {QUARANTINE} select * from _new_quarantine")
+    for ctx, result, size in recorded:
+        if ctx is not None:
+            if result.status == "loaded":
+                result.rows_duplicate = repeats.get(ctx["load_id"], 0)
+            _record_ledger(con, ctx, result, size)
+    con.execute("commit")
+    return [result for _, result, _ in recorded]
+
+
 def record_file(
     con: duckdb.DuckDBPyConnection,
     export: str,
@@ -255,7 +404,23 @@ def _load_landed(
     final: frozenset[str] = frozenset(),
     hashes: FileHashes | None = None,
 ) -> FileResult:
-    hashes = hashes or FileHashes()
+    admitted = _admitted(con, export, path, landing, settle, final, hashes or FileHashes())
+    if isinstance(admitted, FileResult):
+        return admitted
+    return load_file(con, export, path, origin_sha256=admitted, enricher=enricher)
+
+
+def _admitted(
+    con: duckdb.DuckDBPyConnection,
+    export: Export,
+    path: Path,
+    landing: Path,
+    settle: float,
+    final: frozenset[str],
+    hashes: FileHashes,
+) -> FileResult | str:
+    """A landed file's sha256 when it is to be loaded; else its result (unsettled, skipped, or refused and
+    recorded: a link out of the landing folder, an unreadable file)."""
     try:
         verdict = _admit(path, landing, settle)
         if verdict is not None and verdict[0] == "unsettled":
@@ -270,7 +435,7 @@ def _load_landed(
     if sha in final:
         # Known final from the ledger read once per export: no query per file of the history each night.
         return FileResult(export.name, str(path), sha, "skipped", message="already in the ledger")
-    return load_file(con, export, path, origin_sha256=sha, enricher=enricher)
+    return sha
 
 
 def load_export(
@@ -289,8 +454,15 @@ def load_export(
     final = _final_shas(con, export.name)
     # A landed file is read (hashed) once, not every night: its hash is remembered with its status (file_hashes.py).
     hashes = FileHashes.read(con)
+    batch = _Batch(con, export, enricher, report)
     for path in export_files(landing, export):
-        report.files.append(_load_landed(con, export, path, landing, settle, enricher, final, hashes))
+        admitted = _admitted(con, export, path, landing, settle, final, hashes)
+        if isinstance(admitted, FileResult):
+            batch.flush()  # a refusal recorded now takes its load sequence after the files before it
+            report.files.append(admitted)
+        else:
+            batch.add(path, admitted)
+    batch.flush()
     folder = landing / export.name
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         if _in_progress(path.name):
