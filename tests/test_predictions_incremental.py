@@ -269,6 +269,38 @@ def test_a_change_to_any_earlier_input_recomputes_the_customer(history, change) 
     )
 
 
+def test_a_churn_recorded_ahead_and_withdrawn_or_moved_is_relabelled(history) -> None:
+    """Last night's CRM already held churns after its end (scheduled ones), labelled true on the open churn rows;
+    tonight one is withdrawn, one moved past every open horizon, one moved a few days later, and one customer's
+    churn is recorded for the first time after last night's end. None changes an input as known at last night's
+    end (the customers are kept), so only the relabelling can change their rows: the rows whose stored label is
+    true, and those of customers churned after last night's end (incremental.relabelled_rows_sql's rule)."""
+    before, today, _ = next_day(history)
+    last = before.data_end
+    cu = before.customers.copy()
+    alive = cu.index[cu["customer_ref"].notna() & cu["churned_at"].isna() & (cu["crm_created_at"] < START)]
+    withdrawn, moved_out, moved, recorded = (cu.loc[i, "customer_key"] for i in alive[5:9])
+    ahead = {withdrawn: 2, moved_out: 3, moved: 1}
+    for key, days in ahead.items():
+        cu.loc[cu["customer_key"] == key, "churned_at"] = last + pd.Timedelta(days=days)
+    before = Frames(before.interactions, before.surveys, cu)
+    cu = today.customers.copy()
+    tonight = {withdrawn: None, moved_out: last + pd.Timedelta(days=HORIZON + 5), moved: last + pd.Timedelta(days=6)}
+    tonight[recorded] = last + pd.Timedelta(days=4)
+    for key, churned in tonight.items():
+        cu.loc[cu["customer_key"] == key, "churned_at"] = churned
+    today = Frames(today.interactions, today.surveys, cu)
+    con = duckdb.connect()
+    previous = nightly(before, 20, con, None)
+    churn = previous[previous["model_name"] == "churn"]
+    assert churn[churn["customer_key"].isin(list(ahead))].groupby("customer_key")["label"].any().all()
+    store(con, "previous", previous)
+    got, want = nightly(today, 20, con, "previous"), nightly(today, 20, con, None)
+    pd.testing.assert_frame_equal(ordered(got), ordered(want), check_exact=True)
+    labelled = want[(want["model_name"] == "churn") & want["label"]].groupby("customer_key").size()
+    assert withdrawn not in labelled and moved_out not in labelled and recorded in labelled and moved in labelled
+
+
 def test_a_changed_parameter_or_an_old_table_means_a_full_recompute(history) -> None:
     """Another window, horizon or history bound than last night's, an engagement of two customers, or last night's
     table of another shape (built before the fingerprints) or none: the rows are computed in full."""

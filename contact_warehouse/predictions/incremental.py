@@ -216,11 +216,22 @@ def relabelled_rows_sql(
     # customers marked relabel_all are read; only those whose values change are returned (and rewritten in the
     # table). Two disjoint branches for the repeat-contact rows, so that the open ones' bound reaches the scan.
     select = f"select p.*, {repeat_label} as new_label, {known} as new_known, k.{FINGERPRINT} as new_fingerprint"
+    # Of the open churn rows, only those whose values can change are joined (a tenth or less of them: at 10M events
+    # the two joins over every open churn row were most of the change set's cost, DECISIONS.md "The relabelling
+    # reads only the churn rows that can change"). A kept customer's churn up to ``open_after`` is in the
+    # fingerprint that kept them, the same as when the row was labelled; so a row's label can change only when it
+    # was true (the churn counted moved or vanished) or the customer's churn now is after ``open_after`` (a churn
+    # that did not count may now), and its ``label_known`` only when its horizon ends by ``data_end``.
+    churned_since = f"select customer_key from {churn} where churned_at > timestamp '{open_after.isoformat(sep=' ')}'"
+    may_change = f"(p.label or {known} or p.customer_key in ({churned_since}))"
     return f"""
         select {outer} from (
             select p.*, {churn_label} as new_label, {known} as new_known, k.{FINGERPRINT} as new_fingerprint
-            {rows} left join {churn} as c on p.customer_key = c.customer_key
-            where {kept} and p.model_name = 'churn' and {is_open}
+            from (
+                select * from {previous} as p
+                where {kept} and p.model_name = 'churn' and {is_open} and {may_change}
+            ) as p inner join {keep} as k on p.customer_key = k.customer_key
+            left join {churn} as c on p.customer_key = c.customer_key
             union all
             {select} {rows} where {kept} and p.model_name <> 'churn' and {is_open}
             union all
