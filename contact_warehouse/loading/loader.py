@@ -23,8 +23,8 @@ step of a file's own load scans or updates the whole raw table, whose cost grew 
 
 This module runs one file and one export; the steps live beside it: ``landing`` (which files, and whether they
 may be read now), ``scan`` (the Python pass), ``csv_fast`` (the plain CSV's check), ``json_records`` (JSON
-records in DuckDB), ``rules`` (value checks), ``ledger`` (ledger, quarantine and repeated keys), ``profiles`` and
-``conversion`` (mapping profiles).
+records in DuckDB), ``rules`` (value checks), ``file_rows`` (a file's rows staged), ``ledger`` (ledger, quarantine
+and repeated keys), ``profiles`` and ``conversion`` (mapping profiles).
 """
 
 from __future__ import annotations
@@ -44,9 +44,8 @@ from contact_warehouse.enrichment.apply import database_path, enrich_rows, enric
 from contact_warehouse.enrichment.columns import Enricher
 
 from .common import QUARANTINE, RAW_SCHEMA, load_batch_bytes, settle_seconds
-from .csv_stage import force_rejections, stage_csv
 from .file_hashes import FileHashes
-from .json_records import force_json_rejections, stage_json
+from .file_rows import load_csv_rows, load_json_rows
 from .lake import lake_root, sync_lake
 from .landing import _admit, _in_progress, _marker_sha, export_files, profile_files, sha256_of, unread_files
 from .ledger import (
@@ -57,13 +56,11 @@ from .ledger import (
     _already_loaded,
     _final_shas,
     _new_context,
-    _quarantine,
     _record_duplicates,
     _record_ledger,
     ensure_raw_schema,
 )
 from .profiles import discover_profiles
-from .rules import _insert_rows
 from .scan import RefusedFileError
 from .sources import EXPORTS_BY_NAME, Export
 
@@ -80,53 +77,6 @@ def connect_for_loading(db_path: Path | str) -> duckdb.DuckDBPyConnection:
     con = connect(db_path, preserve_insertion_order=True, time_zone="UTC", vacuum=False)
     con.execute(f"set threads = {loading_threads()}")
     return con
-
-
-def _new_rows_table(con: duckdb.DuckDBPyConnection, table: str, ctx: dict) -> str:
-    """An empty temp table with the raw table's columns, for the file's accepted rows: they are enriched and their
-    repeated keys counted there, then appended to the raw table in one insert. Each step so reads this file's
-    rows only, not a scan or UPDATE of the whole raw table per file, whose cost grew with the history (issue 22).
-    In a batch (``_load_batch``) the files share the table: made by the first, appended to by the others."""
-    staged = ctx.setdefault("staged", {})
-    if table not in staged:
-        name = f"_new_{table}"
-        con.execute(f"create or replace temp table {name} as select * from {RAW_SCHEMA}.{table} limit 0")
-        staged[table] = name
-    return staged[table]
-
-
-def _load_csv(
-    con: duckdb.DuckDBPyConnection, export: Export, path: Path, meta: str, ctx: dict, forced: dict | None = None
-) -> tuple:
-    table = export.main_table
-    records, text = stage_csv(con, table, path, ctx["file"], ctx["at"])
-    force_rejections(con, table, text, forced or {})
-    target = _new_rows_table(con, table.name, ctx)
-    loaded = _insert_rows(con, table, text, "t._line not in (select _line from _errs)", meta, target)
-    rejected = _quarantine(con, export, table, ctx, "select _line, field, reason, raw_record from _errs")
-    rejected += _quarantine(con, export, table, ctx, "select line, field, reason, raw_record from _rej")
-    return records, loaded, rejected
-
-
-def _load_json(
-    con: duckdb.DuckDBPyConnection,
-    export: Export,
-    path: Path,
-    meta: str,
-    ctx: dict,
-    forced: dict | None = None,
-    line_map: dict | None = None,
-) -> tuple:
-    records, staged = stage_json(con, export, path, ctx["file"], ctx["at"], line_map)
-    force_json_rejections(con, forced or {})
-    loaded = 0
-    for table, temp, _ in staged:
-        target = _new_rows_table(con, table.name, ctx)
-        count = _insert_rows(con, table, temp, "t._line not in (select _line from _errs)", meta, target)
-        if table is export.main_table:
-            loaded = count
-    rejected = _quarantine(con, export, export.main_table, ctx, "select _line, field, reason, raw_record from _errs")
-    return records, loaded, rejected
 
 
 def _stat_key(path: Path) -> tuple[int, int]:
@@ -180,9 +130,9 @@ def load_file(
         result = FileResult(export.name, str(origin), sha, "loaded", rows_filtered=rows_filtered, profile=profile)
         try:
             if export.format == "csv":
-                records, result.rows_loaded, result.rows_rejected = _load_csv(con, export, path, meta, ctx, forced)
+                records, result.rows_loaded, result.rows_rejected = load_csv_rows(con, export, path, meta, ctx, forced)
             else:
-                loaded_json = _load_json(con, export, path, meta, ctx, forced, line_map)
+                loaded_json = load_json_rows(con, export, path, meta, ctx, forced, line_map)
                 records, result.rows_loaded, result.rows_rejected = loaded_json
             result.rows_read = records + rows_filtered
             if records != result.rows_loaded + result.rows_rejected:
@@ -299,9 +249,9 @@ def _stage_file(con: duckdb.DuckDBPyConnection, export: Export, path: Path, resu
         f"{sql_literal(ctx['at'])}::timestamp"
     )
     if export.format == "csv":
-        records, result.rows_loaded, result.rows_rejected = _load_csv(con, export, path, meta, ctx)
+        records, result.rows_loaded, result.rows_rejected = load_csv_rows(con, export, path, meta, ctx)
     else:
-        records, result.rows_loaded, result.rows_rejected = _load_json(con, export, path, meta, ctx)
+        records, result.rows_loaded, result.rows_rejected = load_json_rows(con, export, path, meta, ctx)
     result.rows_read = records
     if records != result.rows_loaded + result.rows_rejected:
         raise AssertionError(
@@ -318,7 +268,7 @@ def _stage_batch(
 ) -> list[FileResult]:
     # The files are staged outside a transaction: their statements touch temp tables only, and a temp table replaced
     # inside a transaction keeps its old rows until the commit (each file's staging tables would add up in memory).
-    staged: dict[str, str] = {}  # shared by the files' contexts: _new_rows_table makes each table once
+    staged: dict[str, str] = {}  # shared by the files' contexts: file_rows.new_rows_table makes each table once
     con.execute(f"create or replace temp table _new_quarantine as select * from {QUARANTINE} limit 0")
     seq = con.execute(f"select coalesce(max(load_seq), 0) from {LEDGER}").fetchone()[0]
     done = set(final)
@@ -392,22 +342,6 @@ def record_file(
         con.execute("rollback")
         raise
     return result
-
-
-def _load_landed(
-    con: duckdb.DuckDBPyConnection,
-    export: Export,
-    path: Path,
-    landing: Path,
-    settle: float,
-    enricher: Enricher,
-    final: frozenset[str] = frozenset(),
-    hashes: FileHashes | None = None,
-) -> FileResult:
-    admitted = _admitted(con, export, path, landing, settle, final, hashes or FileHashes())
-    if isinstance(admitted, FileResult):
-        return admitted
-    return load_file(con, export, path, origin_sha256=admitted, enricher=enricher)
 
 
 def _admitted(
