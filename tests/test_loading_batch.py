@@ -142,16 +142,16 @@ def test_a_file_changed_while_its_batch_is_read_is_left_for_the_next_run(
     tmp_path: Path, landing: Path, monkeypatch
 ) -> None:
     changing = landing / "calls" / "calls_2026-10-08.csv"
-    real = loader._stage_file
+    real = loader.stage_file
     touched: list[str] = []
 
-    def touching(con, export, path, result, ctx):
-        real(con, export, path, result, ctx)
+    def touching(con, export, path, result, ctx, *args):
+        real(con, export, path, result, ctx, *args)
         if path == changing and not touched:
             touched.append(path.name)
             changing.write_text(changing.read_text() + CALL.format(n=50) + "completed,,\n")
 
-    monkeypatch.setattr(loader, "_stage_file", touching)
+    monkeypatch.setattr(loader, "stage_file", touching)
     monkeypatch.setattr(loader, "_unchanged", lambda path, before: path != changing or not touched)
     query = load(tmp_path / "w" / "warehouse.duckdb", landing, [EXPORTS_BY_NAME["calls"]])
     assert touched

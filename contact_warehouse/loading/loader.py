@@ -30,22 +30,19 @@ and repeated keys), ``profiles`` and ``conversion`` (mapping profiles).
 from __future__ import annotations
 
 import contextlib
-import gzip
 import logging
 import tempfile
-import zlib
 from pathlib import Path
 
 import duckdb
 
 from contact_warehouse.engine.duckdb_settings import connect, loading_threads
-from contact_warehouse.engine.sql import sql_literal
 from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
 from contact_warehouse.enrichment.columns import Enricher
 
 from .common import QUARANTINE, RAW_SCHEMA, load_batch_bytes, settle_seconds
 from .file_hashes import FileHashes
-from .file_rows import load_csv_rows, load_json_rows
+from .file_rows import CONTENT_REFUSALS, refused_for_content, stage_file
 from .lake import lake_root, sync_lake
 from .landing import _admit, _in_progress, _marker_sha, export_files, profile_files, sha256_of, unread_files
 from .ledger import (
@@ -61,7 +58,6 @@ from .ledger import (
     ensure_raw_schema,
 )
 from .profiles import discover_profiles
-from .scan import RefusedFileError
 from .sources import EXPORTS_BY_NAME, Export
 
 log = logging.getLogger(__name__)
@@ -123,35 +119,17 @@ def load_file(
     con.execute("begin transaction")
     try:
         ctx = _new_context(con, str(origin))
-        meta = (
-            f"{sql_literal(str(origin))}, t._line, {sql_literal(ctx['load_id'])}, {ctx['seq']}, "
-            f"{sql_literal(ctx['at'])}::timestamp"
-        )
         result = FileResult(export.name, str(origin), sha, "loaded", rows_filtered=rows_filtered, profile=profile)
         try:
-            if export.format == "csv":
-                records, result.rows_loaded, result.rows_rejected = load_csv_rows(con, export, path, meta, ctx, forced)
-            else:
-                loaded_json = load_json_rows(con, export, path, meta, ctx, forced, line_map)
-                records, result.rows_loaded, result.rows_rejected = loaded_json
-            result.rows_read = records + rows_filtered
-            if records != result.rows_loaded + result.rows_rejected:
-                raise AssertionError(
-                    f"{origin}: {records} records read but {result.rows_loaded} loaded + "
-                    f"{result.rows_rejected} quarantined"
-                )
+            stage_file(con, export, path, result, ctx, origin, forced, line_map)
             for table in export.tables:
                 enrich_rows(con, table.name, "true", enricher, relation=ctx["staged"][table.name])
             result.rows_duplicate = _record_duplicates(con, export, ctx)
             for table in export.tables:
                 # By name: the temp table was made from the raw table's columns, whatever their order.
                 con.execute(f"insert into {RAW_SCHEMA}.{table.name} by name select * from {ctx['staged'][table.name]}")
-        except (RefusedFileError, EOFError, gzip.BadGzipFile, zlib.error) as refused:
-            message = str(refused)
-            if not isinstance(refused, RefusedFileError):
-                message = f"{origin}: cannot be decompressed: {type(refused).__name__}: {refused}"
-            result = FileResult(export.name, str(origin), sha, "refused", message=message, profile=profile)
-            result.message = result.message.replace(str(path), str(origin))
+        except CONTENT_REFUSALS as refused:
+            result = refused_for_content(export, path, origin, sha, refused, profile)
             con.execute("rollback")
             con.execute("begin transaction")
         if not _unchanged(origin, stat_before):
@@ -243,22 +221,6 @@ def _load_batch(
         return None
 
 
-def _stage_file(con: duckdb.DuckDBPyConnection, export: Export, path: Path, result: FileResult, ctx: dict) -> None:
-    meta = (
-        f"{sql_literal(str(path))}, t._line, {sql_literal(ctx['load_id'])}, {ctx['seq']}, "
-        f"{sql_literal(ctx['at'])}::timestamp"
-    )
-    if export.format == "csv":
-        records, result.rows_loaded, result.rows_rejected = load_csv_rows(con, export, path, meta, ctx)
-    else:
-        records, result.rows_loaded, result.rows_rejected = load_json_rows(con, export, path, meta, ctx)
-    result.rows_read = records
-    if records != result.rows_loaded + result.rows_rejected:
-        raise AssertionError(
-            f"{path}: {records} records read but {result.rows_loaded} loaded + {result.rows_rejected} quarantined"
-        )
-
-
 def _stage_batch(
     con: duckdb.DuckDBPyConnection,
     export: Export,
@@ -284,12 +246,9 @@ def _stage_batch(
         ctx = {**_new_context(con, str(path), seq), "staged": staged, "quarantine": "_new_quarantine"}
         result = FileResult(export.name, str(path), sha, "loaded")
         try:
-            _stage_file(con, export, path, result, ctx)
-        except (RefusedFileError, EOFError, gzip.BadGzipFile, zlib.error) as refused:
-            message = str(refused)
-            if not isinstance(refused, RefusedFileError):
-                message = f"{path}: cannot be decompressed: {type(refused).__name__}: {refused}"
-            result = FileResult(export.name, str(path), sha, "refused", message=message)
+            stage_file(con, export, path, result, ctx)
+        except CONTENT_REFUSALS as refused:
+            result = refused_for_content(export, path, path, sha, refused)
             # A refusal comes before the file's rows are kept; whatever it kept goes with it, as a rollback would.
             for name in [*staged.values(), "_new_quarantine"]:
                 con.execute(f"delete from {name} where {'load_id' if name == '_new_quarantine' else '_load_id'} = ?",
