@@ -109,6 +109,10 @@ def main(argv: list[str]) -> int:
                 "import_seconds": round(report["import_seconds"], 2),
                 "load_average": [round(x, 2) for x in (*load, *os.getloadavg())],
                 "steps_own_cpu": {k: round(v, 3) for k, v in own_steps.items()},
+                "steps_maxrss_so_far_mib": {
+                    k: [v["self_maxrss_bytes"] >> 20, v["children_maxrss_bytes"] >> 20]
+                    for k, v in report.get("steps_maxrss_so_far", {}).items()
+                },
             }
         )
     )

@@ -28,10 +28,31 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _record_step_cpu(instance: Any, marks: dict[str, float], steps_cpu: dict[str, float]) -> None:
+def _maxrss_bytes(who: int) -> int:
+    """Peak RSS of this process (``RUSAGE_SELF``) or of its largest reaped child (``RUSAGE_CHILDREN``).
+
+    This process's own peak is its memory's high-water mark (``VmHWM``), not ``ru_maxrss``: Linux keeps
+    ``ru_maxrss`` across ``execve``, so a process started by the benchmark's driver begins with the driver's peak
+    (3.96 GiB at 10 million events, after the data generation and the floor), whatever it holds itself. A dbt
+    child's ``ru_maxrss`` starts from this process's RSS when it was started (1.5 GiB at most, below dbt's own)."""
+    if who == resource.RUSAGE_SELF:
+        status = Path("/proc/self/status")
+        if status.exists():
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    return resource.getrusage(who).ru_maxrss * 1024  # Linux reports ru_maxrss in KiB
+
+
+def _record_step_cpu(
+    instance: Any, marks: dict[str, float], steps_cpu: dict[str, float], steps_rss: dict[str, dict[str, int]]
+) -> None:
     """Each step's CPU seconds, read when Dagster stores its start and end events. Wall times follow the machine's
     load (a shared machine's steps took 2-4x longer in wall time at the same CPU), so the costs outside the dbt models
-    are compared in CPU seconds (DECISIONS.md "The nightly run's costs outside the dbt models")."""
+    are compared in CPU seconds (DECISIONS.md "The nightly run's costs outside the dbt models").
+
+    With them, at each step's end, the peak RSS of this process and of its reaped children so far: the step after
+    which a peak rises is the step that set it (steps run one after another in this process)."""
     handle = instance.handle_new_event
 
     def timed(event: Any, *args: Any, **kwargs: Any) -> None:
@@ -40,6 +61,10 @@ def _record_step_cpu(instance: Any, marks: dict[str, float], steps_cpu: dict[str
             marks[event.step_key] = _cpu_seconds()
         elif event.step_key in marks and kind in ("STEP_SUCCESS", "STEP_FAILURE"):
             steps_cpu[event.step_key] = _cpu_seconds() - marks[event.step_key]
+            steps_rss[event.step_key] = {
+                "self_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_SELF),
+                "children_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_CHILDREN),
+            }
         handle(event, *args, **kwargs)
 
     instance.handle_new_event = timed
@@ -72,12 +97,12 @@ def run_and_report(out: Path) -> int:
     instance = dg.DagsterInstance.ephemeral()
     marks: dict[str, float] = {}
     steps_cpu: dict[str, float] = {}
-    _record_step_cpu(instance, marks, steps_cpu)
+    steps_rss: dict[str, dict[str, int]] = {}
+    _record_step_cpu(instance, marks, steps_cpu, steps_rss)
     result = job.execute_in_process(instance=instance, raise_on_error=False)
     executed = time.perf_counter()
     steps = _step_seconds(instance, result.run_id)
     targets = sorted((DBT_PROJECT_DIR / "target").glob(f"warehouse_dbt_assets-{result.run_id[:7]}-*"))
-    kib = 1024  # Linux reports ru_maxrss in KiB
     report = {
         "success": result.success,
         "run_id": result.run_id,
@@ -86,8 +111,9 @@ def run_and_report(out: Path) -> int:
         "steps": steps,
         "steps_cpu_seconds": steps_cpu,
         "dbt_target_dir": str(targets[-1]) if targets else None,
-        "self_maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kib,
-        "children_maxrss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kib,
+        "self_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_SELF),
+        "children_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_CHILDREN),
+        "steps_maxrss_so_far": steps_rss,
     }
     out.write_text(json.dumps(report, indent=2))
     atexit.register(gc.freeze)  # as `contact-warehouse run`: no collection of the loaded modules at exit (cli.py)

@@ -56,6 +56,8 @@ def test_tiny_benchmark_reports_every_field_positive(tiny):
         python_models = {row["model"] for row in run["python_models"]}
         assert "int_prediction_rows" in python_models and "stg_phone_system__calls" not in python_models
         assert 0 < run["python_models_share_of_models"] < 1
+        # The tree at its peak: the job's own process, then dbt's when it ran then; their sum is the peak.
+        assert run["peak_rss_tree_bytes"][0] > 0 and sum(run["peak_rss_tree_bytes"]) <= run["peak_rss_bytes"]
     assert set(result["targets"]) == {
         "full_build_over_floor",
         "increment_over_full_build",
@@ -273,3 +275,24 @@ def test_keep_snapshots_the_warehouse_as_the_full_build_left_it(tmp_path):
     snapshot = tmp_path / "after_full_build"
     assert (snapshot / "warehouse" / "warehouse.duckdb").read_text() == "warehouse after the full build"
     assert (snapshot / "serving" / "serving.duckdb").read_text() == "serving after the full build"
+
+
+def test_the_jobs_own_peak_is_not_the_one_it_inherits_from_its_parent():
+    """Linux keeps ``ru_maxrss`` across ``execve``: a job started by a parent that holds 400 MB began with a peak of
+    400 MB. The job report reads its process's own high-water mark instead (``orchestration/bench_job.py``)."""
+    import subprocess
+    import sys
+
+    held = bytearray(400 * 1024 * 1024)
+    held[::4096] = b"\1" * len(held[::4096])  # touched: resident, the parent's RSS
+    probe = (
+        "import resource; from orchestration.bench_job import _maxrss_bytes; "
+        "print(_maxrss_bytes(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=DBT_PROJECT_DIR.parent
+    )
+    own, inherited = map(int, out.stdout.split())
+    del held
+    assert inherited > 400 * 1024 * 1024  # the trap is real on this machine
+    assert own < 200 * 1024 * 1024

@@ -101,6 +101,9 @@ def summarize_run(run: dict[str, Any], work: Path, label: str, keep: bool) -> di
         "peak_rss_bytes": run["peak_rss_bytes"],
         "peak_rss_gib": round(run["peak_rss_bytes"] / GIB, 3),
         "peak_rss_single_process_bytes": run["peak_rss_single_process_bytes"],
+        "peak_rss_tree_bytes": run["peak_rss_tree_bytes"],
+        # Each step's end: the job process's own peak so far and its reaped children's (dbt's), in bytes.
+        "steps_maxrss_so_far": run.get("steps_maxrss_so_far", {}),
         "steps": {key: round(sec, 3) for key, sec in sorted(steps.items())},
     }
 

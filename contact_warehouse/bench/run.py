@@ -130,23 +130,21 @@ def _cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _tree_rss(proc: Any) -> tuple[int, int]:
-    """RSS of a process and its descendants: (sum, largest single process)."""
+def _tree_rss(proc: Any) -> dict[int, int]:
+    """RSS of a process and of each of its descendants, by process id."""
     import psutil
 
-    total = largest = 0
     try:
         members = [proc, *proc.children(recursive=True)]
     except psutil.Error:
-        return 0, 0
+        return {}
+    sizes = {}
     for member in members:
         try:
-            rss = member.memory_info().rss
+            sizes[member.pid] = member.memory_info().rss
         except psutil.Error:
             continue
-        total += rss
-        largest = max(largest, rss)
-    return total, largest
+    return sizes
 
 
 def _job_env(work: Path) -> dict[str, str]:
@@ -168,13 +166,16 @@ def run_job(work: Path, label: str) -> dict[str, Any]:
     out.unlink(missing_ok=True)
     command = [sys.executable, "-m", "orchestration.bench_job", str(out)]
     peak_total = peak_single = 0
+    at_peak: dict[int, int] = {}
     began, cpu_began = time.perf_counter(), _cpu_seconds(resource.RUSAGE_CHILDREN)
     with log.open("w") as log_file:
         child = subprocess.Popen(command, cwd=ROOT, env=_job_env(work), stdout=log_file, stderr=subprocess.STDOUT)
         proc = psutil.Process(child.pid)
         while child.poll() is None:
-            total, single = _tree_rss(proc)
-            peak_total, peak_single = max(peak_total, total), max(peak_single, single)
+            sizes = _tree_rss(proc)
+            if sum(sizes.values()) > peak_total:
+                peak_total, at_peak = sum(sizes.values()), sizes
+            peak_single = max(peak_single, *sizes.values(), 0)
             time.sleep(POLL_SECONDS)
     # The child is reaped by poll(): its CPU time, and that of the dbt processes it waited for, is now ours.
     wall, cpu = time.perf_counter() - began, _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_began
@@ -191,6 +192,8 @@ def run_job(work: Path, label: str) -> dict[str, Any]:
         "cpu_seconds": cpu,
         "peak_rss_bytes": max(peak_total, peak_rusage),
         "peak_rss_single_process_bytes": max(peak_single, peak_rusage),
+        # The tree at its sampled peak: the job's own process first, then dbt's (which of them holds the peak).
+        "peak_rss_tree_bytes": [at_peak.get(child.pid, 0), *(v for k, v in at_peak.items() if k != child.pid)],
     }
 
 

@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from contact_warehouse.engine.duckdb_settings import release_cache
+
 from . import ROW_COLUMNS, rows_at, typed
 from .batched import configured_batch_rows, full_prediction_rows
 from .features import DAY, NO_INTENT, Frames
@@ -76,6 +78,12 @@ def directive(kind: str, customer_key=None, snapshot_at=None, fingerprint=None) 
     values = {k: list(v) for k, v in values.items() if v is not None}
     n = max((len(v) for v in values.values()), default=1)
     return typed(pd.DataFrame({"model_name": [kind] * n, **values}), STORED_ROW_COLUMNS)
+
+
+def as_arrow(rows: pd.DataFrame) -> pa.Table:
+    """Prediction rows with exactly the table's columns and types (``typed``), as Arrow: DuckDB reads them while it
+    makes the change set a table, and Arrow's strings take a fraction of the memory of pandas' string objects."""
+    return pa.Table.from_pandas(typed(rows, ROW_COLUMNS), preserve_index=False)
 
 
 def previous_times(con: duckdb.DuckDBPyConnection, previous: str) -> list[pd.Timestamp]:
@@ -339,19 +347,23 @@ def nightly_prediction_rows(
         len(new),
         len(set(times_before) - set(kept)),
     )
-    parts = []
+    # Each part becomes Arrow as it is computed (its pandas frame freed): the parts are then joined without a copy,
+    # where concatenating and retyping the frames held them three times over (the nightly run's peak of memory).
+    parts: list[pa.Table] = []
     if kept and len(changed):
         mine = of_customers(con, changed)
         if len(mine.interactions) or len(mine.customers):
             # A few customers at many times: one pandas pass over stacked copies, not one per time (stacked.py).
             parts.append(
-                stacked_rows_at(
-                    bounded(mine, kept[0], window_days),
-                    kept,
-                    window_days,
-                    horizon_days,
-                    data_end,
-                    configured_batch_rows(),
+                as_arrow(
+                    stacked_rows_at(
+                        bounded(mine, kept[0], window_days),
+                        kept,
+                        window_days,
+                        horizon_days,
+                        data_end,
+                        configured_batch_rows(),
+                    )
                 )
             )
         del mine
@@ -361,11 +373,12 @@ def nightly_prediction_rows(
     log.info("int_prediction_rows: the %s new prediction times computed in %s batches of customers", len(new), count)
     for b in range(count):
         recent = window(con, new[0], window_days, (b, count))
-        parts.append(rows_at(bounded(recent, new[0], window_days), new, window_days, horizon_days, data_end))
+        parts.append(as_arrow(rows_at(bounded(recent, new[0], window_days), new, window_days, horizon_days, data_end)))
         del recent
-    fresh = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(ROW_COLUMNS))
+    # Their fingerprints (tonight's) are joined in the query below.
+    fresh = pa.concat_tables(parts) if parts else as_arrow(pd.DataFrame(columns=list(ROW_COLUMNS)))
     del parts
-    fresh = typed(fresh, ROW_COLUMNS)  # their fingerprints (tonight's) are joined in the query below
+    log.info("int_prediction_rows: %s rows computed (new times, recomputed customers)", fresh.num_rows)
     # What the table loses: every row of a customer not kept (recomputed or vanished) and of a time not kept.
     directives = [
         directive(DELETE_CUSTOMER, customer_key=_keys(status, "in_stored and not unchanged")),
@@ -408,6 +421,7 @@ def nightly_prediction_rows(
         )
         selects.append(f"select {columns} from ({relabelled})")
     con.register("__prediction_rows_fresh", fresh)
+    release_cache(con)  # the blocks the batches' reads left cached (engine/duckdb_settings.py)
     con.register("__prediction_rows_directives", typed(pd.concat(directives, ignore_index=True), STORED_ROW_COLUMNS))
     # A lazy relation: dbt (and strategy.write) makes it a table before the strategy changes last night's table,
     # which the relabelled rows read.
