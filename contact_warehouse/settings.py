@@ -121,6 +121,7 @@ SETTINGS: dict[str, str] = {
     "CONTACT_WAREHOUSE_FILE_GROUP": "group that may read the data files (default: none, owner only)",
     "CONTACT_WAREHOUSE_THREADS": "DuckDB threads",
     "CONTACT_WAREHOUSE_MEMORY_LIMIT": "DuckDB memory limit",
+    "CONTACT_WAREHOUSE_PYTHON_MODEL_MEMORY_LIMIT": "DuckDB memory limit while int_prediction_rows runs (default 1GB)",
     "CONTACT_WAREHOUSE_TEMP_DIR": "DuckDB spill folder",
     "CONTACT_WAREHOUSE_PREDICTION_BATCH_ROWS": "int_prediction_rows built in full: rows computed at once (1000000)",
     "CONTACT_WAREHOUSE_SCHEDULE_TZ": "time zone of the nightly schedule",

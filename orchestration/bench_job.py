@@ -44,15 +44,18 @@ def _maxrss_bytes(who: int) -> int:
     return resource.getrusage(who).ru_maxrss * 1024  # Linux reports ru_maxrss in KiB
 
 
-def _record_step_cpu(
-    instance: Any, marks: dict[str, float], steps_cpu: dict[str, float], steps_rss: dict[str, dict[str, int]]
-) -> None:
-    """Each step's CPU seconds, read when Dagster stores its start and end events. Wall times follow the machine's
-    load (a shared machine's steps took 2-4x longer in wall time at the same CPU), so the costs outside the dbt models
-    are compared in CPU seconds (DECISIONS.md "The nightly run's costs outside the dbt models").
+def _peaks_so_far() -> dict[str, int]:
+    """The peak RSS of this process and of its reaped children (dbt's) so far: read at each step's end, the step
+    after which a peak rises is the step that set it (the steps run one after another in this process)."""
+    return {
+        "self_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_SELF),
+        "children_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_CHILDREN),
+    }
 
-    With them, at each step's end, the peak RSS of this process and of its reaped children so far: the step after
-    which a peak rises is the step that set it (steps run one after another in this process)."""
+
+def _record_step_cpu(instance: Any, marks: dict[str, float], steps_cpu: dict[str, float], steps_rss: dict) -> None:
+    """Each step's CPU seconds (wall times follow a shared machine's load: DECISIONS.md "The nightly run's costs
+    outside the dbt models") and peaks so far (``_peaks_so_far``), read as Dagster stores its start and end events."""
     handle = instance.handle_new_event
 
     def timed(event: Any, *args: Any, **kwargs: Any) -> None:
@@ -61,10 +64,7 @@ def _record_step_cpu(
             marks[event.step_key] = _cpu_seconds()
         elif event.step_key in marks and kind in ("STEP_SUCCESS", "STEP_FAILURE"):
             steps_cpu[event.step_key] = _cpu_seconds() - marks[event.step_key]
-            steps_rss[event.step_key] = {
-                "self_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_SELF),
-                "children_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_CHILDREN),
-            }
+            steps_rss[event.step_key] = _peaks_so_far()
         handle(event, *args, **kwargs)
 
     instance.handle_new_event = timed
@@ -111,8 +111,7 @@ def run_and_report(out: Path) -> int:
         "steps": steps,
         "steps_cpu_seconds": steps_cpu,
         "dbt_target_dir": str(targets[-1]) if targets else None,
-        "self_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_SELF),
-        "children_maxrss_bytes": _maxrss_bytes(resource.RUSAGE_CHILDREN),
+        **_peaks_so_far(),
         "steps_maxrss_so_far": steps_rss,
     }
     out.write_text(json.dumps(report, indent=2))

@@ -296,3 +296,47 @@ def test_the_jobs_own_peak_is_not_the_one_it_inherits_from_its_parent():
     del held
     assert inherited > 400 * 1024 * 1024  # the trap is real on this machine
     assert own < 200 * 1024 * 1024
+
+
+def test_int_prediction_rows_lowers_duckdbs_limit_and_its_post_hook_restores_the_warehouses(monkeypatch):
+    """The model holds its frames under a lower DuckDB limit (release_cache with python_model_memory_limit); its
+    post-hook, restore_memory_limit, sets the warehouse's limit again, the one the Plugin opened the database with."""
+    import duckdb
+    import jinja2
+
+    from contact_warehouse.engine.duckdb_settings import (
+        DEFAULT_PYTHON_MODEL_MEMORY_LIMIT,
+        python_model_memory_limit,
+        release_cache,
+    )
+
+    macro = (DBT_PROJECT_DIR / "macros" / "restore_memory_limit.sql").read_text()
+
+    def restored(environ: dict[str, str]) -> str:
+        context = {"env_var": lambda name, default=None: environ.get(name, default)}
+        return str(jinja2.Environment().from_string(macro).make_module(context).restore_memory_limit()).strip()
+
+    assert restored({}) == f"set memory_limit = '{DEFAULT_MEMORY_LIMIT}'"
+    assert restored({MEMORY_LIMIT_ENV: ""}) == f"set memory_limit = '{DEFAULT_MEMORY_LIMIT}'"
+    assert restored({MEMORY_LIMIT_ENV: " 3GB "}) == "set memory_limit = '3GB'"
+
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    assert python_model_memory_limit() == DEFAULT_PYTHON_MODEL_MEMORY_LIMIT == "1GB"
+    con = duckdb.connect()
+    limit = "select current_setting('memory_limit')"
+    release_cache(con, python_model_memory_limit())
+    lowered = con.execute(limit).fetchone()[0]
+    con.execute(restored({}))
+    assert (lowered, con.execute(limit).fetchone()[0]) == ("953.6 MiB", "1.8 GiB")
+    release_cache(con)  # without a limit: the warehouse's
+    assert con.execute(limit).fetchone()[0] == "1.8 GiB"
+
+    model = yaml.safe_load(
+        (DBT_PROJECT_DIR / "models/intermediate/predictions/_int_predictions__models.yml").read_text()
+    )
+    (rows,) = [m for m in model["models"] if m["name"] == "int_prediction_rows"]
+    assert rows["config"]["post_hook"] == "{{ restore_memory_limit() }}"
+    assert (
+        "release_cache(session, python_model_memory_limit())"
+        in (DBT_PROJECT_DIR / "models/intermediate/predictions/int_prediction_rows.py").read_text()
+    )

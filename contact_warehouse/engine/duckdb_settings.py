@@ -74,8 +74,21 @@ def memory_limit() -> str:
 RELEASE_LIMIT = "64MB"
 
 
-def release_cache(con: Any) -> None:
-    """Free the blocks DuckDB keeps cached on ``con``'s database, then set its limit back (``memory_limit()``).
+# DuckDB's limit while ``int_prediction_rows`` runs and its rows are written (the model lowers it with
+# ``release_cache``; its post-hook, macros/restore_memory_limit.sql, sets ``memory_limit()`` again): the model's
+# frames take the rest of dbt's memory. At 10 million events its full build peaked at 3.02 GiB with DuckDB's 2GB,
+# 2.57 GiB with 1GB, at the same CPU (DECISIONS.md "The night's peak of memory at 10 million events").
+PYTHON_MODEL_MEMORY_LIMIT_ENV = "CONTACT_WAREHOUSE_PYTHON_MODEL_MEMORY_LIMIT"
+DEFAULT_PYTHON_MODEL_MEMORY_LIMIT = "1GB"
+
+
+def python_model_memory_limit() -> str:
+    return os.environ.get(PYTHON_MODEL_MEMORY_LIMIT_ENV, "").strip() or DEFAULT_PYTHON_MODEL_MEMORY_LIMIT
+
+
+def release_cache(con: Any, limit: str | None = None) -> None:
+    """Free the blocks DuckDB keeps cached on ``con``'s database, then set its limit back (``memory_limit()``), or to
+    ``limit`` (``python_model_memory_limit()``: a model whose post-hook restores the warehouse's limit).
 
     DuckDB keeps the blocks earlier queries read, up to its limit (2GB), and frees them only when it needs the
     room. A dbt Python model calls this first: dbt's process then holds the model's pandas frames next to what the
@@ -89,7 +102,7 @@ def release_cache(con: Any) -> None:
     except duckdb.Error:
         pass
     finally:
-        con.execute(f"set memory_limit = {sql_literal(memory_limit())}")
+        con.execute(f"set memory_limit = {sql_literal(limit or memory_limit())}")
 
 
 def temp_directory(database: Path | str) -> str:

@@ -10,12 +10,14 @@ then an Arrow reader whose batches are computed as dbt-duckdb writes the table: 
 
 
 def model(dbt, session):
-    from contact_warehouse.engine.duckdb_settings import release_cache
+    from contact_warehouse.engine.duckdb_settings import python_model_memory_limit, release_cache
     from contact_warehouse.engine.python_models import Params, prediction_rows
     from contact_warehouse.predictions.logs import forwarded_to_dbt
 
     dbt.config(materialized="incremental", incremental_strategy="prediction_changes")
-    release_cache(session)  # DuckDB's cached blocks freed before the frames (engine/duckdb_settings.py)
+    # DuckDB's cached blocks freed before the frames, and its limit lowered while they are held and the rows written
+    # (engine/duckdb_settings.py); the post-hook (the models' YAML: restore_memory_limit) sets it back.
+    release_cache(session, python_model_memory_limit())
     inputs = {
         "int_prediction_interactions": dbt.ref("int_prediction_interactions"),
         "fct_survey_answers": dbt.ref("fct_survey_answers"),
