@@ -173,8 +173,9 @@ def run_job(work: Path, label: str) -> dict[str, Any]:
         proc = psutil.Process(child.pid)
         while child.poll() is None:
             sizes = _tree_rss(proc)
-            if sum(sizes.values()) > peak_total:
-                peak_total, at_peak = sum(sizes.values()), sizes
+            total = sum(sizes.values())
+            if total > peak_total:
+                peak_total, at_peak = total, sizes
             peak_single = max(peak_single, *sizes.values(), 0)
             time.sleep(POLL_SECONDS)
     # The child is reaped by poll(): its CPU time, and that of the dbt processes it waited for, is now ours.
