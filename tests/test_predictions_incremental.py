@@ -398,7 +398,10 @@ def test_the_nightly_reads_of_the_history_are_what_bounded_keeps(history) -> Non
     named(con, sources_of(history, con))
     first = history.data_end.floor("D") - pd.Timedelta(days=2)
     want = bounded(history, first, WINDOW)
-    got = window(con, first, WINDOW)
+    coded = window(con, first, WINDOW)
+    # The keys arrive as codes in the keys' sorted order (what snapshots.coded gives), with the keys to decode them.
+    assert coded.codes is not None and all(list(keys) == sorted(keys) for keys in coded.codes)
+    got = decoded(coded)
     assert want.earlier is not None and len(got.interactions) < len(history.interactions)
 
     def rows(df: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -411,7 +414,33 @@ def test_the_nightly_reads_of_the_history_are_what_bounded_keeps(history) -> Non
     for name in ("interactions", "surveys", "customers"):
         whole = pd.concat([getattr(p, name) for p in parts])
         assert len(whole) == len(getattr(got, name))
-    assert sorted(pd.concat([p.earlier for p in parts])["customer_key"]) == sorted(got.earlier["customer_key"])
+    assert sorted(pd.concat([decoded(p).earlier for p in parts])["customer_key"]) == sorted(got.earlier["customer_key"])
+    # A NULL key: the frames stay uncoded (snapshots.coded leaves them so too), the same rows.
+    null_key = history.interactions.copy()
+    null_key.loc[null_key.index[5], "customer_key"] = None
+    con = duckdb.connect()
+    named(con, sources_of(Frames(null_key, history.surveys, history.customers), con))
+    uncoded = window(con, first, WINDOW)
+    want = bounded(Frames(null_key, history.surveys, history.customers), first, WINDOW)
+    assert uncoded.codes is None
+    pd.testing.assert_frame_equal(
+        rows(uncoded.interactions, "interaction_id"), rows(want.interactions, "interaction_id")
+    )
+
+
+def decoded(frames: Frames) -> Frames:
+    """``frames`` read by ``reads.window`` with their keys as strings again (it codes them in DuckDB)."""
+    assert frames.codes is not None
+    customers, engagements = frames.codes
+
+    def keys(df: pd.DataFrame) -> pd.DataFrame:
+        out = df.assign(customer_key=customers[df["customer_key"].to_numpy()])
+        if "engagement_id" in out:
+            out["engagement_id"] = engagements[out["engagement_id"].to_numpy()]
+        return out
+
+    earlier = keys(frames.earlier) if frames.earlier is not None else None
+    return Frames(keys(frames.interactions), keys(frames.surveys), keys(frames.customers), earlier)
 
 
 def test_the_nightly_rows_by_batches_equal_a_full_recompute(history, monkeypatch, caplog) -> None:

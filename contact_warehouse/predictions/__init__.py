@@ -195,11 +195,13 @@ def _assemble(
     n, n_repeat = sum(lengths), sum(len(p) for p in repeat)
     names = (*ENGAGEMENT_FEATURES, *CUSTOMER_FEATURES)
     # Feature x row, so that each column of the frame built on its transpose is contiguous (no copy by pandas).
-    block = np.full((len(names), n), np.nan)
+    # Empty, not NaN-filled: every cell is written once below (filling ~250 MB first cost 0.16 s a batch, issue 22).
+    block = np.empty((len(names), n))
     first_customer = len(ENGAGEMENT_FEATURES)
     pos = 0
     for p, size in zip(parts, lengths, strict=True):
         start = 0 if p.features.shape[1] == len(names) else first_customer
+        block[:start, pos : pos + size] = np.nan  # a churn row has no engagement features
         block[start:, pos : pos + size] = p.features.T
         p.features = np.empty((0, 0))
         pos += size

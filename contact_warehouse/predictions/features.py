@@ -9,7 +9,7 @@ test deletes every event after ``t`` and checks that the features do not move.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -87,6 +87,11 @@ class Frames:
     # What ``bounded`` dropped of the interactions, per customer (customer_key, contacts: customer-initiated ones,
     # last_ended_at): the two features that read all of a customer's history add it back. None: nothing dropped.
     earlier: pd.DataFrame | None = None
+    # The customer keys and engagement ids in the order of the integer codes that stand for them in these frames
+    # (``reads.window`` codes them in DuckDB; ``snapshots.coded`` takes them as they are). None: keys as such.
+    codes: tuple[np.ndarray, np.ndarray] | None = None
+    # The last ``known_at``: both tasks' rows at a time read the frames known then (issue 22: computed once a time).
+    _last_known: list[tuple[pd.Timestamp, Frames]] = field(default_factory=list, init=False, compare=False, repr=False)
 
     @property
     def data_end(self) -> pd.Timestamp:
@@ -99,14 +104,18 @@ class Frames:
     def known_at(self, t: pd.Timestamp) -> Frames:
         """Everything as it was known at ``t``: what ended or was answered after ``t`` deleted, customers created
         after ``t`` deleted, a churn after ``t`` not yet recorded. Features of ``t`` read only this."""
+        if self._last_known and self._last_known[0][0] == t:
+            return self._last_known[0][1]
         customers = self.customers[~(self.customers["crm_created_at"] > t)].copy()
         customers.loc[customers["churned_at"] > t, "churned_at"] = pd.NaT
-        return Frames(
+        known = Frames(
             interactions=self.interactions[self.interactions["ended_at"] <= t],
             surveys=self.surveys[self.surveys["responded_at"] <= t],
             customers=customers,
             earlier=self.earlier,  # all of it ended before any time a bounded frame is asked about
         )
+        self._last_known[:] = [(t, known)]  # only the last: a loop over times does not keep every time's frames
+        return known
 
 
 def _count(series: pd.Series, index: pd.Index) -> pd.Series:

@@ -11,7 +11,7 @@ normalized as ``frames_from`` normalizes the whole read, so the pandas code comp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
@@ -80,7 +80,11 @@ def window(
     """``bounded(frames, first, window_days)`` of the whole inputs, value for value, read as such: the interactions
     it keeps, the answers and customers whole, and its per-customer ``earlier`` (None when it drops nothing). With
     ``batch`` (b, n), of the customers of the b-th of n batches (by a hash of their key) only: no engagement spans
-    two customers (checked first), so their rows read nothing else."""
+    two customers (checked first), so their rows read nothing else.
+
+    The keys arrive coded (``Frames.codes``) when none is NULL: DuckDB numbers the customer keys and engagement ids
+    in their sorted order, as ``snapshots.coded`` does, so pandas never holds the 64-character strings per row
+    (reading and coding them was a third of a nightly batch's time, issue 22)."""
     b, n = batch
     mine = "true" if n == 1 else f"hash(customer_key) % {n} = {b}"
     cut = literal(first - max(30, window_days) * DAY)
@@ -88,23 +92,71 @@ def window(
     # coalesce: a row without an engagement id is kept when recent, else summed in ``earlier`` (never neither).
     engaged = f"select engagement_id from {IT} where {recent} and engagement_id is not null"
     kept = f"({recent} or coalesce(engagement_id in ({engaged}), false))"
-    frames = _frames(
-        con,
-        f"select * from {IT} where {mine} and {kept} order by interaction_id",  # frames_from's order: no re-sort
-        f"select * from {SV} where {mine}",
-        f"select * from {CU} where {mine}",
-    )
-    earlier = con.sql(
-        f"""select customer_key,
+    queries = {
+        "interactions": f"select * from {IT} where {mine} and {kept}",
+        "surveys": f"select * from {SV} where {mine}",
+        "customers": f"select * from {CU} where {mine}",
+        "earlier": f"""select customer_key,
                 sum(case when coalesce(is_customer_initiated, false) then 1.0 else 0.0 end) as contacts,
                 max(ended_at) as last_ended_at
-            from {IT} where {mine} and not {kept} group by customer_key"""
-    ).df()
+            from {IT} where {mine} and not {kept} group by customer_key""",
+    }
+    frames, earlier = _read_window(con, queries)
     if not len(earlier):
         return frames
     earlier["contacts"] = earlier["contacts"].astype(float)
     earlier["last_ended_at"] = pd.to_datetime(earlier["last_ended_at"]).astype(frames.interactions["ended_at"].dtype)
-    return Frames(frames.interactions, frames.surveys, frames.customers, earlier)
+    return replace(frames, earlier=earlier)
+
+
+WINDOW = "__prediction_rows_window_"  # the temporary tables of one ``window`` read, by the query's name
+
+
+def _read_window(con: duckdb.DuckDBPyConnection, queries: dict[str, str]) -> tuple[Frames, pd.DataFrame]:
+    """The frames of ``window``'s queries and its ``earlier``, each query run once into a temporary table; the
+    keys coded (``Frames.codes``: codes from 0 in the keys' sorted order, DuckDB's byte order being Python's code
+    point order for UTF-8) unless one is NULL (``snapshots.coded`` leaves the keys uncoded then)."""
+    tables = {name: f"{WINDOW}{name}" for name in (*queries, "customer_codes", "engagement_codes")}
+    try:
+        for name, query in queries.items():
+            con.execute(f"create or replace temp table {tables[name]} as {query}")
+        every = " union ".join(f"select customer_key from {tables[name]}" for name in queries)
+        con.execute(
+            f"create or replace temp table {tables['customer_codes']} as select customer_key, "
+            f"dense_rank() over (order by customer_key) - 1 as code from ({every})"
+        )
+        con.execute(
+            f"create or replace temp table {tables['engagement_codes']} as select engagement_id, "
+            f"dense_rank() over (order by engagement_id) - 1 as code "
+            f"from (select distinct engagement_id from {tables['interactions']})"
+        )
+        ((nulls,),) = con.sql(
+            f"select (select count(*) from {tables['customer_codes']} where customer_key is null) "
+            f"+ (select count(*) from {tables['engagement_codes']} where engagement_id is null)"
+        ).fetchall()
+        order = " order by r.interaction_id"  # frames_from's order: no re-sort
+
+        def read(name: str, order: str = "") -> pd.DataFrame:
+            if nulls:
+                return con.sql(f"select * from {tables[name]} r{order}").df()
+            joins = f" join {tables['customer_codes']} c on r.customer_key = c.customer_key"
+            codes = ["c.code as customer_key"]
+            if name == "interactions":
+                joins += f" join {tables['engagement_codes']} e on r.engagement_id = e.engagement_id"
+                codes.append("e.code as engagement_id")
+            return con.sql(f"select r.* replace ({', '.join(codes)}) from {tables[name]} r{joins}{order}").df()
+
+        frames = frames_from(read("interactions", order), read("surveys"), read("customers"))
+        if not nulls:
+            keys = [
+                con.sql(f"select {key} from {tables[table]} order by code").df()[key].to_numpy(dtype=object)
+                for key, table in (("customer_key", "customer_codes"), ("engagement_id", "engagement_codes"))
+            ]
+            frames = replace(frames, codes=(keys[0], keys[1]))
+        return frames, read("earlier")
+    finally:
+        for table in tables.values():
+            con.execute(f"drop table if exists {table}")
 
 
 def of_customers(con: duckdb.DuckDBPyConnection, keys: pd.Index) -> Frames:

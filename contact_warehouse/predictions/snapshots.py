@@ -6,12 +6,19 @@ end (the time the nightly scores are for). A row's label is known when its horiz
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from .features import CUSTOMER_FEATURES, DAY, ENGAGEMENT_FEATURES, Frames, customer_features, open_engagements
+from .features import (
+    CUSTOMER_FEATURES,
+    DAY,
+    ENGAGEMENT_FEATURES,
+    Frames,
+    customer_features,
+    open_engagements,
+)
 
 WARMUP_DAYS = 7  # the first week has no history to describe a customer with
 
@@ -61,7 +68,7 @@ def bounded(frames: Frames, first: pd.Timestamp, window_days: int) -> Frames:
         .agg(contacts=("contacts", "sum"), last_ended_at=("last_ended_at", "max"))
         .reset_index()
     )
-    return Frames(it[keep], frames.surveys, frames.customers, earlier)
+    return replace(frames, interactions=it[keep], earlier=earlier)
 
 
 def customer_features_at(frames: Frames, times: list[pd.Timestamp]) -> dict[pd.Timestamp, pd.DataFrame]:
@@ -80,10 +87,14 @@ def churn_rows(
     for t in times:
         feats = features[t]
         alive = crm[~(crm["crm_created_at"] > t) & ~(crm["churned_at"] <= t)]
-        rows = feats.loc[feats.index.intersection(alive.index)].copy()
+        # The customers with features that are alive, in the features' order (an intersection of the indexes, by
+        # a mask: the customers' keys are unique).
+        rows = feats[feats.index.isin(alive.index)]
         churned_at = alive["churned_at"].reindex(rows.index)
-        rows["label"] = (churned_at > t) & (churned_at <= t + horizon_days * DAY)
-        rows["customer_ref"] = alive["customer_ref"].reindex(rows.index)
+        rows = rows.assign(
+            label=(churned_at > t) & (churned_at <= t + horizon_days * DAY),
+            customer_ref=alive["customer_ref"].reindex(rows.index),
+        )
         rows["snapshot_at"] = t
         parts.append(rows.reset_index(names="customer_key"))
     return _with_label_known(parts, horizon_days, frames)
@@ -103,11 +114,18 @@ def repeat_rows(
         feats = features[t]
         rows = eng.join(feats, on="customer_key").reset_index(names="engagement_id")
         nxt = demand[(demand["started_at"] > t) & (demand["started_at"] <= t + window_days * DAY)]
-        again = set(zip(nxt["customer_key"], nxt["intent"], strict=True))
-        rows["label"] = [(k, i) in again for k, i in zip(rows["customer_key"], rows["intent"], strict=True)]
+        rows["label"] = _pairs_in(rows, nxt)
         rows["snapshot_at"] = t
         parts.append(rows)
     return _with_label_known(parts, window_days, frames)
+
+
+def _pairs_in(rows: pd.DataFrame, nxt: pd.DataFrame) -> np.ndarray:
+    """Whether each row's (customer_key, intent) is one of ``nxt``'s: the customer got in touch again on the same
+    intent (a missing intent matches a missing one, as in a set of pairs). One hash join of the pairs, not a
+    Python loop over the rows (issue 22)."""
+    pairs = pd.MultiIndex.from_arrays([rows["customer_key"], rows["intent"].astype(object)])
+    return np.asarray(pairs.isin(pd.MultiIndex.from_arrays([nxt["customer_key"], nxt["intent"].astype(object)])))
 
 
 def _with_label_known(parts: list[pd.DataFrame], horizon_days: int, frames: Frames) -> pd.DataFrame:
@@ -136,6 +154,9 @@ def coded(frames: Frames) -> Coded:
     """``frames`` with integer keys and categorical intent and channel (equality and ``isin`` on codes); left as
     they are when a key is NULL (fct_interactions' keys are tested not null: a NULL would group differently)."""
     it, sv, cu, ea = frames.interactions, frames.surveys, frames.customers, frames.earlier
+    if frames.codes is not None:  # coded in DuckDB as below (reads.window)
+        it = it.assign(intent=it["intent"].astype("category"), first_channel=it["first_channel"].astype("category"))
+        return Coded(Frames(it, sv, cu, ea), *frames.codes)
     if it["customer_key"].isna().any() or it["engagement_id"].isna().any() or sv["customer_key"].isna().any():
         return Coded(frames, None, None)
     if cu["customer_key"].isna().any() or (ea is not None and ea["customer_key"].isna().any()):
