@@ -372,8 +372,8 @@ def nightly_prediction_rows(
     count = batches(con, size.interactions, len(new), configured_batch_rows()) if new else 0
     log.info("int_prediction_rows: the %s new prediction times computed in %s batches of customers", len(new), count)
     for b in range(count):
-        recent = window(con, new[0], window_days, (b, count))
-        parts.append(as_arrow(rows_at(bounded(recent, new[0], window_days), new, window_days, horizon_days, data_end)))
+        recent = window(con, new[0], window_days, (b, count))  # bounded at new[0] already (reads.window)
+        parts.append(as_arrow(rows_at(recent, new, window_days, horizon_days, data_end)))
         del recent
     # Their fingerprints (tonight's) are joined in the query below.
     fresh = pa.concat_tables(parts) if parts else as_arrow(pd.DataFrame(columns=list(ROW_COLUMNS)))

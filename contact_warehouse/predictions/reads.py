@@ -83,8 +83,9 @@ def window(
     two customers (checked first), so their rows read nothing else.
 
     The keys arrive coded (``Frames.codes``) when none is NULL: DuckDB numbers the customer keys and engagement ids
-    in their sorted order, as ``snapshots.coded`` does, so pandas never holds the 64-character strings per row
-    (reading and coding them was a third of a nightly batch's time, issue 22)."""
+    in their sorted order, as ``snapshots.coded`` does, and the interaction ids by their rank (they only order the
+    contacts), so pandas never holds the 64-character strings per row (reading and coding them was a third of a
+    nightly batch's time, issue 22)."""
     b, n = batch
     mine = "true" if n == 1 else f"hash(customer_key) % {n} = {b}"
     cut = literal(first - max(30, window_days) * DAY)
@@ -143,7 +144,8 @@ def _read_window(con: duckdb.DuckDBPyConnection, queries: dict[str, str]) -> tup
             codes = ["c.code as customer_key"]
             if name == "interactions":
                 joins += f" join {tables['engagement_codes']} e on r.engagement_id = e.engagement_id"
-                codes.append("e.code as engagement_id")
+                # The id only orders the contacts (frames_from): its rank orders them the same, without a string.
+                codes += ["e.code as engagement_id", "row_number() over (order by r.interaction_id) as interaction_id"]
             return con.sql(f"select r.* replace ({', '.join(codes)}) from {tables[name]} r{joins}{order}").df()
 
         frames = frames_from(read("interactions", order), read("surveys"), read("customers"))
