@@ -11,14 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .features import (
-    CUSTOMER_FEATURES,
-    DAY,
-    ENGAGEMENT_FEATURES,
-    Frames,
-    customer_features,
-    open_engagements,
-)
+from .features import CUSTOMER_FEATURES, DAY, ENGAGEMENT_FEATURES, Frames, customer_features, open_engagements
 
 WARMUP_DAYS = 7  # the first week has no history to describe a customer with
 
