@@ -19,7 +19,7 @@ from contact_warehouse.predictions.features import Frames
 from contact_warehouse.predictions.fingerprints import sources_of
 from contact_warehouse.predictions.incremental import FINGERPRINT, STORED_ROW_COLUMNS, nightly_prediction_rows
 from contact_warehouse.predictions.reads import named, window
-from contact_warehouse.predictions.snapshots import bounded, snapshot_times
+from contact_warehouse.predictions.snapshots import bounded, coded, snapshot_times
 from contact_warehouse.predictions.stacked import stacked_rows_at
 from contact_warehouse.predictions.strategy import write
 
@@ -497,3 +497,33 @@ def test_the_recomputed_customers_stacked_equal_rows_at(
     got = stacked_rows_at(cut, times, WINDOW, HORIZON, frames.data_end, batch_rows=batch_rows)
     assert len(expected) and expected["label"].any() and expected["label_known"].any()
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_duckdbs_codes_are_the_codes_pandas_gives_whatever_the_keys_spelling(history) -> None:
+    """``reads.window`` numbers the keys in DuckDB's order, ``snapshots.coded`` in Python's: the same codes when the
+    keys mix case, digits and characters beyond ASCII (DuckDB's byte order of UTF-8 is Python's code point order),
+    so the features group and order the rows as before."""
+    spellings = ["B", "a10", "a2", "é", "Z", "ß", "a1", "\U0001f600x", "ab", "Ab", "z", "É"]
+    customers = sorted(history.customers["customer_key"].dropna().unique())
+    renamed = {key: f"{spellings[i % len(spellings)]}{i // len(spellings)}" for i, key in enumerate(customers)}
+    engagements = sorted(history.interactions["engagement_id"].dropna().unique())
+    engaged = {key: f"{spellings[-1 - i % len(spellings)]}-{i}" for i, key in enumerate(engagements)}
+    frames = Frames(
+        history.interactions.assign(
+            customer_key=history.interactions["customer_key"].map(renamed),
+            engagement_id=history.interactions["engagement_id"].map(engaged),
+        ),
+        history.surveys.assign(customer_key=history.surveys["customer_key"].map(renamed)),
+        history.customers.assign(customer_key=history.customers["customer_key"].map(renamed)),
+    )
+    con = duckdb.connect()
+    named(con, sources_of(frames, con))
+    first = history.data_end.floor("D") - pd.Timedelta(days=2)
+    in_duckdb = coded(window(con, first, WINDOW))
+    in_pandas = coded(bounded(frames, first, WINDOW))
+    assert list(in_duckdb.customer_keys) == list(in_pandas.customer_keys)
+    assert list(in_duckdb.engagement_ids) == list(in_pandas.engagement_ids)
+    got, want = in_duckdb.frames.interactions, in_pandas.frames.interactions
+    for key in ("customer_key", "engagement_id"):
+        assert list(got[key]) == list(want[key])  # both in the contacts' order
+    assert sorted(in_duckdb.frames.customers["customer_key"]) == sorted(in_pandas.frames.customers["customer_key"])
