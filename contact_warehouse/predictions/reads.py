@@ -135,7 +135,6 @@ def _read_window(con: duckdb.DuckDBPyConnection, queries: dict[str, str]) -> tup
             f"select (select count(*) from {tables['customer_codes']} where customer_key is null) "
             f"+ (select count(*) from {tables['engagement_codes']} where engagement_id is null)"
         ).fetchall()
-        order = " order by r.interaction_id"  # frames_from's order: no re-sort
 
         def read(name: str, order: str = "") -> pd.DataFrame:
             if nulls:
@@ -148,7 +147,8 @@ def _read_window(con: duckdb.DuckDBPyConnection, queries: dict[str, str]) -> tup
                 codes += ["e.code as engagement_id", "row_number() over (order by r.interaction_id) as interaction_id"]
             return con.sql(f"select r.* replace ({', '.join(codes)}) from {tables[name]} r{joins}{order}").df()
 
-        frames = frames_from(read("interactions", order), read("surveys"), read("customers"))
+        # In the contacts' order, frames_from's: no re-sort.
+        frames = frames_from(read("interactions", " order by r.interaction_id"), read("surveys"), read("customers"))
         if not nulls:
             keys = [
                 con.sql(f"select {key} from {tables[table]} order by code").df()[key].to_numpy(dtype=object)
