@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
 from pathlib import Path
 
 import duckdb
@@ -234,3 +235,61 @@ def test_a_snapshot_repeating_known_identifiers_computes_only_the_new_ones(
     # C3's new phone and C2's unparseable "n/a" (no output to copy) were parsed; C1's known phone was not.
     assert "(415) 555-0123" not in parsed
     assert set(parsed) == {"415-555-0177", "n/a"}
+
+
+def _phonenumbers_e164(raw: str, region: str) -> str | None:
+    """What ``phonenumbers`` alone makes of a number (normalize_phone before its North American shortcut)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _written(digits: str, rng: random.Random) -> str:
+    """``digits`` as people write them: separators (or none) between random groups, sometimes in parentheses."""
+    out, i = [], 0
+    while i < len(digits):
+        size = rng.choice([1, 2, 3, 3, 4, 10])
+        group = digits[i : i + size]
+        out.append(f"({group})" if rng.random() < 0.15 else group)
+        i += size
+    return rng.choice(["", " ", "-", ".", " - "]).join(out) if rng.random() < 0.9 else " ".join(out) + " "
+
+
+def test_the_north_american_shortcut_gives_what_phonenumbers_gives() -> None:
+    """normalize_phone answers North American numbers without phonenumbers (~20 us a number): on every shape around
+    them (area codes and exchanges starting 0-9, a leading 1, +1, 011, other lengths and country codes, separators,
+    other regions) its answer is the library's, and the shortcut is taken for the usual ones."""
+    rng = random.Random(22)
+    prefixes = ["", "1", "+1", "+", "011", "0", "+44", "+ 1", "(+1) ", "1 ", "+11", "11"]
+    shortcut = 0
+    for case in range(30_000):
+        length = rng.choice([7, 9, 10, 10, 10, 11])
+        digits = "".join(rng.choice("0123456789") for _ in range(length))
+        if case % 2:  # half of them well-formed: an area code and an exchange starting 2-9
+            digits = rng.choice("23456789") + digits[1:3] + rng.choice("23456789") + digits[4:]
+        raw = rng.choice(prefixes) + _written(digits, rng)
+        region = rng.choice(["US", "US", "CA", "GB", "DE"])
+        expected = _phonenumbers_e164(raw, region)
+        assert functions.normalize_phone.__wrapped__(raw, region) == expected, (raw, region)
+        shortcut += functions._north_american(raw, region) is not None
+    assert shortcut > 3_000  # the shortcut was tested, not only the library
+    for raw in ["(415) 555-0123", "415.555.0123", "1-415-555-0123", "+1 415 555 0123", "+14155550123"]:
+        assert functions._north_american(raw, "US") == "+14155550123" == _phonenumbers_e164(raw, "US")
+    # Not North American, or not in the region US: phonenumbers answers.
+    for raw, region in [("415-555-0123", "GB"), ("1-415-555-0123", "CA"), ("+44 20 7946 0958", "US"), ("n/a", "US")]:
+        assert functions._north_american(raw, region) is None
+    assert functions.normalize_phone.__wrapped__("415-555-0123", "GB") == _phonenumbers_e164("415-555-0123", "GB")
+
+
+@pytest.mark.parametrize("key", [b"k", DEFAULT_PII_KEY.encode(), b"x" * 64, b"y" * 65, bytes(range(200))])
+def test_the_identifier_hash_is_hmac_sha256(key: bytes) -> None:
+    """The hash made from HMAC's precomputed inner and outer states is ``hmac``'s, for keys shorter than, as long
+    as and longer than SHA-256's block (hashed first), and for any text."""
+    for value in ["phone:+14155550123", "email:jane.doe@example.com", "customer_ref:Ç-é 名前 🙂", ""]:
+        assert functions._hash_with.__wrapped__(key, value) == hmac.new(key, value.encode(), hashlib.sha256).hexdigest()

@@ -6,7 +6,8 @@ Read from the environment when a connection opens, with the defaults the benchma
 - ``CONTACT_WAREHOUSE_THREADS``: DuckDB worker threads; default the machine's cores.
 - ``CONTACT_WAREHOUSE_LOAD_THREADS``: DuckDB worker threads of the loader's connection; default 1. Its statements
   run over one file's rows at a time (tens of MB at most): a second thread added coordination, not speed
-  (DECISIONS.md, "The loader's DuckDB runs on one thread").
+  (DECISIONS.md, "The loader's DuckDB runs on one thread"); the lake's Parquet files are written on
+  ``CONTACT_WAREHOUSE_THREADS``.
 - ``CONTACT_WAREHOUSE_MEMORY_LIMIT``: DuckDB's buffer limit; default ``2GB``. DuckDB spills what does not fit.
 - ``CONTACT_WAREHOUSE_TEMP_DIR``: where it spills; default ``<warehouse file>.tmp`` beside the warehouse, on
   the same disk as the data it spills.

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import duckdb
 
-from contact_warehouse.engine.duckdb_settings import connect, loading_threads
+from contact_warehouse.engine.duckdb_settings import connect, loading_threads, threads
 from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
 from contact_warehouse.enrichment.columns import Enricher
 
@@ -369,7 +369,13 @@ def load_export(
     # in between, a new lake root) is written by the next run.
     root = lake_root(database_path(con))
     if root is not None:
-        sync_lake(con, [export.name], root)
+        # Writing Parquet is the step of a load that a second thread speeds up (DECISIONS.md, "The loader's DuckDB
+        # runs on one thread"); the files' own statements stay on loading_threads().
+        con.execute(f"set threads = {threads()}")
+        try:
+            sync_lake(con, [export.name], root)
+        finally:
+            con.execute(f"set threads = {loading_threads()}")
     for result in report.files:
         if result.status in ("refused", "unsettled"):
             log.warning("%s file: %s", result.status.capitalize(), result.message)
