@@ -240,19 +240,6 @@ def test_a_snapshot_repeating_known_identifiers_computes_only_the_new_ones(
     assert set(parsed) == {"415-555-0177", "n/a"}
 
 
-def _phonenumbers_e164(raw: str, region: str) -> str | None:
-    """What ``phonenumbers`` alone makes of a number (normalize_phone before its North American shortcut)."""
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(raw, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def _written(digits: str, rng: random.Random) -> str:
     """``digits`` as people write them: separators (or none) between random groups, sometimes in parentheses."""
     out, i = [], 0
@@ -278,16 +265,16 @@ def test_the_north_american_shortcut_gives_what_phonenumbers_gives() -> None:
             digits = rng.choice("23456789") + digits[1:3] + rng.choice("23456789") + digits[4:]
         raw = rng.choice(prefixes) + _written(digits, rng)
         region = rng.choice(["US", "US", "CA", "GB", "DE"])
-        expected = _phonenumbers_e164(raw, region)
+        expected = functions._parsed_e164(raw, region)
         assert functions.normalize_phone.__wrapped__(raw, region) == expected, (raw, region)
         shortcut += functions._north_american(raw, region) is not None
     assert shortcut > 3_000  # the shortcut was tested, not only the library
     for raw in ["(415) 555-0123", "415.555.0123", "1-415-555-0123", "+1 415 555 0123", "+14155550123"]:
-        assert functions._north_american(raw, "US") == "+14155550123" == _phonenumbers_e164(raw, "US")
+        assert functions._north_american(raw, "US") == "+14155550123" == functions._parsed_e164(raw, "US")
     # Not North American, or not in the region US: phonenumbers answers.
     for raw, region in [("415-555-0123", "GB"), ("1-415-555-0123", "CA"), ("+44 20 7946 0958", "US"), ("n/a", "US")]:
         assert functions._north_american(raw, region) is None
-    assert functions.normalize_phone.__wrapped__("415-555-0123", "GB") == _phonenumbers_e164("415-555-0123", "GB")
+    assert functions.normalize_phone.__wrapped__("415-555-0123", "GB") == functions._parsed_e164("415-555-0123", "GB")
 
 
 @pytest.mark.parametrize("key", [b"k", DEFAULT_PII_KEY.encode(), b"x" * 64, b"y" * 65, bytes(range(200))])

@@ -57,8 +57,11 @@ def normalize_phone(raw: str | None, region: str | None) -> str | None:
         return None
     region = (region or DEFAULT_PHONE_REGION).upper()
     fast = _north_american(raw, region)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else _parsed_e164(raw, region)
+
+
+def _parsed_e164(raw: str, region: str) -> str | None:
+    """What ``phonenumbers`` makes of a number: its E.164 form when it parses and is possible, else None."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
