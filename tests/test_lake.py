@@ -132,3 +132,29 @@ def test_dbt_reads_the_same_staging_rows_from_the_lake(
             assert counts[1:] == (0, 0), (name, counts)
             if name in ("stg_phone_system__calls", "stg_crm__customers", "stg_chat__messages"):
                 assert counts[0] > 0, name
+
+
+def test_the_lake_is_written_on_the_warehouses_threads_and_the_loaders_come_back(
+    warehouse: Path, tiny_landing: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sync_lake`` writes its Parquet on ``CONTACT_WAREHOUSE_THREADS`` and gives the loader's connection its own
+    setting back (one thread: the files' statements, DECISIONS.md)."""
+    from contact_warehouse.loading import lake as lake_module
+    from contact_warehouse.loading.loader import connect_for_loading, load_export
+
+    monkeypatch.setenv("CONTACT_WAREHOUSE_THREADS", "3")
+    seen: list[int] = []
+    copy = lake_module._copy
+
+    def copying(con, select: str, target: str) -> int:  # noqa: ANN001 - the lake's own signature
+        seen.append(con.execute("select current_setting('threads')").fetchone()[0])
+        return copy(con, select, target)
+
+    monkeypatch.setattr(lake_module, "_copy", copying)
+    con = connect_for_loading(warehouse)
+    try:
+        load_export(con, "calls", tiny_landing)
+        assert seen and set(seen) == {3}
+        assert con.execute("select current_setting('threads')").fetchone()[0] == 1
+    finally:
+        con.close()

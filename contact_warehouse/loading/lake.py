@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from contact_warehouse.engine.duckdb_settings import threads
 from contact_warehouse.engine.sql import sql_literal
 
 from .common import DUPLICATES, LEDGER, QUARANTINE, RAW_SCHEMA
@@ -83,14 +84,21 @@ def sync_lake(con: Any, export_names: list[str], root: str) -> int:
         f"""create table if not exists {LAKE_FILES} (lake varchar, raw_table varchar, load_id varchar,
             file_path varchar, rows_written bigint, fingerprint varchar, written_at timestamp)"""
     )
-    written = 0
-    for name in export_names:
-        for table in EXPORTS_BY_NAME[name].tables:
-            written += _sync_table(con, name, table.name, root)
-    for qualified in LOADER_TABLES:
-        table = qualified.split(".", 1)[1]
-        _copy(con, f"select * from {qualified}", f"{root}/{table}/data.parquet")
-        written += 1
+    # Parquet is written on the warehouse's threads, the one step of a load that a second thread speeds up
+    # (DECISIONS.md "The lake's Parquet written on the warehouse's threads"); the caller's setting comes back after.
+    ((caller_threads,),) = con.execute("select current_setting('threads')").fetchall()
+    con.execute(f"set threads = {threads()}")
+    try:
+        written = 0
+        for name in export_names:
+            for table in EXPORTS_BY_NAME[name].tables:
+                written += _sync_table(con, name, table.name, root)
+        for qualified in LOADER_TABLES:
+            table = qualified.split(".", 1)[1]
+            _copy(con, f"select * from {qualified}", f"{root}/{table}/data.parquet")
+            written += 1
+    finally:
+        con.execute(f"set threads = {caller_threads}")
     return written
 
 

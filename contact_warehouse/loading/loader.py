@@ -30,14 +30,13 @@ and repeated keys), ``profiles`` and ``conversion`` (mapping profiles).
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import tempfile
 from pathlib import Path
 
 import duckdb
 
-from contact_warehouse.engine.duckdb_settings import connect, loading_threads, threads
+from contact_warehouse.engine.duckdb_settings import connect, loading_threads
 from contact_warehouse.enrichment.apply import database_path, enrich_rows, enricher_for, prepare_tables
 from contact_warehouse.enrichment.columns import Enricher
 from contact_warehouse.enrichment.functions import clear_caches
@@ -371,13 +370,7 @@ def load_export(
     # in between, a new lake root) is written by the next run.
     root = lake_root(database_path(con))
     if root is not None:
-        # Writing Parquet is the step of a load that a second thread speeds up (DECISIONS.md, "The loader's DuckDB
-        # runs on one thread"); the files' own statements stay on loading_threads().
-        con.execute(f"set threads = {threads()}")
-        try:
-            sync_lake(con, [export.name], root)
-        finally:
-            con.execute(f"set threads = {loading_threads()}")
+        sync_lake(con, [export.name], root)
     for result in report.files:
         if result.status in ("refused", "unsettled"):
             log.warning("%s file: %s", result.status.capitalize(), result.message)
@@ -396,7 +389,6 @@ def _release_memory() -> None:
     import pyarrow as pa
 
     clear_caches()
-    gc.collect()
     pa.default_memory_pool().release_unused()
 
 
