@@ -13,7 +13,7 @@ from contact_warehouse.engine.sql import sql_literal
 
 from .common import SOURCE_LINE, max_record_bytes
 from .csv_fast import plain_csv
-from .rules import _error_cases, _stage_typed, replace_forced_errors
+from .rules import _stage_checked, errors_sql, replace_forced_errors
 from .scan import _scan_csv
 from .sources import RawTable
 
@@ -40,25 +40,23 @@ def stage_csv(con: duckdb.DuckDBPyConnection, table: RawTable, path: Path, file:
             columns = {**{n: "VARCHAR" for n in table.column_names}, line_name: "VARCHAR"}
             line_expr, ordinality = f"try_cast({line_name} as bigint)", ""
         spec = "{" + ", ".join(f"{sql_literal(n)}: '{t}'" for n, t in columns.items()) + "}"
-        # The file is the clean copy written above (a safe temporary name): well-formed by construction.
-        con.execute(
-            f"""create or replace temp table _text as
-                select * exclude ({line_name}), ({line_expr})::bigint as _line
+        # The file is the clean copy written above (a safe temporary name): well-formed by construction. Read, parsed
+        # and checked in one statement, while the copy exists.
+        text = _stage_checked(
+            con,
+            table,
+            f"""select * exclude ({line_name}), ({line_expr})::bigint as _line
                 from read_csv({sql_literal(str(clean))}, columns = {spec}, header = true, auto_detect = false,
                               delim = ',', quote = '"', escape = '"', max_line_size = {2 * max_record_bytes() + 1024},
-                              parallel = false){ordinality}"""
+                              parallel = false){ordinality}""",
+            "_text_typed",
+            loaded_at=loaded_at,
         )
     con.execute("create or replace temp table _rej (line bigint, field varchar, reason varchar, raw_record varchar)")
     if bad:
         con.executemany("insert into _rej values (?, ?, ?, ?)", bad)
-    text = _stage_typed(con, table, "_text")
-    err_field, err_reason = _error_cases(table, "t", loaded_at=loaded_at)
-    # The failing field's CASE once per row, and the reason's only on the rows that fail.
-    con.execute(
-        f"""create or replace temp table _errs as
-            select _line, _field as field, {err_reason} as reason, {raw_record_sql(table)} as raw_record
-            from (select *, {err_field} as _field from {text} t) t where _field is not null"""
-    )
+    failing = errors_sql(table, text, loaded_at=loaded_at, more=f", {raw_record_sql(table)} as raw_record")
+    con.execute(f"create or replace temp table _errs as {failing}")
     return records, text
 
 

@@ -42,27 +42,41 @@ TYPED = "__typed__"
 
 
 def _typed(name: str, alias: str = "t") -> str:
-    """The parsed value of a column in a relation made by ``_stage_typed``."""
+    """The parsed value of a column in a relation made by ``_stage_checked``."""
     return f'{alias}."{TYPED}{name}"'
 
 
-def _stage_typed(con: duckdb.DuckDBPyConnection, table: RawTable, text_relation: str) -> str:
-    """Parse every column once (checks and insert read the result): ``<text_relation>_typed``."""
-    typed = ", ".join(f'{_parse_expr(c, f"t.{chr(34)}{c.name}{chr(34)}")} as "{TYPED}{c.name}"' for c in table.columns)
-    con.execute(f"create or replace temp table {text_relation}_typed as select t.*, {typed} from {text_relation} t")
-    return f"{text_relation}_typed"
+def _stage_checked(
+    con: duckdb.DuckDBPyConnection, table: RawTable, text_sql: str, relation: str, prefix: str = "", loaded_at: str = ""
+) -> str:
+    """The text rows of ``text_sql`` (``_line`` and the table's columns as text) with every column parsed once and
+    each row's first failing field (``_field``, NULL when the row passes; ``_error_cases``), in one pass as the temp
+    table ``relation``: the checks and the insert read it. One statement instead of three (the text, its parsed
+    values, the checks over them): each was a pass over every row of the file (issue 22)."""
+    typed = ", ".join(f'{_parse_expr(c, f"s.{chr(34)}{c.name}{chr(34)}")} as "{TYPED}{c.name}"' for c in table.columns)
+    err_field = _failing_field(table, "t", prefix, loaded_at=loaded_at)
+    con.execute(
+        f"""create or replace temp table {relation} as
+            select t.*, cast({err_field} as varchar) as _field from (select s.*, {typed} from ({text_sql}) s) t"""
+    )
+    return relation
 
 
-def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str = "") -> tuple[str, str]:
-    """Two CASE expressions over a relation made by ``_stage_typed``: the first failing field and why it
-    failed, in column order, then the table's rules. ``loaded_at`` (ISO text, UTC) enables the check for
-    timestamps in the future."""
-    field_cases, reason_cases = [], []
+def errors_sql(table: RawTable, relation: str, prefix: str = "", loaded_at: str = "", more: str = "") -> str:
+    """``_line``, ``field`` and ``reason`` (and the columns ``more`` over alias ``t``) of the failing rows of a
+    relation made by ``_stage_checked``: the reason's CASE only on those rows."""
+    _, err_reason = _error_cases(table, "t", prefix, loaded_at=loaded_at)
+    return (
+        f"select t._line, t._field as field, {err_reason} as reason{more} from {relation} t where t._field is not null"
+    )
 
-    def case(field_name: str, condition: str, reason: str) -> None:
-        field_cases.append(f"when {condition} then '{prefix}{field_name}'")
-        reason_cases.append(f"when {condition} then {reason}")
 
+def _checks(table: RawTable, alias: str, loaded_at: str = "") -> list[tuple[str, str, str, str]]:
+    """The value checks over a relation made by ``_stage_checked``, in order (column order, then the table's
+    rules): (field, condition, reason, screen). ``screen`` holds wherever ``condition`` does and is cheaper: a test
+    of NULLs and comparisons of parsed values instead of trimming the text. ``loaded_at`` (ISO text, UTC) enables
+    the check for timestamps in the future."""
+    checks: list[tuple[str, str, str, str]] = []
     tolerance = future_tolerance_minutes()
     future_limit = ""
     if loaded_at:
@@ -74,29 +88,56 @@ def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str =
         present = f"nullif(trim({text}), '') is not null"
         parsed = _typed(column.name, alias)
         if column.required:
-            case(column.name, f"not ({present})", "'missing required value'")
+            # A value that is not present parses to NULL (``_parse_expr`` parses the trimmed text or NULL); a text
+            # keeps its spaces, but a text of spaces only (trim removes spaces) is empty or starts with one.
+            screen = f"{parsed} is null"
+            if column.type == "text":
+                screen = f"({text} is null or {text} = '' or starts_with({text}, ' '))"
+            checks.append((column.name, f"not ({present})", "'missing required value'", screen))
         if column.type != "text":
-            case(column.name, f"({present} and {parsed} is null)", f"'{PARSE_FAILURE[column.type]} ' || {quoted_value}")
-        if column.nonnegative:
-            case(column.name, f"coalesce({parsed} < 0, false)", f"'negative duration ' || {quoted_value}")
-        if column.type == "timestamp" and future_limit:
-            case(
+            checks.append((
                 column.name,
-                f"coalesce({parsed} > {future_limit}, false)",
+                f"({present} and {parsed} is null)",
+                f"'{PARSE_FAILURE[column.type]} ' || {quoted_value}",
+                f"({parsed} is null and {text} is not null)",
+            ))  # fmt: skip
+        if column.nonnegative:
+            negative = f"coalesce({parsed} < 0, false)"
+            checks.append((column.name, negative, f"'negative duration ' || {quoted_value}", negative))
+        if column.type == "timestamp" and future_limit:
+            future = f"coalesce({parsed} > {future_limit}, false)"
+            reason = (
                 f"'timestamp in the future (after the load time {loaded_at[:19]} UTC + {tolerance:g} min) ' || "
-                f"{quoted_value}",
+                f"{quoted_value}"
             )
+            checks.append((column.name, future, reason, future))
     parsed_of = {c.name: _typed(c.name, alias) for c in table.columns}
     for rule in table.rules:
         violated = rule.violated.format(**{name: f"({expr})" for name, expr in parsed_of.items()})
-        case(
-            rule.field,
-            f"coalesce({violated}, false)",
-            f'{sql_literal(rule.reason + " ")} || chr(39) || {alias}."{rule.field}" || chr(39)',
-        )
-    if not field_cases:
+        reason = f'{sql_literal(rule.reason + " ")} || chr(39) || {alias}."{rule.field}" || chr(39)'
+        checks.append((rule.field, f"coalesce({violated}, false)", reason, f"coalesce({violated}, false)"))
+    return checks
+
+
+def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str = "") -> tuple[str, str]:
+    """Two CASE expressions over a relation made by ``_stage_checked``: the first failing field (named with
+    ``prefix``) and why it failed (``_checks``)."""
+    checks = _checks(table, alias, loaded_at)
+    if not checks:
         return "null", "null"
-    return f"case {' '.join(field_cases)} end", f"case {' '.join(reason_cases)} end"
+    field_cases = " ".join(f"when {condition} then '{prefix}{field}'" for field, condition, _, _ in checks)
+    reason_cases = " ".join(f"when {condition} then {reason}" for _, condition, reason, _ in checks)
+    return f"case {field_cases} end", f"case {reason_cases} end"
+
+
+def _failing_field(table: RawTable, alias: str, prefix: str = "", loaded_at: str = "") -> str:
+    """The first failing field's CASE, evaluated only on the rows that some check's screen does not clear: most
+    rows pass every screen, and the CASE's trims of every value were a pass's worth of work (issue 22)."""
+    checks = _checks(table, alias, loaded_at)
+    if not checks:
+        return "null"
+    screen = " or ".join(dict.fromkeys(screen for _, _, _, screen in checks))
+    return f"case when {screen} then {_error_cases(table, alias, prefix, loaded_at)[0]} end"
 
 
 def _insert_rows(
