@@ -8,27 +8,46 @@
     pre_hook="{{ delete_stale_customers() }}",
     post_hook=["{{ forget_stale_customers() }}", "{{ record_rebuilt_customers() }}"],
 ) }}
-with transactions as (
+-- Each pick is made over the transactions in time (started_at, then transaction_id), one window order for all:
+-- the first and the last transaction, the first mapped and the first unmapped intent, the last transaction an
+-- agent handled. A running count of a kind marks its first (or, counted to the end, its last) member, which the
+-- aggregate then reads; one sort instead of one per pick (issue 22: a third of the model's time at 10M events).
+with classified as (
     select
         *,
-        lag(channel) over (partition by interaction_id order by started_at, transaction_id) as previous_channel
+        intent is not null and intent <> 'unmapped' as is_mapped,
+        coalesce(intent = 'unmapped', false) as is_unmapped,
+        -- The agent who handled the customer: a leg that rang or was dialled but never answered had nobody on it.
+        coalesce(
+            agent_id is not null and not (transaction_type = 'call_leg' and outcome not in ('answered', 'transferred')),
+            false
+        ) as is_handled
     from {{ ref('int_interactions_sessionized') }}
     {{ customers_to_rebuild('customer_key') }}
 ),
 
-intent_ranked as (
+transactions as (
     select
-        interaction_id,
-        intent,
-        intent_code_id,
-        row_number() over (
-            partition by interaction_id
-            order by
-                case when intent is null then 2 when intent = 'unmapped' then 1 else 0 end,
-                started_at,
-                transaction_id
-        ) as intent_rank
-    from transactions
+        *,
+        lag(channel) over (partition by interaction_id order by started_at, transaction_id) as previous_channel,
+        row_number() over (partition by interaction_id order by started_at, transaction_id) = 1 as is_first,
+        count(*) over (
+            partition by interaction_id order by started_at, transaction_id
+            rows between current row and unbounded following
+        ) = 1 as is_last,
+        is_mapped and sum(case when is_mapped then 1 else 0 end) over (
+            partition by interaction_id order by started_at, transaction_id
+            rows between unbounded preceding and current row
+        ) = 1 as is_first_mapped,
+        is_unmapped and sum(case when is_unmapped then 1 else 0 end) over (
+            partition by interaction_id order by started_at, transaction_id
+            rows between unbounded preceding and current row
+        ) = 1 as is_first_unmapped,
+        is_handled and sum(case when is_handled then 1 else 0 end) over (
+            partition by interaction_id order by started_at, transaction_id
+            rows between current row and unbounded following
+        ) = 1 as is_last_handled
+    from classified
 ),
 
 resolution_ranked as (
@@ -47,18 +66,6 @@ resolution_ranked as (
         row_number() over (partition by interaction_id order by ended_at desc, transaction_id desc) as resolution_rank
     from transactions
     where is_resolved
-),
-
-agents as (
-    select
-        interaction_id,
-        agent_id,
-        queue,
-        row_number() over (partition by interaction_id order by started_at desc, transaction_id desc) as agent_rank
-    from transactions
-    -- The agent who handled the customer: a leg that rang or was dialled but never answered had nobody on it.
-    where agent_id is not null
-        and not (transaction_type = 'call_leg' and outcome not in ('answered', 'transferred'))
 ),
 
 summarized as (
@@ -85,38 +92,51 @@ summarized as (
         max(case when transaction_type = 'ivr' and outcome = 'contained' then 1 else 0 end) = 1 as is_ivr_contained,
         max(case when transaction_type = 'chat_bot' and outcome = 'bot_only' then 1 else 0 end) = 1
             as is_bot_only_chat,
-        max(case when transaction_type = 'faq_visit' then 1 else 0 end) = 1 as has_faq_visit
+        max(case when transaction_type = 'faq_visit' then 1 else 0 end) = 1 as has_faq_visit,
+        max(case when is_first then channel end) as first_channel,
+        max(case when is_last then channel end) as last_channel,
+        coalesce(
+            max(case when is_first_mapped then intent end), max(case when is_first_unmapped then intent end), 'unknown'
+        ) as intent,
+        case
+            when max(case when is_first_mapped then 1 else 0 end) = 1
+                then max(case when is_first_mapped then intent_code_id end)
+            when max(case when is_first_unmapped then 1 else 0 end) = 1
+                then max(case when is_first_unmapped then intent_code_id end)
+            else max(case when is_first then intent_code_id end)
+        end as intent_code_id,
+        max(case when is_last_handled then agent_id end) as last_agent_id,
+        max(case when is_last_handled then queue end) as last_queue
     from transactions
     group by interaction_id
-),
-
-first_transactions as (
-    select
-        interaction_id,
-        channel,
-        row_number() over (partition by interaction_id order by started_at, transaction_id) as first_rank,
-        row_number() over (partition by interaction_id order by started_at desc, transaction_id desc) as last_rank
-    from transactions
 )
 
 select
-    summarized.*,
-    first_channel.channel as first_channel,
-    last_channel.channel as last_channel,
-    coalesce(intent_ranked.intent, 'unknown') as intent,
-    intent_ranked.intent_code_id,
+    summarized.interaction_id,
+    summarized.customer_key,
+    summarized._input_fingerprint,
+    summarized.started_at,
+    summarized.ended_at,
+    summarized.transactions_count,
+    summarized.channels_count,
+    summarized.channel_path,
+    summarized.effort_minutes,
+    summarized.is_assisted,
+    summarized.is_customer_initiated,
+    summarized.is_resolution_known,
+    summarized.is_outbound_only,
+    summarized.is_ivr_contained,
+    summarized.is_bot_only_chat,
+    summarized.has_faq_visit,
+    summarized.first_channel,
+    summarized.last_channel,
+    summarized.intent,
+    summarized.intent_code_id,
     resolution_ranked.interaction_id is not null as is_resolved,
     resolution_ranked.resolution_method,
     resolution_ranked.resolved_at,
-    agents.agent_id as last_agent_id,
-    agents.queue as last_queue
+    summarized.last_agent_id,
+    summarized.last_queue
 from summarized
-left join first_transactions as first_channel
-    on summarized.interaction_id = first_channel.interaction_id and first_channel.first_rank = 1
-left join first_transactions as last_channel
-    on summarized.interaction_id = last_channel.interaction_id and last_channel.last_rank = 1
-left join intent_ranked
-    on summarized.interaction_id = intent_ranked.interaction_id and intent_ranked.intent_rank = 1
 left join resolution_ranked
     on summarized.interaction_id = resolution_ranked.interaction_id and resolution_ranked.resolution_rank = 1
-left join agents on summarized.interaction_id = agents.interaction_id and agents.agent_rank = 1
