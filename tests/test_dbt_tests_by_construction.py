@@ -398,10 +398,10 @@ def _after(sql: str, marker: str) -> str:
 def test_every_transaction_s_interaction_is_in_fct_interactions() -> None:
     """relationships(fct_transactions.interaction_id -> fct_interactions) is proven: fct_transactions passes through
     int_interactions_sessionized's interaction_id, without a filter but the customers to rebuild; for the same
-    customers (the same fingerprints) int_interactions_summarized groups those rows by interaction_id and keeps every
-    group (left joins only), int_engagements_windowed keeps every row (window functions only) and fct_interactions
-    passes them through. A full build has no customer filter; a nightly run's tables equal a full build's
-    (tests/test_incremental.py)."""
+    customers (the same fingerprints) int_interactions_summarized flags those rows (window functions only), groups
+    them by interaction_id and keeps every group (left joins only), int_engagements_windowed keeps every row (window
+    functions only) and fct_interactions passes them through. A full build has no customer filter; a nightly run's
+    tables equal a full build's (tests/test_incremental.py)."""
     models = _models()
     transactions = _code(MARTS / "fct_transactions.sql")
     assert "select transactions.transaction_id, transactions.transaction_type," in transactions
@@ -412,15 +412,20 @@ def test_every_transaction_s_interaction_is_in_fct_interactions() -> None:
         "interactions.interaction_id {{ customers_to_rebuild('transactions.customer_key') }}"
     )
     summarized = _code(HIERARCHY / "int_interactions_summarized.sql")
+    classified = _after(summarized, "with classified as ( select *, ")
+    classified = classified[: classified.index(" ),")]
     assert (
-        "with transactions as ( select *, lag(channel) over (partition by interaction_id order by started_at, "
-        "transaction_id) as previous_channel from {{ ref('int_interactions_sessionized') }} "
-        "{{ customers_to_rebuild('customer_key') }} )"
-    ) in summarized
+        classified.endswith("from {{ ref('int_interactions_sessionized') }} {{ customers_to_rebuild('customer_key') }}")
+        and " where " not in classified
+        and " join " not in classified
+    )
+    transactions_cte = _after(summarized, "transactions as ( select *, ")
+    transactions_cte = transactions_cte[: transactions_cte.index(" ),")]
+    assert transactions_cte.endswith(" from classified") and " where " not in transactions_cte
     assert re.search(
         r"summarized as \( select interaction_id, .*? from transactions group by interaction_id \)", summarized
     )
-    final = _after(summarized, "select summarized.*,")
+    final = _after(summarized, "select summarized.interaction_id,")
     assert " from summarized left join " in final and " where " not in final and " inner join " not in final
     windowed = _code(HIERARCHY / "int_engagements_windowed.sql")
     body = _after(
