@@ -50,7 +50,7 @@ def _stage_checked(
     con: duckdb.DuckDBPyConnection, table: RawTable, text_sql: str, relation: str, prefix: str = "", loaded_at: str = ""
 ) -> str:
     """The text rows of ``text_sql`` (``_line`` and the table's columns as text) with every column parsed once and
-    each row's first failing field (``_field``, NULL when the row passes; ``_error_cases``), in one pass as the temp
+    each row's first failing field (``_field``, NULL when the row passes; ``_failing_field``), in one pass as the temp
     table ``relation``: the checks and the insert read it. One statement instead of three (the text, its parsed
     values, the checks over them): each was a pass over every row of the file (issue 22)."""
     typed = ", ".join(f'{_parse_expr(c, f"s.{chr(34)}{c.name}{chr(34)}")} as "{TYPED}{c.name}"' for c in table.columns)
@@ -115,7 +115,8 @@ def _checks(table: RawTable, alias: str, loaded_at: str = "") -> list[tuple[str,
     for rule in table.rules:
         violated = rule.violated.format(**{name: f"({expr})" for name, expr in parsed_of.items()})
         reason = f'{sql_literal(rule.reason + " ")} || chr(39) || {alias}."{rule.field}" || chr(39)'
-        checks.append((rule.field, f"coalesce({violated}, false)", reason, f"coalesce({violated}, false)"))
+        broken = f"coalesce({violated}, false)"
+        checks.append((rule.field, broken, reason, broken))
     return checks
 
 
@@ -125,9 +126,13 @@ def _error_cases(table: RawTable, alias: str, prefix: str = "", loaded_at: str =
     checks = _checks(table, alias, loaded_at)
     if not checks:
         return "null", "null"
-    field_cases = " ".join(f"when {condition} then '{prefix}{field}'" for field, condition, _, _ in checks)
     reason_cases = " ".join(f"when {condition} then {reason}" for _, condition, reason, _ in checks)
-    return f"case {field_cases} end", f"case {reason_cases} end"
+    return _field_case(checks, prefix), f"case {reason_cases} end"
+
+
+def _field_case(checks: list[tuple[str, str, str, str]], prefix: str) -> str:
+    """The CASE naming the first of ``checks`` (non-empty) whose condition holds."""
+    return "case " + " ".join(f"when {condition} then '{prefix}{field}'" for field, condition, _, _ in checks) + " end"
 
 
 def _failing_field(table: RawTable, alias: str, prefix: str = "", loaded_at: str = "") -> str:
@@ -137,7 +142,7 @@ def _failing_field(table: RawTable, alias: str, prefix: str = "", loaded_at: str
     if not checks:
         return "null"
     screen = " or ".join(dict.fromkeys(screen for _, _, _, screen in checks))
-    return f"case when {screen} then {_error_cases(table, alias, prefix, loaded_at)[0]} end"
+    return f"case when {screen} then {_field_case(checks, prefix)} end"
 
 
 def _insert_rows(
