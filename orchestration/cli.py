@@ -201,7 +201,7 @@ def _cmd_glossary(args: argparse.Namespace) -> int:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from contact_warehouse.bench import run
 
-    run(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()], keep=args.keep)
+    run(sizes=[s.strip() for s in args.sizes.split(",") if s.strip()], keep=args.keep, increments=args.increments)
     return 0
 
 
@@ -326,6 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated: small (~100k events), medium (~1M), long (medium's days for 120 days, ~4M), large",
     )
     bench.add_argument("--keep", action="store_true", help="keep the work folders under benchmarks/work/")
+    bench.add_argument(
+        "--increments",
+        type=int,
+        default=1,
+        help="measure each size's nightly increment this many times from the same warehouse; the median run counts",
+    )
     bench.set_defaults(func=_cmd_bench)
 
     from contact_warehouse.maintenance.storage import DEFAULT_MIN_DELETED_ROWS, DEFAULT_MIN_DELETED_SHARE

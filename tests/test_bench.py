@@ -34,7 +34,8 @@ def _dig(result: dict, dotted: str):
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     root = tmp_path_factory.mktemp("bench")
     lines: list[str] = []
-    bench.run(sizes=["tiny"], work_root=root / "work", results_dir=root / "results", echo=lines.append)
+    # Two nights from the same warehouse: the repeat path (restore, second run, median) runs end to end.
+    bench.run(sizes=["tiny"], work_root=root / "work", results_dir=root / "results", echo=lines.append, increments=2)
     latest = json.loads((root / "results" / "latest.json").read_text())
     return latest, root
 
@@ -74,6 +75,48 @@ def test_tiny_benchmark_writes_results_and_cleans_its_work(tiny):
     assert not (root / "work" / "tiny").exists()  # removed without keep
     table = bench.format_table({"tiny": json.loads(per_size[0].read_text())})
     assert "full build / floor" in table and "increment / full build" in table
+
+
+def test_the_night_measured_twice_reports_the_lower_middle_run_and_both_times(tiny):
+    latest, _ = tiny
+    night = latest["sizes"]["tiny"]["increment"]
+    assert len(night["repeats"]["cpu_seconds"]) == len(night["repeats"]["wall_seconds"]) == 2
+    assert night["cpu_seconds"] == min(night["repeats"]["cpu_seconds"])  # of two, the lower middle one
+    assert all(seconds > 0 for seconds in night["repeats"]["wall_seconds"])
+    assert "nights measured (median shown)" in bench.format_table(latest["sizes"])
+
+
+def test_median_increment_picks_the_run_of_median_cpu():
+    runs = [
+        {"cpu_seconds": cpu, "wall_seconds": wall, "label": label}
+        for cpu, wall, label in [(30.0, 31.0, "a"), (10.0, 12.0, "b"), (20.0, 25.0, "c")]
+    ]
+    night = bench.median_increment(runs)
+    assert night["label"] == "c" and night["cpu_seconds"] == 20.0 and night["wall_seconds"] == 25.0
+    assert night["repeats"] == {"wall_seconds": [31.0, 12.0, 25.0], "cpu_seconds": [30.0, 10.0, 20.0]}
+    assert bench.median_increment(runs[:1])["label"] == "a"
+    with pytest.raises(bench.BenchError):
+        bench.median_increment([])
+
+
+def test_a_repeated_night_starts_from_the_full_builds_files(tmp_path):
+    from contact_warehouse.bench.run import _restore_after_full_build, _snapshot_after_full_build
+
+    for folder, text in (("warehouse", "after the full build"), ("serving", "served")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "file").write_text(text)
+    _snapshot_after_full_build(tmp_path)
+    (tmp_path / "warehouse" / "file").write_text("after the night")
+    (tmp_path / "warehouse" / "spill.tmp").write_text("left by the night")
+    _restore_after_full_build(tmp_path)
+    assert (tmp_path / "warehouse" / "file").read_text() == "after the full build"
+    assert not (tmp_path / "warehouse" / "spill.tmp").exists()
+    assert (tmp_path / "serving" / "file").read_text() == "served"
+
+
+def test_increments_below_one_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="at least 1"):
+        bench.run(sizes=["tiny"], work_root=tmp_path / "work", results_dir=tmp_path / "results", increments=0)
 
 
 def test_increment_is_exactly_the_next_day(tiny):

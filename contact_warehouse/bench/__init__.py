@@ -4,8 +4,17 @@
 The package's ``run`` is the function :func:`.run.run` (it shadows the submodule's name here).
 """
 
-from .analysis import BenchError, growth, history_independence, result_fields
+from .analysis import BenchError, growth, history_independence, median_increment, result_fields
 from .run import SIZES, run
 from .table import format_table
 
-__all__ = ["SIZES", "BenchError", "format_table", "growth", "history_independence", "result_fields", "run"]
+__all__ = [
+    "SIZES",
+    "BenchError",
+    "format_table",
+    "growth",
+    "history_independence",
+    "median_increment",
+    "result_fields",
+    "run",
+]

@@ -171,6 +171,23 @@ def _growth(ordered: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def median_increment(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The night measured several times from the same warehouse (``bench --increments N``): the run of median CPU
+    seconds (the lower middle one of an even count), with every run's wall and CPU seconds beside it. A single night
+    moves by about 20 % on a shared machine (bench27's note: 78.8, 92.7 and 97.4 s for the same medium night within
+    45 minutes); the median of three is what the targets judge."""
+    if not runs:
+        raise BenchError("no increment run to summarise")
+    chosen = sorted(runs, key=lambda run: run["cpu_seconds"])[(len(runs) - 1) // 2]
+    return {
+        **chosen,
+        "repeats": {
+            "wall_seconds": [run["wall_seconds"] for run in runs],
+            "cpu_seconds": [run["cpu_seconds"] for run in runs],
+        },
+    }
+
+
 def history_independence(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The nightly increment on a longer history against the same daily volume's increment on a shorter one:
     a nightly run should cost what the new day costs, not what the history costs."""

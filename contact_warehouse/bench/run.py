@@ -40,7 +40,7 @@ from contact_warehouse.engine.sql import sql_literal
 from contact_warehouse.generator.days import Size, add_next_day, generate_data
 from contact_warehouse.settings import ROOT, TELEMETRY_ENV
 
-from .analysis import TARGETS, BenchError, growth, history_independence, summarize_run, targets
+from .analysis import TARGETS, BenchError, growth, history_independence, median_increment, summarize_run, targets
 from .table import format_table
 
 BENCH_DIR = ROOT / "benchmarks"
@@ -245,8 +245,17 @@ def _machine() -> dict[str, Any]:
 
 
 def bench_size(
-    size: Size, *, work_root: Path, keep: bool, seed: int, days: int, echo: Callable[[str], None]
+    size: Size,
+    *,
+    work_root: Path,
+    keep: bool,
+    seed: int,
+    days: int,
+    echo: Callable[[str], None],
+    increments: int = 1,
 ) -> dict[str, Any]:
+    """One size: data, floor, full build, and the night ``increments`` times from the same warehouse (the full
+    build's files copied back before each repeat; the median run is reported: ``analysis.median_increment``)."""
     from contact_warehouse.engine.duckdb_settings import warehouse_settings
 
     work = work_root / size.name
@@ -262,11 +271,18 @@ def bench_size(
     _prepare_manifest(work)
     full = summarize_run(run_job(work, "full_build"), work, "full_build", keep)
     echo(f"[{size.name}] full build {full['wall_seconds']:.1f} s, peak RSS {full['peak_rss_gib']:.2f} GiB")
-    if keep:
+    if keep or increments > 1:
         _snapshot_after_full_build(work)
     add_next_day(work)
-    increment = summarize_run(run_job(work, "increment"), work, "increment", keep)
-    echo(f"[{size.name}] increment {increment['wall_seconds']:.1f} s, peak RSS {increment['peak_rss_gib']:.2f} GiB")
+    nights = []
+    for repeat in range(increments):
+        label = "increment" if repeat == 0 else f"increment_{repeat + 1}"
+        if repeat:
+            _restore_after_full_build(work)
+        night = summarize_run(run_job(work, label), work, label, keep)
+        echo(f"[{size.name}] {label} {night['wall_seconds']:.1f} s, peak RSS {night['peak_rss_gib']:.2f} GiB")
+        nights.append(night)
+    increment = median_increment(nights)
     settings = warehouse_settings(_job_env(work)["CONTACT_WAREHOUSE_DB"], preserve_insertion_order=False)
     result = {
         "size": size.name,
@@ -303,6 +319,15 @@ def _snapshot_after_full_build(work: Path) -> None:
     for folder in ("warehouse", "serving"):
         if (work / folder).exists():
             shutil.copytree(work / folder, snapshot / folder)
+
+
+def _restore_after_full_build(work: Path) -> None:
+    """The warehouse and serving files put back as the full build left them (``_snapshot_after_full_build``): the
+    landing folder still holds the next day, which the restored load ledger has not seen, so the night runs again."""
+    for folder in ("warehouse", "serving"):
+        shutil.rmtree(work / folder, ignore_errors=True)
+        if (work / "after_full_build" / folder).exists():
+            shutil.copytree(work / "after_full_build" / folder, work / folder)
 
 
 def _prepare_manifest(work: Path) -> None:
@@ -343,8 +368,12 @@ def run(
     seed: int = SEED,
     days: int = DAYS,
     echo: Callable[[str], None] = print,
+    increments: int = 1,
 ) -> dict[str, Any]:
-    """Benchmark each size in order; write and print the results. Returns the ``latest.json`` summary."""
+    """Benchmark each size in order; write and print the results. Returns the ``latest.json`` summary.
+    ``increments``: how many times each size's night is measured (its median run is reported)."""
+    if increments < 1:
+        raise ValueError(f"increments must be at least 1, not {increments}")
     unknown = [name for name in sizes if name not in SIZES]
     if unknown:
         raise ValueError(f"unknown sizes {unknown}; choose among {list(SIZES)}")
@@ -353,7 +382,9 @@ def run(
     results: dict[str, dict[str, Any]] = {}
     for name in sizes:
         size_days = SIZE_DAYS.get(name, days)
-        results[name] = bench_size(SIZES[name], work_root=work_root, keep=keep, seed=seed, days=size_days, echo=echo)
+        results[name] = bench_size(
+            SIZES[name], work_root=work_root, keep=keep, seed=seed, days=size_days, echo=echo, increments=increments
+        )
         summary = _write_results({name: results[name]}, results_dir)  # written as each size ends
     summary_growth = [g for g in summary["growth"] if g["from"] in results or g["to"] in results]
     echo(format_table(results, summary_growth, summary["history"]))

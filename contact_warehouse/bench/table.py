@@ -38,6 +38,8 @@ TABLE_ROWS: tuple[tuple[str, Callable[[dict[str, Any]], Any]], ...] = (
     ("increment events", lambda r: r["data"]["increment_events"]),
     ("increment s (wall)", lambda r: r["increment"]["wall_seconds"]),
     ("  CPU s (all processes)", lambda r: r["increment"]["cpu_seconds"]),
+    # bench --increments N: the night measured N times, the run of median CPU reported (analysis.median_increment).
+    ("  nights measured (median shown)", lambda r: len(r["increment"].get("repeats", {}).get("cpu_seconds", [0]))),
     ("  load s", lambda r: r["increment"]["load_seconds"]),
     ("  dbt models s", lambda r: r["increment"]["dbt_models_seconds"]),
     ("  dbt tests s", lambda r: r["increment"]["dbt_tests_seconds"]),
