@@ -3,6 +3,7 @@ environment for the loader and for dbt alike. No timing is asserted: speed is wh
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -34,8 +35,7 @@ def _dig(result: dict, dotted: str):
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     root = tmp_path_factory.mktemp("bench")
     lines: list[str] = []
-    # Two nights from the same warehouse: the repeat path (restore, second run, median) runs end to end.
-    bench.run(sizes=["tiny"], work_root=root / "work", results_dir=root / "results", echo=lines.append, increments=2)
+    bench.run(sizes=["tiny"], work_root=root / "work", results_dir=root / "results", echo=lines.append)
     latest = json.loads((root / "results" / "latest.json").read_text())
     return latest, root
 
@@ -75,15 +75,59 @@ def test_tiny_benchmark_writes_results_and_cleans_its_work(tiny):
     assert not (root / "work" / "tiny").exists()  # removed without keep
     table = bench.format_table({"tiny": json.loads(per_size[0].read_text())})
     assert "full build / floor" in table and "increment / full build" in table
+    assert "nights measured (median shown)" in table
+    night = json.loads(per_size[0].read_text())["increment"]
+    assert night["repeats"]["cpu_seconds"] == [night["cpu_seconds"]]  # one night unless --increments says more
 
 
-def test_the_night_measured_twice_reports_the_lower_middle_run_and_both_times(tiny):
-    latest, _ = tiny
-    night = latest["sizes"]["tiny"]["increment"]
-    assert len(night["repeats"]["cpu_seconds"]) == len(night["repeats"]["wall_seconds"]) == 2
-    assert night["cpu_seconds"] == min(night["repeats"]["cpu_seconds"])  # of two, the lower middle one
-    assert all(seconds > 0 for seconds in night["repeats"]["wall_seconds"])
-    assert "nights measured (median shown)" in bench.format_table(latest["sizes"])
+def test_each_repeated_night_starts_from_the_full_builds_warehouse_and_the_median_is_reported(tmp_path, monkeypatch):
+    """bench_size's repeat loop with the pipeline runs faked (the real runs are the tiny benchmark's, one night): every
+    night finds the warehouse as the full build left it, and the night of median CPU is the size's increment."""
+    bench_run = importlib.import_module("contact_warehouse.bench.run")  # the module: the package exports run()
+
+    seen: list[tuple[str, str]] = []
+    cpu = {"full_build": 50.0, "increment": 9.0, "increment_2": 7.0, "increment_3": 8.0}
+
+    def fake_generate(work: Path, *_args) -> dict:
+        for folder in ("warehouse", "serving", "landing"):
+            (work / folder).mkdir(parents=True, exist_ok=True)
+        (work / "warehouse" / "file").write_text("empty")
+        return {"events": 10, "files": 1, "bytes": 100, "increment_events": 1}
+
+    def fake_job(work: Path, label: str) -> dict:
+        seen.append((label, (work / "warehouse" / "file").read_text()))
+        (work / "warehouse" / "file").write_text("after the full build" if label == "full_build" else "after a night")
+        return {"label": label}
+
+    def fake_summary(run: dict, work: Path, label: str, keep: bool) -> dict:
+        return {
+            "label": label,
+            "wall_seconds": cpu[label] + 1,
+            "cpu_seconds": cpu[label],
+            "load_seconds": 1.0,
+            "peak_rss_gib": 1.0,
+        }
+
+    monkeypatch.setattr(bench_run, "generate_data", fake_generate)
+    monkeypatch.setattr(bench_run, "measure_floor", lambda *_a: {"seconds": 1.0, "cpu_seconds": 1.0})
+    monkeypatch.setattr(bench_run, "_prepare_manifest", lambda _work: None)
+    monkeypatch.setattr(bench_run, "add_next_day", lambda _work: None)
+    monkeypatch.setattr(bench_run, "run_job", fake_job)
+    monkeypatch.setattr(bench_run, "summarize_run", fake_summary)
+    lines: list[str] = []
+    result = bench_run.bench_size(
+        bench.SIZES["tiny"], work_root=tmp_path, keep=False, seed=1, days=2, echo=lines.append, increments=3
+    )
+    assert seen == [
+        ("full_build", "empty"),
+        ("increment", "after the full build"),
+        ("increment_2", "after the full build"),
+        ("increment_3", "after the full build"),
+    ]
+    assert result["increment"]["label"] == "increment_3"  # CPU 9, 7, 8: the median is 8
+    assert result["increment"]["repeats"]["cpu_seconds"] == [9.0, 7.0, 8.0]
+    assert sum("increment" in line for line in lines) == 3
+    assert not (tmp_path / "tiny").exists()  # removed without keep
 
 
 def test_median_increment_picks_the_run_of_median_cpu():
