@@ -50,6 +50,9 @@ SEED = 42
 DAYS = 30
 POLL_SECONDS = 0.05
 FLOOR_REPEATS = 3
+# The files a run writes and a repeated night starts from; the landing folder is the data, never copied.
+RUN_FOLDERS = ("warehouse", "serving")
+SNAPSHOT = "after_full_build"
 
 SIZES = {
     size.name: size
@@ -309,25 +312,26 @@ def bench_size(
     return result
 
 
+def _copy_run_folders(source: Path, target: Path) -> None:
+    """``target``'s warehouse and serving folders replaced by ``source``'s (a folder ``source`` lacks is removed)."""
+    for folder in RUN_FOLDERS:
+        shutil.rmtree(target / folder, ignore_errors=True)
+        if (source / folder).exists():
+            shutil.copytree(source / folder, target / folder)
+
+
 def _snapshot_after_full_build(work: Path) -> None:
     """Copy the warehouse and serving files as the full build left them to ``after_full_build/``, so that the
-    increment can be replayed (a model changed and measured again) without building the history again: copy them
-    back over ``warehouse/`` and ``serving/`` and run ``python -m orchestration.bench_job <out.json>`` with the
-    work folder's environment (docs/benchmark.md)."""
-    snapshot = work / "after_full_build"
-    shutil.rmtree(snapshot, ignore_errors=True)
-    for folder in ("warehouse", "serving"):
-        if (work / folder).exists():
-            shutil.copytree(work / folder, snapshot / folder)
+    increment can be replayed (``bench --increments N``, or a model changed and measured again) without building the
+    history again: copy them back over ``warehouse/`` and ``serving/`` and run ``python -m orchestration.bench_job
+    <out.json>`` with the work folder's environment (README "Performance")."""
+    _copy_run_folders(work, work / SNAPSHOT)
 
 
 def _restore_after_full_build(work: Path) -> None:
     """The warehouse and serving files put back as the full build left them (``_snapshot_after_full_build``): the
     landing folder still holds the next day, which the restored load ledger has not seen, so the night runs again."""
-    for folder in ("warehouse", "serving"):
-        shutil.rmtree(work / folder, ignore_errors=True)
-        if (work / "after_full_build" / folder).exists():
-            shutil.copytree(work / "after_full_build" / folder, work / folder)
+    _copy_run_folders(work / SNAPSHOT, work)
 
 
 def _prepare_manifest(work: Path) -> None:
