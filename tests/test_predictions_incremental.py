@@ -18,7 +18,7 @@ from contact_warehouse.predictions.bench import as_of
 from contact_warehouse.predictions.features import Frames
 from contact_warehouse.predictions.fingerprints import sources_of
 from contact_warehouse.predictions.incremental import FINGERPRINT, STORED_ROW_COLUMNS, nightly_prediction_rows
-from contact_warehouse.predictions.reads import named, window
+from contact_warehouse.predictions.reads import named, window, windows
 from contact_warehouse.predictions.snapshots import bounded, coded, snapshot_times
 from contact_warehouse.predictions.stacked import stacked_rows_at
 from contact_warehouse.predictions.strategy import write
@@ -420,6 +420,17 @@ def test_the_nightly_reads_of_the_history_are_what_bounded_keeps(history) -> Non
         whole = pd.concat([getattr(p, name) for p in parts])
         assert len(whole) == len(getattr(got, name))
     assert sorted(pd.concat([decoded(p).earlier for p in parts])["customer_key"]) == sorted(got.earlier["customer_key"])
+    # Every batch from one split of the inputs (``windows``, the full build's path for more than two batches): each
+    # batch's frames are window's of that batch, value for value; the split's temporary tables are gone after.
+    split = list(windows(con, first, WINDOW, 3))
+    assert len(split) == 3
+    for one, other in zip(split, parts, strict=True):
+        a, b = decoded(one), decoded(other)
+        for name, key in (("interactions", "interaction_id"), ("surveys", "responded_at"), ("customers", None)):
+            by = [key, "customer_key"] if key else ["customer_key"]
+            pd.testing.assert_frame_equal(rows(getattr(a, name), by), rows(getattr(b, name), by), check_exact=True)
+        pd.testing.assert_frame_equal(rows(a.earlier, "customer_key"), rows(b.earlier, "customer_key"))
+    assert not con.sql("select * from duckdb_tables() where table_name like '__prediction_rows_%'").fetchall()
     # A NULL key: the frames stay uncoded (snapshots.coded leaves them so too), the same rows.
     null_key = history.interactions.copy()
     null_key.loc[null_key.index[5], "customer_key"] = None

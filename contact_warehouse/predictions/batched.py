@@ -45,7 +45,7 @@ import pyarrow as pa
 from . import frames_from, prediction_rows, typed
 from .features import Frames
 from .fingerprints import Sources, engagements_span_customers
-from .reads import Extent, batch_bound, named, window
+from .reads import Extent, batch_bound, named, windows
 from .snapshots import recent_times, snapshot_times_between
 from .stacked import stacked_rows_at
 
@@ -166,9 +166,8 @@ def full_prediction_rows(
 
     def computed() -> Iterator[pa.RecordBatch]:
         try:
-            for b in range(count):
-                # bounded's cut at the first time, in DuckDB: the times and the data's end are the whole data's.
-                batch = window(cursor, times[0], window_days, (b, count))
+            # bounded's cut at the first time, in DuckDB: the times and the data's end are the whole data's.
+            for batch in windows(cursor, times[0], window_days, count):
                 if not len(batch.interactions) and not len(batch.customers):
                     continue  # no engagement, no CRM customer: no row (a hash batch can be empty)
                 rows = stacked_rows_at(batch, times, window_days, horizon_days, size.end, per_batch)

@@ -55,7 +55,7 @@ from .fingerprints import (
     fingerprints,
     sources_of,
 )
-from .reads import CU, batches, demand, extent, named, of_customers, straddling, window
+from .reads import CU, batches, demand, extent, named, of_customers, straddling, windows
 from .snapshots import bounded, recent_times, snapshot_times_between
 from .stacked import stacked_rows_at
 
@@ -371,8 +371,7 @@ def nightly_prediction_rows(
     # batches of customers: what Python holds is one batch's inputs, whatever the history and the customer count.
     count = batches(con, size.interactions, len(new), configured_batch_rows()) if new else 0
     log.info("int_prediction_rows: the %s new prediction times computed in %s batches of customers", len(new), count)
-    for b in range(count):
-        recent = window(con, new[0], window_days, (b, count))  # bounded at new[0] already (reads.window)
+    for recent in windows(con, new[0], window_days, count) if new else []:  # bounded at new[0] (reads.window)
         parts.append(as_arrow(rows_at(recent, new, window_days, horizon_days, data_end)))
         del recent
     # Their fingerprints (tonight's) are joined in the query below.
